@@ -1,0 +1,120 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from learnapp import config as config_module
+from learnapp.domain.clock import SystemClock
+from learnapp.extensions import csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the app: settings, extensions, blueprints, CLI commands and error pages."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    env = dict(os.environ)
+    if test_config and "SECRET_KEY" in test_config:
+        env.setdefault("SECRET_KEY", test_config["SECRET_KEY"])
+    app.config.from_mapping(config_module.from_env(env, app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.extensions["learnapp.clock"] = app.config.get("CLOCK") or SystemClock()
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+
+    with app.app_context():
+        _tune_sqlite(db.engine)
+
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_error_pages(app)
+    _register_security_headers(app)
+
+    from learnapp import cli
+
+    cli.register(app)
+    return app
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL, busy_timeout and foreign keys on every SQLite connection; BEGIN IMMEDIATE on request.
+
+    A transaction that reads then writes asks for an immediate begin (see services.db.begin_write)
+    so two writers queue on busy_timeout instead of failing with "database is locked".
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("learnapp_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from learnapp.web import auth, drill, lessons, main, progress, team
+
+    for module in (main, auth, drill, lessons, progress, team):
+        app.register_blueprint(module.bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from markupsafe import Markup
+
+    from learnapp.rendering import render_markdown
+
+    app.add_template_filter(lambda text: Markup(render_markdown(text)), "markdown")
+    app.add_template_filter(lambda value: "–" if value is None else f"{value * 100:.0f}%", "percent")
+    app.add_template_filter(lambda dt: "–" if dt is None else dt.strftime("%a %d %b %Y"), "day")
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    def page(code: int, title: str, message: str):
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    app.register_error_handler(400, lambda e: page(400, "Bad request", getattr(e, "description", "")))
+    app.register_error_handler(CSRFError, lambda e: page(400, "Form expired", "The form was open too long or came from elsewhere. Go back, reload and try again."))
+    app.register_error_handler(403, lambda e: page(403, "Not yours", "You do not have access to this page."))
+    app.register_error_handler(404, lambda e: page(404, "Not found", "There is nothing here."))
+    app.register_error_handler(405, lambda e: page(405, "Not allowed", "That action is not available here."))
+    app.register_error_handler(413, lambda e: page(413, "Too large", "What you sent is larger than learnapp accepts."))
+    app.register_error_handler(500, lambda e: page(500, "Something went wrong", "The error was logged. Try again in a moment."))
+
+
+def _register_security_headers(app: Flask) -> None:
+    csp = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

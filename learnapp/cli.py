@@ -1,0 +1,117 @@
+"""Flask CLI commands: content check/import, users, demo."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from learnapp.services import content as content_service
+from learnapp.services.db import now
+
+content_cli = AppGroup("content", help="Check and import lessons, stage rules and scenarios.")
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(content_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)
+
+
+@content_cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path())
+def content_check(paths: tuple[str, ...]) -> None:
+    """Validate content files (default: lessons/ and scenarios/); exit 1 on any problem."""
+    targets = list(paths) or content_service.default_paths()
+    missing = [p for p in targets if not os.path.exists(p)]
+    if missing:
+        for p in missing:
+            click.echo(f"{p}:1: no such file or directory")
+        sys.exit(1)
+    result = content_service.check(targets)
+    for error in result.errors:
+        click.echo(str(error))
+    click.echo(f"{len(result.lessons)} lessons, {len(result.scenarios)} scenarios, {len(result.errors)} errors "
+               f"in {len(result.files)} files")
+    sys.exit(1 if result.errors else 0)
+
+
+@content_cli.command("import")
+@click.argument("paths", nargs=-1, type=click.Path())
+def content_import(paths: tuple[str, ...]) -> None:
+    """Import content files in one transaction; on any error nothing is written."""
+    targets = list(paths) or content_service.default_paths()
+    missing = [p for p in targets if not os.path.exists(p)]
+    if missing:
+        for p in missing:
+            click.echo(f"{p}:1: no such file or directory")
+        sys.exit(1)
+    report = content_service.import_content(targets, now())
+    for error in report.errors:
+        click.echo(str(error))
+    if not report.ok:
+        click.echo(f"import refused: {len(report.errors)} errors, nothing was written")
+        sys.exit(1)
+    for line in report.created + report.updated:
+        click.echo(("new " if line in report.created else "updated ") + line)
+    click.echo(f"imported {report.lessons} lessons and {report.scenarios} scenarios: {len(report.created)} new, "
+               f"{len(report.updated)} updated" + (", stage model updated" if report.stage_model_changed else ""))
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="")
+@click.option("--role", type=click.Choice(["rep", "trainer", "manager", "admin"]), default="rep", show_default=True)
+@click.option("--team", default=None, help="Team to join (a manager leads it instead).")
+@click.option("--timezone", "tz", default="UTC", show_default=True)
+@click.password_option("--password", help="Prompted for when not given.")
+def users_create(email: str, name: str, role: str, team: str | None, tz: str, password: str) -> None:
+    """Create an account."""
+    from learnapp.services.users import UserError, create_user
+
+    try:
+        user = create_user(email, name, password, role, team=team, timezone=tz, now=now())
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {user.role} {user.email}" + (f" in team {team}" if team else ""))
+
+
+@click.command("demo")
+@click.option("--no-serve", is_flag=True, help="Build the demo database and exit.")
+@click.option("--reps", default=12, show_default=True, help="Reps in the demo team (at least 10).")
+@click.option("--weeks", default=12, show_default=True, help="Weeks of simulated practice.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def demo_command(no_serve: bool, reps: int, weeks: int, host: str, port: int) -> None:
+    """Build a fresh demo (SQLite in the instance folder) with weeks of practice, then serve it."""
+    from flask_migrate import upgrade
+
+    from learnapp.app import create_app
+    from learnapp.domain.clock import FixedClock, SystemClock
+    from learnapp.services.demo import DEMO_PASSWORD, build_demo
+
+    if reps < 1 or weeks < 1:
+        raise click.BadParameter("reps and weeks must be positive")
+    path = Path(current_app.instance_path) / "demo.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    os.environ["LEARNAPP_DEMO"] = "1"
+    clock = FixedClock(SystemClock().now())
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "CLOCK": clock})
+    click.echo(f"building the demo in {path} ({reps} reps, {weeks} weeks of practice)...")
+    with app.app_context():
+        upgrade()
+        logins = build_demo(clock, content_service.default_paths(), reps=reps, weeks=weeks)
+    app.extensions["learnapp.clock"] = SystemClock()
+    click.echo(f"\nlog in with any of these (password: {DEMO_PASSWORD}):")
+    for email, role in logins.items():
+        click.echo(f"  {role:8} {email}")
+    if no_serve:
+        return
+    click.echo(f"\nserving the demo on http://{host}:{port}/ (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, use_reloader=False)

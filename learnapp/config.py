@@ -1,0 +1,99 @@
+"""Settings read from the environment.
+
+Every setting has a safe default for one team on one box (SQLite in the instance folder), except
+SECRET_KEY: a served production app refuses to start without it. Flask CLI commands (migrations,
+content checks, the demo) and debug mode may run with a generated key because they sign nothing
+that outlives the process, or, for the demo, keep their key in the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Mapping
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def database_url(env: Mapping[str, str], instance_path: str) -> str:
+    """DATABASE_URL if set (``postgres://`` and ``postgresql://`` are routed to psycopg 3), else SQLite in the instance folder."""
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "learnapp.sqlite")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def secret_key(env: Mapping[str, str], instance_path: str, *, lenient: bool) -> str:
+    """SECRET_KEY from the environment; in demo mode a key kept in the instance folder; in lenient mode a random one."""
+    key = env.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if _bool(env.get("LEARNAPP_DEMO")):
+        path = Path(instance_path) / "demo-secret-key"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+        return path.read_text().strip()
+    if lenient:
+        return secrets.token_hex(32)
+    raise ConfigError(
+        "SECRET_KEY is not set. Set it to a long random string before serving learnapp, e.g.\n"
+        "  export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')\n"
+        "(debug mode, flask CLI commands and the demo generate one for you)."
+    )
+
+
+def from_env(env: Mapping[str, str], instance_path: str) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    debug = _bool(env.get("FLASK_DEBUG"))
+    lenient = debug or env.get("FLASK_RUN_FROM_CLI") == "true"
+    retention = _float(env, "LEARNAPP_DESIRED_RETENTION", 0.9)
+    if not 0.7 < retention <= 0.99:
+        raise ConfigError(f"LEARNAPP_DESIRED_RETENTION must be above 0.7 and at most 0.99, got {retention}")
+    return {
+        "SECRET_KEY": secret_key(env, instance_path, lenient=lenient),
+        "SQLALCHEMY_DATABASE_URI": database_url(env, instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DESIRED_RETENTION": retention,
+        "NEW_SKILLS_PER_DAY": _int(env, "LEARNAPP_NEW_SKILLS_PER_DAY", 3),
+        "SESSION_SECONDS": _int(env, "LEARNAPP_SESSION_SECONDS", 300),
+        "CONTENT_DIRS": [p for p in env.get("LEARNAPP_CONTENT_DIRS", "").split(os.pathsep) if p],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("LEARNAPP_SECURE_COOKIES")),
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("LEARNAPP_SECURE_COOKIES")),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+    }

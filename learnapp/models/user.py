@@ -1,0 +1,64 @@
+"""Accounts and teams."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from learnapp.extensions import db
+from learnapp.models.types import UTCDateTime
+
+
+class Role(str, Enum):
+    REP = "rep"
+    TRAINER = "trainer"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+team_manager = Table(
+    "team_manager",
+    db.metadata,
+    Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Team(db.Model):
+    """A team of reps; led by one or more managers (a manager may lead several teams)."""
+
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+
+    managers: Mapped[list["User"]] = relationship(secondary=team_manager, back_populates="led_teams")
+    members: Mapped[list["User"]] = relationship(back_populates="team", foreign_keys="User.team_id")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.REP.value)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"), index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
+    led_teams: Mapped[list[Team]] = relationship(secondary=team_manager, back_populates="managers")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in
+        return self.active
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles

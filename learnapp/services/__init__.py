@@ -1,0 +1,1 @@
+"""Services: the only layer that mixes db.session with domain code."""

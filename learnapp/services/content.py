@@ -1,0 +1,183 @@
+"""Importing content files into the database and reading the current content back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+
+from learnapp.domain.content import ContentError, ContentSet, load_content
+from learnapp.domain.model import Lesson, Scenario, StageModel
+from learnapp.extensions import db
+from learnapp.models import Scenario as ScenarioRow
+from learnapp.models import ScenarioVersion, Skill, StageModelVersion
+from learnapp.services.db import begin_write
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class ImportReport:
+    """What an import did, or the errors that stopped it (then nothing was written)."""
+
+    errors: list[ContentError] = field(default_factory=list)
+    lessons: int = 0
+    scenarios: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    stage_model_changed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def default_paths() -> list[str]:
+    """The content folders: LEARNAPP_CONTENT_DIRS if set, else the shipped lessons/ and scenarios/."""
+    configured = current_app.config.get("CONTENT_DIRS") or []
+    return configured or [str(PROJECT_ROOT / "lessons"), str(PROJECT_ROOT / "scenarios")]
+
+
+def content_hash(data: dict) -> str:
+    """A stable hash of a JSON-able mapping, to tell whether a re-import changed anything."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _scenario_data(scenario: Scenario) -> dict:
+    data = scenario.to_dict()
+    data.pop("path", None)  # moving a file is not a new version
+    return data
+
+
+def database_context() -> ContentSet | None:
+    """The imported stage model and lessons, so a subset of files can be checked against them."""
+    model = current_stage_model()
+    if model is None:
+        return None
+    lessons = {
+        s.id: Lesson(skill=s.id, title=s.title, body=s.lesson_md, position=s.position, summary=s.summary)
+        for s in db.session.scalars(db.select(Skill))
+    }
+    return ContentSet(model=model, lessons=lessons, scenarios={}, errors=[], files=[])
+
+
+def check(paths: list[str]) -> ContentSet:
+    """Validate files; files that hold no stage model or lessons are checked against the imported ones."""
+    context = database_context() or load_content(default_paths())
+    return load_content(paths, context=context)
+
+
+def import_content(paths: list[str], now: datetime, actor: str = "import") -> ImportReport:
+    """Validate then import in one transaction: on any error nothing is written.
+
+    A scenario whose content changed gets a new version; attempts keep pointing at the version they
+    were shown. Scenarios missing from the files are left as they are (retiring is explicit).
+    """
+    content = check(paths)
+    report = ImportReport(errors=list(content.errors))
+    if not report.ok:
+        return report
+    begin_write()
+    try:
+        if content.model is not None:
+            report.stage_model_changed = _store_stage_model(content.model, now)
+        for lesson in content.lessons.values():
+            if lesson.path:
+                _store_lesson(lesson, now, report)
+        for scenario in content.scenarios.values():
+            _store_scenario(scenario, now, actor, report)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return report
+
+
+def _store_stage_model(model: StageModel, now: datetime) -> bool:
+    data = model.to_dict()
+    digest = content_hash(data)
+    latest = db.session.scalars(db.select(StageModelVersion).order_by(StageModelVersion.id.desc()).limit(1)).first()
+    if latest is not None and latest.content_hash == digest:
+        return False
+    db.session.add(StageModelVersion(content_hash=digest, data=data, created_at=now))
+    return True
+
+
+def _store_lesson(lesson: Lesson, now: datetime, report: ImportReport) -> None:
+    digest = content_hash({k: v for k, v in lesson.to_dict().items() if k != "path"})
+    row = db.session.get(Skill, lesson.skill)
+    if row is None:
+        row = Skill(id=lesson.skill)
+        db.session.add(row)
+        report.created.append(f"lesson {lesson.skill}")
+    elif row.content_hash != digest:
+        report.updated.append(f"lesson {lesson.skill}")
+    else:
+        report.lessons += 1
+        return
+    row.title, row.summary, row.position = lesson.title, lesson.summary, lesson.position
+    row.lesson_md, row.source_path, row.content_hash, row.updated_at = lesson.body, lesson.path, digest, now
+    report.lessons += 1
+    db.session.flush()
+
+
+def _store_scenario(scenario: Scenario, now: datetime, actor: str, report: ImportReport) -> None:
+    data = _scenario_data(scenario)
+    digest = content_hash(data)
+    row = db.session.get(ScenarioRow, scenario.id)
+    report.scenarios += 1
+    if row is None:
+        row = ScenarioRow(id=scenario.id, skill_id=scenario.skill, kind=scenario.kind.value, status="active",
+                          source_path=scenario.path, current_number=1, updated_at=now)
+        db.session.add(row)
+        db.session.flush()
+        db.session.add(ScenarioVersion(scenario_id=row.id, number=1, content_hash=digest, data=data,
+                                       created_at=now, created_by=actor))
+        report.created.append(f"scenario {scenario.id}")
+        return
+    current = current_version(row)
+    row.source_path = scenario.path
+    if current is not None and current.content_hash == digest:
+        return
+    row.current_number += 1
+    row.skill_id, row.kind, row.updated_at = scenario.skill, scenario.kind.value, now
+    db.session.add(ScenarioVersion(scenario_id=row.id, number=row.current_number, content_hash=digest,
+                                   data=data, created_at=now, created_by=actor))
+    report.updated.append(f"scenario {scenario.id}")
+
+
+def current_version(row: ScenarioRow) -> ScenarioVersion | None:
+    """The version of a scenario that new drills show."""
+    return db.session.scalars(
+        db.select(ScenarioVersion).filter_by(scenario_id=row.id, number=row.current_number)
+    ).first()
+
+
+def current_stage_model() -> StageModel | None:
+    """The newest imported stage model, or None before the first import.
+
+    Parsed models are cached by content hash: a hash names its content, so the cache can never
+    serve a stale model, whichever database or version id it came from.
+    """
+    row = db.session.execute(
+        db.select(StageModelVersion.id, StageModelVersion.content_hash).order_by(StageModelVersion.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    model = _MODELS.get(row.content_hash)
+    if model is None:
+        model = StageModel.from_dict(db.session.get(StageModelVersion, row.id).data)
+        _MODELS[row.content_hash] = model
+    return model
+
+
+_MODELS: dict[str, StageModel] = {}
+
+
+def scenario_from_version(version: ScenarioVersion) -> Scenario:
+    """The domain scenario stored in a version row."""
+    return Scenario.from_dict(version.data)

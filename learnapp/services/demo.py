@@ -1,0 +1,126 @@
+"""The demo: a seeded team with twelve weeks of practice, simulated through the real drill services.
+
+Every simulated answer goes through ``drill.current_item`` and ``drill.submit_answer``, so the
+plans, grading, FSRS schedules and attempts in the demo are exactly what real reps would produce.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+
+from learnapp.domain import grading
+from learnapp.domain.clock import FixedClock
+from learnapp.domain.model import Kind
+from learnapp.extensions import db
+from learnapp.models import User
+from learnapp.services import content as content_service
+from learnapp.services import drill
+from learnapp.services.users import create_user
+
+DEMO_PASSWORD = "demo-pass-2026"
+DEMO_DOMAIN = "demo.learnapp.test"
+FIRST_NAMES = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi", "Luca",
+               "Mira", "Noah", "Olga", "Pablo"]
+
+
+@dataclass(frozen=True)
+class RepProfile:
+    """How a simulated rep practises: share of working days drilled, skill, speed, and breaks (week ranges)."""
+
+    name: str
+    diligence: float
+    ability: float
+    seconds: float
+    breaks: tuple[tuple[int, int], ...] = ()
+
+
+def profiles(count: int, weeks: int, rng: random.Random) -> list[RepProfile]:
+    """A mix of diligent, average and patchy reps; a few take a break, one stops for the last three weeks."""
+    result = []
+    for i in range(count):
+        diligence = [0.95, 0.85, 0.7, 0.5][i % 4]
+        breaks: tuple[tuple[int, int], ...] = ()
+        if i % 5 == 3:
+            breaks = ((weeks // 2, weeks // 2 + 2),)
+        if i == count - 1:
+            breaks = ((weeks - 3, weeks + 1),)
+        result.append(RepProfile(name=FIRST_NAMES[i % len(FIRST_NAMES)] + ("" if i < len(FIRST_NAMES) else str(i)),
+                                 diligence=diligence, ability=rng.uniform(0.55, 0.95),
+                                 seconds=rng.uniform(15, 40), breaks=breaks))
+    return result
+
+
+def build_demo(clock: FixedClock, content_paths: list[str], *, reps: int = 12, weeks: int = 12, seed: int = 7,
+               team_name: str = "Field Sales North") -> dict[str, str]:
+    """Import content, create the accounts and simulate ``weeks`` of practice ending yesterday.
+
+    Returns the logins (email -> role). The clock must already stand at the moment the demo is
+    built; it is moved back to the start of the history and ends where it began.
+    """
+    end = clock.now()
+    start_day = (end - timedelta(weeks=weeks)).date()
+    clock.set(datetime.combine(start_day, time(7, 0), tzinfo=timezone.utc))
+    report = content_service.import_content(content_paths, clock.now())
+    if not report.ok:
+        raise RuntimeError("demo content does not pass the check:\n" + "\n".join(map(str, report.errors)))
+    logins = _accounts(clock.now(), reps, team_name)
+    rng = random.Random(seed)
+    people = profiles(reps, weeks, rng)
+    users = {u.name: u for u in db.session.scalars(db.select(User).filter_by(role="rep"))}
+    day = start_day
+    while day < end.date():
+        week = (day - start_day).days // 7
+        if day.weekday() < 5:
+            for profile in people:
+                if _drills_today(profile, week, rng):
+                    clock.set(datetime.combine(day, time(8, 0), tzinfo=timezone.utc) + timedelta(minutes=rng.randint(0, 600)))
+                    simulate_drill(users[profile.name], profile, clock, rng)
+        day += timedelta(days=1)
+    clock.set(end)
+    return logins
+
+
+def _accounts(now: datetime, reps: int, team_name: str) -> dict[str, str]:
+    logins = {}
+    for role, name in (("manager", "Maria Manager"), ("trainer", "Tom Trainer"), ("admin", "Ada Admin")):
+        email = f"{role}@{DEMO_DOMAIN}"
+        create_user(email, name, DEMO_PASSWORD, role, team=team_name if role == "manager" else None, now=now)
+        logins[email] = role
+    rng = random.Random(reps)
+    for profile in profiles(reps, 12, rng):
+        email = f"{profile.name.lower()}@{DEMO_DOMAIN}"
+        create_user(email, profile.name, DEMO_PASSWORD, "rep", team=team_name, now=now)
+        logins[email] = "rep"
+    return logins
+
+
+def _drills_today(profile: RepProfile, week: int, rng: random.Random) -> bool:
+    if any(first <= week < last for first, last in profile.breaks):
+        return False
+    return rng.random() < profile.diligence
+
+
+def simulate_drill(user: User, profile: RepProfile, clock: FixedClock, rng: random.Random) -> int:
+    """Answer today's whole drill as this rep would; returns the number of answers."""
+    model = content_service.current_stage_model()
+    answered = 0
+    while (item := drill.current_item(user, clock.now())) is not None:
+        recall = item.presentation.predicted_recall
+        chance = 0.35 + 0.3 * profile.ability if recall is None else 0.1 + 0.85 * recall * (0.7 + 0.3 * profile.ability)
+        right = grading.correct_answer(item.scenario, model)
+        answer = right if rng.random() < chance else _wrong_answer(item, right, rng)
+        clock.advance(timedelta(seconds=max(4.0, rng.gauss(profile.seconds, profile.seconds / 4))))
+        drill.submit_answer(user, item.presentation.token, list(answer) if isinstance(answer, tuple) else answer, clock.now())
+        answered += 1
+    return answered
+
+
+def _wrong_answer(item: drill.DrillItem, right, rng: random.Random):
+    if item.scenario.kind is Kind.ORDER_STEPS:
+        order = list(right)
+        i = rng.randrange(len(order) - 1)
+        order[i], order[i + 1] = order[i + 1], order[i]
+        return order
+    return rng.choice([o.key for o in item.options if o.key != right])

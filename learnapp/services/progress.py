@@ -1,0 +1,74 @@
+"""A rep's progress: each skill with predicted recall now, next due date and recent results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from learnapp.domain import scheduling
+from learnapp.extensions import db
+from learnapp.models import Attempt, Skill, User
+from learnapp.services.drill import memory_states, scheduler, streak
+
+RECENT_RESULTS = 5
+
+
+@dataclass
+class SkillProgress:
+    skill_id: str
+    title: str
+    recall: float | None  # None: not started yet
+    due: datetime | None
+    reviews: int
+    lapses: int
+    recent: list[bool] = field(default_factory=list)  # newest last
+
+
+@dataclass
+class RepProgress:
+    user: User
+    skills: list[SkillProgress]
+    attempts: int
+    correct: int
+    streak: int
+
+    @property
+    def started(self) -> list[SkillProgress]:
+        return [s for s in self.skills if s.recall is not None]
+
+
+def rep_progress(user: User, now: datetime) -> RepProgress:
+    """Every skill of the course for one rep, in course order, with recall now and the last few results."""
+    states = memory_states(user.id)
+    sched = scheduler()
+    recent = _recent_results(user.id)
+    skills = []
+    for skill in db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)):
+        state = states.get(skill.id)
+        skills.append(SkillProgress(
+            skill_id=skill.id, title=skill.title,
+            recall=scheduling.predicted_recall(state, now, sched) if state else None,
+            due=state.due if state else None, reviews=state.reviews if state else 0,
+            lapses=state.lapses if state else 0, recent=recent.get(skill.id, []),
+        ))
+    totals = db.session.execute(
+        db.select(db.func.count(Attempt.id), db.func.sum(db.case((Attempt.correct, 1), else_=0))).filter_by(user_id=user.id)
+    ).one()
+    return RepProgress(user=user, skills=skills, attempts=totals[0] or 0, correct=int(totals[1] or 0),
+                       streak=streak(user, now))
+
+
+def _recent_results(user_id: int) -> dict[str, list[bool]]:
+    """The last few results per skill, oldest first, from one ranked query."""
+    ranked = (
+        db.select(Attempt.skill_id, Attempt.correct, Attempt.id,
+                  db.func.row_number().over(partition_by=Attempt.skill_id, order_by=Attempt.id.desc()).label("n"))
+        .filter_by(user_id=user_id).subquery()
+    )
+    rows = db.session.execute(
+        db.select(ranked.c.skill_id, ranked.c.correct).where(ranked.c.n <= RECENT_RESULTS).order_by(ranked.c.id)
+    )
+    results: dict[str, list[bool]] = {}
+    for skill_id, correct in rows:
+        results.setdefault(skill_id, []).append(bool(correct))
+    return results

@@ -1,0 +1,86 @@
+"""Accounts, teams and who may see whom."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from learnapp.extensions import db
+from learnapp.models import Role, Team, User
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+
+
+class UserError(ValueError):
+    """An account could not be created or changed; the message says why."""
+
+
+def create_user(email: str, name: str, password: str, role: str = "rep", *, team: str | None = None,
+                timezone: str = "UTC", now: datetime) -> User:
+    """Create an account with a hashed password; a manager given a team leads it, anyone else joins it."""
+    email = (email or "").strip().lower()
+    if not EMAIL.match(email):
+        raise UserError(f"'{email}' is not an email address")
+    if role not in {r.value for r in Role}:
+        raise UserError(f"unknown role '{role}' (choose one of: {', '.join(r.value for r in Role)})")
+    if len(password or "") < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    _check_timezone(timezone)
+    if db.session.scalars(db.select(User).filter_by(email=email)).first():
+        raise UserError(f"an account for {email} exists already")
+    user = User(email=email, name=(name or email.split("@")[0]).strip(), role=role, timezone=timezone,
+                password_hash=generate_password_hash(password), created_at=now)
+    db.session.add(user)
+    if team:
+        team_row = get_or_create_team(team)
+        if role == Role.MANAGER.value:
+            team_row.managers.append(user)
+        else:
+            user.team = team_row
+    db.session.commit()
+    return user
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"unknown timezone '{name}' (use an IANA name such as Europe/Berlin)") from None
+
+
+def get_or_create_team(name: str) -> Team:
+    team = db.session.scalars(db.select(Team).filter_by(name=name)).first()
+    if team is None:
+        team = Team(name=name)
+        db.session.add(team)
+        db.session.flush()
+    return team
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this email and password, or None (the same answer for both mistakes)."""
+    user = db.session.scalars(db.select(User).filter_by(email=(email or "").strip().lower())).first()
+    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+def visible_teams(viewer: User) -> list[Team]:
+    """Teams whose data the viewer may see: all for admins, the led ones for managers, none for others."""
+    if viewer.role == Role.ADMIN.value:
+        return list(db.session.scalars(db.select(Team).order_by(Team.name)))
+    if viewer.role == Role.MANAGER.value:
+        return sorted(viewer.led_teams, key=lambda t: t.name)
+    return []
+
+
+def can_view_rep(viewer: User, rep: User) -> bool:
+    """A rep sees only themself; a manager the reps of teams they lead; an admin everyone."""
+    if viewer.id == rep.id or viewer.role == Role.ADMIN.value:
+        return True
+    return viewer.role == Role.MANAGER.value and rep.team_id is not None and any(
+        t.id == rep.team_id for t in viewer.led_teams)

@@ -1,0 +1,46 @@
+"""Log in and log out."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from learnapp.services.users import EMAIL, authenticate
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254), Regexp(EMAIL, message="Enter an email address.")])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField("Keep me logged in")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths: an open redirect would let a link send reps elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+        form.password.errors.append("Email or password is wrong.")
+    return render_template("auth/login.html", form=form), (400 if form.errors else 200)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,69 @@
+"""The rep's daily drill: today's item, the answer, feedback, the summary."""
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from learnapp.domain.model import Kind
+from learnapp.services import drill as drill_service
+from learnapp.services.db import now
+from learnapp.web import roles_required
+
+bp = Blueprint("drill", __name__, url_prefix="/drill")
+DRILLERS = ("rep", "trainer", "manager", "admin")  # everyone may practise; only reps are tracked by managers
+
+
+@bp.get("/")
+@roles_required(*DRILLERS)
+def today():
+    item = drill_service.current_item(current_user, now())
+    if item is None:
+        return render_template("drill/summary.html", summary=drill_service.summary(current_user, now()))
+    return render_template("drill/item.html", item=item, error=None)
+
+
+@bp.post("/answer")
+@roles_required(*DRILLERS)
+def answer():
+    token = request.form.get("token", "")
+    presentation = drill_service.presentation_for(current_user, token)
+    if presentation is None:
+        abort(404)
+    try:
+        value = _read_answer(request.form, presentation)
+        drill_service.submit_answer(current_user, token, value, now(), hint=request.form.get("hint") == "1")
+    except drill_service.DrillError as exc:
+        item = drill_service.current_item(current_user, now())
+        if item is None or item.presentation.token != token:
+            abort(400, str(exc))
+        return render_template("drill/item.html", item=item, error=str(exc)), 400
+    return redirect(url_for("drill.feedback", token=token), code=303)
+
+
+def _read_answer(form, presentation) -> str | list[str]:
+    """The answer from the form: one option key, or for order-steps the option numbers in order ("3 1 2")."""
+    if "order" not in form:
+        choice = form.get("choice", "").strip()
+        if not choice:
+            raise drill_service.DrillError("Pick one of the options.")
+        return choice
+    keys = presentation.option_order
+    raw = form.get("order", "").replace(",", " ").split()
+    if len(raw) == 1 and raw[0].isdigit() and len(raw[0]) == len(keys):
+        raw = list(raw[0])  # "3124" typed without spaces
+    try:
+        numbers = [int(n) for n in raw]
+    except ValueError:
+        raise drill_service.DrillError("Type the step numbers in order, e.g. 2 4 1 3.") from None
+    if sorted(numbers) != list(range(1, len(keys) + 1)):
+        raise drill_service.DrillError(f"Use each number from 1 to {len(keys)} exactly once.")
+    return [keys[n - 1] for n in numbers]
+
+
+@bp.get("/feedback/<token>")
+@roles_required(*DRILLERS)
+def feedback(token: str):
+    found = drill_service.feedback(current_user, token)
+    if found is None:
+        abort(404)
+    attempt, scenario, model = found
+    return render_template("drill/feedback.html", attempt=attempt, scenario=scenario, model=model, Kind=Kind)

@@ -1,0 +1,30 @@
+"""The front door: send each user to where their work is."""
+
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user
+
+from learnapp.extensions import db, login_manager
+from learnapp.models import User
+
+bp = Blueprint("main", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@bp.get("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if current_user.role in ("manager", "admin"):
+        return redirect(url_for("team.index"))
+    if current_user.role == "trainer":
+        return redirect(url_for("lessons.index"))
+    return redirect(url_for("drill.today"))
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok"}

@@ -1,0 +1,105 @@
+"""Fixtures: an app on a fresh database (SQLite, or TEST_DATABASE_URL), a client, and small factories."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from learnapp.app import create_app
+from learnapp.domain.clock import FixedClock
+from learnapp.extensions import db
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTENT = [str(ROOT / "lessons"), str(ROOT / "scenarios")]
+START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
+PASSWORD = "correct-horse-1"
+
+
+def database_url(tmp_path: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite'}"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def app(tmp_path, clock):
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        "CLOCK": clock, "CONTENT_DIRS": CONTENT,
+    })
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def content(ctx, clock):
+    """The shipped content, imported."""
+    from learnapp.services.content import import_content
+
+    report = import_content(CONTENT, clock.now())
+    assert report.ok, report.errors
+    return report
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(ctx, clock):
+    from learnapp.services.users import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "rep", team: str | None = "Team A", name: str | None = None, **kwargs):
+        n = next(counter)
+        return create_user(f"{role}{n}@example.com", name or f"{role.title()} {n}", PASSWORD, role,
+                           team=team, now=clock.now(), **kwargs)
+
+    return make
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(r'id="csrf_token"[^>]*value="([^"]+)"', page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+class Auth:
+    """Logs a client in as a user, the way a person does: GET the form, POST it with its CSRF token."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD):
+        return self.client.post("/login", data={"email": email, "password": password,
+                                                "csrf_token": csrf_token(self.client)})
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client, "/drill/")})
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)

@@ -1,0 +1,36 @@
+"""Helpers shared by service and web tests."""
+
+from __future__ import annotations
+
+import re
+
+from learnapp.domain import grading
+from learnapp.extensions import db
+from learnapp.models import Presentation
+from learnapp.services import content as content_service
+from learnapp.services import drill
+
+
+def right_answer(item: drill.DrillItem):
+    answer = grading.correct_answer(item.scenario, content_service.current_stage_model())
+    return list(answer) if isinstance(answer, tuple) else answer
+
+
+def wrong_answer(item: drill.DrillItem):
+    right = right_answer(item)
+    if isinstance(right, list):
+        return right[1:] + right[:1]
+    return next(o.key for o in item.options if o.key != right)
+
+
+def form_for(page: str, answer, token: str | None = None) -> dict:
+    """The form fields a browser would send for this answer on the drill page."""
+    token = token or re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    data = {"token": token, "csrf_token": csrf}
+    presentation = db.session.scalars(db.select(Presentation).filter_by(token=token)).one()
+    if isinstance(answer, list):
+        data["order"] = " ".join(str(presentation.option_order.index(k) + 1) for k in answer)
+    else:
+        data["choice"] = answer
+    return data

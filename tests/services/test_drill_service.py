@@ -1,0 +1,117 @@
+"""The drill services: sizing, attempts, idempotency, variant rotation, scheduling."""
+
+from datetime import timedelta
+
+from fsrs import Rating
+
+from learnapp.extensions import db
+from learnapp.models import Attempt, DrillSession, MemoryStateRow, Presentation, ScenarioVersion
+from learnapp.services import drill
+from tests.helpers import right_answer, wrong_answer
+
+
+def _answer_all(rep, clock, answer=right_answer, seconds=20):
+    count = 0
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        clock.advance(timedelta(seconds=seconds))
+        drill.submit_answer(rep, item.presentation.token, answer(item), clock.now())
+        count += 1
+    return count
+
+
+def test_first_session_introduces_a_few_new_skills(content, make_user, clock, app):
+    rep = make_user("rep")
+    session = drill.today_session(rep, clock.now())
+    assert [p["reason"] for p in session.plan] == ["new"] * app.config["NEW_SKILLS_PER_DAY"]
+
+
+def test_attempt_stores_everything_a_retention_curve_needs(content, make_user, clock):
+    rep = make_user("rep")
+    item = drill.current_item(rep, clock.now())
+    shown = clock.now()
+    clock.advance(timedelta(seconds=12))
+    drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    attempt = db.session.scalars(db.select(Attempt)).one()
+    version = db.session.get(ScenarioVersion, attempt.scenario_version_id)
+    assert (attempt.user_id, attempt.skill_id, attempt.scenario_id) == (rep.id, item.scenario.skill, item.scenario.id)
+    assert version.scenario_id == item.scenario.id and version.number == 1
+    assert attempt.shown_at == shown and attempt.answered_at == shown + timedelta(seconds=12)
+    assert attempt.duration_ms == 12_000
+    assert attempt.correct is True and attempt.score == 1.0 and attempt.verdict["correct"] is True
+    assert attempt.rating == int(Rating.Good)
+    assert attempt.predicted_recall is None  # a new skill has no prediction yet
+    assert attempt.first_exposure is True
+
+
+def test_submitting_twice_records_one_attempt(content, make_user, clock):
+    rep = make_user("rep")
+    item = drill.current_item(rep, clock.now())
+    first = drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    second = drill.submit_answer(rep, item.presentation.token, wrong_answer(item), clock.now())
+    assert first.id == second.id and second.correct is True
+    assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 1
+    assert db.session.get(MemoryStateRow, (rep.id, item.scenario.skill)).reviews == 1
+
+
+def test_wrong_answer_is_rated_again_and_comes_back_sooner(content, make_user, clock):
+    good, bad = make_user("rep"), make_user("rep")
+    for rep, answer in ((good, right_answer), (bad, wrong_answer)):
+        item = drill.current_item(rep, clock.now())
+        drill.submit_answer(rep, item.presentation.token, answer(item), clock.now())
+    skill = db.session.scalars(db.select(Attempt.skill_id)).first()
+    due_good = db.session.get(MemoryStateRow, (good.id, skill)).due
+    due_bad = db.session.get(MemoryStateRow, (bad.id, skill)).due
+    assert due_bad < due_good
+
+
+def test_due_skills_come_back_and_the_least_recently_seen_variant_is_shown(content, make_user, clock):
+    rep = make_user("rep")
+    _answer_all(rep, clock)
+    seen: dict[str, list[str]] = {}
+    for _ in range(60):
+        clock.advance(timedelta(days=1))
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            seen.setdefault(item.scenario.skill, []).append(item.scenario.id)
+            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    first_skill = db.session.scalars(db.select(Attempt.skill_id).order_by(Attempt.id)).first()
+    reviews = seen[first_skill]
+    assert len(reviews) >= 3
+    # with 4+ variants, the first reviews never repeat a variant
+    assert len(set(reviews[:3])) == 3
+
+
+def test_due_reviews_come_first_lowest_recall_first(content, make_user, clock):
+    rep = make_user("rep")
+    _answer_all(rep, clock, answer=wrong_answer)
+    clock.advance(timedelta(days=3))
+    session = drill.today_session(rep, clock.now())
+    due = [p for p in session.plan if p["reason"] == "due"]
+    assert due and session.plan[: len(due)] == due
+    recalls = [p["recall"] for p in due]
+    assert recalls == sorted(recalls)
+
+
+def test_session_size_follows_the_reps_median_answer_time(content, make_user, clock, app):
+    app.config["NEW_SKILLS_PER_DAY"] = 20
+    fast, slow = make_user("rep"), make_user("rep")
+    for rep, seconds in ((fast, 10), (slow, 100)):
+        for _ in range(3):
+            _answer_all(rep, clock, seconds=seconds)
+            clock.advance(timedelta(days=1))
+    assert len(drill.today_session(fast, clock.now()).plan) > len(drill.today_session(slow, clock.now()).plan)
+    assert len(drill.today_session(slow, clock.now()).plan) <= 3  # 300 s / 100 s
+
+
+def test_a_day_in_the_reps_timezone(content, make_user, clock):
+    rep = make_user("rep", timezone="Pacific/Auckland")  # UTC+13 in March
+    drill.today_session(rep, clock.now())
+    session = db.session.scalars(db.select(DrillSession)).one()
+    assert session.day == (clock.now() + timedelta(hours=13)).date()
+
+
+def test_two_tabs_asking_for_the_same_slot_get_the_same_presentation(content, make_user, clock):
+    rep = make_user("rep")
+    first = drill.current_item(rep, clock.now())
+    second = drill.current_item(rep, clock.now())
+    assert first.presentation.token == second.presentation.token
+    assert db.session.scalar(db.select(db.func.count(Presentation.id))) == 1
