@@ -28,7 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["learnapp.clock"] = app.config.get("CLOCK") or SystemClock()
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -66,9 +66,16 @@ def database_context() -> ContentSet | None:
 
 
 def check(paths: list[str]) -> ContentSet:
-    """Validate files; files that hold no stage model or lessons are checked against the imported ones."""
-    context = database_context() or load_content(default_paths())
-    return load_content(paths, context=context)
+    """Validate files without touching the database; files that hold no stage model or lessons are
+    checked against the content folders (lessons/ by default)."""
+    return load_content(paths, context=_files_context(paths))
+
+
+def _files_context(paths: list[str]) -> ContentSet | None:
+    defaults = default_paths()
+    if sorted(map(str, paths)) == sorted(defaults):
+        return None
+    return load_content([p for p in defaults if Path(p).name != "scenarios"])
 
 
 def import_content(paths: list[str], now: datetime, actor: str = "import") -> ImportReport:
@@ -77,7 +84,7 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
     A scenario whose content changed gets a new version; attempts keep pointing at the version they
     were shown. Scenarios missing from the files are left as they are (retiring is explicit).
     """
-    content = check(paths)
+    content = load_content(paths, context=database_context() or _files_context(paths))
     report = ImportReport(errors=list(content.errors))
     if not report.ok:
         return report

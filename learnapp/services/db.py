@@ -17,7 +17,7 @@ def begin_write() -> None:
     A read-only transaction already open (loading the current user, say) is ended first; pending
     writes would be committed with it, so call this before changing anything.
     """
-    if db.session.in_transaction():
+    if db.session().in_transaction():
         db.session.commit()
     db.session.connection(execution_options={"learnapp_immediate": True})
 

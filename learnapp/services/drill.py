@@ -80,7 +80,7 @@ def state_from_row(row: MemoryStateRow) -> scheduling.MemoryState:
 def usual_answer_seconds(user_id: int) -> float | None:
     """The median of the rep's latest answer times, or None until enough are known."""
     durations = db.session.scalars(
-        db.select(Attempt.duration_ms).filter_by(user_id=user_id).order_by(Attempt.id.desc()).limit(RECENT_DURATIONS)
+        db.select(Attempt.duration_ms).where(Attempt.user_id == user_id).order_by(Attempt.id.desc()).limit(RECENT_DURATIONS)
     ).all()
     return scheduling.median_answer_seconds([d / 1000 for d in durations])
 
@@ -160,7 +160,7 @@ def _present(user: User, session: DrillSession, position: int, now: datetime) ->
         return None
     last_seen = dict(db.session.execute(
         db.select(Attempt.scenario_id, db.func.max(Attempt.answered_at))
-        .filter_by(user_id=user.id, skill_id=skill).group_by(Attempt.scenario_id)
+        .where(Attempt.user_id == user.id, Attempt.skill_id == skill).group_by(Attempt.scenario_id)
     ).all())
     chosen_id = scheduling.pick_variant([v.id for v in variants], last_seen)
     row = next(v for v in variants if v.id == chosen_id)
@@ -300,7 +300,7 @@ def summary(user: User, now: datetime) -> Summary:
 def streak(user: User, now: datetime) -> int:
     """Consecutive local days with at least one answer, ending today (or yesterday if not yet drilled today)."""
     since = now - timedelta(days=400)
-    times = db.session.scalars(db.select(Attempt.answered_at).filter_by(user_id=user.id).where(Attempt.answered_at >= since))
+    times = db.session.scalars(db.select(Attempt.answered_at).where(Attempt.user_id == user.id).where(Attempt.answered_at >= since))
     days = {local_day(user, t) for t in times}
     day = local_day(user, now)
     if day not in days:

@@ -52,7 +52,7 @@ def rep_progress(user: User, now: datetime) -> RepProgress:
             lapses=state.lapses if state else 0, recent=recent.get(skill.id, []),
         ))
     totals = db.session.execute(
-        db.select(db.func.count(Attempt.id), db.func.sum(db.case((Attempt.correct, 1), else_=0))).filter_by(user_id=user.id)
+        db.select(db.func.count(Attempt.id), db.func.sum(db.case((Attempt.correct, 1), else_=0))).where(Attempt.user_id == user.id)
     ).one()
     return RepProgress(user=user, skills=skills, attempts=totals[0] or 0, correct=int(totals[1] or 0),
                        streak=streak(user, now))
@@ -63,7 +63,7 @@ def _recent_results(user_id: int) -> dict[str, list[bool]]:
     ranked = (
         db.select(Attempt.skill_id, Attempt.correct, Attempt.id,
                   db.func.row_number().over(partition_by=Attempt.skill_id, order_by=Attempt.id.desc()).label("n"))
-        .filter_by(user_id=user_id).subquery()
+        .where(Attempt.user_id == user_id).subquery()
     )
     rows = db.session.execute(
         db.select(ranked.c.skill_id, ranked.c.correct).where(ranked.c.n <= RECENT_RESULTS).order_by(ranked.c.id)

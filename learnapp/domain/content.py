@@ -1,0 +1,685 @@
+"""Content files (Markdown with YAML front matter) to lessons, the stage model and scenarios.
+
+Pure: no Flask, no SQLAlchemy. Bad content never raises: every problem becomes a ContentError
+carrying the file's path and the line it concerns, so ``content check`` can print
+``path:line: message`` and an import can refuse to write anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from learnapp.domain.model import (
+    DiscoveryStep, Fit, Kind, Lesson, Move, Option, RuleEntry, Scenario, Stage, StageModel,
+)
+
+MAX_BYTES = 256 * 1024
+MAX_FRONT_MATTER = 64 * 1024
+ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MIN_OPTIONS, MAX_OPTIONS = 2, 6
+MIN_STEPS, MAX_STEPS = 3, 6
+ORDER_BY = ("discovery", "stages")
+
+FIELDS = {
+    "moves": {"type", "moves", "discovery_steps"},
+    "stage": {"type", "id", "name", "position", "days_out", "signals", "lesson", "fit", "premature", "late"},
+    "lesson": {"type", "skill", "title", "position", "summary"},
+    "scenario": {"type", "id", "skill", "kind", "lead", "stage", "days_out", "signals", "options", "steps",
+                 "answer", "order_by", "explanation"},
+}
+REQUIRED = {
+    "moves": ("moves",),
+    "stage": ("id", "name", "position", "days_out"),
+    "lesson": ("skill", "title"),
+    "scenario": ("id", "skill", "kind"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class ContentError:
+    """One problem in one file, at one line (1 is the opening ``---``)."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ContentCheckFailed(Exception):
+    """Raised by callers that want an exception; carries the errors."""
+
+    def __init__(self, errors: list[ContentError]):
+        super().__init__("\n".join(map(str, errors)))
+        self.errors = errors
+
+
+@dataclass
+class ContentSet:
+    """Everything read from a set of files, with every problem found."""
+
+    model: StageModel | None
+    lessons: dict[str, Lesson]
+    scenarios: dict[str, Scenario]
+    errors: list[ContentError]
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Document:
+    """One parsed file: front matter, body, and the line of every front-matter key path."""
+
+    path: str
+    data: dict[str, Any]
+    body: str
+    lines: dict[tuple, int]
+
+    def line(self, *key: Any) -> int:
+        """The line of the deepest known prefix of ``key`` (the file's first line if none)."""
+        for end in range(len(key), 0, -1):
+            if key[:end] in self.lines:
+                return self.lines[key[:end]]
+        return 1
+
+
+class _Errors:
+    """Collects errors for one document, so checks read as one line each."""
+
+    def __init__(self, sink: list[ContentError], doc: Document):
+        self.sink, self.doc = sink, doc
+
+    def add(self, key: tuple, message: str) -> None:
+        self.sink.append(ContentError(self.doc.path, self.doc.line(*key), message))
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def iter_content_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Markdown files under the given folders (recursively) plus the files named, sorted, without repeats."""
+    found: set[Path] = set()
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.update(f for f in p.rglob("*.md") if f.is_file())
+        else:
+            found.add(p)
+    return sorted(found, key=str)
+
+
+def load_content(paths: Iterable[str | Path], context: ContentSet | None = None) -> ContentSet:
+    """Read, parse and cross-check every content file under ``paths``.
+
+    Files that hold no move catalogue, stages or lessons are checked against ``context`` (for
+    example the shipped lessons/ when checking a single scenario). Never raises for bad content.
+    """
+    docs: list[tuple[str, bytes | str]] = []
+    read_errors: list[ContentError] = []
+    for path in iter_content_files(paths):
+        try:
+            docs.append((str(path), path.read_bytes()))
+        except OSError as exc:
+            read_errors.append(ContentError(str(path), 1, f"cannot read the file: {exc.strerror or exc}"))
+    result = load_texts(docs, context)
+    result.errors = sorted(result.errors + read_errors)
+    result.files = [p for p, _ in docs]
+    return result
+
+
+def load_texts(docs: list[tuple[str, bytes | str]], context: ContentSet | None = None) -> ContentSet:
+    """Like load_content, from (path, data) pairs held in memory."""
+    errors: list[ContentError] = []
+    parsed = [d for d in (parse_document(path, data, errors) for path, data in docs) if d is not None]
+    by_type: dict[str, list[Document]] = {t: [] for t in FIELDS}
+    for doc in parsed:
+        doc_type = _document_type(doc, errors)
+        if doc_type is not None and _check_fields(doc, doc_type, errors):
+            by_type[doc_type].append(doc)
+    model = _build_model(by_type["moves"], by_type["stage"], context, errors)
+    lessons = dict(context.lessons) if context else {}
+    lessons.update(_build_lessons(by_type["lesson"], errors))
+    scenarios = _build_scenarios(by_type["scenario"], model, set(lessons), errors)
+    return ContentSet(model=model, lessons=lessons, scenarios=scenarios, errors=sorted(errors),
+                      files=[p for p, _ in docs])
+
+
+def parse_document(path: str, data: bytes | str, errors: list[ContentError]) -> Document | None:
+    """Split one file into YAML front matter and Markdown body; None (with errors) if it cannot be read."""
+    text = _decode(path, data, errors)
+    if text is None:
+        return None
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        errors.append(ContentError(path, 1, "missing front matter: the file must start with a line '---'"))
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
+    if end is None:
+        errors.append(ContentError(path, 1, "front matter is not closed: add a line '---' after it"))
+        return None
+    front = "\n".join(lines[1:end])
+    if len(front.encode()) > MAX_FRONT_MATTER:
+        errors.append(ContentError(path, 1, f"front matter is larger than {MAX_FRONT_MATTER // 1024} KB"))
+        return None
+    loaded = _load_yaml(path, front, errors)
+    if loaded is None:
+        return None
+    data_map, key_lines = loaded
+    return Document(path=path, data=data_map, body="\n".join(lines[end + 1:]).strip("\n"), lines=key_lines)
+
+
+def _decode(path: str, data: bytes | str, errors: list[ContentError]) -> str | None:
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if len(raw) > MAX_BYTES:
+        errors.append(ContentError(path, 1, f"file is {len(raw) // 1024} KB; the limit is {MAX_BYTES // 1024} KB"))
+        return None
+    if b"\x00" in raw:
+        errors.append(ContentError(path, 1, "binary file (it contains NUL bytes): content must be UTF-8 text"))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        errors.append(ContentError(path, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8"))
+        return None
+    text = text.lstrip("\ufeff").replace("\r\n", "\n")
+    if not text.strip():
+        errors.append(ContentError(path, 1, "empty file"))
+        return None
+    return text
+
+
+def _load_yaml(path: str, front: str, errors: list[ContentError]) -> tuple[dict, dict[tuple, int]] | None:
+    """safe_load the front matter, refusing aliases (never needed; they make alias bombs) before expanding anything."""
+    try:
+        for event in yaml.parse(front, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                errors.append(ContentError(path, event.start_mark.line + 2, "YAML aliases (*name) are not allowed in content"))
+                return None
+        node = yaml.compose(front, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(front)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark else 1
+        errors.append(ContentError(path, line, f"invalid YAML: {exc.problem or exc.context}"))
+        return None
+    except yaml.YAMLError as exc:
+        errors.append(ContentError(path, 1, f"invalid YAML: {exc}"))
+        return None
+    if not isinstance(data, dict):
+        errors.append(ContentError(path, 2, "front matter must be a mapping of 'field: value' lines"))
+        return None
+    key_lines: dict[tuple, int] = {}
+    _record_lines(node, (), key_lines)
+    return data, key_lines
+
+
+def _record_lines(node: yaml.Node, prefix: tuple, out: dict[tuple, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            path = prefix + (key.value,)
+            out[path] = key.start_mark.line + 2
+            _record_lines(value, path, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out[prefix + (i,)] = item.start_mark.line + 2
+            _record_lines(item, prefix + (i,), out)
+
+
+def _document_type(doc: Document, errors: list[ContentError]) -> str | None:
+    declared = doc.data.get("type")
+    if declared is None:
+        if "scenarios" in Path(doc.path).parts:
+            return "scenario"
+        errors.append(ContentError(doc.path, 2, f"missing field 'type' (one of: {', '.join(FIELDS)})"))
+        return None
+    if declared not in FIELDS:
+        errors.append(ContentError(doc.path, doc.line("type"), f"unknown type '{declared}' (one of: {', '.join(FIELDS)})"))
+        return None
+    return declared
+
+
+def _check_fields(doc: Document, doc_type: str, errors: list[ContentError]) -> bool:
+    ok = True
+    for key in doc.data:
+        if key not in FIELDS[doc_type]:
+            errors.append(ContentError(doc.path, doc.line(key), f"unknown field '{key}' for a {doc_type} (allowed: {', '.join(sorted(FIELDS[doc_type]))})"))
+            ok = False
+    for key in REQUIRED[doc_type]:
+        if doc.data.get(key) in (None, ""):
+            errors.append(ContentError(doc.path, 2, f"missing field '{key}'"))
+            ok = False
+    return ok
+
+
+# ---------------------------------------------------------------- small typed readers
+
+
+def _text(err: _Errors, value: Any, key: tuple, name: str, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        err.add(key, f"'{name}' must be non-empty text")
+        return ""
+    return value.strip()
+
+
+def _ident(err: _Errors, value: Any, key: tuple, name: str) -> str:
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        err.add(key, f"'{name}' must be a lower-case id like 'send-offer', got {value!r}")
+        return ""
+    return value
+
+
+def _int(err: _Errors, value: Any, key: tuple, name: str) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        err.add(key, f"'{name}' must be a whole number, got {value!r}")
+        return None
+    return value
+
+
+def _str_list(err: _Errors, value: Any, key: tuple, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        err.add(key, f"'{name}' must be a list of text lines")
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def _known(err: _Errors, value: str, known: Iterable[str], key: tuple, what: str) -> bool:
+    names = list(known)
+    if value not in names:
+        err.add(key, f"unknown {what} '{value}' (known: {', '.join(names) or 'none'})")
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- the stage model
+
+
+def _build_model(move_docs: list[Document], stage_docs: list[Document], context: ContentSet | None,
+                 errors: list[ContentError]) -> StageModel | None:
+    base = context.model if context else None
+    if len(move_docs) > 1:
+        for doc in move_docs[1:]:
+            errors.append(ContentError(doc.path, 1, f"a second move catalogue; there must be exactly one (first: {move_docs[0].path})"))
+    if move_docs:
+        moves, steps = _read_moves(move_docs[0], errors)
+    elif base is not None:
+        moves, steps = base.moves, base.discovery_steps
+    elif stage_docs:
+        errors.append(ContentError(stage_docs[0].path, 1, "no move catalogue found: add lessons/moves.md (type: moves)"))
+        return None
+    else:
+        return None
+    if stage_docs:
+        stages = _read_stages(stage_docs, moves, errors)
+    elif base is not None:
+        stages = base.stages
+    else:
+        return StageModel(stages=(), moves=moves, discovery_steps=steps)
+    return StageModel(stages=stages, moves=moves, discovery_steps=steps)
+
+
+def _read_moves(doc: Document, errors: list[ContentError]) -> tuple[tuple[Move, ...], tuple[DiscoveryStep, ...]]:
+    err = _Errors(errors, doc)
+    moves = tuple(Move(id=i, name=n, description=d) for i, n, d in _catalogue(err, doc, "moves"))
+    steps = tuple(DiscoveryStep(id=i, name=n) for i, n, _ in _catalogue(err, doc, "discovery_steps"))
+    return moves, steps
+
+
+def _catalogue(err: _Errors, doc: Document, key: str) -> list[tuple[str, str, str]]:
+    items = doc.data.get(key) or []
+    if not isinstance(items, list):
+        err.add((key,), f"'{key}' must be a list of entries with 'id' and 'name'")
+        return []
+    seen: set[str] = set()
+    result = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            err.add((key, i), f"each entry of '{key}' needs 'id' and 'name'")
+            continue
+        ident = _ident(err, item.get("id"), (key, i, "id"), "id")
+        name = _text(err, item.get("name"), (key, i, "name"), "name")
+        if ident in seen:
+            err.add((key, i, "id"), f"duplicate id '{ident}' in '{key}'")
+        if ident and name and ident not in seen:
+            seen.add(ident)
+            result.append((ident, name, str(item.get("description") or "").strip()))
+    return result
+
+
+def _read_stages(docs: list[Document], moves: tuple[Move, ...], errors: list[ContentError]) -> tuple[Stage, ...]:
+    stages: list[tuple[Stage, Document]] = []
+    ids: dict[str, str] = {}
+    positions: dict[int, str] = {}
+    for doc in docs:
+        stage = _read_stage(doc, moves, errors)
+        if stage is None:
+            continue
+        if stage.id in ids:
+            errors.append(ContentError(doc.path, doc.line("id"), f"duplicate stage id '{stage.id}' (also in {ids[stage.id]})"))
+            continue
+        if stage.position in positions:
+            errors.append(ContentError(doc.path, doc.line("position"), f"position {stage.position} is used by {positions[stage.position]} too"))
+            continue
+        ids[stage.id], positions[stage.position] = doc.path, doc.path
+        stages.append((stage, doc))
+    stages.sort(key=lambda pair: pair[0].position)
+    _check_ranges(stages, errors)
+    _check_rule_directions(stages, errors)
+    return tuple(stage for stage, _ in stages)
+
+
+def _read_stage(doc: Document, moves: tuple[Move, ...], errors: list[ContentError]) -> Stage | None:
+    err = _Errors(errors, doc)
+    before = len(errors)
+    d = doc.data
+    ident = _ident(err, d.get("id"), ("id",), "id")
+    name = _text(err, d.get("name"), ("name",), "name")
+    position = _int(err, d.get("position"), ("position",), "position")
+    days = d.get("days_out")
+    if not (isinstance(days, list) and len(days) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in days)
+            and days[0] <= days[1]):
+        err.add(("days_out",), f"'days_out' must be [min, max] whole numbers with min <= max, got {days!r}")
+        days = None
+    signals = _str_list(err, d.get("signals"), ("signals",), "signals")
+    rule = _read_rule(err, doc, moves)
+    if len(errors) > before or days is None or position is None:
+        return None
+    return Stage(id=ident, name=name, position=position, days_min=days[0], days_max=days[1], signals=signals,
+                 rule=rule, lesson=str(d.get("lesson") or ""), body=doc.body)
+
+
+def _read_rule(err: _Errors, doc: Document, moves: tuple[Move, ...]) -> dict[str, RuleEntry]:
+    rule: dict[str, RuleEntry] = {}
+    move_ids = [m.id for m in moves]
+    for fit in Fit:
+        entries = doc.data.get(fit.value) or {}
+        if not isinstance(entries, dict):
+            err.add((fit.value,), f"'{fit.value}' must map move ids to one-line reasons")
+            continue
+        for move, reason in entries.items():
+            key = (fit.value, move)
+            if not _known(err, str(move), move_ids, key, "move"):
+                continue
+            if move in rule:
+                err.add(key, f"move '{move}' is listed as {rule[move].fit.value} and as {fit.value}; pick one")
+                continue
+            reason_text = _text(err, reason, key, f"reason for {move}")
+            if reason_text:
+                rule[move] = RuleEntry(move=move, fit=fit, reason=reason_text)
+    for move in move_ids:
+        if move not in rule and not any(move == k for f in Fit for k in (doc.data.get(f.value) or {})):
+            err.add(("fit",), f"move '{move}' is not classified: add it under fit, premature or late")
+    if rule and not any(e.fit is Fit.FIT for e in rule.values()):
+        err.add(("fit",), "no move fits this stage: list at least one under 'fit'")
+    return rule
+
+
+def _check_ranges(stages: list[tuple[Stage, Document]], errors: list[ContentError]) -> None:
+    for (earlier, _), (later, doc) in zip(stages, stages[1:]):
+        if later.days_max >= earlier.days_min:
+            errors.append(ContentError(doc.path, doc.line("days_out"),
+                                       f"days_out {[later.days_min, later.days_max]} overlaps or comes before stage "
+                                       f"'{earlier.id}' {[earlier.days_min, earlier.days_max]}: later stages are closer to the purchase"))
+
+
+def _check_rule_directions(stages: list[tuple[Stage, Document]], errors: list[ContentError]) -> None:
+    """A premature move must fit some later stage and a late move some earlier stage."""
+    for i, (stage, doc) in enumerate(stages):
+        for move, entry in stage.rule.items():
+            if entry.fit is Fit.PREMATURE and not any(s.rule.get(move) and s.rule[move].fit is Fit.FIT for s, _ in stages[i + 1:]):
+                errors.append(ContentError(doc.path, doc.line("premature", move),
+                                           f"'{move}' is premature here but fits no later stage"))
+            if entry.fit is Fit.LATE and not any(s.rule.get(move) and s.rule[move].fit is Fit.FIT for s, _ in stages[:i]):
+                errors.append(ContentError(doc.path, doc.line("late", move),
+                                           f"'{move}' is late here but fits no earlier stage"))
+
+
+# ---------------------------------------------------------------- lessons
+
+
+def _build_lessons(docs: list[Document], errors: list[ContentError]) -> dict[str, Lesson]:
+    lessons: dict[str, Lesson] = {}
+    for doc in docs:
+        err = _Errors(errors, doc)
+        before = len(errors)
+        skill = _ident(err, doc.data.get("skill"), ("skill",), "skill")
+        title = _text(err, doc.data.get("title"), ("title",), "title")
+        position = doc.data.get("position", 0)
+        position = _int(err, position, ("position",), "position") if position is not None else 0
+        summary = _text(err, doc.data.get("summary"), ("summary",), "summary", required=False)
+        if not doc.body.strip():
+            err.add(("title",), "the lesson has no text after the front matter")
+        if len(errors) > before:
+            continue
+        if skill in lessons:
+            err.add(("skill",), f"duplicate lesson for skill '{skill}' (also in {lessons[skill].path})")
+            continue
+        lessons[skill] = Lesson(skill=skill, title=title, body=doc.body, position=position or 0, summary=summary, path=doc.path)
+    return lessons
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+def _build_scenarios(docs: list[Document], model: StageModel | None, skills: set[str],
+                     errors: list[ContentError]) -> dict[str, Scenario]:
+    scenarios: dict[str, Scenario] = {}
+    for doc in docs:
+        scenario = _read_scenario(doc, model, skills, errors)
+        if scenario is None:
+            continue
+        if scenario.id in scenarios:
+            errors.append(ContentError(doc.path, doc.line("id"), f"duplicate scenario id '{scenario.id}' (also in {scenarios[scenario.id].path})"))
+            continue
+        scenarios[scenario.id] = scenario
+    return scenarios
+
+
+def parse_scenario_text(text: str, path: str, model: StageModel, skills: Iterable[str]) -> tuple[Scenario | None, list[ContentError]]:
+    """Validate one scenario document (the live editor); the same checks as a full content check."""
+    errors: list[ContentError] = []
+    doc = parse_document(path, text, errors)
+    if doc is None:
+        return None, errors
+    if doc.data.get("type", "scenario") != "scenario":
+        errors.append(ContentError(path, doc.line("type"), "this editor takes scenarios only (type: scenario)"))
+        return None, errors
+    if not _check_fields(doc, "scenario", errors):
+        return None, sorted(errors)
+    scenario = _read_scenario(doc, model, set(skills), errors)
+    return (scenario if not errors else None), sorted(errors)
+
+
+def _read_scenario(doc: Document, model: StageModel | None, skills: set[str], errors: list[ContentError]) -> Scenario | None:
+    err = _Errors(errors, doc)
+    before = len(errors)
+    d = doc.data
+    ident = _ident(err, d.get("id"), ("id",), "id")
+    skill = _ident(err, d.get("skill"), ("skill",), "skill")
+    if skill:
+        _known(err, skill, sorted(skills), ("skill",), "skill")
+    try:
+        kind = Kind(d.get("kind"))
+    except ValueError:
+        err.add(("kind",), f"unknown kind {d.get('kind')!r} (one of: {', '.join(k.value for k in Kind)})")
+        return None
+    if not doc.body.strip():
+        err.add(("id",), "the scenario has no prompt: write it after the front matter")
+    if model is None:
+        err.add(("kind",), "no stage model to check against: include lessons/ (moves.md and stages/)")
+        return None
+    days_out = _int(err, d["days_out"], ("days_out",), "days_out") if d.get("days_out") is not None else None
+    fields = dict(lead_name=_text(err, d.get("lead"), ("lead",), "lead", required=False),
+                  signals=_str_list(err, d.get("signals"), ("signals",), "signals"),
+                  explanation=_text(err, d.get("explanation"), ("explanation",), "explanation", required=False))
+    reader = {Kind.NEXT_STEP: _next_step, Kind.WHICH_STAGE: _which_stage, Kind.ORDER_STEPS: _order_steps}[kind]
+    specific = reader(err, doc, model, days_out)
+    if specific is None or len(errors) > before:
+        return None
+    return Scenario(id=ident, skill=skill, kind=kind, prompt=doc.body, days_out=days_out, path=doc.path,
+                    **fields, **specific)
+
+
+def _stage_of(err: _Errors, doc: Document, model: StageModel, days_out: int | None) -> Stage | None:
+    stage_id = doc.data.get("stage")
+    if not isinstance(stage_id, str) or not stage_id:
+        err.add(("kind",), "missing field 'stage': the lead's stage")
+        return None
+    if not _known(err, stage_id, [s.id for s in model.stages], ("stage",), "stage"):
+        return None
+    stage = model.stage(stage_id)
+    if days_out is not None and not stage.days_min <= days_out <= stage.days_max:
+        err.add(("days_out",), f"days_out {days_out} is outside stage '{stage.id}' ({stage.days_min} to {stage.days_max})")
+    return stage
+
+
+def _option_list(err: _Errors, doc: Document, key: str, tag: str, low: int, high: int) -> list[tuple[int, str, Any]]:
+    items = doc.data.get(key)
+    if not isinstance(items, list) or not items:
+        err.add((key,) if key in doc.data else ("kind",), f"missing '{key}': a list of entries with '{tag}' and 'text'")
+        return []
+    if not low <= len(items) <= high:
+        err.add((key,), f"{len(items)} {key}; a scenario of this kind needs {low} to {high}")
+    result, seen = [], set()
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get(tag), str):
+            err.add((key, i), f"each entry of '{key}' needs '{tag}' (and 'text')")
+            continue
+        extra = set(item) - {tag, "text"}
+        if extra:
+            err.add((key, i), f"unknown field '{sorted(extra)[0]}' in {key} (use '{tag}' and 'text')")
+        if item[tag] in seen:
+            err.add((key, i, tag), f"'{item[tag]}' appears twice in {key}")
+            continue
+        seen.add(item[tag])
+        result.append((i, item[tag], item.get("text")))
+    return result
+
+
+def _next_step(err: _Errors, doc: Document, model: StageModel, days_out: int | None) -> dict | None:
+    stage = _stage_of(err, doc, model, days_out)
+    options = []
+    for i, move, text in _option_list(err, doc, "options", "move", MIN_OPTIONS, MAX_OPTIONS):
+        if _known(err, move, [m.id for m in model.moves], ("options", i, "move"), "move"):
+            options.append(Option(key=move, text=_text(err, text, ("options", i), "text")))
+    if stage is None or not options:
+        return None
+    fitting = [o.key for o in options if stage.rule[o.key].fit is Fit.FIT]
+    if not fitting:
+        err.add(("options",), f"no option fits stage '{stage.id}' under its rule; one option's move must fit")
+    elif len(fitting) > 1:
+        err.add(("options",), f"ambiguous: {', '.join(fitting)} all fit stage '{stage.id}'; keep exactly one fitting option")
+    answer = doc.data.get("answer")
+    if answer is not None and fitting and answer != fitting[0] and len(fitting) == 1:
+        entry = stage.rule.get(answer)
+        why = f"{answer} is {entry.fit.value} there ({entry.reason})" if entry else f"'{answer}' is not an option's move"
+        err.add(("answer",), f"answer '{answer}' contradicts the rule of stage '{stage.id}': {why}")
+    return dict(stage=stage.id, options=tuple(options))
+
+
+def _which_stage(err: _Errors, doc: Document, model: StageModel, days_out: int | None) -> dict | None:
+    stage = _stage_of(err, doc, model, days_out)
+    options = []
+    for i, stage_id, text in _option_list(err, doc, "options", "stage", MIN_OPTIONS, MAX_OPTIONS):
+        if _known(err, stage_id, [s.id for s in model.stages], ("options", i, "stage"), "stage"):
+            label = _text(err, text, ("options", i), "text") if text is not None else model.stage(stage_id).name
+            options.append(Option(key=stage_id, text=label))
+    if stage is None or not options:
+        return None
+    if stage.id not in [o.key for o in options]:
+        err.add(("options",), f"the lead's stage '{stage.id}' is not among the options")
+    answer = doc.data.get("answer")
+    if answer is not None and answer != stage.id:
+        err.add(("answer",), f"answer '{answer}' contradicts 'stage: {stage.id}'")
+    return dict(stage=stage.id, options=tuple(options))
+
+
+def _order_steps(err: _Errors, doc: Document, model: StageModel, days_out: int | None) -> dict | None:
+    order_by = doc.data.get("order_by")
+    if order_by not in ORDER_BY:
+        err.add(("order_by",) if "order_by" in doc.data else ("kind",), f"'order_by' must be one of: {', '.join(ORDER_BY)}")
+        return None
+    tag = "step" if order_by == "discovery" else "move"
+    known = [s.id for s in model.discovery_steps] if tag == "step" else [m.id for m in model.moves]
+    options = []
+    for i, key, text in _option_list(err, doc, "steps", tag, MIN_STEPS, MAX_STEPS):
+        if _known(err, key, known, ("steps", i, tag), "discovery step" if tag == "step" else "move"):
+            options.append((i, Option(key=key, text=_text(err, text, ("steps", i), "text"))))
+    ranks = _ranks(err, model, order_by, options)
+    if ranks is None:
+        return None
+    for (i, option), (_, previous) in zip(options[1:], options):
+        if ranks[option.key] <= ranks[previous.key]:
+            why = ("the discovery walk" if order_by == "discovery" else "the stages where they fit")
+            err.add(("steps", i), f"steps are not in the right order: '{option.key}' cannot follow '{previous.key}' ({why})")
+    return dict(order_by=order_by, options=tuple(o for _, o in options))
+
+
+def _ranks(err: _Errors, model: StageModel, order_by: str, options: list[tuple[int, Option]]) -> dict[str, int] | None:
+    if order_by == "discovery":
+        return {s.id: n for n, s in enumerate(model.discovery_steps)}
+    ranks: dict[str, int] = {}
+    for i, option in options:
+        first = next((s.position for s in model.stages if s.rule[option.key].fit is Fit.FIT), None)
+        if first is None:
+            err.add(("steps", i), f"move '{option.key}' fits no stage, so it has no place in the journey")
+            return None
+        ranks[option.key] = first
+    by_rank: dict[int, str] = {}
+    for i, option in options:
+        if ranks[option.key] in by_rank:
+            err.add(("steps", i), f"'{option.key}' and '{by_rank[ranks[option.key]]}' first fit the same stage; their order is ambiguous")
+            return None
+        by_rank[ranks[option.key]] = option.key
+    return ranks
+
+
+# ---------------------------------------------------------------- writing files back
+
+
+def scenario_to_markdown(scenario: Scenario, model: StageModel) -> str:
+    """The file text of a scenario; parsing it gives back an equal scenario (path aside)."""
+    front: dict[str, Any] = {"id": scenario.id, "skill": scenario.skill, "kind": scenario.kind.value}
+    if scenario.lead_name:
+        front["lead"] = scenario.lead_name
+    if scenario.stage:
+        front["stage"] = scenario.stage
+    if scenario.days_out is not None:
+        front["days_out"] = scenario.days_out
+    if scenario.signals:
+        front["signals"] = list(scenario.signals)
+    if scenario.kind is Kind.ORDER_STEPS:
+        front["order_by"] = scenario.order_by
+        tag = "step" if scenario.order_by == "discovery" else "move"
+        front["steps"] = [{tag: o.key, "text": o.text} for o in scenario.options]
+    else:
+        tag = "move" if scenario.kind is Kind.NEXT_STEP else "stage"
+        front["options"] = [{tag: o.key, "text": o.text} for o in scenario.options]
+    if scenario.explanation:
+        front["explanation"] = scenario.explanation
+    return _document(front, scenario.prompt)
+
+
+def lesson_to_markdown(lesson: Lesson) -> str:
+    """The file text of a lesson; parsing it gives back an equal lesson (path aside)."""
+    front: dict[str, Any] = {"type": "lesson", "skill": lesson.skill, "title": lesson.title, "position": lesson.position}
+    if lesson.summary:
+        front["summary"] = lesson.summary
+    return _document(front, lesson.body)
+
+
+def _document(front: dict[str, Any], body: str) -> str:
+    yaml_text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
+    return f"---\n{yaml_text}---\n{body.strip()}\n"

@@ -1,0 +1,164 @@
+"""Spaced scheduling per rep and skill, wrapping py-fsrs.
+
+A verdict becomes an FSRS rating, FSRS turns the rating into the next memory state, and the
+daily plan is sized to five minutes of the rep's own answer time. No scheduling maths is written
+here: stability, difficulty, intervals and retrievability all come from ``fsrs``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping, Sequence
+
+from fsrs import Card, Rating, Scheduler, State
+
+from learnapp.domain.clock import ensure_utc
+from learnapp.domain.model import Verdict
+
+DEFAULT_SECONDS = 30.0  # answer time assumed until the rep's own median is known
+SESSION_SECONDS = 300  # a five-minute drill
+EASY_FACTOR = 0.5  # "clearly faster": at most half the rep's usual time
+PARTIAL_CREDIT_FOR_HARD = 0.5
+
+
+@dataclass(frozen=True)
+class MemoryState:
+    """The scheduler's state for one rep and one skill."""
+
+    skill: str
+    stability: float | None
+    difficulty: float | None
+    due: datetime
+    last_review: datetime | None
+    state: int
+    step: int | None
+    reviews: int = 0
+    lapses: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "skill": self.skill, "stability": self.stability, "difficulty": self.difficulty,
+            "due": self.due.isoformat(), "last_review": self.last_review.isoformat() if self.last_review else None,
+            "state": self.state, "step": self.step, "reviews": self.reviews, "lapses": self.lapses,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "MemoryState":
+        return cls(
+            skill=d["skill"], stability=d["stability"], difficulty=d["difficulty"],
+            due=ensure_utc(datetime.fromisoformat(d["due"])),
+            last_review=ensure_utc(datetime.fromisoformat(d["last_review"])) if d.get("last_review") else None,
+            state=d["state"], step=d.get("step"), reviews=d.get("reviews", 0), lapses=d.get("lapses", 0),
+        )
+
+    def to_card(self) -> Card:
+        return Card(card_id=0, state=State(self.state), step=self.step, stability=self.stability,
+                    difficulty=self.difficulty, due=self.due, last_review=self.last_review)
+
+    @classmethod
+    def from_card(cls, skill: str, card: Card, reviews: int, lapses: int) -> "MemoryState":
+        return cls(skill=skill, stability=card.stability, difficulty=card.difficulty, due=card.due,
+                   last_review=card.last_review, state=card.state.value, step=card.step,
+                   reviews=reviews, lapses=lapses)
+
+
+def make_scheduler(desired_retention: float = 0.9) -> Scheduler:
+    """An FSRS scheduler for daily drills: no minute-level learning steps, no fuzz (reproducible plans)."""
+    if not 0.7 < desired_retention <= 0.99:
+        raise ValueError(f"desired retention must be above 0.7 and at most 0.99, got {desired_retention}")
+    return Scheduler(desired_retention=desired_retention, learning_steps=(), relearning_steps=(),
+                     enable_fuzzing=False)
+
+
+def rating_for(verdict: Verdict, answer_seconds: float, usual_seconds: float | None, *, hint: bool = False) -> Rating:
+    """The FSRS rating for a graded answer.
+
+    Wrong is Again, except an order-steps answer with at least half the steps in place, which is
+    Hard; right with a hint is Hard; right in at most half the rep's usual time is Easy; else Good.
+    """
+    if not verdict.correct:
+        return Rating.Hard if verdict.score >= PARTIAL_CREDIT_FOR_HARD else Rating.Again
+    if hint:
+        return Rating.Hard
+    if usual_seconds is not None and answer_seconds <= EASY_FACTOR * usual_seconds:
+        return Rating.Easy
+    return Rating.Good
+
+
+def new_state(skill: str, now: datetime) -> MemoryState:
+    """The state of a skill never reviewed: due now, no stability yet."""
+    return MemoryState(skill=skill, stability=None, difficulty=None, due=ensure_utc(now), last_review=None,
+                       state=State.Learning.value, step=0)
+
+
+def review(state: MemoryState | None, skill: str, rating: Rating, when: datetime, scheduler: Scheduler) -> MemoryState:
+    """The memory state after one review; ``state`` None means the skill's first review."""
+    ensure_utc(when)
+    before = state or new_state(skill, when)
+    card, _log = scheduler.review_card(before.to_card(), rating, when)
+    lapsed = state is not None and state.reviews > 0 and rating == Rating.Again
+    return MemoryState.from_card(skill, card, before.reviews + 1, before.lapses + (1 if lapsed else 0))
+
+
+def predicted_recall(state: MemoryState | None, now: datetime, scheduler: Scheduler) -> float | None:
+    """FSRS retrievability: the probability the rep gets the skill right now; None if never reviewed."""
+    ensure_utc(now)
+    if state is None or state.last_review is None:
+        return None
+    return scheduler.get_card_retrievability(state.to_card(), now)
+
+
+def median_answer_seconds(durations: Sequence[float], minimum: int = 5) -> float | None:
+    """The rep's usual answer time, or None until ``minimum`` answers are known."""
+    if len(durations) < minimum:
+        return None
+    return float(statistics.median(durations))
+
+
+def pick_variant(variant_ids: Sequence[str], last_seen: Mapping[str, datetime]) -> str:
+    """The variant this rep has seen least recently: never-seen first (in given order), then the oldest."""
+    if not variant_ids:
+        raise ValueError("a skill needs at least one scenario variant")
+    never = [v for v in variant_ids if v not in last_seen]
+    if never:
+        return never[0]
+    return min(variant_ids, key=lambda v: (ensure_utc(last_seen[v]), variant_ids.index(v)))
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """One slot of a session plan: the skill, why it is there, and its predicted recall when planned."""
+
+    skill: str
+    reason: str  # "due" or "new"
+    recall: float | None
+
+
+def session_capacity(median_seconds: float | None, budget_seconds: int = SESSION_SECONDS) -> int:
+    """How many items fit the time budget at the rep's usual pace (30 s per item until known)."""
+    return max(1, math.floor(budget_seconds / (median_seconds or DEFAULT_SECONDS)))
+
+
+def plan_session(states: Mapping[str, MemoryState], skills: Sequence[str], now: datetime, scheduler: Scheduler, *,
+                 median_seconds: float | None, new_introduced_today: int, new_per_day: int = 3,
+                 budget_seconds: int = SESSION_SECONDS) -> list[PlannedItem]:
+    """Today's plan: due skills, lowest predicted recall first, then new skills, within five minutes."""
+    ensure_utc(now)
+    capacity = session_capacity(median_seconds, budget_seconds)
+    order = {skill: i for i, skill in enumerate(skills)}
+    due = [
+        PlannedItem(skill, "due", predicted_recall(states[skill], now, scheduler))
+        for skill in skills if skill in states and ensure_utc(states[skill].due) <= now
+    ]
+    due.sort(key=lambda item: (item.recall if item.recall is not None else 0.0, order[item.skill]))
+    fresh_allowed = max(0, new_per_day - new_introduced_today)
+    fresh = [PlannedItem(skill, "new", None) for skill in skills if skill not in states][:fresh_allowed]
+    return (due + fresh)[:capacity]
+
+
+def next_due(states: Mapping[str, MemoryState]) -> datetime | None:
+    """The earliest due date over the rep's skills, or None before any skill was started."""
+    return min((s.due for s in states.values()), default=None)
