@@ -651,7 +651,7 @@ def _ranks(err: _Errors, model: StageModel, order_by: str, options: list[tuple[i
 
 def scenario_to_markdown(scenario: Scenario, model: StageModel) -> str:
     """The file text of a scenario; parsing it gives back an equal scenario (path aside)."""
-    front: dict[str, Any] = {"id": scenario.id, "skill": scenario.skill, "kind": scenario.kind.value}
+    front: dict[str, Any] = {"type": "scenario", "id": scenario.id, "skill": scenario.skill, "kind": scenario.kind.value}
     if scenario.lead_name:
         front["lead"] = scenario.lead_name
     if scenario.stage:
