@@ -65,9 +65,9 @@ def build_demo(clock: FixedClock, content_paths: list[str], *, reps: int = 12, w
     report = content_service.import_content(content_paths, clock.now())
     if not report.ok:
         raise RuntimeError("demo content does not pass the check:\n" + "\n".join(map(str, report.errors)))
-    logins = _accounts(clock.now(), reps, team_name)
     rng = random.Random(seed)
     people = profiles(reps, weeks, rng)
+    logins = _accounts(clock.now(), people, team_name)
     users = {u.name: u for u in db.session.scalars(db.select(User).filter_by(role="rep"))}
     day = start_day
     while day < end.date():
@@ -82,14 +82,13 @@ def build_demo(clock: FixedClock, content_paths: list[str], *, reps: int = 12, w
     return logins
 
 
-def _accounts(now: datetime, reps: int, team_name: str) -> dict[str, str]:
+def _accounts(now: datetime, people: list[RepProfile], team_name: str) -> dict[str, str]:
     logins = {}
     for role, name in (("manager", "Maria Manager"), ("trainer", "Tom Trainer"), ("admin", "Ada Admin")):
         email = f"{role}@{DEMO_DOMAIN}"
         create_user(email, name, DEMO_PASSWORD, role, team=team_name if role == "manager" else None, now=now)
         logins[email] = role
-    rng = random.Random(reps)
-    for profile in profiles(reps, 12, rng):
+    for profile in people:
         email = f"{profile.name.lower()}@{DEMO_DOMAIN}"
         create_user(email, profile.name, DEMO_PASSWORD, "rep", team=team_name, now=now)
         logins[email] = "rep"

@@ -120,6 +120,29 @@ def today_session(user: User, now: datetime) -> DrillSession:
     return session
 
 
+def practise_more(user: User, now: datetime) -> int:
+    """Add another five minutes to today's drill when nothing is left: started skills, lowest recall first.
+
+    Reviewing before the due date is allowed in FSRS (a right answer then adds less stability),
+    so a rep who wants to practise more is never told to come back tomorrow. Returns the items added.
+    """
+    if current_item(user, now) is not None:
+        return 0
+    begin_write()
+    session = today_session(user, now)
+    states = memory_states(user.id)
+    sched = scheduler()
+    ranked = sorted(states.values(), key=lambda s: scheduling.predicted_recall(s, now, sched) or 0.0)
+    capacity = scheduling.session_capacity(usual_answer_seconds(user.id), current_app.config["SESSION_SECONDS"])
+    active = set(drillable_skills())
+    extra = [{"skill": s.skill, "reason": "extra", "recall": scheduling.predicted_recall(s, now, sched)}
+             for s in ranked if s.skill in active][:capacity]
+    session.plan = list(session.plan) + extra
+    session.finished_at = None
+    db.session.commit()
+    return len(extra)
+
+
 def current_item(user: User, now: datetime) -> DrillItem | None:
     """The item the rep should answer next, or None when today's drill is done.
 

@@ -21,6 +21,13 @@ def today():
     return render_template("drill/item.html", item=item, error=None)
 
 
+@bp.post("/more")
+@roles_required(*DRILLERS)
+def more():
+    drill_service.practise_more(current_user, now())
+    return redirect(url_for("drill.today"), code=303)
+
+
 @bp.post("/answer")
 @roles_required(*DRILLERS)
 def answer():

@@ -113,3 +113,16 @@ def test_two_tabs_asking_for_the_same_slot_get_the_same_presentation(content, ma
     second = drill.current_item(rep, clock.now())
     assert first.presentation.token == second.presentation.token
     assert db.session.scalar(db.select(db.func.count(Presentation.id))) == 1
+
+
+def test_practise_more_adds_started_skills_lowest_recall_first(content, make_user, clock):
+    rep = make_user("rep")
+    first = _answer_all(rep, clock)
+    assert drill.current_item(rep, clock.now()) is None
+    added = drill.practise_more(rep, clock.now())
+    assert added == first  # every started skill, since fewer than ten fit
+    session = drill.today_session(rep, clock.now())
+    extra = [p for p in session.plan if p["reason"] == "extra"]
+    assert [p["recall"] for p in extra] == sorted(p["recall"] for p in extra)
+    assert _answer_all(rep, clock) == added
+    assert drill.practise_more(rep, clock.now()) == added  # and again, as often as the rep likes

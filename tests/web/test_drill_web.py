@@ -145,3 +145,17 @@ def test_logout_is_a_post(content, make_user, auth, client):
     assert client.get("/logout").status_code == 405
     auth.logout()
     assert client.get("/drill/").status_code == 302
+
+
+def test_practise_more_is_a_post_from_the_summary(content, make_user, auth, client):
+    rep = make_user("rep")
+    auth.login(rep.email)
+    while (item := _current(rep)) is not None:
+        page = client.get("/drill/").get_data(as_text=True)
+        client.post("/drill/answer", data=form_for(page, right_answer(item)))
+    summary = client.get("/drill/").get_data(as_text=True)
+    assert 'action="/drill/more"' in summary
+    assert client.get("/drill/more").status_code == 405
+    response = client.post("/drill/more", data={"csrf_token": csrf_token(client, "/drill/")})
+    assert response.status_code == 303
+    assert "Item 4 of 6" in client.get("/drill/").get_data(as_text=True)
