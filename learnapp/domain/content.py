@@ -393,9 +393,10 @@ def _read_stage(doc: Document, moves: tuple[Move, ...], errors: list[ContentErro
         err.add(("days_out",), f"'days_out' must be [min, max] whole numbers with min <= max, got {days!r}")
         days = None
     signals = _str_list(err, d.get("signals"), ("signals",), "signals")
-    rule = _read_rule(err, doc, moves)
     if len(errors) > before or days is None or position is None:
         return None
+    # an incomplete rule is reported but keeps the stage, so other stages are not blamed for it
+    rule = _read_rule(err, doc, moves)
     return Stage(id=ident, name=name, position=position, days_min=days[0], days_max=days[1], signals=signals,
                  rule=rule, lesson=str(d.get("lesson") or ""), body=doc.body)
 

@@ -72,10 +72,9 @@ def check(paths: list[str]) -> ContentSet:
 
 
 def _files_context(paths: list[str]) -> ContentSet | None:
+    """The content folders as context for checking a subset of files (None when checking those folders)."""
     defaults = default_paths()
-    if sorted(map(str, paths)) == sorted(defaults):
-        return None
-    return load_content([p for p in defaults if Path(p).name != "scenarios"])
+    return None if sorted(map(str, paths)) == sorted(defaults) else load_content(defaults)
 
 
 def import_content(paths: list[str], now: datetime, actor: str = "import") -> ImportReport:
