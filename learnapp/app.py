@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_error_pages(app)
     _register_security_headers(app)
+    _register_input_guard(app)
 
     from learnapp import cli
 
@@ -103,6 +104,17 @@ def _register_error_pages(app: Flask) -> None:
     app.register_error_handler(405, lambda e: page(405, "Not allowed", "That action is not available here."))
     app.register_error_handler(413, lambda e: page(413, "Too large", "What you sent is larger than learnapp accepts."))
     app.register_error_handler(500, lambda e: page(500, "Something went wrong", "The error was logged. Try again in a moment."))
+
+
+def _register_input_guard(app: Flask) -> None:
+    """Refuse NUL characters anywhere in a request: no field needs them and PostgreSQL text cannot hold them."""
+    from flask import abort, request
+
+    @app.before_request
+    def _no_nul_bytes():
+        values = [request.path, *request.args.values(), *request.form.values()]
+        if any("\x00" in v for v in values):
+            abort(400, "The request contains a NUL character.")
 
 
 def _register_security_headers(app: Flask) -> None:
