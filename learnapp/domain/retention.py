@@ -1,0 +1,190 @@
+"""Retention maths on plain rows: curves, true retention, calibration, participation, forecasts.
+
+Pure: the service layer passes lists of AttemptRow and MemoryState; nothing here reads a database.
+"Retention" is measured (answers), "predicted recall" is the model's (FSRS retrievability); the
+calibration table compares the two so anyone can see whether the model is honest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Iterable, Sequence
+
+from fsrs import Rating, Scheduler
+
+from learnapp.domain.clock import ensure_utc
+from learnapp.domain.scheduling import MemoryState, predicted_recall, review
+
+MAX_WEEK = 26
+AT_RISK_RECALL = 0.7
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    """What the maths needs of one attempt; ``day`` is the rep's local calendar day."""
+
+    user_id: int
+    skill_id: str
+    answered_at: datetime
+    day: date
+    correct: bool
+    predicted_recall: float | None = None
+    duration_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of a curve: x (a week number or a date), how many answers, and the share right (None if none)."""
+
+    x: int | date
+    n: int
+    value: float | None
+
+
+def first_tries(rows: Iterable[AttemptRow]) -> list[tuple[AttemptRow, date]]:
+    """The first answer per rep, skill and day, after the day the skill was first learned, with that first day.
+
+    The learning day itself is excluded: an answer on the day a skill is met measures learning, not retention.
+    """
+    first_day: dict[tuple[int, str], date] = {}
+    seen: set[tuple[int, str, date]] = set()
+    result = []
+    for row in sorted(rows, key=lambda r: (r.answered_at, r.user_id, r.skill_id)):
+        key = (row.user_id, row.skill_id)
+        learned = first_day.setdefault(key, row.day)
+        if row.day <= learned or (row.user_id, row.skill_id, row.day) in seen:
+            continue
+        seen.add((row.user_id, row.skill_id, row.day))
+        result.append((row, learned))
+    return result
+
+
+def retention_curve(rows: Iterable[AttemptRow], max_week: int = MAX_WEEK) -> list[Point]:
+    """Share of first tries answered right, by whole weeks since the skill was first learned (0..max_week).
+
+    Week 0 holds days 1-6 after learning, week 1 days 7-13, and so on.
+    """
+    counts = [[0, 0] for _ in range(max_week + 1)]
+    for row, learned in first_tries(rows):
+        week = (row.day - learned).days // 7
+        if week <= max_week:
+            counts[week][0] += 1
+            counts[week][1] += row.correct
+    return [Point(w, n, right / n if n else None) for w, (n, right) in enumerate(counts)]
+
+
+def week_start(day: date) -> date:
+    """The Monday of the day's ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
+def true_retention_by_week(rows: Iterable[AttemptRow]) -> list[Point]:
+    """By calendar week: the share right of first reviews per day of skills learned at least a day earlier."""
+    counts: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for row, _learned in first_tries(rows):
+        bucket = counts[week_start(row.day)]
+        bucket[0] += 1
+        bucket[1] += row.correct
+    return [Point(week, n, right / n) for week, (n, right) in sorted(counts.items())]
+
+
+def one_day_training_reference(max_week: int = MAX_WEEK, baseline: float = 0.55, peak: float = 0.85,
+                               residue: float = 0.04, weeks_to_fade: float = 8.0) -> list[Point]:
+    """A model (not data) of a one-day training: recall starts at ``peak`` and falls back towards a
+    baseline slightly above the one before the event within about ``weeks_to_fade`` weeks."""
+    tau = weeks_to_fade / 3  # after three time constants 95% of the gain is gone
+    floor = baseline + residue
+    return [Point(w, 0, floor + (peak - floor) * math.exp(-w / tau)) for w in range(max_week + 1)]
+
+
+@dataclass(frozen=True)
+class CalibrationBin:
+    low: float
+    high: float
+    n: int
+    predicted: float | None  # mean predicted recall in the bin
+    actual: float | None  # share answered right
+
+
+def calibration(rows: Iterable[AttemptRow], bins: int = 10) -> list[CalibrationBin]:
+    """Predicted recall against what reps answered, in equal-width bins over [0, 1]."""
+    sums = [[0, 0.0, 0] for _ in range(bins)]
+    for row in rows:
+        if row.predicted_recall is None:
+            continue
+        i = min(bins - 1, int(row.predicted_recall * bins))
+        sums[i][0] += 1
+        sums[i][1] += row.predicted_recall
+        sums[i][2] += row.correct
+    return [CalibrationBin(i / bins, (i + 1) / bins, n, total / n if n else None, right / n if n else None)
+            for i, (n, total, right) in enumerate(sums)]
+
+
+def working_days(start: date, end: date, weekdays: Sequence[int] = (0, 1, 2, 3, 4)) -> list[date]:
+    """The working days from start to end inclusive (Monday-Friday unless told otherwise)."""
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)
+            if (start + timedelta(days=i)).weekday() in weekdays]
+
+
+@dataclass(frozen=True)
+class Participation:
+    user_id: int
+    days_drilled: int
+    working_days: int
+    minutes_per_day: float  # average minutes on the days drilled
+    last_day: date | None
+
+    @property
+    def share(self) -> float:
+        return self.days_drilled / self.working_days if self.working_days else 0.0
+
+
+def participation(rows: Iterable[AttemptRow], user_ids: Iterable[int], start: date, end: date) -> list[Participation]:
+    """Days drilled out of working days and minutes per drilled day, per rep, between start and end."""
+    days: dict[int, set[date]] = defaultdict(set)
+    millis: dict[int, int] = defaultdict(int)
+    last: dict[int, date] = {}
+    for row in rows:
+        if start <= row.day <= end:
+            days[row.user_id].add(row.day)
+            millis[row.user_id] += row.duration_ms
+        last[row.user_id] = max(last.get(row.user_id, row.day), row.day)
+    total = len(working_days(start, end))
+    return [Participation(u, len(days[u]), total, millis[u] / 60000 / len(days[u]) if days[u] else 0.0, last.get(u))
+            for u in user_ids]
+
+
+def inactive(last_days: dict[int, date | None], today: date, working: int = 7) -> list[int]:
+    """Reps with no drill in the last ``working`` working days (today included)."""
+    recent = working_days(today - timedelta(days=working * 2 + 7), today)[-working:]
+    return [u for u, last in last_days.items() if last is None or last < recent[0]]
+
+
+def recall_matrix(states: dict[int, dict[str, MemoryState]], now: datetime, scheduler: Scheduler) -> dict[int, dict[str, float]]:
+    """Predicted recall now for every rep and started skill."""
+    ensure_utc(now)
+    return {u: {skill: predicted_recall(s, now, scheduler) for skill, s in by_skill.items()}
+            for u, by_skill in states.items()}
+
+
+def forecast(states: Sequence[MemoryState], now: datetime, scheduler: Scheduler, days: int = 30) -> list[tuple[int, float | None, float | None]]:
+    """Mean predicted recall for each of the next ``days`` days: if practice stops, and if it goes on.
+
+    "Goes on" assumes each skill is reviewed on its due day and answered right (rated Good), which is
+    what the schedule asks of a rep who keeps drilling.
+    """
+    ensure_utc(now)
+    if not states:
+        return [(d, None, None) for d in range(days + 1)]
+    going = list(states)
+    result = []
+    for d in range(days + 1):
+        when = now + timedelta(days=d)
+        stopped = sum(predicted_recall(s, when, scheduler) for s in states) / len(states)
+        going = [review(s, s.skill, Rating.Good, when, scheduler) if s.due <= when else s for s in going]
+        continued = sum(predicted_recall(s, when, scheduler) for s in going) / len(going)
+        result.append((d, stopped, continued))
+    return result

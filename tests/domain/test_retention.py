@@ -1,0 +1,92 @@
+"""Retention maths on small hand-made attempt lists, with exact expected values."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from fsrs import Rating
+
+from learnapp.domain.retention import (
+    AttemptRow, calibration, first_tries, forecast, inactive, one_day_training_reference, participation,
+    retention_curve, true_retention_by_week, working_days,
+)
+from learnapp.domain.scheduling import make_scheduler, review
+
+D0 = date(2026, 3, 2)  # a Monday
+
+
+def row(user, skill, day_offset, correct, hour=9, recall=None, ms=20_000):
+    day = D0 + timedelta(days=day_offset)
+    return AttemptRow(user, skill, datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc), day, correct,
+                      recall, ms)
+
+
+ROWS = [
+    row(1, "a", 0, False),            # learning day: not a retention measure
+    row(1, "a", 0, True, hour=10),
+    row(1, "a", 2, True),             # week 0, first try of the day
+    row(1, "a", 2, False, hour=10),   # second try that day: ignored
+    row(1, "a", 9, False),            # week 1
+    row(2, "a", 1, True),             # rep 2 learns on day 1
+    row(2, "a", 8, True),             # week 1 for rep 2
+    row(2, "b", 3, True),             # learning
+    row(2, "b", 20, True),            # week 2
+]
+
+
+def test_first_tries_skip_the_learning_day_and_repeats():
+    tries = [(r.user_id, r.skill_id, (r.day - D0).days, learned) for r, learned in first_tries(ROWS)]
+    assert tries == [(1, "a", 2, D0), (2, "a", 8, D0 + timedelta(days=1)), (1, "a", 9, D0),
+                     (2, "b", 20, D0 + timedelta(days=3))]
+
+
+def test_retention_curve_by_week_since_learning():
+    curve = retention_curve(ROWS, max_week=3)
+    assert [(p.x, p.n, p.value) for p in curve] == [(0, 1, 1.0), (1, 2, 0.5), (2, 1, 1.0), (3, 0, None)]
+
+
+def test_true_retention_by_calendar_week():
+    weeks = true_retention_by_week(ROWS)
+    assert [(p.x, p.n, p.value) for p in weeks] == [(D0, 1, 1.0), (D0 + timedelta(days=7), 2, 0.5),
+                                                    (D0 + timedelta(days=14), 1, 1.0)]
+
+
+def test_reference_training_curve_fades_to_near_baseline_within_eight_weeks():
+    ref = one_day_training_reference()
+    assert ref[0].value == pytest.approx(0.85)
+    assert ref[8].value - 0.59 < 0.05 * (0.85 - 0.59) + 1e-9
+    assert all(a.value > b.value for a, b in zip(ref, ref[1:]))
+
+
+def test_calibration_bins_compare_predicted_with_actual():
+    rows = [row(1, "a", 1, True, recall=0.95), row(1, "a", 2, False, recall=0.91), row(1, "a", 3, True, recall=0.55),
+            row(1, "a", 4, True, recall=None)]
+    bins = {(round(b.low, 1), b.n): (b.predicted, b.actual) for b in calibration(rows) if b.n}
+    assert bins == {(0.9, 2): (pytest.approx(0.93), 0.5), (0.5, 1): (pytest.approx(0.55), 1.0)}
+
+
+def test_participation_counts_days_and_minutes():
+    result = participation(ROWS, [1, 2, 3], D0, D0 + timedelta(days=13))
+    by_user = {p.user_id: p for p in result}
+    assert (by_user[1].days_drilled, by_user[1].working_days) == (3, 10)
+    assert by_user[1].minutes_per_day == pytest.approx(5 * 20 / 60 / 3)
+    assert by_user[2].days_drilled == 3 and by_user[2].last_day == D0 + timedelta(days=20)
+    assert (by_user[3].days_drilled, by_user[3].share, by_user[3].last_day) == (0, 0.0, None)
+
+
+def test_inactive_means_no_drill_in_the_last_seven_working_days():
+    today = date(2026, 3, 20)  # a Friday; seven working days back starts on Wed 12 March
+    last = {1: date(2026, 3, 12), 2: date(2026, 3, 11), 3: None}
+    assert inactive(last, today) == [2, 3]
+    assert working_days(date(2026, 3, 12), today)[0] == date(2026, 3, 12)
+
+
+def test_forecast_stopping_decays_and_going_on_holds():
+    scheduler = make_scheduler(0.9)
+    now = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    states = [review(None, "a", Rating.Good, now - timedelta(days=1), scheduler),
+              review(None, "b", Rating.Good, now - timedelta(days=2), scheduler)]
+    days = forecast(states, now, scheduler, days=30)
+    assert days[0][2] >= days[0][1]  # a skill due today is reviewed today if practice goes on
+    assert days[30][1] == pytest.approx(0.6628904368634467) and days[30][2] == pytest.approx(0.9502955987919111)
+    assert all(a[1] >= b[1] for a, b in zip(days, days[1:]))
+    assert forecast([], now, scheduler, days=2) == [(0, None, None), (1, None, None), (2, None, None)]
