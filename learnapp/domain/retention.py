@@ -62,13 +62,16 @@ def first_tries(rows: Iterable[AttemptRow]) -> list[tuple[AttemptRow, date]]:
     return result
 
 
-def retention_curve(rows: Iterable[AttemptRow], max_week: int = MAX_WEEK) -> list[Point]:
+def retention_curve(rows: Iterable[AttemptRow], max_week: int = MAX_WEEK, since: date | None = None) -> list[Point]:
     """Share of first tries answered right, by whole weeks since the skill was first learned (0..max_week).
 
-    Week 0 holds days 1-6 after learning, week 1 days 7-13, and so on.
+    Week 0 holds days 1-6 after learning, week 1 days 7-13, and so on. With ``since``, only tries
+    from that day on count, while learning days still come from the whole history given.
     """
     counts = [[0, 0] for _ in range(max_week + 1)]
     for row, learned in first_tries(rows):
+        if since is not None and row.day < since:
+            continue
         week = (row.day - learned).days // 7
         if week <= max_week:
             counts[week][0] += 1
@@ -142,17 +145,21 @@ class Participation:
         return self.days_drilled / self.working_days if self.working_days else 0.0
 
 
-def participation(rows: Iterable[AttemptRow], user_ids: Iterable[int], start: date, end: date) -> list[Participation]:
-    """Days drilled out of working days and minutes per drilled day, per rep, between start and end."""
+def participation(rows: Iterable[AttemptRow], user_ids: Iterable[int], start: date, end: date,
+                  weekdays: Sequence[int] = (0, 1, 2, 3, 4)) -> list[Participation]:
+    """Working days drilled out of working days, and minutes per drilled day, per rep, between start and end.
+
+    A drill on a day off is welcome but does not count as a working day drilled, so the share stays at most 1.
+    """
     days: dict[int, set[date]] = defaultdict(set)
     millis: dict[int, int] = defaultdict(int)
     last: dict[int, date] = {}
     for row in rows:
-        if start <= row.day <= end:
+        if start <= row.day <= end and row.day.weekday() in weekdays:
             days[row.user_id].add(row.day)
             millis[row.user_id] += row.duration_ms
         last[row.user_id] = max(last.get(row.user_id, row.day), row.day)
-    total = len(working_days(start, end))
+    total = len(working_days(start, end, weekdays))
     return [Participation(u, len(days[u]), total, millis[u] / 60000 / len(days[u]) if days[u] else 0.0, last.get(u))
             for u in user_ids]
 

@@ -37,17 +37,19 @@ class RepProfile:
 
 
 def profiles(count: int, weeks: int, rng: random.Random) -> list[RepProfile]:
-    """A mix of diligent, average and patchy reps; a few take a break, one stops for the last three weeks."""
+    """A mix of diligent, average and patchy reps; some take a holiday, one stopped three weeks ago, one after a month."""
     result = []
     for i in range(count):
         diligence = [0.95, 0.85, 0.7, 0.5][i % 4]
         breaks: tuple[tuple[int, int], ...] = ()
         if i % 5 == 3:
-            breaks = ((weeks // 2, weeks // 2 + 2),)
+            breaks = ((weeks // 2, weeks // 2 + 2),)  # a two-week holiday
+        if i == count - 2:
+            breaks = ((weeks - 3, weeks + 1),)  # stopped three weeks ago
         if i == count - 1:
-            breaks = ((weeks - 3, weeks + 1),)
+            breaks = ((min(4, weeks - 1), weeks + 1),)  # drilled for a month, then stopped
         result.append(RepProfile(name=FIRST_NAMES[i % len(FIRST_NAMES)] + ("" if i < len(FIRST_NAMES) else str(i)),
-                                 diligence=diligence, ability=rng.uniform(0.55, 0.95),
+                                 diligence=diligence, ability=rng.uniform(0.4, 0.95),
                                  seconds=rng.uniform(15, 40), breaks=breaks))
     return result
 

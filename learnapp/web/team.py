@@ -1,18 +1,25 @@
-"""Managers: the teams they lead and each rep's progress (dashboards grow here)."""
+"""Managers: the team dashboard, its charts and CSVs, and rep and skill detail pages."""
 
-from flask import Blueprint, abort, render_template
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
+from learnapp import charts
 from learnapp.extensions import db
-from learnapp.models import Team, User
+from learnapp.models import Skill, Team, User
+from learnapp.services import dashboard as dashboard_service
 from learnapp.services.db import now
 from learnapp.services.progress import rep_progress
-from learnapp.services.team import team_overview
 from learnapp.services.users import can_view_rep, visible_teams
 from learnapp.web import roles_required
 
 bp = Blueprint("team", __name__, url_prefix="/team")
 LEADERS = ("manager", "admin")
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"  # an SVG shown as <img> never runs scripts
 
 
 @bp.get("/")
@@ -21,13 +28,148 @@ def index():
     return render_template("team/index.html", teams=visible_teams(current_user))
 
 
-@bp.get("/<int:team_id>")
-@roles_required(*LEADERS)
-def show(team_id: int):
+def _team_or_404(team_id: int) -> Team:
     team = db.get_or_404(Team, team_id)
     if team not in visible_teams(current_user):
         abort(404)
-    return render_template("team/show.html", team=team, overview=team_overview(team, now()))
+    return team
+
+
+def _board(team: Team) -> tuple[dashboard_service.Dashboard, str | None]:
+    current = now()
+    span, warning = dashboard_service.DateRange.parse(request.args.get("start"), request.args.get("end"), current.date())
+    return dashboard_service.team_dashboard(team, span, current), warning
+
+
+@bp.get("/<int:team_id>")
+@roles_required(*LEADERS)
+def show(team_id: int):
+    board, warning = _board(_team_or_404(team_id))
+    sort = request.args.get("sort", "rep")
+    return render_template("team/dashboard.html", board=board, warning=warning, sort=sort,
+                           reps=_sorted_reps(board, sort), skills=_sorted_skills(board, request.args.get("skill_sort")),
+                           tables=TABLES, query=_range_query(board))
+
+
+def _range_query(board) -> dict:
+    return {"start": board.range.start.isoformat(), "end": board.range.end.isoformat()}
+
+
+def _sorted_reps(board, sort: str) -> list[User]:
+    if sort == "recall":
+        return sorted(board.reps, key=lambda u: (board.mean_recall_of_rep(u.id) is None, board.mean_recall_of_rep(u.id) or 0))
+    return board.reps
+
+
+def _sorted_skills(board, sort: str | None) -> list[Skill]:
+    if sort == "recall":
+        return sorted(board.skills, key=lambda s: (board.mean_recall_of_skill(s.id) is None, board.mean_recall_of_skill(s.id) or 0))
+    return board.skills
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def _table_retention(board):
+    header = ["week since learned", "team answers", "team share right", "organisation answers",
+              "organisation share right", "one-day training (model)"]
+    rows = [[t.x, t.n, _pct(t.value), o.n, _pct(o.value), _pct(r.value)]
+            for t, o, r in zip(board.curve_team, board.curve_org, board.reference)]
+    return header, rows
+
+
+def _table_weekly(board):
+    return ["week starting", "first reviews", "share right"], [[p.x.isoformat(), p.n, _pct(p.value)] for p in board.weekly]
+
+
+def _table_recall(board):
+    header = ["rep"] + [s.id for s in board.skills]
+    rows = [[u.name] + [_pct(board.recall.get(u.id, {}).get(s.id)) for s in board.skills] for u in board.reps]
+    return header, rows
+
+
+def _table_participation(board):
+    names = {u.id: u.name for u in board.reps}
+    rows = [[names[p.user_id], p.days_drilled, p.working_days, f"{p.share:.4f}", f"{p.minutes_per_day:.2f}",
+             p.last_day.isoformat() if p.last_day else ""] for p in board.participation]
+    return ["rep", "days drilled", "working days", "share", "minutes per drilled day", "last drill"], rows
+
+
+def _table_forecast(board):
+    return (["days ahead", "recall if practice stops", "recall if practice goes on"],
+            [[d, _pct(stop), _pct(go)] for d, stop, go in board.forecast])
+
+
+def _table_calibration(board):
+    return (["predicted from", "predicted to", "answers", "mean predicted", "share right"],
+            [[f"{b.low:.1f}", f"{b.high:.1f}", b.n, _pct(b.predicted), _pct(b.actual)] for b in board.calibration])
+
+
+def _table_at_risk(board):
+    rows = [["skill", s.id, f"{mean:.4f}", under] for s, mean, under in board.at_risk_skills]
+    rows += [["rep", u.name, "", "no drill in the last 7 working days"] for u in board.inactive]
+    return ["kind", "who or what", "mean predicted recall", "reps under 70% / note"], rows
+
+
+TABLES = {
+    "retention": _table_retention, "weekly": _table_weekly, "recall": _table_recall,
+    "participation": _table_participation, "forecast": _table_forecast, "calibration": _table_calibration,
+    "at-risk": _table_at_risk,
+}
+
+
+@bp.get("/<int:team_id>/data/<name>.csv")
+@roles_required(*LEADERS)
+def data_csv(team_id: int, name: str):
+    if name not in TABLES:
+        abort(404)
+    team = _team_or_404(team_id)
+    board, _ = _board(team)
+    header, rows = TABLES[name](board)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    filename = f"{team.name.lower().replace(' ', '-')}-{name}-{board.range.start}-{board.range.end}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/<int:team_id>/chart/<name>.svg")
+@roles_required(*LEADERS)
+def chart_svg(team_id: int, name: str):
+    board, _ = _board(_team_or_404(team_id))
+    if name == "retention":
+        svg = charts.line_chart(
+            "Retention by week since a skill was learned", [p.x for p in board.curve_team],
+            [(board.team.name, [p.value for p in board.curve_team]), ("whole organisation", [p.value for p in board.curve_org]),
+             ("one-day training (a model, not data)", [p.value for p in board.reference])], x_title="weeks since learned")
+    elif name == "weekly":
+        svg = charts.line_chart("True retention by calendar week", [p.x.strftime("%d %b") for p in board.weekly],
+                                [("first reviews answered right", [p.value for p in board.weekly])], x_title="week starting")
+    elif name == "forecast":
+        svg = charts.line_chart("Predicted recall over the next 30 days", [d for d, _, _ in board.forecast],
+                                [("if practice goes on", [g for _, _, g in board.forecast]),
+                                 ("if practice stops", [s for _, s, _ in board.forecast])], x_title="days from today")
+    elif name == "calibration":
+        svg = charts.calibration_chart([(b.predicted, b.actual, b.n) for b in board.calibration])
+    else:
+        abort(404)
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_POLICY
+    return response
+
+
+@bp.get("/<int:team_id>/skill/<skill_id>")
+@roles_required(*LEADERS)
+def skill(team_id: int, skill_id: str):
+    team = _team_or_404(team_id)
+    skill_row = db.get_or_404(Skill, skill_id)
+    board, warning = _board(team)
+    detail = dashboard_service.skill_detail(team, skill_row, board)
+    return render_template("team/skill.html", board=board, skill=skill_row, detail=detail, warning=warning,
+                           query=_range_query(board))
 
 
 @bp.get("/rep/<int:user_id>")

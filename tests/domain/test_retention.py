@@ -90,3 +90,8 @@ def test_forecast_stopping_decays_and_going_on_holds():
     assert days[30][1] == pytest.approx(0.6628904368634467) and days[30][2] == pytest.approx(0.9502955987919111)
     assert all(a[1] >= b[1] for a, b in zip(days, days[1:]))
     assert forecast([], now, scheduler, days=2) == [(0, None, None), (1, None, None), (2, None, None)]
+
+
+def test_retention_curve_since_a_day_keeps_learning_days_from_history():
+    curve = retention_curve(ROWS, max_week=2, since=D0 + timedelta(days=8))
+    assert [(p.x, p.n, p.value) for p in curve] == [(0, 0, None), (1, 2, 0.5), (2, 1, 1.0)]

@@ -1,0 +1,170 @@
+"""The manager's team dashboard: reads attempts and memory states, hands plain rows to domain.retention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from learnapp.domain import retention
+from learnapp.domain.retention import AttemptRow, Point
+from learnapp.domain.scheduling import MemoryState
+from learnapp.extensions import db
+from learnapp.models import Attempt, MemoryStateRow, Skill, Team, User
+from learnapp.services.drill import scheduler, state_from_row
+
+DEFAULT_WEEKS = 26
+
+
+@dataclass
+class DateRange:
+    start: date
+    end: date
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None, today: date) -> tuple["DateRange", str | None]:
+        """The range from query parameters, or the last 26 weeks; a bad value falls back with a message."""
+        default = cls(today - timedelta(weeks=DEFAULT_WEEKS), today)
+        try:
+            chosen = cls(date.fromisoformat(start) if start else default.start, date.fromisoformat(end) if end else today)
+        except ValueError:
+            return default, "Dates must look like 2026-03-02; showing the last 26 weeks."
+        if chosen.start > chosen.end:
+            return default, "The start date is after the end date; showing the last 26 weeks."
+        return chosen, None
+
+
+@dataclass
+class Dashboard:
+    """Everything the team dashboard shows, already computed."""
+
+    team: Team
+    range: DateRange
+    reps: list[User]
+    skills: list[Skill]
+    curve_team: list[Point]
+    curve_org: list[Point]
+    reference: list[Point]
+    weekly: list[Point]
+    recall: dict[int, dict[str, float]]
+    participation: list[retention.Participation]
+    inactive: list[User]
+    forecast: list[tuple[int, float | None, float | None]]
+    calibration: list[retention.CalibrationBin]
+    at_risk_skills: list[tuple[Skill, float, int]] = field(default_factory=list)
+
+    def mean_recall_of_rep(self, user_id: int) -> float | None:
+        values = list(self.recall.get(user_id, {}).values())
+        return sum(values) / len(values) if values else None
+
+    def mean_recall_of_skill(self, skill_id: str) -> float | None:
+        values = [r[skill_id] for r in self.recall.values() if skill_id in r]
+        return sum(values) / len(values) if values else None
+
+
+def team_reps(team: Team) -> list[User]:
+    return sorted((u for u in team.members if u.role == "rep"), key=lambda u: u.name.lower())
+
+
+def attempt_rows(user_ids: list[int] | None, until: datetime, skill_id: str | None = None) -> list[AttemptRow]:
+    """Attempts as plain rows with each rep's local day; None means the whole organisation."""
+    query = (db.select(Attempt.user_id, Attempt.skill_id, Attempt.answered_at, Attempt.correct,
+                       Attempt.predicted_recall, Attempt.duration_ms, User.timezone)
+             .join(User, User.id == Attempt.user_id).where(Attempt.answered_at <= until))
+    if user_ids is not None:
+        query = query.where(Attempt.user_id.in_(user_ids))
+    if skill_id is not None:
+        query = query.where(Attempt.skill_id == skill_id)
+    zones: dict[str, ZoneInfo] = {}
+    rows = []
+    for user_id, skill, answered_at, correct, recall, ms, tz in db.session.execute(query):
+        zone = zones.setdefault(tz or "UTC", _zone(tz))
+        rows.append(AttemptRow(user_id, skill, answered_at, answered_at.astimezone(zone).date(), bool(correct), recall, ms))
+    return rows
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def team_states(user_ids: list[int]) -> dict[int, dict[str, MemoryState]]:
+    states: dict[int, dict[str, MemoryState]] = {u: {} for u in user_ids}
+    for row in db.session.scalars(db.select(MemoryStateRow).where(MemoryStateRow.user_id.in_(user_ids))):
+        states[row.user_id][row.skill_id] = state_from_row(row)
+    return states
+
+
+def _in_range(rows: list[AttemptRow], span: DateRange) -> list[AttemptRow]:
+    return [r for r in rows if span.start <= r.day <= span.end]
+
+
+def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
+    """Compute every panel of the team dashboard for a date range."""
+    reps = team_reps(team)
+    ids = [u.id for u in reps]
+    until = min(now, datetime.combine(span.end + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo))
+    rows = attempt_rows(ids, until)
+    org_rows = attempt_rows(None, until)
+    states = team_states(ids)
+    sched = scheduler()
+    recall = retention.recall_matrix(states, now, sched)
+    skills = list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)))
+    people = retention.participation(rows, ids, span.start, span.end)
+    last_days = {p.user_id: p.last_day for p in people}
+    inactive_ids = set(retention.inactive(last_days, min(span.end, now.date())))
+    board = Dashboard(
+        team=team, range=span, reps=reps, skills=skills,
+        curve_team=retention.retention_curve(_until(rows, span), since=span.start),
+        curve_org=retention.retention_curve(_until(org_rows, span), since=span.start),
+        reference=retention.one_day_training_reference(),
+        weekly=[p for p in retention.true_retention_by_week(rows) if span.start <= p.x <= span.end],
+        recall=recall, participation=people, inactive=[u for u in reps if u.id in inactive_ids],
+        forecast=retention.forecast([s for by_skill in states.values() for s in by_skill.values()], now, sched),
+        calibration=retention.calibration(_in_range(rows, span)),
+    )
+    board.at_risk_skills = _at_risk_skills(board)
+    return board
+
+
+def _until(rows: list[AttemptRow], span: DateRange) -> list[AttemptRow]:
+    """Rows up to the range's end; first-learned days still come from the whole history before it."""
+    return [r for r in rows if r.day <= span.end]
+
+
+def _at_risk_skills(board: Dashboard) -> list[tuple[Skill, float, int]]:
+    """Skills whose mean predicted recall over the team is under 70%, with how many reps are under 70% on them."""
+    result = []
+    for skill in board.skills:
+        mean = board.mean_recall_of_skill(skill.id)
+        if mean is None:
+            continue
+        under = sum(1 for r in board.recall.values() if r.get(skill.id, 1.0) < retention.AT_RISK_RECALL)
+        if mean < retention.AT_RISK_RECALL or under:
+            result.append((skill, mean, under))
+    return sorted(result, key=lambda t: t[1])
+
+
+@dataclass
+class SkillDetail:
+    curve: list[Point]
+    recall_by_rep: list[tuple[User, float | None]]
+    answers: int
+    share_right: float | None
+
+
+def skill_detail(team: Team, skill: Skill, board: Dashboard) -> SkillDetail:
+    """One skill across the team: its retention curve and each rep's predicted recall now."""
+    ids = [u.id for u in board.reps]
+    until = datetime.combine(board.range.end + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    rows = [r for r in attempt_rows(ids, until, skill_id=skill.id) if r.day <= board.range.end]
+    in_range = _in_range(rows, board.range)
+    return SkillDetail(
+        curve=retention.retention_curve(rows, since=board.range.start),
+        recall_by_rep=sorted(((u, board.recall.get(u.id, {}).get(skill.id)) for u in board.reps),
+                             key=lambda t: (t[1] is None, t[1] or 0)),
+        answers=len(in_range),
+        share_right=sum(r.correct for r in in_range) / len(in_range) if in_range else None,
+    )

@@ -1,0 +1,118 @@
+"""The manager's dashboard: every route and CSV is for the team's managers (and admins) only; numbers add up."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+from learnapp.extensions import db
+from learnapp.models import Attempt
+from learnapp.services import drill
+from tests.helpers import right_answer, wrong_answer
+from learnapp.web.team import TABLES
+
+CHARTS = ["retention", "weekly", "forecast", "calibration"]
+
+
+@pytest.fixture
+def org(content, make_user, clock):
+    people = {
+        "rep": make_user("rep", team="North", name="Rita"),
+        "peer": make_user("rep", team="North", name="Paco"),
+        "stranger": make_user("rep", team="South", name="Sven"),
+        "manager": make_user("manager", team="North"),
+        "other_manager": make_user("manager", team="South"),
+        "admin": make_user("admin", team=None),
+    }
+    for day in range(15):  # three weeks of working days for Rita; Paco answers wrong and stops after a week
+        when = clock.now()
+        for key, answer in (("rep", right_answer), ("peer", wrong_answer)):
+            if key == "peer" and day > 5:
+                continue
+            while (item := drill.current_item(people[key], clock.now())) is not None:
+                clock.advance(timedelta(seconds=25))
+                drill.submit_answer(people[key], item.presentation.token, answer(item), clock.now())
+        clock.set(when + timedelta(days=1))
+    return people
+
+
+def urls(team_id: int, rep_id: int) -> list[str]:
+    return ([f"/team/{team_id}", f"/team/{team_id}/skill/days-out", f"/team/rep/{rep_id}"]
+            + [f"/team/{team_id}/data/{name}.csv" for name in TABLES]
+            + [f"/team/{team_id}/chart/{name}.svg" for name in CHARTS])
+
+
+def test_the_teams_manager_opens_every_page_chart_and_csv(org, auth, client):
+    auth.login(org["manager"].email)
+    for url in urls(org["rep"].team_id, org["rep"].id):
+        response = client.get(url)
+        assert response.status_code == 200, url
+
+
+@pytest.mark.parametrize("who", ["rep", "peer", "other_manager"])
+def test_nobody_else_opens_any_of_them(org, auth, client, who):
+    auth.login(org[who].email)
+    for url in urls(org["rep"].team_id, org["rep"].id):
+        assert client.get(url).status_code in (403, 404), (who, url)
+
+
+def test_anonymous_visitors_get_the_login_page(org, client):
+    for url in urls(org["rep"].team_id, org["rep"].id):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
+def test_an_admin_sees_every_team(org, auth, client):
+    auth.login(org["admin"].email)
+    for url in urls(org["stranger"].team_id, org["stranger"].id):
+        assert client.get(url).status_code == 200, url
+
+
+def read_csv(client, url):
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_csvs_hold_only_the_team_and_the_numbers_add_up(org, auth, client):
+    auth.login(org["manager"].email)
+    team = org["rep"].team_id
+    recall = read_csv(client, f"/team/{team}/data/recall.csv")
+    assert [row[0] for row in recall[1:]] == ["Paco", "Rita"]
+    participation = {row[0]: row for row in read_csv(client, f"/team/{team}/data/participation.csv")[1:]}
+    drilled = {name: len({a.answered_at.date() for a in db.session.scalars(db.select(Attempt).filter_by(user_id=org[key].id))
+                          if a.answered_at.weekday() < 5}) for name, key in (("Rita", "rep"), ("Paco", "peer"))}
+    assert participation["Rita"][1] == str(drilled["Rita"]) and participation["Paco"][1] == str(drilled["Paco"])
+    assert 0 < drilled["Paco"] <= 5
+    assert "Sven" not in participation
+    retention = read_csv(client, f"/team/{team}/data/retention.csv")
+    assert retention[0][0] == "week since learned" and len(retention) == 1 + 27
+    at_risk = read_csv(client, f"/team/{team}/data/at-risk.csv")
+    assert ["rep", "Paco", "", "no drill in the last 7 working days"] in at_risk
+
+
+def test_dashboard_page_says_the_reference_is_a_model_and_offers_table_views(org, auth, client):
+    auth.login(org["manager"].email)
+    page = " ".join(client.get(f"/team/{org['rep'].team_id}").get_data(as_text=True).split())
+    assert "a model of a classroom event" in page and "not measured data" in page
+    assert page.count("Table view") == len(TABLES) and page.count("Download CSV") == len(TABLES)
+    assert "http://" not in page.replace('xmlns="http://www.w3.org', "") and "https://" not in page
+
+
+def test_a_bad_date_range_falls_back_with_a_message(org, auth, client):
+    auth.login(org["manager"].email)
+    page = client.get(f"/team/{org['rep'].team_id}?start=yesterday&end=2026-01-01").get_data(as_text=True)
+    assert "Dates must look like 2026-03-02" in page
+    page = client.get(f"/team/{org['rep'].team_id}?start=2026-03-10&end=2026-03-01").get_data(as_text=True)
+    assert "The start date is after the end date" in page
+
+
+def test_charts_are_svg_without_anything_from_the_internet(org, auth, client):
+    auth.login(org["manager"].email)
+    for name in CHARTS:
+        response = client.get(f"/team/{org['rep'].team_id}/chart/{name}.svg")
+        assert response.mimetype == "image/svg+xml"
+        body = response.get_data(as_text=True)
+        assert "<script src" not in body and "xlink:href=\"http" not in body
