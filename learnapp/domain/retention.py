@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from fsrs import Rating, Scheduler
 
@@ -62,21 +62,44 @@ def first_tries(rows: Iterable[AttemptRow]) -> list[tuple[AttemptRow, date]]:
     return result
 
 
+def retention_week(learned: date | None, previous_day: date | None, day: date) -> int | None:
+    """The weeks-since-learned bucket of one answer if it counts for retention, else None.
+
+    It counts when it is the rep's first answer on that skill that day (``previous_day`` is the day
+    of their answer before it) and the skill was learned on an earlier day. Same rule as first_tries().
+    """
+    if learned is None or day <= learned or previous_day == day:
+        return None
+    return (day - learned).days // 7
+
+
+def calibration_bin(recall: float | None, bins: int = 10) -> int | None:
+    """The equal-width bin of a predicted recall, as calibration() uses; None without a prediction."""
+    return None if recall is None else min(bins - 1, int(recall * bins))
+
+
 def retention_curve(rows: Iterable[AttemptRow], max_week: int = MAX_WEEK, since: date | None = None) -> list[Point]:
     """Share of first tries answered right, by whole weeks since the skill was first learned (0..max_week).
 
     Week 0 holds days 1-6 after learning, week 1 days 7-13, and so on. With ``since``, only tries
     from that day on count, while learning days still come from the whole history given.
     """
-    counts = [[0, 0] for _ in range(max_week + 1)]
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for row, learned in first_tries(rows):
-        if since is not None and row.day < since:
-            continue
-        week = (row.day - learned).days // 7
-        if week <= max_week:
-            counts[week][0] += 1
-            counts[week][1] += row.correct
-    return [Point(w, n, right / n if n else None) for w, (n, right) in enumerate(counts)]
+        if since is None or row.day >= since:
+            bucket = counts[(row.day - learned).days // 7]
+            bucket[0] += 1
+            bucket[1] += row.correct
+    return curve_from_counts(counts, max_week)
+
+
+def curve_from_counts(counts: Mapping[int, Sequence[int]], max_week: int = MAX_WEEK) -> list[Point]:
+    """Points for weeks 0..max_week from (first tries, right) per week."""
+    points = []
+    for week in range(max_week + 1):
+        n, right = counts.get(week, (0, 0))
+        points.append(Point(week, n, right / n if n else None))
+    return points
 
 
 def week_start(day: date) -> date:
@@ -86,12 +109,20 @@ def week_start(day: date) -> date:
 
 def true_retention_by_week(rows: Iterable[AttemptRow]) -> list[Point]:
     """By calendar week: the share right of first reviews per day of skills learned at least a day earlier."""
-    counts: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    by_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for row, _learned in first_tries(rows):
-        bucket = counts[week_start(row.day)]
-        bucket[0] += 1
-        bucket[1] += row.correct
-    return [Point(week, n, right / n) for week, (n, right) in sorted(counts.items())]
+        by_day[row.day][0] += 1
+        by_day[row.day][1] += row.correct
+    return weekly_from_days(by_day)
+
+
+def weekly_from_days(by_day: Mapping[date, Sequence[int]]) -> list[Point]:
+    """Calendar-week points from (first reviews, right) per day."""
+    counts: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for day, (n, right) in by_day.items():
+        counts[week_start(day)][0] += n
+        counts[week_start(day)][1] += right
+    return [Point(week, n, right / n) for week, (n, right) in sorted(counts.items()) if n]
 
 
 def one_day_training_reference(max_week: int = MAX_WEEK, baseline: float = 0.55, peak: float = 0.85,
@@ -114,16 +145,24 @@ class CalibrationBin:
 
 def calibration(rows: Iterable[AttemptRow], bins: int = 10) -> list[CalibrationBin]:
     """Predicted recall against what reps answered, in equal-width bins over [0, 1]."""
-    sums = [[0, 0.0, 0] for _ in range(bins)]
+    sums: dict[int, list[float]] = defaultdict(lambda: [0, 0, 0.0])
     for row in rows:
-        if row.predicted_recall is None:
-            continue
-        i = min(bins - 1, int(row.predicted_recall * bins))
-        sums[i][0] += 1
-        sums[i][1] += row.predicted_recall
-        sums[i][2] += row.correct
-    return [CalibrationBin(i / bins, (i + 1) / bins, n, total / n if n else None, right / n if n else None)
-            for i, (n, total, right) in enumerate(sums)]
+        i = calibration_bin(row.predicted_recall, bins)
+        if i is not None:
+            sums[i][0] += 1
+            sums[i][1] += row.correct
+            sums[i][2] += row.predicted_recall
+    return calibration_from_counts(sums, bins)
+
+
+def calibration_from_counts(sums: Mapping[int, Sequence[float]], bins: int = 10) -> list[CalibrationBin]:
+    """Bins from (answers, right, sum of predicted recall) per bin."""
+    result = []
+    for i in range(bins):
+        n, right, predicted = sums.get(i, (0, 0, 0.0))
+        result.append(CalibrationBin(i / bins, (i + 1) / bins, int(n), predicted / n if n else None,
+                                     right / n if n else None))
+    return result
 
 
 def working_days(start: date, end: date, weekdays: Sequence[int] = (0, 1, 2, 3, 4)) -> list[date]:
@@ -151,16 +190,27 @@ def participation(rows: Iterable[AttemptRow], user_ids: Iterable[int], start: da
 
     A drill on a day off is welcome but does not count as a working day drilled, so the share stays at most 1.
     """
-    days: dict[int, set[date]] = defaultdict(set)
-    millis: dict[int, int] = defaultdict(int)
-    last: dict[int, date] = {}
+    millis: dict[tuple[int, date], int] = defaultdict(int)
     for row in rows:
-        if start <= row.day <= end and row.day.weekday() in weekdays:
-            days[row.user_id].add(row.day)
-            millis[row.user_id] += row.duration_ms
-        last[row.user_id] = max(last.get(row.user_id, row.day), row.day)
+        millis[(row.user_id, row.day)] += row.duration_ms
+    return participation_from_days(millis, user_ids, start, end, weekdays)
+
+
+def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: Iterable[int], start: date, end: date,
+                            weekdays: Sequence[int] = (0, 1, 2, 3, 4)) -> list[Participation]:
+    """Participation from milliseconds spent per (rep, day drilled); days after ``end`` are ignored."""
+    days: dict[int, set[date]] = defaultdict(set)
+    spent: dict[int, int] = defaultdict(int)
+    last: dict[int, date] = {}
+    for (user, day), ms in millis.items():
+        if day > end:
+            continue
+        last[user] = max(last.get(user, day), day)
+        if start <= day and day.weekday() in weekdays:
+            days[user].add(day)
+            spent[user] += ms
     total = len(working_days(start, end, weekdays))
-    return [Participation(u, len(days[u]), total, millis[u] / 60000 / len(days[u]) if days[u] else 0.0, last.get(u))
+    return [Participation(u, len(days[u]), total, spent[u] / 60000 / len(days[u]) if days[u] else 0.0, last.get(u))
             for u in user_ids]
 
 

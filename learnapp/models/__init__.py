@@ -2,9 +2,14 @@
 
 from learnapp.models.content import Scenario, ScenarioVersion, Skill, StageModelVersion
 from learnapp.models.practice import Attempt, DrillSession, MemoryStateRow, Presentation
+from learnapp.models.rollup import ORGANISATION, CalibrationRollup, RepDayRollup, RetentionRollup
 from learnapp.models.user import Role, Team, User
 
 __all__ = [
+    "ORGANISATION",
+    "CalibrationRollup",
+    "RepDayRollup",
+    "RetentionRollup",
     "Attempt",
     "DrillSession",
     "MemoryStateRow",

@@ -10,7 +10,7 @@ from learnapp.domain import retention
 from learnapp.domain.retention import AttemptRow, Point
 from learnapp.domain.scheduling import MemoryState
 from learnapp.extensions import db
-from learnapp.models import Attempt, MemoryStateRow, Skill, Team, User
+from learnapp.models import ORGANISATION, Attempt, CalibrationRollup, MemoryStateRow, RepDayRollup, RetentionRollup, Skill, Team, User
 from learnapp.services.drill import scheduler, state_from_row
 
 DEFAULT_WEEKS = 26
@@ -102,36 +102,80 @@ def _in_range(rows: list[AttemptRow], span: DateRange) -> list[AttemptRow]:
 
 
 def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
-    """Compute every panel of the team dashboard for a date range."""
+    """Compute every panel of the team dashboard for a date range, from the daily rollups and memory states."""
     reps = team_reps(team)
     ids = [u.id for u in reps]
-    until = min(now, datetime.combine(span.end + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo))
-    rows = attempt_rows(ids, until)
-    org_rows = attempt_rows(None, until)
     states = team_states(ids)
     sched = scheduler()
-    recall = retention.recall_matrix(states, now, sched)
-    skills = list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)))
-    people = retention.participation(rows, ids, span.start, span.end)
-    last_days = {p.user_id: p.last_day for p in people}
-    inactive_ids = set(retention.inactive(last_days, min(span.end, now.date())))
+    people = retention.participation_from_days(_rep_days(ids, span), ids, span.start, span.end)
+    inactive_ids = set(retention.inactive({p.user_id: p.last_day for p in people}, min(span.end, now.date())))
     board = Dashboard(
-        team=team, range=span, reps=reps, skills=skills,
-        curve_team=retention.retention_curve(_until(rows, span), since=span.start),
-        curve_org=retention.retention_curve(_until(org_rows, span), since=span.start),
+        team=team, range=span, reps=reps, skills=list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id))),
+        curve_team=retention_curve(team.id, span), curve_org=retention_curve(ORGANISATION, span),
         reference=retention.one_day_training_reference(),
-        weekly=[p for p in retention.true_retention_by_week(rows) if span.start <= p.x <= span.end],
-        recall=recall, participation=people, inactive=[u for u in reps if u.id in inactive_ids],
-        forecast=retention.forecast([s for by_skill in states.values() for s in by_skill.values()], now, sched),
-        calibration=retention.calibration(_in_range(rows, span)),
+        weekly=retention.weekly_from_days(_retention_by_day(team.id, span)),
+        recall=retention.recall_matrix(states, now, sched), participation=people,
+        inactive=[u for u in reps if u.id in inactive_ids],
+        forecast=team_forecast(team.id, states, now),
+        calibration=retention.calibration_from_counts(_calibration_counts(team.id, span)),
     )
     board.at_risk_skills = _at_risk_skills(board)
     return board
 
 
-def _until(rows: list[AttemptRow], span: DateRange) -> list[AttemptRow]:
-    """Rows up to the range's end; first-learned days still come from the whole history before it."""
-    return [r for r in rows if r.day <= span.end]
+def retention_curve(team_id: int, span: DateRange) -> list[Point]:
+    """The retention curve of a team (ORGANISATION for everyone) over a date range, from the rollup."""
+    rows = db.session.execute(
+        db.select(RetentionRollup.week, db.func.sum(RetentionRollup.n), db.func.sum(RetentionRollup.right))
+        .where(RetentionRollup.team_id == team_id, RetentionRollup.day.between(span.start, span.end))
+        .group_by(RetentionRollup.week))
+    return retention.curve_from_counts({week: (int(n), int(right)) for week, n, right in rows})
+
+
+def _retention_by_day(team_id: int, span: DateRange) -> dict[date, tuple[int, int]]:
+    rows = db.session.execute(
+        db.select(RetentionRollup.day, db.func.sum(RetentionRollup.n), db.func.sum(RetentionRollup.right))
+        .where(RetentionRollup.team_id == team_id, RetentionRollup.day.between(span.start, span.end))
+        .group_by(RetentionRollup.day))
+    return {day: (int(n), int(right)) for day, n, right in rows}
+
+
+def _calibration_counts(team_id: int, span: DateRange) -> dict[int, tuple[int, int, float]]:
+    rows = db.session.execute(
+        db.select(CalibrationRollup.bin, db.func.sum(CalibrationRollup.n), db.func.sum(CalibrationRollup.right),
+                  db.func.sum(CalibrationRollup.predicted))
+        .where(CalibrationRollup.team_id == team_id, CalibrationRollup.day.between(span.start, span.end))
+        .group_by(CalibrationRollup.bin))
+    return {b: (int(n), int(right), float(pred)) for b, n, right, pred in rows}
+
+
+def _rep_days(ids: list[int], span: DateRange) -> dict[tuple[int, date], int]:
+    """Milliseconds per (rep, day) in the range, plus each rep's last day before it (for "last drill")."""
+    rows = db.session.execute(
+        db.select(RepDayRollup.user_id, RepDayRollup.day, RepDayRollup.ms)
+        .where(RepDayRollup.user_id.in_(ids), RepDayRollup.day.between(span.start, span.end)))
+    result = {(u, d): ms for u, d, ms in rows}
+    earlier = db.session.execute(
+        db.select(RepDayRollup.user_id, db.func.max(RepDayRollup.day))
+        .where(RepDayRollup.user_id.in_(ids), RepDayRollup.day < span.start).group_by(RepDayRollup.user_id))
+    for user, day in earlier:
+        result.setdefault((user, day), 0)
+    return result
+
+
+_FORECASTS: dict[tuple, list] = {}
+
+
+def team_forecast(team_id: int, states: dict[int, dict[str, MemoryState]], now: datetime) -> list:
+    """The 30-day forecast, computed once per team, day and latest review (it simulates FSRS reviews)."""
+    flat = [s for by_skill in states.values() for s in by_skill.values()]
+    latest = max((s.last_review for s in flat if s.last_review), default=None)
+    key = (str(db.engine.url), team_id, now.date(), latest, len(flat))
+    if key not in _FORECASTS:
+        if len(_FORECASTS) > 256:
+            _FORECASTS.clear()
+        _FORECASTS[key] = retention.forecast(flat, now, scheduler())
+    return _FORECASTS[key]
 
 
 def _at_risk_skills(board: Dashboard) -> list[tuple[Skill, float, int]]:

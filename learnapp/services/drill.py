@@ -17,6 +17,7 @@ from learnapp.extensions import db
 from learnapp.models import Attempt, DrillSession, MemoryStateRow, Presentation, ScenarioVersion, Skill, User
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.services import content as content_service
+from learnapp.services import rollups
 from learnapp.services.db import begin_write
 
 RECENT_DURATIONS = 50  # the rep's usual answer time is the median of this many latest answers
@@ -263,6 +264,11 @@ def _record(user, presentation, scenario, answer, verdict: Verdict, now, hint) -
     rating = scheduling.rating_for(verdict, seconds, usual_answer_seconds(user.id), hint=hint)
     row = db.session.get(MemoryStateRow, (user.id, presentation.skill_id))
     previous = state_from_row(row) if row else None
+    rollups.record(rollups.AnswerFacts(
+        user_id=user.id, team_id=user.team_id, day=local_day(user, answered_at),
+        learned=row.introduced_on if row else None,
+        previous_day=local_day(user, previous.last_review) if previous and previous.last_review else None,
+        correct=verdict.correct, predicted_recall=presentation.predicted_recall, duration_ms=int(seconds * 1000)))
     state = scheduling.review(previous, presentation.skill_id, rating, answered_at, scheduler())
     if row is None:
         row = MemoryStateRow(user_id=user.id, skill_id=presentation.skill_id, introduced_on=local_day(user, answered_at))

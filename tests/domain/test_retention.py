@@ -69,7 +69,7 @@ def test_participation_counts_days_and_minutes():
     by_user = {p.user_id: p for p in result}
     assert (by_user[1].days_drilled, by_user[1].working_days) == (3, 10)
     assert by_user[1].minutes_per_day == pytest.approx(5 * 20 / 60 / 3)
-    assert by_user[2].days_drilled == 3 and by_user[2].last_day == D0 + timedelta(days=20)
+    assert by_user[2].days_drilled == 3 and by_user[2].last_day == D0 + timedelta(days=8)  # day 20 is after the range
     assert (by_user[3].days_drilled, by_user[3].share, by_user[3].last_day) == (0, 0.0, None)
 
 

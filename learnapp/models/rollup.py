@@ -1,0 +1,52 @@
+"""Daily rollups for the dashboards: derived from attempts, kept up to date on every answer, rebuildable.
+
+``team_id`` 0 holds the whole organisation, so the organisation-wide curve reads a few thousand rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, Float, Integer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from learnapp.extensions import db
+
+ORGANISATION = 0
+
+
+class RetentionRollup(db.Model):
+    """First tries per team, local day and whole weeks since the skill was learned."""
+
+    __tablename__ = "rollup_retention"
+
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    right: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CalibrationRollup(db.Model):
+    """Answers with a predicted recall, per team, local day and tenth of predicted recall."""
+
+    __tablename__ = "rollup_calibration"
+
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    right: Mapped[int] = mapped_column(Integer, default=0)
+    predicted: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class RepDayRollup(db.Model):
+    """Answers, right answers and time spent per rep and local day."""
+
+    __tablename__ = "rollup_rep_day"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    right: Mapped[int] = mapped_column(Integer, default=0)
+    ms: Mapped[int] = mapped_column(Integer, default=0)
