@@ -15,12 +15,43 @@ from learnapp.services.db import now
 
 content_cli = AppGroup("content", help="Check and import lessons, stage rules and scenarios.")
 users_cli = AppGroup("users", help="Manage accounts.")
+bench_cli = AppGroup("bench", help="Benchmark helpers.")
+rollups_cli = AppGroup("rollups", help="Derived dashboard data.")
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(bench_cli)
+    app.cli.add_command(rollups_cli)
+
+
+@bench_cli.command("generate")
+@click.option("--reps", default=1000, show_default=True, help="Reps in the synthetic organisation.")
+@click.option("--days", default=365, show_default=True, help="Days of practice, ending today.")
+@click.option("--seed", default=1, show_default=True)
+def bench_generate(reps: int, days: int, seed: int) -> None:
+    """Fill the database with a synthetic organisation (teams of 8-50 reps, 40 skills) in bulk."""
+    import time
+
+    from learnapp.services.benchgen import generate
+
+    if reps < 1 or days < 1:
+        raise click.BadParameter("reps and days must be positive")
+    started = time.perf_counter()
+    report = generate(reps, days, now())
+    click.echo(f"{report.teams} teams, {report.reps} reps, {report.sessions} sessions, {report.attempts} attempts "
+               f"in {time.perf_counter() - started:.1f} s")
+
+
+@rollups_cli.command("rebuild")
+def rollups_rebuild() -> None:
+    """Recompute the dashboard rollups from attempts."""
+    from learnapp.services.rollups import rebuild
+
+    for table, count in rebuild().items():
+        click.echo(f"{table}: {count} rows")
 
 
 @content_cli.command("check")

@@ -11,7 +11,7 @@ from learnapp.domain.retention import AttemptRow, Point
 from learnapp.domain.scheduling import MemoryState
 from learnapp.extensions import db
 from learnapp.models import ORGANISATION, Attempt, CalibrationRollup, MemoryStateRow, RepDayRollup, RetentionRollup, Skill, Team, User
-from learnapp.services.drill import scheduler, state_from_row
+from learnapp.services.drill import scheduler
 
 DEFAULT_WEEKS = 26
 
@@ -91,9 +91,13 @@ def _zone(name: str | None) -> ZoneInfo:
 
 
 def team_states(user_ids: list[int]) -> dict[int, dict[str, MemoryState]]:
+    """Memory states by rep and skill, read as plain rows (no ORM objects: a team has thousands)."""
     states: dict[int, dict[str, MemoryState]] = {u: {} for u in user_ids}
-    for row in db.session.scalars(db.select(MemoryStateRow).where(MemoryStateRow.user_id.in_(user_ids))):
-        states[row.user_id][row.skill_id] = state_from_row(row)
+    m = MemoryStateRow
+    query = db.select(m.user_id, m.skill_id, m.stability, m.difficulty, m.due, m.last_review, m.state, m.step,
+                      m.reviews, m.lapses).where(m.user_id.in_(user_ids))
+    for user_id, skill, *fields in db.session.execute(query):
+        states[user_id][skill] = MemoryState(skill, *fields)
     return states
 
 

@@ -46,9 +46,25 @@ def _board(team: Team) -> tuple[dashboard_service.Dashboard, str | None]:
 def show(team_id: int):
     board, warning = _board(_team_or_404(team_id))
     sort = request.args.get("sort", "rep")
-    return render_template("team/dashboard.html", board=board, warning=warning, sort=sort,
-                           reps=_sorted_reps(board, sort), skills=_sorted_skills(board, request.args.get("skill_sort")),
-                           tables=TABLES, query=_range_query(board))
+    skills = _sorted_skills(board, request.args.get("skill_sort"))
+    return render_template("team/dashboard.html", board=board, warning=warning, sort=sort, skills=skills,
+                           heat=_heat_rows(board, _sorted_reps(board, sort), skills), tables=TABLES,
+                           query=_range_query(board))
+
+
+def heat_class(value: float | None) -> str:
+    """The CSS class of a heat-map cell: ten steps of a colour-blind-safe scale."""
+    return "heat-none" if value is None else f"heat-{min(9, int(value * 10))}"
+
+
+def _heat_rows(board, reps: list[User], skills: list[Skill]) -> list[tuple[User, list[tuple[str, str]], float | None]]:
+    rows = []
+    for user in reps:
+        recall = board.recall.get(user.id, {})
+        cells = [(heat_class(recall.get(s.id)), "–" if recall.get(s.id) is None else str(round(recall[s.id] * 100)))
+                 for s in skills]
+        rows.append((user, cells, board.mean_recall_of_rep(user.id)))
+    return rows
 
 
 def _range_query(board) -> dict:
