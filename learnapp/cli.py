@@ -94,6 +94,17 @@ def content_import(paths: tuple[str, ...]) -> None:
                f"{len(report.updated)} updated" + (", stage model updated" if report.stage_model_changed else ""))
 
 
+@content_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False), default="export")
+def content_export(directory: str) -> None:
+    """Write the current content back to Markdown files under DIRECTORY (default: ./export)."""
+    try:
+        files = content_service.export_content(Path(directory))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {len(files)} files under {directory}")
+
+
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", default="")

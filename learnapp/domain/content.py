@@ -681,6 +681,27 @@ def lesson_to_markdown(lesson: Lesson) -> str:
     return _document(front, lesson.body)
 
 
+def moves_to_markdown(model: StageModel, body: str = "") -> str:
+    """The file text of the move catalogue and the discovery walk."""
+    front: dict[str, Any] = {
+        "type": "moves",
+        "moves": [{"id": m.id, "name": m.name, **({"description": m.description} if m.description else {})} for m in model.moves],
+        "discovery_steps": [{"id": s.id, "name": s.name} for s in model.discovery_steps],
+    }
+    return _document(front, body)
+
+
+def stage_to_markdown(stage: Stage) -> str:
+    """The file text of one stage with its rule; parsing it gives back an equal stage."""
+    front: dict[str, Any] = {"type": "stage", "id": stage.id, "name": stage.name, "position": stage.position,
+                             "days_out": [stage.days_min, stage.days_max], "signals": list(stage.signals)}
+    if stage.lesson:
+        front["lesson"] = stage.lesson
+    for fit in Fit:
+        front[fit.value] = {move: entry.reason for move, entry in stage.rule.items() if entry.fit is fit}
+    return _document(front, stage.body)
+
+
 def _document(front: dict[str, Any], body: str) -> str:
     yaml_text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
     return f"---\n{yaml_text}---\n{body.strip()}\n"

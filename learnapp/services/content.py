@@ -10,7 +10,9 @@ from pathlib import Path
 
 from flask import current_app
 
-from learnapp.domain.content import ContentError, ContentSet, load_content
+from learnapp.domain.content import (
+    ContentError, ContentSet, lesson_to_markdown, load_content, moves_to_markdown, scenario_to_markdown, stage_to_markdown,
+)
 from learnapp.domain.model import Lesson, Scenario, StageModel
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
@@ -187,3 +189,27 @@ _MODELS: dict[str, StageModel] = {}
 def scenario_from_version(version: ScenarioVersion) -> Scenario:
     """The domain scenario stored in a version row."""
     return Scenario.from_dict(version.data)
+
+
+def export_content(target: Path) -> list[Path]:
+    """Write the imported content back to Markdown under ``target`` (lessons/ and scenarios/); returns the files.
+
+    Retired scenarios are left out (they stay in the database with their attempts). Importing the
+    export changes nothing.
+    """
+    model = current_stage_model()
+    if model is None:
+        raise ValueError("nothing to export: no content has been imported")
+    files: dict[Path, str] = {target / "lessons" / "moves.md": moves_to_markdown(model)}
+    for stage in model.stages:
+        files[target / "lessons" / "stages" / f"{stage.position}-{stage.id}.md"] = stage_to_markdown(stage)
+    for skill in db.session.scalars(db.select(Skill)):
+        lesson = Lesson(skill=skill.id, title=skill.title, body=skill.lesson_md, position=skill.position, summary=skill.summary)
+        files[target / "lessons" / f"{skill.id}.md"] = lesson_to_markdown(lesson)
+    for row in db.session.scalars(db.select(ScenarioRow).filter_by(status="active")):
+        scenario = scenario_from_version(current_version(row))
+        files[target / "scenarios" / scenario.skill / f"{scenario.id}.md"] = scenario_to_markdown(scenario, model)
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return sorted(files)

@@ -72,3 +72,19 @@ def test_editing_a_scenario_makes_a_new_version_and_old_attempts_keep_theirs(con
     assert "(Edited.)" in versions[1].data["prompt"] and "(Edited.)" not in versions[0].data["prompt"]
     db.session.refresh(attempt)
     assert attempt.scenario_version_id == old_version_id == versions[0].id
+
+
+def test_import_export_import_changes_nothing(content, clock, tmp_path):
+    from learnapp.services.content import export_content
+
+    files = export_content(tmp_path / "out")
+    assert len(files) == 1 + 5 + 9 + 45
+    before = {v.scenario_id: (v.number, v.content_hash) for v in db.session.scalars(db.select(ScenarioVersion))}
+    models_before = _count(StageModelVersion)
+    report = import_content([str(tmp_path / "out" / "lessons"), str(tmp_path / "out" / "scenarios")], clock.now())
+    assert report.ok and report.created == [] and report.updated == [] and not report.stage_model_changed
+    after = {v.scenario_id: (v.number, v.content_hash) for v in db.session.scalars(db.select(ScenarioVersion))}
+    assert after == before and _count(StageModelVersion) == models_before
+    again = export_content(tmp_path / "again")
+    for first, second in zip(files, again):
+        assert first.read_text() == second.read_text()
