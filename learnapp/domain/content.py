@@ -668,9 +668,18 @@ def scenario_to_markdown(scenario: Scenario, model: StageModel) -> str:
     else:
         tag = "move" if scenario.kind is Kind.NEXT_STEP else "stage"
         front["options"] = [{tag: o.key, "text": o.text} for o in scenario.options]
+        front["answer"] = _marked_answer(scenario, model)
     if scenario.explanation:
         front["explanation"] = scenario.explanation
     return _document(front, scenario.prompt)
+
+
+def _marked_answer(scenario: Scenario, model: StageModel) -> str | None:
+    """The answer the rules give, written out so a trainer reading the file sees it (and the check confirms it)."""
+    if scenario.kind is Kind.WHICH_STAGE:
+        return scenario.stage
+    rule = model.stage(scenario.stage).rule
+    return next((o.key for o in scenario.options if rule[o.key].fit is Fit.FIT), None)
 
 
 def lesson_to_markdown(lesson: Lesson) -> str:

@@ -97,7 +97,7 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
             if lesson.path:
                 _store_lesson(lesson, now, report)
         for scenario in content.scenarios.values():
-            _store_scenario(scenario, now, actor, report)
+            store_scenario(scenario, now, actor, report)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -133,7 +133,7 @@ def _store_lesson(lesson: Lesson, now: datetime, report: ImportReport) -> None:
     db.session.flush()
 
 
-def _store_scenario(scenario: Scenario, now: datetime, actor: str, report: ImportReport) -> None:
+def store_scenario(scenario: Scenario, now: datetime, actor: str, report: ImportReport) -> None:
     data = _scenario_data(scenario)
     digest = content_hash(data)
     row = db.session.get(ScenarioRow, scenario.id)

@@ -21,7 +21,7 @@ def index():
     if current_user.role in ("manager", "admin"):
         return redirect(url_for("team.index"))
     if current_user.role == "trainer":
-        return redirect(url_for("lessons.index"))
+        return redirect(url_for("author.index"))
     return redirect(url_for("drill.today"))
 
 

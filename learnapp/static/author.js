@@ -1,0 +1,55 @@
+// The trainer's editor: validate and preview while typing (debounced), list errors by line,
+// and keep the typed text in the browser so a crash or a refused save never loses it.
+(function () {
+  "use strict";
+  var form = document.getElementById("editor-form");
+  if (!form) return;
+  var text = document.getElementById("text");
+  var errors = document.getElementById("errors");
+  var preview = document.getElementById("preview");
+  var save = document.getElementById("save");
+  var token = form.querySelector('input[name="csrf_token"]').value;
+  var draftKey = "learnapp-draft:" + location.pathname;
+  var timer = null;
+
+  function show(result) {
+    errors.textContent = "";
+    (result.errors || []).forEach(function (e) {
+      var li = document.createElement("li");
+      li.className = "error";
+      li.textContent = "line " + e.line + ": " + e.message;
+      errors.appendChild(li);
+    });
+    save.disabled = !result.ok;
+    if (result.ok) preview.innerHTML = result.preview;  // server-rendered and sanitised
+  }
+
+  function validate() {
+    fetch(form.getAttribute("data-validate"), {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+      body: JSON.stringify({text: text.value})
+    }).then(function (r) { return r.json(); }).then(show).catch(function () {});
+  }
+
+  try {
+    var draft = localStorage.getItem(draftKey);
+    if (draft && draft !== text.value && !errors.children.length) {
+      text.value = draft;
+      var note = document.createElement("p");
+      note.className = "flash";
+      note.textContent = "Your unsaved draft was restored. Reload after clearing it to start from the saved version.";
+      form.insertBefore(note, form.firstChild);
+    }
+  } catch (e) {}
+
+  text.addEventListener("input", function () {
+    try { localStorage.setItem(draftKey, text.value); } catch (e) {}
+    clearTimeout(timer);
+    timer = setTimeout(validate, 250);
+  });
+  form.addEventListener("submit", function () {
+    try { localStorage.removeItem(draftKey); } catch (e) {}
+  });
+  validate();
+})();

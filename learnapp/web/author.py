@@ -1,0 +1,162 @@
+"""Trainers: browse, edit with live preview and validation, try, retire, and see the history of scenarios."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from learnapp.domain import grading
+from learnapp.domain.model import Option, Scenario
+from learnapp.extensions import db
+from learnapp.models import Scenario as ScenarioRow
+from learnapp.models import ScenarioVersion, Skill
+from learnapp.services import authoring
+from learnapp.services import content as content_service
+from learnapp.services.db import now
+from learnapp.web import roles_required
+
+bp = Blueprint("author", __name__, url_prefix="/author")
+AUTHORS = ("trainer", "admin")
+MAX_TEXT = 256 * 1024
+
+
+@dataclass
+class PreviewItem:
+    """Stands in for a drill item in the shared template: no presentation, options in file order."""
+
+    scenario: Scenario
+    options: list[Option]
+    position: int = 0
+    total: int = 1
+    presentation: None = None
+
+
+def _row_or_404(scenario_id: str) -> ScenarioRow:
+    return db.get_or_404(ScenarioRow, scenario_id)
+
+
+@bp.get("/")
+@roles_required(*AUTHORS)
+def index():
+    filters = {k: request.args.get(k, "").strip() for k in ("q", "skill", "stage", "kind", "status")}
+    rows = []
+    for row in db.session.scalars(db.select(ScenarioRow).order_by(ScenarioRow.skill_id, ScenarioRow.id)):
+        scenario = content_service.scenario_from_version(content_service.current_version(row))
+        if _matches(row, scenario, filters):
+            rows.append((row, scenario))
+    model = content_service.current_stage_model()
+    return render_template("author/index.html", rows=rows, filters=filters, model=model,
+                           skills=db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)).all())
+
+
+def _matches(row: ScenarioRow, scenario: Scenario, f: dict[str, str]) -> bool:
+    text = f"{scenario.id} {scenario.prompt} {scenario.lead_name}".lower()
+    return ((not f["q"] or f["q"].lower() in text) and (not f["skill"] or scenario.skill == f["skill"])
+            and (not f["stage"] or scenario.stage == f["stage"]) and (not f["kind"] or scenario.kind.value == f["kind"])
+            and (not f["status"] or row.status == f["status"]))
+
+
+@bp.get("/scenarios/new")
+@roles_required(*AUTHORS)
+def new():
+    return render_template("author/edit.html", row=None, text=authoring.NEW_SCENARIO, base=None, errors=[], conflict=None)
+
+
+@bp.get("/scenarios/<scenario_id>/edit")
+@roles_required(*AUTHORS)
+def edit(scenario_id: str):
+    row = _row_or_404(scenario_id)
+    return render_template("author/edit.html", row=row, text=authoring.scenario_text(row), base=row.current_number,
+                           errors=[], conflict=None)
+
+
+@bp.post("/scenarios/new")
+@bp.post("/scenarios/<scenario_id>/edit")
+@roles_required(*AUTHORS)
+def save(scenario_id: str | None = None):
+    row = _row_or_404(scenario_id) if scenario_id else None
+    text = request.form.get("text", "")[:MAX_TEXT]
+    base = request.form.get("base", type=int)
+    result = authoring.save_scenario(text, editing=scenario_id, base_number=base, actor=current_user.email, now=now())
+    if result.ok:
+        flash(f"Saved {result.scenario_id}.")
+        return redirect(url_for("author.edit", scenario_id=result.scenario_id), code=303)
+    status = 409 if result.conflict else 400
+    return render_template("author/edit.html", row=row, text=text, base=base, errors=result.errors,
+                           conflict=result.conflict), status
+
+
+@bp.post("/validate")
+@roles_required(*AUTHORS)
+def validate():
+    """Live validation and preview while the trainer types (JSON in, JSON out)."""
+    payload = request.get_json(silent=True) or {}
+    text = payload.get("text")
+    if not isinstance(text, str):
+        return jsonify(ok=False, errors=[{"line": 1, "message": "send the text as JSON: {\"text\": ...}"}]), 400
+    scenario, errors = authoring.validate(text[:MAX_TEXT + 1])
+    preview = render_template("author/_preview.html", item=_preview_item(scenario)) if scenario else ""
+    return jsonify(ok=not errors, errors=[{"line": e.line, "message": e.message} for e in errors], preview=preview)
+
+
+def _preview_item(scenario: Scenario) -> PreviewItem:
+    return PreviewItem(scenario=scenario, options=list(scenario.options))
+
+
+@bp.route("/scenarios/<scenario_id>/try", methods=["GET", "POST"])
+@roles_required(*AUTHORS)
+def try_it(scenario_id: str):
+    """Answer as a rep would and see the verdict; nothing is recorded."""
+    row = _row_or_404(scenario_id)
+    scenario = content_service.scenario_from_version(content_service.current_version(row))
+    verdict, error = None, None
+    if request.method == "POST":
+        answer = request.form.get("choice") or _order(request.form.get("order", ""), scenario)
+        try:
+            verdict = grading.grade(scenario, answer, content_service.current_stage_model())
+        except grading.InvalidAnswer as exc:
+            error = str(exc)
+    return render_template("author/try.html", row=row, item=_preview_item(scenario), verdict=verdict, error=error,
+                           model=content_service.current_stage_model()), (400 if error else 200)
+
+
+def _order(raw: str, scenario: Scenario) -> list[str]:
+    keys = [o.key for o in scenario.options]
+    try:
+        return [keys[int(n) - 1] for n in raw.replace(",", " ").split()]
+    except (ValueError, IndexError):
+        return []
+
+
+@bp.post("/scenarios/<scenario_id>/retire")
+@roles_required(*AUTHORS)
+def retire(scenario_id: str):
+    _row_or_404(scenario_id)
+    authoring.set_status(scenario_id, "retired", now())
+    flash(f"Retired {scenario_id}: it is no longer scheduled; its attempts stay.")
+    return redirect(url_for("author.edit", scenario_id=scenario_id), code=303)
+
+
+@bp.post("/scenarios/<scenario_id>/restore")
+@roles_required(*AUTHORS)
+def restore(scenario_id: str):
+    _row_or_404(scenario_id)
+    authoring.set_status(scenario_id, "active", now())
+    flash(f"{scenario_id} is active again.")
+    return redirect(url_for("author.edit", scenario_id=scenario_id), code=303)
+
+
+@bp.get("/scenarios/<scenario_id>/history")
+@roles_required(*AUTHORS)
+def history(scenario_id: str):
+    row = _row_or_404(scenario_id)
+    versions = authoring.versions(scenario_id)
+    by_number = {v.number: v for v in versions}
+    new_n = request.args.get("b", type=int) or row.current_number
+    old_n = request.args.get("a", type=int) or max(1, new_n - 1)
+    if old_n not in by_number or new_n not in by_number:
+        abort(404)
+    lines = authoring.diff(by_number[old_n], by_number[new_n]) if old_n != new_n else []
+    return render_template("author/history.html", row=row, versions=versions, lines=lines, a=old_n, b=new_n)

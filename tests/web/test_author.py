@@ -1,0 +1,141 @@
+"""The trainer's area: list and filters, live validation, saving versions, conflicts, try-it, retire, history."""
+
+import pytest
+
+from learnapp.extensions import db
+from learnapp.models import Attempt, Scenario, ScenarioVersion
+from learnapp.services import authoring, drill
+from tests.conftest import csrf_token
+
+SCENARIO = "days-out-priya-brochure"
+
+
+@pytest.fixture
+def trainer(content, make_user, auth):
+    user = make_user("trainer", team=None)
+    auth.login(user.email)
+    return user
+
+
+def _save(client, scenario_id, text, base):
+    data = {"text": text, "csrf_token": csrf_token(client, f"/author/scenarios/{scenario_id}/edit")}
+    if base is not None:
+        data["base"] = base
+    return client.post(f"/author/scenarios/{scenario_id}/edit", data=data)
+
+
+def test_reps_and_managers_cannot_open_the_trainer_area(content, make_user, auth, client):
+    for role in ("rep", "manager"):
+        auth.login(make_user(role).email)
+        for url in ("/author/", f"/author/scenarios/{SCENARIO}/edit", f"/author/scenarios/{SCENARIO}/history",
+                    f"/author/scenarios/{SCENARIO}/try", "/author/scenarios/new"):
+            assert client.get(url).status_code == 403, (role, url)
+        token = csrf_token(client, "/drill/")
+        assert client.post("/author/validate", json={"text": "x"}, headers={"X-CSRFToken": token}).status_code == 403
+        assert client.post(f"/author/scenarios/{SCENARIO}/retire", data={"csrf_token": token}).status_code == 403
+
+
+def test_list_filters_by_search_skill_kind_stage_and_status(trainer, client):
+    page = client.get("/author/").get_data(as_text=True)
+    assert "45 scenarios" in page
+    assert "1 scenario<" in client.get("/author/?q=priya").get_data(as_text=True)
+    assert "5 scenarios" in client.get("/author/?skill=discovery-walk").get_data(as_text=True)
+    assert "10 scenarios" in client.get("/author/?kind=order-steps").get_data(as_text=True)
+    assert "0 scenarios" in client.get("/author/?status=retired").get_data(as_text=True)
+    stage_page = client.get("/author/?stage=results").get_data(as_text=True)
+    assert "results-marta-clinic" in stage_page and SCENARIO not in stage_page
+
+
+def test_validation_endpoint_reports_lines_and_renders_the_preview(trainer, client):
+    token = csrf_token(client, f"/author/scenarios/{SCENARIO}/edit")
+    good = authoring.scenario_text(db.session.get(Scenario, SCENARIO))
+    result = client.post("/author/validate", json={"text": good}, headers={"X-CSRFToken": token}).get_json()
+    assert result["ok"] and result["errors"] == [] and "Priya" in result["preview"] and 'name="choice"' in result["preview"]
+    bad = good.replace("move: send-offer", "move: send-ofer")
+    result = client.post("/author/validate", json={"text": bad}, headers={"X-CSRFToken": token}).get_json()
+    assert not result["ok"] and result["preview"] == ""
+    assert result["errors"][0]["line"] == bad.splitlines().index("- move: send-ofer") + 1
+    assert result["errors"][0]["message"].startswith("unknown move 'send-ofer'")
+    assert client.post("/author/validate", json={"text": bad}).status_code == 400  # no CSRF header
+
+
+def test_saving_makes_a_new_version_and_old_attempts_keep_theirs(trainer, client, make_user, clock):
+    rep = make_user("rep")
+    item = drill.current_item(rep, clock.now())
+    first_version = item.presentation.scenario_version_id
+    row = db.session.get(Scenario, item.scenario.id)
+    text = authoring.scenario_text(row).replace("What is your next step?", "What do you do next?")
+    response = _save(client, row.id, text, row.current_number)
+    assert response.status_code == 303
+    db.session.expire_all()
+    versions = db.session.scalars(db.select(ScenarioVersion).filter_by(scenario_id=row.id).order_by(ScenarioVersion.number)).all()
+    assert [v.number for v in versions] == [1, 2] and versions[1].created_by == trainer.email
+    drill.submit_answer(rep, item.presentation.token, item.options[0].key, clock.now())
+    assert db.session.scalars(db.select(Attempt)).one().scenario_version_id == first_version
+    history = client.get(f"/author/scenarios/{row.id}/history").get_data(as_text=True)
+    assert trainer.email in history and '<span class="add">+' in history and "What do you do next?" in history
+
+
+def test_save_with_errors_is_refused_and_keeps_the_text(trainer, client):
+    row = db.session.get(Scenario, SCENARIO)
+    text = authoring.scenario_text(row).replace("answer: share-education", "answer: send-offer")
+    response = _save(client, SCENARIO, text, 1)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "contradicts the rule of stage" in page
+    assert "answer: send-offer" in page
+    assert db.session.get(Scenario, SCENARIO).current_number == 1
+
+
+def test_a_concurrent_save_is_refused_with_a_clear_message(trainer, client):
+    row = db.session.get(Scenario, SCENARIO)
+    original = authoring.scenario_text(row)
+    assert _save(client, SCENARIO, original.replace("next spring", "next summer"), 1).status_code == 303
+    mine = original.replace("next spring", "next autumn")
+    response = _save(client, SCENARIO, mine, 1)  # started from version 1 too
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "saved version 2" in page and "next autumn" in page
+    db.session.expire_all()
+    assert db.session.get(Scenario, SCENARIO).current_number == 2
+
+
+def test_the_id_of_a_scenario_cannot_change(trainer, client):
+    text = authoring.scenario_text(db.session.get(Scenario, SCENARIO)).replace(f"id: {SCENARIO}", "id: another-id")
+    response = _save(client, SCENARIO, text, 1)
+    assert response.status_code == 400 and "the id must stay" in response.get_data(as_text=True)
+
+
+def test_new_scenario_from_the_template(trainer, client):
+    page = client.get("/author/scenarios/new").get_data(as_text=True)
+    assert "new-scenario-id" in page
+    data = {"text": authoring.NEW_SCENARIO.replace("new-scenario-id", "days-out-alex-new"), "csrf_token": csrf_token(client, "/author/scenarios/new")}
+    assert client.post("/author/scenarios/new", data=data).status_code == 303
+    version = db.session.scalars(db.select(ScenarioVersion).filter_by(scenario_id="days-out-alex-new")).one()
+    assert (version.number, version.created_by) == (1, trainer.email)
+    again = client.post("/author/scenarios/new", data=data)
+    assert again.status_code == 400 and "is taken" in again.get_data(as_text=True)
+
+
+def test_try_it_grades_without_recording_an_attempt(trainer, client):
+    token = csrf_token(client, f"/author/scenarios/{SCENARIO}/try")
+    page = client.post(f"/author/scenarios/{SCENARIO}/try", data={"choice": "send-offer", "csrf_token": token}).get_data(as_text=True)
+    assert "Not quite" in page and "premature" in page
+    page = client.post(f"/author/scenarios/{SCENARIO}/try", data={"choice": "share-education", "csrf_token": token}).get_data(as_text=True)
+    assert "<h1>Right</h1>" in page
+    assert client.post(f"/author/scenarios/{SCENARIO}/try", data={"choice": "nonsense", "csrf_token": token}).status_code == 400
+    assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 0
+
+
+def test_retired_scenarios_are_not_scheduled_and_their_attempts_stay(trainer, client, make_user, clock):
+    skill = db.session.get(Scenario, SCENARIO).skill_id
+    token = csrf_token(client, f"/author/scenarios/{SCENARIO}/edit")
+    others = db.session.scalars(db.select(Scenario.id).filter_by(skill_id=skill)).all()
+    for scenario_id in others:
+        assert client.post(f"/author/scenarios/{scenario_id}/retire", data={"csrf_token": token}).status_code == 303
+    assert skill not in drill.drillable_skills()
+    assert client.post(f"/author/scenarios/{SCENARIO}/restore", data={"csrf_token": token}).status_code == 303
+    rep = make_user("rep")
+    for _ in range(3):
+        item = drill.current_item(rep, clock.now())
+        if item.scenario.skill == skill:
+            assert item.scenario.id == SCENARIO
+        drill.submit_answer(rep, item.presentation.token, item.options[0].key, clock.now())
