@@ -12,7 +12,7 @@ from learnapp.domain.model import Option, Scenario
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.models import ScenarioVersion, Skill
-from learnapp.services import authoring
+from learnapp.services import analytics, authoring
 from learnapp.services import content as content_service
 from learnapp.services.db import now
 from learnapp.web import roles_required
@@ -40,14 +40,17 @@ def _row_or_404(scenario_id: str) -> ScenarioRow:
 @bp.get("/")
 @roles_required(*AUTHORS)
 def index():
-    filters = {k: request.args.get(k, "").strip() for k in ("q", "skill", "stage", "kind", "status")}
+    filters = {k: request.args.get(k, "").strip() for k in ("q", "skill", "stage", "kind", "status", "flagged")}
+    stats, by_skill = analytics.all_item_stats()
     rows = []
     for row in db.session.scalars(db.select(ScenarioRow).order_by(ScenarioRow.skill_id, ScenarioRow.id)):
         scenario = content_service.scenario_from_version(content_service.current_version(row))
         if _matches(row, scenario, filters):
             rows.append((row, scenario))
+    if filters.get("flagged"):
+        rows = [(row, scenario) for row, scenario in rows if stats.get(row.id) and stats[row.id].flags]
     model = content_service.current_stage_model()
-    return render_template("author/index.html", rows=rows, filters=filters, model=model,
+    return render_template("author/index.html", rows=rows, filters=filters, model=model, stats=stats, by_skill=by_skill,
                            skills=db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)).all())
 
 
@@ -69,7 +72,7 @@ def new():
 def edit(scenario_id: str):
     row = _row_or_404(scenario_id)
     return render_template("author/edit.html", row=row, text=authoring.scenario_text(row), base=row.current_number,
-                           errors=[], conflict=None)
+                           errors=[], conflict=None, stats=analytics.all_item_stats()[0].get(row.id))
 
 
 @bp.post("/scenarios/new")

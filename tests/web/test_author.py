@@ -38,7 +38,7 @@ def test_reps_and_managers_cannot_open_the_trainer_area(content, make_user, auth
 def test_list_filters_by_search_skill_kind_stage_and_status(trainer, client):
     page = client.get("/author/").get_data(as_text=True)
     assert "45 scenarios" in page
-    assert "1 scenario<" in client.get("/author/?q=priya").get_data(as_text=True)
+    assert "1 scenario." in client.get("/author/?q=priya").get_data(as_text=True)
     assert "5 scenarios" in client.get("/author/?skill=discovery-walk").get_data(as_text=True)
     assert "10 scenarios" in client.get("/author/?kind=order-steps").get_data(as_text=True)
     assert "0 scenarios" in client.get("/author/?status=retired").get_data(as_text=True)
@@ -139,3 +139,15 @@ def test_retired_scenarios_are_not_scheduled_and_their_attempts_stay(trainer, cl
         if item.scenario.skill == skill:
             assert item.scenario.id == SCENARIO
         drill.submit_answer(rep, item.presentation.token, item.options[0].key, clock.now())
+
+
+def test_the_list_shows_item_analytics_and_flags(trainer, client, make_user, clock):
+    from tests.helpers import right_answer
+
+    for _ in range(12):  # twelve reps all answer their first item right: too easy
+        rep = make_user("rep")
+        item = drill.current_item(rep, clock.now())
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    page = client.get("/author/?flagged=1").get_data(as_text=True)
+    assert "too easy" in page and "12</td>" in page
+    assert "By skill" in page
