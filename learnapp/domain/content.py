@@ -200,12 +200,17 @@ def _decode(path: str, data: bytes | str, errors: list[ContentError]) -> str | N
 def _load_yaml(path: str, front: str, errors: list[ContentError]) -> tuple[dict, dict[tuple, int]] | None:
     """safe_load the front matter, refusing aliases (never needed; they make alias bombs) before expanding anything."""
     try:
-        for event in yaml.parse(front, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                errors.append(ContentError(path, event.start_mark.line + 2, "YAML aliases (*name) are not allowed in content"))
-                return None
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(front)
+        if "*" in front or "&" in front:  # only then can there be an alias; the scan is a second parse
+            for event in yaml.parse(front, Loader=yaml.SafeLoader):
+                if isinstance(event, yaml.AliasEvent):
+                    errors.append(ContentError(path, event.start_mark.line + 2, "YAML aliases (*name) are not allowed in content"))
+                    return None
+        loader = yaml.SafeLoader(front)  # safe_load, split in two so the node tree also gives line numbers
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark else 1

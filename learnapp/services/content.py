@@ -96,8 +96,9 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
         for lesson in content.lessons.values():
             if lesson.path:
                 _store_lesson(lesson, now, report)
+        known = _current_hashes()
         for scenario in content.scenarios.values():
-            store_scenario(scenario, now, actor, report)
+            store_scenario(scenario, now, actor, report, known=known)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -133,24 +134,32 @@ def _store_lesson(lesson: Lesson, now: datetime, report: ImportReport) -> None:
     db.session.flush()
 
 
-def store_scenario(scenario: Scenario, now: datetime, actor: str, report: ImportReport) -> None:
+def _current_hashes() -> dict[str, str]:
+    """The content hash of every scenario's current version, in one query (imports compare against it)."""
+    query = (db.select(ScenarioRow.id, ScenarioVersion.content_hash)
+             .join(ScenarioVersion, (ScenarioVersion.scenario_id == ScenarioRow.id)
+                   & (ScenarioVersion.number == ScenarioRow.current_number)))
+    return dict(db.session.execute(query).all())
+
+
+def store_scenario(scenario: Scenario, now: datetime, actor: str, report: ImportReport,
+                   known: dict[str, str] | None = None) -> None:
+    """Create a scenario, or add a version if its content changed; ``known`` maps ids to current hashes."""
     data = _scenario_data(scenario)
     digest = content_hash(data)
-    row = db.session.get(ScenarioRow, scenario.id)
+    known = _current_hashes() if known is None else known
     report.scenarios += 1
-    if row is None:
-        row = ScenarioRow(id=scenario.id, skill_id=scenario.skill, kind=scenario.kind.value, status="active",
-                          source_path=scenario.path, current_number=1, updated_at=now)
-        db.session.add(row)
-        db.session.flush()
-        db.session.add(ScenarioVersion(scenario_id=row.id, number=1, content_hash=digest, data=data,
+    if scenario.id not in known:
+        db.session.add(ScenarioRow(id=scenario.id, skill_id=scenario.skill, kind=scenario.kind.value, status="active",
+                                   source_path=scenario.path, current_number=1, updated_at=now))
+        db.session.add(ScenarioVersion(scenario_id=scenario.id, number=1, content_hash=digest, data=data,
                                        created_at=now, created_by=actor))
         report.created.append(f"scenario {scenario.id}")
         return
-    current = current_version(row)
-    row.source_path = scenario.path
-    if current is not None and current.content_hash == digest:
+    if known[scenario.id] == digest:
         return
+    row = db.session.get(ScenarioRow, scenario.id)
+    row.source_path = scenario.path
     row.current_number += 1
     row.skill_id, row.kind, row.updated_at = scenario.skill, scenario.kind.value, now
     db.session.add(ScenarioVersion(scenario_id=row.id, number=row.current_number, content_hash=digest,
