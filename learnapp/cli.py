@@ -105,6 +105,62 @@ def content_export(directory: str) -> None:
     click.echo(f"wrote {len(files)} files under {directory}")
 
 
+def _write_bank_files(files: list[tuple[str, str]], out: Path, problems) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    taken = [name for name, _ in files if (out / name).exists()]
+    if taken:
+        raise click.ClickException(f"{out} already holds {', '.join(taken[:5])}: choose another --out; nothing was written")
+    for name, text in files:
+        (out / name).write_text(text, encoding="utf-8")
+    for problem in problems:
+        click.echo(f"not converted: {problem}")
+    click.echo(f"wrote {len(files)} scenario files to {out}; {len(problems)} not converted. "
+               f"Fill in any 'TODO-move', then: flask --app learnapp content check {out}")
+
+
+def _read_text(path: str) -> str:
+    data = Path(path).read_bytes()
+    if len(data) > 5 * 1024 * 1024:
+        raise click.ClickException(f"{path} is larger than 5 MB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path}: not UTF-8 text (byte at offset {exc.start})") from None
+
+
+@content_cli.command("import-gift")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--skill", required=True, help="Skill of the new scenarios.")
+@click.option("--stage", required=True, help="The leads' stage for these next-step scenarios.")
+@click.option("--map", "mappings", multiple=True, metavar="TEXT=MOVE",
+              help="Answers containing TEXT become MOVE (repeatable); others get TODO-move.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder for the files (default scenarios/SKILL).")
+def content_import_gift(file: str, skill: str, stage: str, mappings: tuple[str, ...], out: str | None) -> None:
+    """Convert Moodle GIFT multiple-choice questions into scenario files."""
+    from learnapp.domain.banks import gift_to_scenarios, parse_gift
+
+    mapping = {}
+    for item in mappings:
+        fragment, sep, move = item.rpartition("=")
+        if not sep or not fragment or not move:
+            raise click.BadParameter(f"'{item}' is not TEXT=MOVE", param_hint="--map")
+        mapping[fragment] = move
+    questions, problems = parse_gift(_read_text(file))
+    files = gift_to_scenarios(questions, skill=skill, stage=stage, mapping=mapping)
+    _write_bank_files(files, Path(out) if out else content_service.PROJECT_ROOT / "scenarios" / skill, problems)
+
+
+@content_cli.command("import-csv")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the files.")
+def content_import_csv(file: str, out: str) -> None:
+    """Convert a CSV question bank (header: id,skill,kind,stage,days_out,lead,prompt,move_1,text_1,...) into scenario files."""
+    from learnapp.domain.banks import csv_to_scenarios
+
+    files, problems = csv_to_scenarios(_read_text(file))
+    _write_bank_files(files, Path(out), problems)
+
+
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", default="")

@@ -78,3 +78,22 @@ def test_demo_builds_twice_with_history_and_logins(app, tmp_path):
         people = conn.execute("select count(distinct user_id) from attempt").fetchone()[0]
     assert reps == 10 and people == 9  # with three weeks of history, the rep who stopped three weeks ago never drilled
     assert days >= 12  # three weeks of working days, minus the odd day nobody drilled
+
+
+def test_import_gift_writes_scenarios_that_pass_the_check_once_mapped(app, tmp_path):
+    gift = tmp_path / "bank.gift"
+    gift.write_text("::Early::Priya decides next spring. Next step? {=Send a guide ~Call with a discount}\n\n"
+                    "::TF:: Offers always fit. {T}\n")
+    runner = app.test_cli_runner()
+    out = tmp_path / "out"
+    result = runner.invoke(args=["content", "import-gift", str(gift), "--skill", "days-out", "--stage", "alerted",
+                                 "--map", "guide=share-education", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "not converted: line 3: a true/false question" in result.output
+    assert "wrote 1 scenario files" in result.output
+    check = runner.invoke(args=["content", "check", str(out)])
+    assert check.exit_code == 1 and "unknown move 'TODO-move'" in check.output  # the discount answer is unmapped
+    (out / "gift-early.md").write_text((out / "gift-early.md").read_text().replace("TODO-move", "send-offer"))
+    assert runner.invoke(args=["content", "check", str(out)]).exit_code == 0
+    again = runner.invoke(args=["content", "import-gift", str(gift), "--skill", "days-out", "--stage", "alerted", "--out", str(out)])
+    assert again.exit_code != 0 and "nothing was written" in again.output
