@@ -35,7 +35,23 @@ class Skill(db.Model):
     lesson_md: Mapped[str] = mapped_column(Text, default="")
     source_path: Mapped[str] = mapped_column(String(500), default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
+    current_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # number of the current LessonVersion
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LessonVersion(db.Model):
+    """An immutable version of a lesson, with who saved it and when."""
+
+    __tablename__ = "lesson_version"
+    __table_args__ = (UniqueConstraint("skill_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    skill_id: Mapped[str] = mapped_column(ForeignKey("skill.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(254), default="import")
 
 
 class Scenario(db.Model):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from learnapp.domain.content import ContentError, parse_scenario_text, scenario_to_markdown
-from learnapp.domain.model import Scenario
+from learnapp.domain.content import ContentError, lesson_to_markdown, load_texts, parse_scenario_text, scenario_to_markdown
+from learnapp.domain.model import Lesson, Scenario
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
-from learnapp.models import ScenarioVersion, Skill
+from learnapp.models import LessonVersion, ScenarioVersion, Skill
 from learnapp.services import content as content_service
 from learnapp.services.db import begin_write
 
@@ -102,12 +102,69 @@ def versions(scenario_id: str) -> list[ScenarioVersion]:
 
 
 def diff(old: ScenarioVersion, new: ScenarioVersion) -> list[tuple[str, str]]:
-    """Line diff between two versions as (kind, line): kind is "add", "del", "hunk" or "same"."""
+    """Line diff between two scenario versions."""
     model = content_service.current_stage_model()
-    a = scenario_to_markdown(Scenario.from_dict(old.data), model).splitlines()
-    b = scenario_to_markdown(Scenario.from_dict(new.data), model).splitlines()
+    return diff_texts(scenario_to_markdown(Scenario.from_dict(old.data), model),
+                      scenario_to_markdown(Scenario.from_dict(new.data), model), old.number, new.number)
+
+
+def diff_texts(a: str, b: str, old_number: int, new_number: int) -> list[tuple[str, str]]:
+    """Line diff as (kind, line): kind is "add", "del", "hunk" or "same"."""
     lines = []
-    for line in list(difflib.unified_diff(a, b, f"version {old.number}", f"version {new.number}", lineterm=""))[2:]:
-        kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "same")
-        lines.append((kind, line))
+    for line in list(difflib.unified_diff(a.splitlines(), b.splitlines(), f"version {old_number}",
+                                          f"version {new_number}", lineterm=""))[2:]:
+        lines.append(({"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "same"), line))
     return lines
+
+
+# ---------------------------------------------------------------- lessons
+
+
+def lesson_text(skill: Skill) -> str:
+    """A skill's lesson as the Markdown a trainer edits."""
+    return lesson_to_markdown(_lesson_of(skill))
+
+
+def _lesson_of(skill: Skill) -> Lesson:
+    return Lesson(skill=skill.id, title=skill.title, body=skill.lesson_md, position=skill.position, summary=skill.summary)
+
+
+def validate_lesson(text: str, skill_id: str) -> tuple[Lesson | None, list[ContentError]]:
+    """The same checks as ``content check`` for one lesson; the skill id cannot change."""
+    content = load_texts([(EDITOR_PATH, text)], context=content_service.database_context())
+    errors = [e for e in content.errors if e.path == EDITOR_PATH]
+    if errors:
+        return None, errors
+    lesson = next((l for l in content.lessons.values() if l.path == EDITOR_PATH), None)
+    if lesson is None:
+        return None, [ContentError(EDITOR_PATH, 2, "this editor takes a lesson (type: lesson)")]
+    if lesson.skill != skill_id:
+        return None, [ContentError(EDITOR_PATH, 3, f"the skill must stay '{skill_id}': attempts and schedules use it")]
+    return lesson, []
+
+
+def save_lesson(text: str, skill_id: str, *, base_number: int | None, actor: str, now: datetime) -> SaveResult:
+    """Save a lesson as a new version; refused on errors or when someone saved since ``base_number``."""
+    begin_write()
+    lesson, errors = validate_lesson(text, skill_id)
+    if errors:
+        return SaveResult(ok=False, errors=errors)
+    row = db.session.get(Skill, skill_id)
+    if base_number is not None and row.current_number != base_number:
+        latest = db.session.scalars(db.select(LessonVersion).filter_by(skill_id=skill_id, number=row.current_number)).first()
+        who = f"{latest.created_by} saved version {latest.number} on {latest.created_at:%d %b %Y %H:%M} UTC" if latest \
+            else f"Version {row.current_number} was saved"
+        return SaveResult(ok=False, conflict=f"{who} while you were editing version {base_number}. Your text is kept "
+                                             "below: compare it with the history, then save again.")
+    content_service.store_lesson(replace(lesson, path=""), now, content_service.ImportReport(), actor)
+    db.session.commit()
+    return SaveResult(ok=True, scenario_id=skill_id)
+
+
+def lesson_versions(skill_id: str) -> list[LessonVersion]:
+    return list(db.session.scalars(db.select(LessonVersion).filter_by(skill_id=skill_id).order_by(LessonVersion.number.desc())))
+
+
+def lesson_diff(old: LessonVersion, new: LessonVersion) -> list[tuple[str, str]]:
+    return diff_texts(lesson_to_markdown(Lesson.from_dict({**old.data, "path": ""})),
+                      lesson_to_markdown(Lesson.from_dict({**new.data, "path": ""})), old.number, new.number)

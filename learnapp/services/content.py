@@ -16,7 +16,7 @@ from learnapp.domain.content import (
 from learnapp.domain.model import Lesson, Scenario, StageModel
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
-from learnapp.models import ScenarioVersion, Skill, StageModelVersion
+from learnapp.models import LessonVersion, ScenarioVersion, Skill, StageModelVersion
 from learnapp.services.db import begin_write
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -95,7 +95,7 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
             report.stage_model_changed = _store_stage_model(content.model, now)
         for lesson in content.lessons.values():
             if lesson.path:
-                _store_lesson(lesson, now, report)
+                store_lesson(lesson, now, report, actor)
         known = _current_hashes()
         for scenario in content.scenarios.values():
             store_scenario(scenario, now, actor, report, known=known)
@@ -116,22 +116,27 @@ def _store_stage_model(model: StageModel, now: datetime) -> bool:
     return True
 
 
-def _store_lesson(lesson: Lesson, now: datetime, report: ImportReport) -> None:
-    digest = content_hash({k: v for k, v in lesson.to_dict().items() if k != "path"})
+def store_lesson(lesson: Lesson, now: datetime, report: ImportReport, actor: str = "import") -> None:
+    """Create or update a skill's lesson; every change is kept as a LessonVersion with who and when."""
+    data = {k: v for k, v in lesson.to_dict().items() if k != "path"}
+    digest = content_hash(data)
     row = db.session.get(Skill, lesson.skill)
+    report.lessons += 1
+    if row is not None and row.content_hash == digest:
+        return
     if row is None:
-        row = Skill(id=lesson.skill)
+        row = Skill(id=lesson.skill, current_number=0)
         db.session.add(row)
         report.created.append(f"lesson {lesson.skill}")
-    elif row.content_hash != digest:
-        report.updated.append(f"lesson {lesson.skill}")
     else:
-        report.lessons += 1
-        return
+        report.updated.append(f"lesson {lesson.skill}")
     row.title, row.summary, row.position = lesson.title, lesson.summary, lesson.position
-    row.lesson_md, row.source_path, row.content_hash, row.updated_at = lesson.body, lesson.path, digest, now
-    report.lessons += 1
+    row.lesson_md, row.content_hash, row.updated_at = lesson.body, digest, now
+    row.source_path = lesson.path or row.source_path
+    row.current_number = (row.current_number or 0) + 1
     db.session.flush()
+    db.session.add(LessonVersion(skill_id=row.id, number=row.current_number, content_hash=digest, data=data,
+                                 created_at=now, created_by=actor))
 
 
 def _current_hashes() -> dict[str, str]:

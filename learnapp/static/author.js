@@ -28,7 +28,7 @@
     fetch(form.getAttribute("data-validate"), {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": token},
-      body: JSON.stringify({text: text.value})
+      body: JSON.stringify(form.getAttribute("data-lesson") ? {text: text.value, lesson: form.getAttribute("data-lesson")} : {text: text.value})
     }).then(function (r) { return r.json(); }).then(show).catch(function () {});
   }
 

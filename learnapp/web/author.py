@@ -96,11 +96,15 @@ def save(scenario_id: str | None = None):
 def validate():
     """Live validation and preview while the trainer types (JSON in, JSON out)."""
     payload = request.get_json(silent=True) or {}
-    text = payload.get("text")
-    if not isinstance(text, str):
+    text, lesson_of = payload.get("text"), payload.get("lesson")
+    if not isinstance(text, str) or (lesson_of is not None and not isinstance(lesson_of, str)):
         return jsonify(ok=False, errors=[{"line": 1, "message": "send the text as JSON: {\"text\": ...}"}]), 400
-    scenario, errors = authoring.validate(text[:MAX_TEXT + 1])
-    preview = render_template("author/_preview.html", item=_preview_item(scenario)) if scenario else ""
+    if lesson_of:
+        lesson, errors = authoring.validate_lesson(text[:MAX_TEXT + 1], lesson_of)
+        preview = render_template("author/_lesson_preview.html", lesson=lesson) if lesson else ""
+    else:
+        scenario, errors = authoring.validate(text[:MAX_TEXT + 1])
+        preview = render_template("author/_preview.html", item=_preview_item(scenario)) if scenario else ""
     return jsonify(ok=not errors, errors=[{"line": e.line, "message": e.message} for e in errors], preview=preview)
 
 
@@ -163,3 +167,39 @@ def history(scenario_id: str):
         abort(404)
     lines = authoring.diff(by_number[old_n], by_number[new_n]) if old_n != new_n else []
     return render_template("author/history.html", row=row, versions=versions, lines=lines, a=old_n, b=new_n)
+
+
+@bp.get("/lessons/<skill_id>/edit")
+@roles_required(*AUTHORS)
+def edit_lesson(skill_id: str):
+    skill = db.get_or_404(Skill, skill_id)
+    return render_template("author/lesson_edit.html", skill=skill, text=authoring.lesson_text(skill),
+                           base=skill.current_number, errors=[], conflict=None)
+
+
+@bp.post("/lessons/<skill_id>/edit")
+@roles_required(*AUTHORS)
+def save_lesson(skill_id: str):
+    skill = db.get_or_404(Skill, skill_id)
+    text = request.form.get("text", "")[:MAX_TEXT]
+    base = request.form.get("base", type=int)
+    result = authoring.save_lesson(text, skill_id, base_number=base, actor=current_user.email, now=now())
+    if result.ok:
+        flash(f"Saved the lesson {skill_id}.")
+        return redirect(url_for("author.edit_lesson", skill_id=skill_id), code=303)
+    return render_template("author/lesson_edit.html", skill=skill, text=text, base=base, errors=result.errors,
+                           conflict=result.conflict), (409 if result.conflict else 400)
+
+
+@bp.get("/lessons/<skill_id>/history")
+@roles_required(*AUTHORS)
+def lesson_history(skill_id: str):
+    skill = db.get_or_404(Skill, skill_id)
+    versions = authoring.lesson_versions(skill_id)
+    by_number = {v.number: v for v in versions}
+    new_n = request.args.get("b", type=int) or skill.current_number
+    old_n = request.args.get("a", type=int) or max(1, new_n - 1)
+    if old_n not in by_number or new_n not in by_number:
+        abort(404)
+    lines = authoring.lesson_diff(by_number[old_n], by_number[new_n]) if old_n != new_n else []
+    return render_template("author/lesson_history.html", skill=skill, versions=versions, lines=lines, a=old_n, b=new_n)

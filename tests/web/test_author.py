@@ -150,4 +150,42 @@ def test_the_list_shows_item_analytics_and_flags(trainer, client, make_user, clo
         drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
     page = client.get("/author/?flagged=1").get_data(as_text=True)
     assert "too easy" in page and "12</td>" in page
-    assert "By skill" in page
+    assert "Skills and lessons" in page
+
+
+def test_lessons_are_edited_with_preview_versions_and_conflicts(trainer, client):
+    from learnapp.models import LessonVersion, Skill
+
+    page = client.get("/author/lessons/days-out/edit").get_data(as_text=True)
+    assert "title: Match the next step to days out" in page
+    token = csrf_token(client, "/author/lessons/days-out/edit")
+    text = authoring.lesson_text(db.session.get(Skill, "days-out"))
+    result = client.post("/author/validate", json={"text": text + "\n<script>alert(1)</script>\n", "lesson": "days-out"},
+                         headers={"X-CSRFToken": token}).get_json()
+    assert result["ok"] and "Think back" in result["preview"] and "<script" not in result["preview"]
+    moved = client.post("/author/validate", json={"text": text.replace("skill: days-out", "skill: other"), "lesson": "days-out"},
+                        headers={"X-CSRFToken": token}).get_json()
+    assert not moved["ok"] and "the skill must stay" in moved["errors"][0]["message"]
+    edited = text.replace("Think back", "Remember")
+    response = client.post("/author/lessons/days-out/edit", data={"text": edited, "base": 1, "csrf_token": token})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Skill, "days-out").lesson_md.startswith("Remember")
+    versions = db.session.scalars(db.select(LessonVersion).filter_by(skill_id="days-out")).all()
+    assert sorted((v.number, v.created_by) for v in versions) == [(1, "import"), (2, trainer.email)]
+    stale = client.post("/author/lessons/days-out/edit", data={"text": text, "base": 1, "csrf_token": token})
+    assert stale.status_code == 409 and "saved version 2" in stale.get_data(as_text=True)
+    history = client.get("/author/lessons/days-out/history").get_data(as_text=True)
+    assert "+Remember" in history
+
+
+def test_the_preview_neutralises_xss_payloads(trainer, client):
+    from tests.test_rendering import PAYLOADS, dangerous_parts
+
+    token = csrf_token(client, f"/author/scenarios/{SCENARIO}/edit")
+    base = authoring.scenario_text(db.session.get(Scenario, SCENARIO))
+    for payload in PAYLOADS:
+        text = base.replace("What is your next step?", payload)
+        result = client.post("/author/validate", json={"text": text}, headers={"X-CSRFToken": token}).get_json()
+        assert result["ok"], result["errors"]
+        assert dangerous_parts(result["preview"]) == [], payload

@@ -1,0 +1,51 @@
+"""lesson versions
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-24 04:53:45.098687
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    
+    op.create_table('lesson_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('skill_id', sa.String(length=80), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=254), nullable=False),
+    sa.ForeignKeyConstraint(['skill_id'], ['skill.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('skill_id', 'number')
+    )
+    with op.batch_alter_table('lesson_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lesson_version_skill_id'), ['skill_id'], unique=False)
+
+    with op.batch_alter_table('skill', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('current_number', sa.Integer(), nullable=False, server_default='1'))
+
+    
+
+
+def downgrade():
+    
+    with op.batch_alter_table('skill', schema=None) as batch_op:
+        batch_op.drop_column('current_number')
+
+    with op.batch_alter_table('lesson_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lesson_version_skill_id'))
+
+    op.drop_table('lesson_version')
+    
