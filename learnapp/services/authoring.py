@@ -78,14 +78,18 @@ def save_scenario(text: str, *, editing: str | None, base_number: int | None, ac
     if editing is not None and scenario.id != editing:
         return SaveResult(ok=False, errors=[ContentError(EDITOR_PATH, 3, f"the id must stay '{editing}': ids never change once attempts exist")])
     if row is not None and base_number is not None and row.current_number != base_number:
-        latest = content_service.current_version(row)
-        return SaveResult(ok=False, conflict=f"{latest.created_by} saved version {latest.number} on "
-                                             f"{latest.created_at:%d %b %Y %H:%M} UTC while you were editing version "
-                                             f"{base_number}. Your text is kept below: compare it with the history, then save again.")
+        return SaveResult(ok=False, conflict=_conflict(content_service.current_version(row), row.current_number, base_number))
     report = content_service.ImportReport()
     content_service.store_scenario(scenario, now, actor, report)
     db.session.commit()
     return SaveResult(ok=True, scenario_id=scenario.id)
+
+
+def _conflict(latest, current: int, base: int) -> str:
+    """The message for a save that lost a race: who saved what and when; the typed text is kept by the caller."""
+    who = (f"{latest.created_by} saved version {latest.number} on {latest.created_at:%d %b %Y %H:%M} UTC" if latest
+           else f"Version {current} was saved")
+    return f"{who} while you were editing version {base}. Your text is kept below: compare it with the history, then save again."
 
 
 def set_status(scenario_id: str, status: str, now: datetime) -> None:
@@ -152,10 +156,7 @@ def save_lesson(text: str, skill_id: str, *, base_number: int | None, actor: str
     row = db.session.get(Skill, skill_id)
     if base_number is not None and row.current_number != base_number:
         latest = db.session.scalars(db.select(LessonVersion).filter_by(skill_id=skill_id, number=row.current_number)).first()
-        who = f"{latest.created_by} saved version {latest.number} on {latest.created_at:%d %b %Y %H:%M} UTC" if latest \
-            else f"Version {row.current_number} was saved"
-        return SaveResult(ok=False, conflict=f"{who} while you were editing version {base_number}. Your text is kept "
-                                             "below: compare it with the history, then save again.")
+        return SaveResult(ok=False, conflict=_conflict(latest, row.current_number, base_number))
     content_service.store_lesson(replace(lesson, path=""), now, content_service.ImportReport(), actor)
     db.session.commit()
     return SaveResult(ok=True, scenario_id=skill_id)

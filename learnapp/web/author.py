@@ -64,15 +64,14 @@ def _matches(row: ScenarioRow, scenario: Scenario, f: dict[str, str]) -> bool:
 @bp.get("/scenarios/new")
 @roles_required(*AUTHORS)
 def new():
-    return render_template("author/edit.html", row=None, text=authoring.NEW_SCENARIO, base=None, errors=[], conflict=None)
+    return _editor(row=None, text=authoring.NEW_SCENARIO, base=None)
 
 
 @bp.get("/scenarios/<scenario_id>/edit")
 @roles_required(*AUTHORS)
 def edit(scenario_id: str):
     row = _row_or_404(scenario_id)
-    return render_template("author/edit.html", row=row, text=authoring.scenario_text(row), base=row.current_number,
-                           errors=[], conflict=None, stats=analytics.all_item_stats()[0].get(row.id))
+    return _editor(row=row, text=authoring.scenario_text(row), base=row.current_number)
 
 
 @bp.post("/scenarios/new")
@@ -86,9 +85,28 @@ def save(scenario_id: str | None = None):
     if result.ok:
         flash(f"Saved {result.scenario_id}.")
         return redirect(url_for("author.edit", scenario_id=result.scenario_id), code=303)
-    status = 409 if result.conflict else 400
-    return render_template("author/edit.html", row=row, text=text, base=base, errors=result.errors,
-                           conflict=result.conflict), status
+    return _editor(row=row, text=text, base=base, result=result)
+
+
+def _editor(*, row: ScenarioRow | None = None, skill: Skill | None = None, text: str, base: int | None,
+            result: authoring.SaveResult | None = None):
+    """The editor page for a scenario or a lesson; after a refused save, with its errors and a 400 or 409."""
+    heading = f"Lesson: {skill.title}" if skill else (row.id if row else "New scenario")
+    page = render_template("author/edit.html", row=row, skill=skill, heading=heading, text=text, base=base,
+                           errors=result.errors if result else [], conflict=result.conflict if result else None)
+    return page if result is None else (page, 409 if result.conflict else 400)
+
+
+def _history(title: str, back_url: str, versions: list, current: int, diff):
+    """Every version with who and when, and the diff between two of them (?a=1&b=2; default: the last change)."""
+    by_number = {v.number: v for v in versions}
+    new_n = request.args.get("b", type=int) or current
+    old_n = request.args.get("a", type=int) or max(1, new_n - 1)
+    if old_n not in by_number or new_n not in by_number:
+        abort(404)
+    lines = diff(by_number[old_n], by_number[new_n]) if old_n != new_n else []
+    return render_template("author/history.html", title=title, back_url=back_url, versions=versions, current=current,
+                           lines=lines, a=old_n, b=new_n)
 
 
 @bp.post("/validate")
@@ -159,22 +177,15 @@ def restore(scenario_id: str):
 @roles_required(*AUTHORS)
 def history(scenario_id: str):
     row = _row_or_404(scenario_id)
-    versions = authoring.versions(scenario_id)
-    by_number = {v.number: v for v in versions}
-    new_n = request.args.get("b", type=int) or row.current_number
-    old_n = request.args.get("a", type=int) or max(1, new_n - 1)
-    if old_n not in by_number or new_n not in by_number:
-        abort(404)
-    lines = authoring.diff(by_number[old_n], by_number[new_n]) if old_n != new_n else []
-    return render_template("author/history.html", row=row, versions=versions, lines=lines, a=old_n, b=new_n)
+    return _history(row.id, url_for("author.edit", scenario_id=row.id), authoring.versions(scenario_id),
+                    row.current_number, authoring.diff)
 
 
 @bp.get("/lessons/<skill_id>/edit")
 @roles_required(*AUTHORS)
 def edit_lesson(skill_id: str):
     skill = db.get_or_404(Skill, skill_id)
-    return render_template("author/lesson_edit.html", skill=skill, text=authoring.lesson_text(skill),
-                           base=skill.current_number, errors=[], conflict=None)
+    return _editor(skill=skill, text=authoring.lesson_text(skill), base=skill.current_number)
 
 
 @bp.post("/lessons/<skill_id>/edit")
@@ -187,19 +198,12 @@ def save_lesson(skill_id: str):
     if result.ok:
         flash(f"Saved the lesson {skill_id}.")
         return redirect(url_for("author.edit_lesson", skill_id=skill_id), code=303)
-    return render_template("author/lesson_edit.html", skill=skill, text=text, base=base, errors=result.errors,
-                           conflict=result.conflict), (409 if result.conflict else 400)
+    return _editor(skill=skill, text=text, base=base, result=result)
 
 
 @bp.get("/lessons/<skill_id>/history")
 @roles_required(*AUTHORS)
 def lesson_history(skill_id: str):
     skill = db.get_or_404(Skill, skill_id)
-    versions = authoring.lesson_versions(skill_id)
-    by_number = {v.number: v for v in versions}
-    new_n = request.args.get("b", type=int) or skill.current_number
-    old_n = request.args.get("a", type=int) or max(1, new_n - 1)
-    if old_n not in by_number or new_n not in by_number:
-        abort(404)
-    lines = authoring.lesson_diff(by_number[old_n], by_number[new_n]) if old_n != new_n else []
-    return render_template("author/lesson_history.html", skill=skill, versions=versions, lines=lines, a=old_n, b=new_n)
+    return _history(f"the lesson {skill.title}", url_for("author.edit_lesson", skill_id=skill.id),
+                    authoring.lesson_versions(skill_id), skill.current_number, authoring.lesson_diff)
