@@ -22,7 +22,9 @@ from learnapp.services.users import create_user
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_DOMAIN = "demo.learnapp.test"
 FIRST_NAMES = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi", "Luca",
-               "Mira", "Noah", "Olga", "Pablo"]
+               "Mira", "Noah", "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tara"]
+SECOND_TEAM = "Inside Sales South"  # a second, steadier team, so the organisation line differs from the manager's team
+SECOND_TEAM_REPS = 6
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,10 @@ class RepProfile:
     ability: float
     seconds: float
     breaks: tuple[tuple[int, int], ...] = ()
+    team: str = ""
 
 
-def profiles(count: int, weeks: int, rng: random.Random) -> list[RepProfile]:
+def profiles(count: int, weeks: int, rng: random.Random, team: str = "") -> list[RepProfile]:
     """A mix of diligent, average and patchy reps; some take a holiday, one stopped three weeks ago, one after a month."""
     result = []
     for i in range(count):
@@ -50,8 +53,15 @@ def profiles(count: int, weeks: int, rng: random.Random) -> list[RepProfile]:
             breaks = ((min(4, weeks - 1), weeks + 1),)  # drilled for a month, then stopped
         result.append(RepProfile(name=FIRST_NAMES[i % len(FIRST_NAMES)] + ("" if i < len(FIRST_NAMES) else str(i)),
                                  diligence=diligence, ability=rng.uniform(0.4, 0.95),
-                                 seconds=rng.uniform(15, 40), breaks=breaks))
+                                 seconds=rng.uniform(15, 40), breaks=breaks, team=team))
     return result
+
+
+def second_team(first: int, rng: random.Random) -> list[RepProfile]:
+    """Steady reps in another team, named after the first team's."""
+    return [RepProfile(name=FIRST_NAMES[(first + i) % len(FIRST_NAMES)] + ("" if first + i < len(FIRST_NAMES) else str(first + i)),
+                       diligence=0.9, ability=rng.uniform(0.7, 0.95), seconds=rng.uniform(15, 30), team=SECOND_TEAM)
+            for i in range(SECOND_TEAM_REPS)]
 
 
 def build_demo(clock: FixedClock, content_paths: list[str], *, reps: int = 12, weeks: int = 12, seed: int = 7,
@@ -68,7 +78,7 @@ def build_demo(clock: FixedClock, content_paths: list[str], *, reps: int = 12, w
     if not report.ok:
         raise RuntimeError("demo content does not pass the check:\n" + "\n".join(map(str, report.errors)))
     rng = random.Random(seed)
-    people = profiles(reps, weeks, rng)
+    people = profiles(reps, weeks, rng, team_name) + second_team(reps, rng)
     logins = _accounts(clock.now(), people, team_name)
     users = {u.name: u for u in db.session.scalars(db.select(User).filter_by(role="rep"))}
     day = start_day
@@ -92,7 +102,7 @@ def _accounts(now: datetime, people: list[RepProfile], team_name: str) -> dict[s
         logins[email] = role
     for profile in people:
         email = f"{profile.name.lower()}@{DEMO_DOMAIN}"
-        create_user(email, profile.name, DEMO_PASSWORD, "rep", team=team_name, now=now)
+        create_user(email, profile.name, DEMO_PASSWORD, "rep", team=profile.team or team_name, now=now)
         logins[email] = "rep"
     return logins
 
