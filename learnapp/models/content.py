@@ -39,19 +39,24 @@ class Skill(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class LessonVersion(db.Model):
-    """An immutable version of a lesson, with who saved it and when."""
+class VersionColumns:
+    """What every content version holds: its number, the content and its hash, who saved it and when."""
+
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(254), default="import")
+
+
+class LessonVersion(VersionColumns, db.Model):
+    """An immutable version of a lesson."""
 
     __tablename__ = "lesson_version"
     __table_args__ = (UniqueConstraint("skill_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     skill_id: Mapped[str] = mapped_column(ForeignKey("skill.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_by: Mapped[str] = mapped_column(String(254), default="import")
 
 
 class Scenario(db.Model):
@@ -68,7 +73,7 @@ class Scenario(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class ScenarioVersion(db.Model):
+class ScenarioVersion(VersionColumns, db.Model):
     """An immutable version of a scenario: the exact data a rep was shown."""
 
     __tablename__ = "scenario_version"
@@ -76,8 +81,3 @@ class ScenarioVersion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scenario_id: Mapped[str] = mapped_column(ForeignKey("scenario.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_by: Mapped[str] = mapped_column(String(254), default="import")

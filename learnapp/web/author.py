@@ -15,7 +15,9 @@ from learnapp.models import ScenarioVersion, Skill
 from learnapp.services import analytics, authoring
 from learnapp.services import content as content_service
 from learnapp.services.db import now
+from learnapp.services.drill import DrillError
 from learnapp.web import roles_required
+from learnapp.web.drill import read_answer
 
 bp = Blueprint("author", __name__, url_prefix="/author")
 AUTHORS = ("trainer", "admin")
@@ -138,38 +140,28 @@ def try_it(scenario_id: str):
     scenario = content_service.scenario_from_version(content_service.current_version(row))
     verdict, error = None, None
     if request.method == "POST":
-        answer = request.form.get("choice") or _order(request.form.get("order", ""), scenario)
         try:
+            answer = read_answer(request.form, [o.key for o in scenario.options])
             verdict = grading.grade(scenario, answer, content_service.current_stage_model())
-        except grading.InvalidAnswer as exc:
+        except (grading.InvalidAnswer, DrillError) as exc:
             error = str(exc)
     return render_template("author/try.html", row=row, item=_preview_item(scenario), verdict=verdict, error=error,
                            model=content_service.current_stage_model()), (400 if error else 200)
 
 
-def _order(raw: str, scenario: Scenario) -> list[str]:
-    keys = [o.key for o in scenario.options]
-    try:
-        return [keys[int(n) - 1] for n in raw.replace(",", " ").split()]
-    except (ValueError, IndexError):
-        return []
+STATUS_CHANGES = {
+    "retire": ("retired", "Retired {}: it is no longer scheduled; its attempts stay."),
+    "restore": ("active", "{} is active again."),
+}
 
 
-@bp.post("/scenarios/<scenario_id>/retire")
+@bp.post("/scenarios/<scenario_id>/<any(retire, restore):action>")
 @roles_required(*AUTHORS)
-def retire(scenario_id: str):
+def change_status(scenario_id: str, action: str):
     _row_or_404(scenario_id)
-    authoring.set_status(scenario_id, "retired", now())
-    flash(f"Retired {scenario_id}: it is no longer scheduled; its attempts stay.")
-    return redirect(url_for("author.edit", scenario_id=scenario_id), code=303)
-
-
-@bp.post("/scenarios/<scenario_id>/restore")
-@roles_required(*AUTHORS)
-def restore(scenario_id: str):
-    _row_or_404(scenario_id)
-    authoring.set_status(scenario_id, "active", now())
-    flash(f"{scenario_id} is active again.")
+    status, message = STATUS_CHANGES[action]
+    authoring.set_status(scenario_id, status, now())
+    flash(message.format(scenario_id))
     return redirect(url_for("author.edit", scenario_id=scenario_id), code=303)
 
 

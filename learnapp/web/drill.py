@@ -36,7 +36,7 @@ def answer():
     if presentation is None:
         abort(404)
     try:
-        value = _read_answer(request.form, presentation)
+        value = read_answer(request.form, presentation.option_order)
         drill_service.submit_answer(current_user, token, value, now(), hint=request.form.get("hint") == "1")
     except drill_service.DrillError as exc:
         item = drill_service.current_item(current_user, now())
@@ -46,14 +46,16 @@ def answer():
     return redirect(url_for("drill.feedback", token=token), code=303)
 
 
-def _read_answer(form, presentation) -> str | list[str]:
-    """The answer from the form: one option key, or for order-steps the option numbers in order ("3 1 2")."""
+def read_answer(form, keys: list[str]) -> str | list[str]:
+    """The answer from a drill form: one option key, or for order-steps the option numbers in order ("3 1 2").
+
+    ``keys`` are the option keys in the order shown. Raises DrillError with a message for the rep.
+    """
     if "order" not in form:
         choice = form.get("choice", "").strip()
         if not choice:
             raise drill_service.DrillError("Pick one of the options.")
         return choice
-    keys = presentation.option_order
     raw = form.get("order", "").replace(",", " ").split()
     if len(raw) == 1 and raw[0].isdigit() and len(raw[0]) == len(keys):
         raw = list(raw[0])  # "3124" typed without spaces
