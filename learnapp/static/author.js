@@ -14,14 +14,27 @@
 
   function show(result) {
     errors.textContent = "";
+    var lines = text.value.split("\n");
     (result.errors || []).forEach(function (e) {
+      // each error beside the line it concerns: the line number, the line itself, then the message
       var li = document.createElement("li");
       li.className = "error";
-      li.textContent = "line " + e.line + ": " + e.message;
+      var where = document.createElement("code");
+      where.textContent = e.line + " | " + (lines[e.line - 1] || "");
+      li.appendChild(where);
+      li.appendChild(document.createTextNode(" " + e.message));
+      li.addEventListener("click", function () { goToLine(e.line); });
       errors.appendChild(li);
     });
     save.disabled = !result.ok;
     if (result.ok) preview.innerHTML = result.preview;  // server-rendered and sanitised
+  }
+
+  function goToLine(n) {
+    var lines = text.value.split("\n");
+    var start = lines.slice(0, n - 1).join("\n").length + (n > 1 ? 1 : 0);
+    text.focus();
+    text.setSelectionRange(start, start + (lines[n - 1] || "").length);
   }
 
   function validate() {

@@ -21,7 +21,6 @@ from learnapp.web.drill import read_answer
 
 bp = Blueprint("author", __name__, url_prefix="/author")
 AUTHORS = ("trainer", "admin")
-MAX_TEXT = 256 * 1024
 
 
 @dataclass
@@ -81,7 +80,7 @@ def edit(scenario_id: str):
 @roles_required(*AUTHORS)
 def save(scenario_id: str | None = None):
     row = _row_or_404(scenario_id) if scenario_id else None
-    text = request.form.get("text", "")[:MAX_TEXT]
+    text = request.form.get("text", "")
     base = request.form.get("base", type=int)
     result = authoring.save_scenario(text, editing=scenario_id, base_number=base, actor=current_user.email, now=now())
     if result.ok:
@@ -120,10 +119,10 @@ def validate():
     if not isinstance(text, str) or (lesson_of is not None and not isinstance(lesson_of, str)):
         return jsonify(ok=False, errors=[{"line": 1, "message": "send the text as JSON: {\"text\": ...}"}]), 400
     if lesson_of:
-        lesson, errors = authoring.validate_lesson(text[:MAX_TEXT + 1], lesson_of)
+        lesson, errors = authoring.validate_lesson(text, lesson_of)
         preview = render_template("author/_lesson_preview.html", lesson=lesson) if lesson else ""
     else:
-        scenario, errors = authoring.validate(text[:MAX_TEXT + 1])
+        scenario, errors = authoring.validate(text)
         preview = render_template("author/_preview.html", item=_preview_item(scenario)) if scenario else ""
     return jsonify(ok=not errors, errors=[{"line": e.line, "message": e.message} for e in errors], preview=preview)
 
@@ -184,7 +183,7 @@ def edit_lesson(skill_id: str):
 @roles_required(*AUTHORS)
 def save_lesson(skill_id: str):
     skill = db.get_or_404(Skill, skill_id)
-    text = request.form.get("text", "")[:MAX_TEXT]
+    text = request.form.get("text", "")
     base = request.form.get("base", type=int)
     result = authoring.save_lesson(text, skill_id, base_number=base, actor=current_user.email, now=now())
     if result.ok:

@@ -189,3 +189,18 @@ def test_the_preview_neutralises_xss_payloads(trainer, client):
         result = client.post("/author/validate", json={"text": text}, headers={"X-CSRFToken": token}).get_json()
         assert result["ok"], result["errors"]
         assert dangerous_parts(result["preview"]) == [], payload
+
+
+def test_refused_save_shows_each_error_beside_its_line(trainer, client):
+    text = authoring.scenario_text(db.session.get(Scenario, SCENARIO)).replace("move: send-offer", "move: send-ofer")
+    page = _save(client, SCENARIO, text, 1).get_data(as_text=True)
+    number = text.splitlines().index("- move: send-ofer") + 1
+    assert f"<code>{number} | - move: send-ofer</code> unknown move" in page
+
+
+def test_oversized_text_is_refused_with_a_message_not_a_crash(trainer, client):
+    text = authoring.scenario_text(db.session.get(Scenario, SCENARIO)) + "x" * 300_000
+    response = _save(client, SCENARIO, text, 1)
+    assert response.status_code == 400 and "the limit is 256 KB" in response.get_data(as_text=True)
+    huge = _save(client, SCENARIO, "x" * 2_000_000, 1)
+    assert huge.status_code == 413
