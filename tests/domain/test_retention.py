@@ -95,3 +95,17 @@ def test_forecast_stopping_decays_and_going_on_holds():
 def test_retention_curve_since_a_day_keeps_learning_days_from_history():
     curve = retention_curve(ROWS, max_week=2, since=D0 + timedelta(days=8))
     assert [(p.x, p.n, p.value) for p in curve] == [(0, 0, None), (1, 2, 0.5), (2, 1, 1.0)]
+
+
+def test_forgetting_curve_equals_fsrs_retrievability():
+    from learnapp.domain.retention import forgetting_curve
+    from learnapp.domain.scheduling import predicted_recall
+
+    for retention_target in (0.8, 0.9, 0.95):
+        scheduler = make_scheduler(retention_target)
+        curve = forgetting_curve(scheduler)
+        now = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+        state = review(review(None, "a", Rating.Good, now, scheduler), "a", Rating.Again, now + timedelta(days=3), scheduler)
+        for days in (0, 1, 2, 7, 30, 400):
+            when = now + timedelta(days=days, hours=5)
+            assert curve(state, when) == pytest.approx(predicted_recall(state, when, scheduler), rel=1e-12)
