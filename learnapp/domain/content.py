@@ -179,7 +179,7 @@ def parse_document(path: str, data: bytes | str, errors: list[ContentError]) -> 
 def _decode(path: str, data: bytes | str, errors: list[ContentError]) -> str | None:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if len(raw) > MAX_BYTES:
-        errors.append(ContentError(path, 1, f"file is {len(raw) // 1024} KB; the limit is {MAX_BYTES // 1024} KB"))
+        errors.append(ContentError(path, 1, f"file is {len(raw):,} bytes; the limit is {MAX_BYTES // 1024} KB ({MAX_BYTES:,} bytes)"))
         return None
     if b"\x00" in raw:
         errors.append(ContentError(path, 1, "binary file (it contains NUL bytes): content must be UTF-8 text"))
@@ -246,7 +246,7 @@ def _document_type(doc: Document, errors: list[ContentError]) -> str | None:
             return "scenario"
         errors.append(ContentError(doc.path, 2, f"missing field 'type' (one of: {', '.join(FIELDS)})"))
         return None
-    if declared not in FIELDS:
+    if not isinstance(declared, str) or declared not in FIELDS:
         errors.append(ContentError(doc.path, doc.line("type"), f"unknown type '{declared}' (one of: {', '.join(FIELDS)})"))
         return None
     return declared
@@ -582,13 +582,16 @@ def _next_step(err: _Errors, doc: Document, model: StageModel, days_out: int | N
             options.append(Option(key=move, text=_text(err, text, ("options", i), "text")))
     if stage is None or not options:
         return None
-    fitting = [o.key for o in options if stage.rule[o.key].fit is Fit.FIT]
+    # a move missing from the stage's rule is reported on the stage file; here it simply does not fit
+    fitting = [o.key for o in options if o.key in stage.rule and stage.rule[o.key].fit is Fit.FIT]
     if not fitting:
         err.add(("options",), f"no option fits stage '{stage.id}' under its rule; one option's move must fit")
     elif len(fitting) > 1:
         err.add(("options",), f"ambiguous: {', '.join(fitting)} all fit stage '{stage.id}'; keep exactly one fitting option")
     answer = doc.data.get("answer")
-    if answer is not None and fitting and answer != fitting[0] and len(fitting) == 1:
+    if answer is not None and not isinstance(answer, str):
+        err.add(("answer",), f"'answer' must be one move id, got {answer!r}")
+    elif answer is not None and fitting and answer != fitting[0] and len(fitting) == 1:
         entry = stage.rule.get(answer)
         why = f"{answer} is {entry.fit.value} there ({entry.reason})" if entry else f"'{answer}' is not an option's move"
         err.add(("answer",), f"answer '{answer}' contradicts the rule of stage '{stage.id}': {why}")
@@ -607,7 +610,7 @@ def _which_stage(err: _Errors, doc: Document, model: StageModel, days_out: int |
     if stage.id not in [o.key for o in options]:
         err.add(("options",), f"the lead's stage '{stage.id}' is not among the options")
     answer = doc.data.get("answer")
-    if answer is not None and answer != stage.id:
+    if answer is not None and answer != stage.id:  # a list never equals a stage id, so it is reported here too
         err.add(("answer",), f"answer '{answer}' contradicts 'stage: {stage.id}'")
     return dict(stage=stage.id, options=tuple(options))
 
@@ -638,7 +641,7 @@ def _ranks(err: _Errors, model: StageModel, order_by: str, options: list[tuple[i
         return {s.id: n for n, s in enumerate(model.discovery_steps)}
     ranks: dict[str, int] = {}
     for i, option in options:
-        first = next((s.position for s in model.stages if s.rule[option.key].fit is Fit.FIT), None)
+        first = next((s.position for s in model.stages if option.key in s.rule and s.rule[option.key].fit is Fit.FIT), None)
         if first is None:
             err.add(("steps", i), f"move '{option.key}' fits no stage, so it has no place in the journey")
             return None

@@ -68,7 +68,12 @@ def _grade_which_stage(scenario: Scenario, stage_id: str, model: StageModel) -> 
 
 def _grade_order(scenario: Scenario, answer: str | Sequence[str], model: StageModel) -> Verdict:
     keys = [o.key for o in scenario.options]
-    given = list(answer) if not isinstance(answer, str) else answer.split(",")
+    if isinstance(answer, str):
+        given = answer.split(",")
+    elif isinstance(answer, (list, tuple)) and all(isinstance(k, str) for k in answer):
+        given = list(answer)
+    else:
+        raise InvalidAnswer(f"put all {len(keys)} steps in order, each exactly once")
     if sorted(given) != sorted(keys):
         raise InvalidAnswer(f"put all {len(keys)} steps in order, each exactly once")
     names = {o.key: o.text for o in scenario.options}

@@ -50,6 +50,7 @@ def test_again_after_a_review_is_a_lapse_and_comes_back_sooner():
     first = review(None, "days-out", Rating.Good, T, SCHED)
     lapsed = review(first, "days-out", Rating.Again, first.due, SCHED)
     assert (lapsed.reviews, lapsed.lapses) == (2, 1)
+    assert review(lapsed, "days-out", Rating.Again, lapsed.due, SCHED).lapses == 2
     assert lapsed.stability == pytest.approx(0.6075801062519337)
     assert lapsed.due == datetime(2026, 3, 5, 9, 0, tzinfo=timezone.utc)
     kept = review(first, "days-out", Rating.Good, first.due, SCHED)
@@ -57,24 +58,47 @@ def test_again_after_a_review_is_a_lapse_and_comes_back_sooner():
 
 
 def test_predicted_recall_is_about_the_desired_retention_at_the_due_date():
-    state = review(None, "days-out", Rating.Good, T, SCHED)
-    assert predicted_recall(state, T, SCHED) == pytest.approx(1.0)
-    assert predicted_recall(state, state.due, SCHED) == pytest.approx(0.9094932559773545)
-    assert predicted_recall(state, state.due + timedelta(days=30), SCHED) < 0.7
+    first = review(None, "days-out", Rating.Good, T, SCHED)
+    assert predicted_recall(first, T, SCHED) == pytest.approx(1.0)
+    # a stability of 2.3 days gives a due date 2 whole days out, so recall there is a little above 0.9
+    assert predicted_recall(first, first.due, SCHED) == pytest.approx(0.9094932559773545)
+    second = review(first, "days-out", Rating.Good, first.due, SCHED)
+    assert second.due == datetime(2026, 3, 15, 9, tzinfo=timezone.utc)
+    assert predicted_recall(second, second.due, SCHED) == pytest.approx(0.9, abs=1e-3)
+    assert predicted_recall(first, first.due + timedelta(days=30), SCHED) < 0.7
     assert predicted_recall(None, T, SCHED) is None
+
+
+def test_recall_falls_as_time_passes():
+    state = review(None, "days-out", Rating.Good, T, SCHED)
+    recalls = [predicted_recall(state, T + timedelta(days=d), SCHED) for d in (0, 1, 2, 10, 60)]
+    assert recalls == sorted(recalls, reverse=True) and len(set(recalls)) == 5
 
 
 def test_desired_retention_is_a_setting():
     lax = review(None, "s", Rating.Good, T, make_scheduler(0.8)).due
     strict = review(None, "s", Rating.Good, T, make_scheduler(0.95)).due
     assert (lax, strict) == (datetime(2026, 3, 10, 9, tzinfo=timezone.utc), datetime(2026, 3, 3, 9, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("retention", [0.5, 0.7, 1.0])
+def test_desired_retention_outside_its_range_is_refused(retention):
     with pytest.raises(ValueError):
-        make_scheduler(0.5)
+        make_scheduler(retention)
+
+
+def test_again_on_the_first_review_is_not_a_lapse():
+    state = review(None, "days-out", Rating.Again, T, SCHED)
+    assert (state.reviews, state.lapses, state.due) == (1, 0, datetime(2026, 3, 3, 9, tzinfo=timezone.utc))
+    assert state.stability == pytest.approx(0.212)
 
 
 def test_memory_state_round_trip():
     state = review(None, "days-out", Rating.Good, T, SCHED)
     assert MemoryState.from_dict(state.to_dict()) == state
+    assert state.to_dict()["due"] == "2026-03-04T09:00:00+00:00"
+    lapsed = review(state, "days-out", Rating.Again, state.due, SCHED)
+    assert MemoryState.from_dict(lapsed.to_dict()) == lapsed
 
 
 def test_naive_datetimes_are_refused():
@@ -85,6 +109,11 @@ def test_naive_datetimes_are_refused():
         predicted_recall(None, naive, SCHED)
     with pytest.raises(ValueError):
         plan_session({}, ["s"], naive, SCHED, median_seconds=None, new_introduced_today=0)
+    state = review(None, "s", Rating.Good, T, SCHED)
+    with pytest.raises(ValueError):
+        predicted_recall(state, naive, SCHED)
+    with pytest.raises(ValueError):
+        review(state, "s", Rating.Good, naive, SCHED)
 
 
 def test_pick_variant_rotates_least_recently_seen():
@@ -104,6 +133,8 @@ def test_median_answer_seconds_needs_five_answers():
     assert median_answer_seconds([10, 20, 30, 40]) is None
     assert median_answer_seconds([10, 20, 30, 40, 100]) == 30.0
     assert median_answer_seconds([10, 20, 30, 40, 100, 200]) == 35.0
+    assert median_answer_seconds([100, 10, 40, 20, 30]) == 30.0
+    assert median_answer_seconds([]) is None
 
 
 @pytest.mark.parametrize("median, capacity", [(None, 10), (30, 10), (60, 5), (20, 15), (400, 1)])
@@ -130,6 +161,8 @@ def test_plan_puts_due_skills_first_lowest_recall_first_then_new():
     plan = plan_session(states, SKILLS, T, SCHED, median_seconds=None, new_introduced_today=0, new_per_day=3)
     assert [p.skill for p in plan] == ["s1", "s2", "s0", "s3", "s5", "s6", "s7"]
     assert [p.reason for p in plan] == ["due"] * 4 + ["new"] * 3
+    assert "s4" not in [p.skill for p in plan]  # reviewed today, not due yet
+    assert [p.recall for p in plan[4:]] == [None, None, None]
     recalls = [p.recall for p in plan[:4]]
     assert recalls == sorted(recalls)
 
@@ -138,7 +171,17 @@ def test_plan_respects_new_per_day_and_capacity():
     states = _states(T)
     assert [p.skill for p in plan_session(states, SKILLS, T, SCHED, median_seconds=None, new_introduced_today=2,
                                           new_per_day=3)][4:] == ["s5"]
-    assert len(plan_session(states, SKILLS, T, SCHED, median_seconds=100, new_introduced_today=0)) == 3
+    assert plan_session(states, SKILLS, T, SCHED, median_seconds=None, new_introduced_today=5, new_per_day=3)[4:] == []
+    assert [p.skill for p in plan_session(states, SKILLS, T, SCHED, median_seconds=100, new_introduced_today=0)] == [
+        "s1", "s2", "s0"]
+
+
+def test_plan_fills_five_minutes_at_the_reps_pace():
+    many = [f"n{i}" for i in range(20)]
+    assert len(plan_session({}, many, T, SCHED, median_seconds=None, new_introduced_today=0, new_per_day=20)) == 10
+    assert len(plan_session({}, many, T, SCHED, median_seconds=60, new_introduced_today=0, new_per_day=20)) == 5
+    due_first = plan_session(_states(T), SKILLS, T, SCHED, median_seconds=60, new_introduced_today=0)
+    assert [(p.skill, p.reason) for p in due_first] == [("s1", "due"), ("s2", "due"), ("s0", "due"), ("s3", "due"), ("s5", "new")]
 
 
 def test_plan_is_empty_when_nothing_is_due_and_no_new_skill_is_allowed():
