@@ -43,6 +43,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_security_headers(app)
     _register_input_guard(app)
 
+    hops = app.config.get("PROXY_HOPS", 0)
+    if hops:  # behind a reverse proxy: trust its X-Forwarded-* headers for this many hops
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+
     from learnapp import cli
 
     cli.register(app)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from learnapp.services import content as content_service
 from learnapp.services.db import now
@@ -24,7 +24,40 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(bench_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(rollups_cli)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path: str) -> None:
+    """Back up the SQLite database to PATH while the app keeps running (PostgreSQL: use pg_dump)."""
+    from learnapp.services.backup import BackupError, backup
+
+    try:
+        size = backup(Path(path))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up to {path} ({size:,} bytes)")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: str, yes: bool) -> None:
+    """Replace the SQLite database with the backup at PATH (stop the app first)."""
+    from learnapp.services.backup import BackupError, restore
+
+    if not yes:
+        click.confirm(f"Replace the current database with {path}? Everything since that backup is lost", abort=True)
+    try:
+        restore(Path(path))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored from {path}")
 
 
 @bench_cli.command("generate")

@@ -96,4 +96,5 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "REMEMBER_COOKIE_SECURE": _bool(env.get("LEARNAPP_SECURE_COOKIES")),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "PROXY_HOPS": _int(env, "LEARNAPP_PROXY_HOPS", 0),
     }

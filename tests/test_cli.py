@@ -97,3 +97,27 @@ def test_import_gift_writes_scenarios_that_pass_the_check_once_mapped(app, tmp_p
     assert runner.invoke(args=["content", "check", str(out)]).exit_code == 0
     again = runner.invoke(args=["content", "import-gift", str(gift), "--skill", "days-out", "--stage", "alerted", "--out", str(out)])
     assert again.exit_code != 0 and "nothing was written" in again.output
+
+
+def test_backup_and_restore_round_trip(app, tmp_path, make_user, content):
+    runner = app.test_cli_runner()
+    make_user("rep", name="Before Backup")
+    backup_file = tmp_path / "copy.sqlite"
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        result = runner.invoke(args=["backup", str(backup_file)])
+        assert result.exit_code != 0 and "pg_dump" in result.output
+        return
+    result = runner.invoke(args=["backup", str(backup_file)])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["backup", str(backup_file)]).exit_code != 0  # never overwrites
+    make_user("rep", name="After Backup")
+    not_ours = tmp_path / "other.sqlite"
+    sqlite3.connect(not_ours).execute("create table x (y)")
+    refused = runner.invoke(args=["restore", "--yes", str(not_ours)])
+    assert refused.exit_code != 0 and "not a learnapp backup" in refused.output
+    result = runner.invoke(args=["restore", "--yes", str(backup_file)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        names = set(db.session.scalars(db.select(User.name)))
+        assert "Before Backup" in names and "After Backup" not in names
+        assert db.session.scalar(db.select(db.func.count(Scenario.id))) == 45

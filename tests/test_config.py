@@ -38,3 +38,17 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path):
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 10000
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_behind_a_proxy_the_forwarded_scheme_and_client_are_trusted(tmp_path):
+    app = create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}", "PROXY_HOPS": 1})
+
+    @app.get("/_where")
+    def where():
+        from flask import request
+
+        return f"{request.scheme} {request.remote_addr} {request.host}"
+
+    body = app.test_client().get("/_where", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9",
+                                                     "X-Forwarded-Host": "learn.example.com"}).get_data(as_text=True)
+    assert body == "https 203.0.113.9 learn.example.com"
