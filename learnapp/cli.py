@@ -17,6 +17,7 @@ content_cli = AppGroup("content", help="Check and import lessons, stage rules an
 users_cli = AppGroup("users", help="Manage accounts.")
 bench_cli = AppGroup("bench", help="Benchmark helpers.")
 rollups_cli = AppGroup("rollups", help="Derived dashboard data.")
+jobs_cli = AppGroup("jobs", help="Run a background job by hand.")
 
 
 def register(app: Flask) -> None:
@@ -25,8 +26,35 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(bench_cli)
     app.cli.add_command(backup_command)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(restore_command)
     app.cli.add_command(rollups_cli)
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the background jobs (one process; web workers never run jobs)."""
+    from learnapp.jobs import make_scheduler
+
+    scheduler = make_scheduler(current_app._get_current_object())
+    click.echo("scheduler running: " + ", ".join(job.id for job in scheduler.get_jobs()) + " (Ctrl+C to stop)")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@jobs_cli.command("run")
+@click.argument("name")
+def jobs_run(name: str) -> None:
+    """Run one job now (it still runs at most once per day)."""
+    from learnapp.jobs import JOBS
+
+    if name not in JOBS:
+        raise click.BadParameter(f"unknown job (known: {', '.join(JOBS)})")
+    run = JOBS[name]()
+    click.echo("already ran for this day: nothing done" if run is None else f"{run.status} in {run.seconds:.2f} s: {run.detail}")
 
 
 @click.command("backup")

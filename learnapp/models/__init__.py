@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
 from learnapp.models.content import LessonVersion, Scenario, ScenarioVersion, Skill, StageModelVersion
+from learnapp.models.jobs import JobRun
 from learnapp.models.practice import Attempt, DrillSession, MemoryStateRow, Presentation
 from learnapp.models.rollup import ORGANISATION, CalibrationRollup, RepDayRollup, RetentionRollup
 from learnapp.models.user import Role, Team, User
@@ -12,6 +13,7 @@ __all__ = [
     "RetentionRollup",
     "Attempt",
     "DrillSession",
+    "JobRun",
     "LessonVersion",
     "MemoryStateRow",
     "Presentation",
