@@ -97,4 +97,11 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "PROXY_HOPS": _int(env, "LEARNAPP_PROXY_HOPS", 0),
+        "SMTP_HOST": env.get("SMTP_HOST", ""),  # empty: no email is sent (reminders are logged as skipped)
+        "SMTP_PORT": _int(env, "SMTP_PORT", 25),
+        "SMTP_USER": env.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
+        "MAIL_FROM": env.get("MAIL_FROM", "learnapp <learnapp@localhost>"),
+        "BASE_URL": env.get("LEARNAPP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
     }

@@ -53,7 +53,24 @@ def nightly_maintenance(when: datetime | None = None) -> JobRun | None:
                     lambda: ", ".join(f"{table}: {count} rows" for table, count in rebuild().items()))
 
 
-JOBS = {"nightly-maintenance": nightly_maintenance}
+def reminders(when: datetime | None = None) -> JobRun | None:
+    """Daily reminders, checked every quarter of an hour (each rep at their own local time, once a day)."""
+    from learnapp.services.notify import send_reminders
+
+    at = when or now()
+    slot = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+    return run_once("reminders", slot.strftime("%Y-%m-%dT%H:%M"), lambda: send_reminders(at))
+
+
+def weekly_digest(when: datetime | None = None) -> JobRun | None:
+    """The managers' weekly digest, once per ISO week."""
+    from learnapp.services.notify import send_digests
+
+    at = when or now()
+    return run_once("weekly-digest", f"{at.isocalendar().year}-W{at.isocalendar().week:02d}", lambda: send_digests(at))
+
+
+JOBS = {"nightly-maintenance": nightly_maintenance, "reminders": reminders, "weekly-digest": weekly_digest}
 
 
 def make_scheduler(app: Flask, *, blocking: bool = True):
@@ -71,4 +88,6 @@ def make_scheduler(app: Flask, *, blocking: bool = True):
         return run
 
     scheduler.add_job(in_context(nightly_maintenance), "cron", hour=2, minute=15, id="nightly-maintenance")
+    scheduler.add_job(in_context(reminders), "cron", minute="*/15", id="reminders")
+    scheduler.add_job(in_context(weekly_digest), "cron", day_of_week="mon", hour=6, minute=0, id="weekly-digest")
     return scheduler

@@ -1,7 +1,7 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
 from learnapp.models.content import LessonVersion, Scenario, ScenarioVersion, Skill, StageModelVersion
-from learnapp.models.jobs import JobRun
+from learnapp.models.jobs import JobRun, Notification
 from learnapp.models.practice import Attempt, DrillSession, MemoryStateRow, Presentation
 from learnapp.models.rollup import ORGANISATION, CalibrationRollup, RepDayRollup, RetentionRollup
 from learnapp.models.user import Role, Team, User
@@ -16,6 +16,7 @@ __all__ = [
     "JobRun",
     "LessonVersion",
     "MemoryStateRow",
+    "Notification",
     "Presentation",
     "Role",
     "Scenario",

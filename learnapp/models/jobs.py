@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learnapp.extensions import db
@@ -24,3 +24,16 @@ class JobRun(db.Model):
     seconds: Mapped[float | None] = mapped_column(Float)
     detail: Mapped[str] = mapped_column(Text, default="")
     host: Mapped[str] = mapped_column(String(255), default="")
+
+
+class Notification(db.Model):
+    """An email sent (or claimed for sending) to one person for one key, e.g. a reminder for one day."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "run_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # reminder, digest
+    run_key: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -7,6 +7,7 @@ from enum import Enum
 
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnapp.extensions import db
@@ -52,6 +53,9 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reminders_on: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    reminder_time: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")  # local HH:MM
+    reminder_days: Mapped[str] = mapped_column(String(20), default="0,1,2,3,4", server_default="0,1,2,3,4")  # Mon=0
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
     led_teams: Mapped[list[Team]] = relationship(secondary=team_manager, back_populates="managers")

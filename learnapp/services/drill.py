@@ -51,10 +51,10 @@ class Summary:
 
 def local_day(user: User, when: datetime) -> date:
     """The rep's calendar day at ``when`` in their own timezone."""
-    return when.astimezone(_zone(user)).date()
+    return when.astimezone(user_zone(user)).date()
 
 
-def _zone(user: User) -> ZoneInfo:
+def user_zone(user: User) -> ZoneInfo:
     try:
         return ZoneInfo(user.timezone or "UTC")
     except (KeyError, ValueError):
