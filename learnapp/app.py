@@ -81,9 +81,9 @@ def _tune_sqlite(engine: Engine) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from learnapp.web import admin, auth, author, drill, lessons, main, progress, settings, team
+    from learnapp.web import admin, auth, author, drill, lessons, main, progress, settings, team, vacations
 
-    for module in (main, auth, drill, lessons, progress, team, author, admin, settings):
+    for module in (main, auth, drill, lessons, progress, team, author, admin, settings, vacations):
         app.register_blueprint(module.bp)
 
 

@@ -197,8 +197,12 @@ def participation(rows: Iterable[AttemptRow], user_ids: Iterable[int], start: da
 
 
 def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: Iterable[int], start: date, end: date,
-                            weekdays: Sequence[int] = (0, 1, 2, 3, 4)) -> list[Participation]:
-    """Participation from milliseconds spent per (rep, day drilled); days after ``end`` are ignored."""
+                            weekdays: Sequence[int] = (0, 1, 2, 3, 4),
+                            away: Mapping[int, set[date]] | None = None) -> list[Participation]:
+    """Participation from milliseconds spent per (rep, day drilled); days after ``end`` are ignored.
+
+    ``away`` holds each rep's vacation days: they are not working days for that rep.
+    """
     days: dict[int, set[date]] = defaultdict(set)
     spent: dict[int, int] = defaultdict(int)
     last: dict[int, date] = {}
@@ -209,8 +213,10 @@ def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: It
         if start <= day and day.weekday() in weekdays:
             days[user].add(day)
             spent[user] += ms
-    total = len(working_days(start, end, weekdays))
-    return [Participation(u, len(days[u]), total, spent[u] / 60000 / len(days[u]) if days[u] else 0.0, last.get(u))
+    workdays = working_days(start, end, weekdays)
+    away = away or {}
+    return [Participation(u, len(days[u] - away.get(u, set())), len(set(workdays) - away.get(u, set())),
+                          spent[u] / 60000 / len(days[u]) if days[u] else 0.0, last.get(u))
             for u in user_ids]
 
 

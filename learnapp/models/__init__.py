@@ -2,7 +2,7 @@
 
 from learnapp.models.content import LessonVersion, Scenario, ScenarioVersion, Skill, StageModelVersion
 from learnapp.models.jobs import JobRun, Notification
-from learnapp.models.practice import Attempt, DrillSession, MemoryStateRow, Presentation
+from learnapp.models.practice import Attempt, DrillSession, MemoryStateRow, Presentation, Vacation
 from learnapp.models.rollup import ORGANISATION, CalibrationRollup, RepDayRollup, RetentionRollup
 from learnapp.models.user import Role, Team, User
 
@@ -25,4 +25,5 @@ __all__ = [
     "StageModelVersion",
     "Team",
     "User",
+    "Vacation",
 ]

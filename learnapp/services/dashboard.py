@@ -12,6 +12,7 @@ from learnapp.domain.scheduling import MemoryState
 from learnapp.extensions import db
 from learnapp.models import ORGANISATION, Attempt, CalibrationRollup, MemoryStateRow, RepDayRollup, RetentionRollup, Skill, Team, User
 from learnapp.services.drill import scheduler
+from learnapp.services.vacations import vacation_days
 
 DEFAULT_WEEKS = 26
 
@@ -111,8 +112,10 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     ids = [u.id for u in reps]
     states = team_states(ids)
     sched = scheduler()
-    people = retention.participation_from_days(_rep_days(ids, span), ids, span.start, span.end)
-    inactive_ids = set(retention.inactive({p.user_id: p.last_day for p in people}, min(span.end, now.date())))
+    away = vacation_days(ids, span.start, span.end)
+    people = retention.participation_from_days(_rep_days(ids, span), ids, span.start, span.end, away=away)
+    today = min(span.end, now.date())
+    inactive_ids = {u for u in retention.inactive({p.user_id: p.last_day for p in people}, today) if today not in away[u]}
     board = Dashboard(
         team=team, range=span, reps=reps, skills=list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id))),
         curve_team=retention_curve(team.id, span), curve_org=retention_curve(ORGANISATION, span),

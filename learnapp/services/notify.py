@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from learnapp.extensions import db
 from learnapp.models import Attempt, MemoryStateRow, Notification, Role, User
 from learnapp.services.drill import drillable_skills, local_day, user_zone
+from learnapp.services.vacations import on_vacation
 
 SALT = "learnapp-unsubscribe"
 
@@ -111,6 +112,8 @@ def send_reminders(now: datetime) -> str:
     sent, failed = 0, []
     for user in db.session.scalars(db.select(User).filter_by(role=Role.REP.value, active=True, reminders_on=True)):
         if not (wants_reminder_now(user, now) and has_due_drill(user, now) and not drilled_today(user, now)):
+            continue
+        if on_vacation(user.id, local_day(user, now)):
             continue
         key = local_day(user, now).isoformat()
         if not _claim(user, "reminder", key, now):

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Regexp
 
 from learnapp.extensions import csrf, db
 from learnapp.services.notify import user_for_token
+from learnapp.services.vacations import vacations_of
 
 bp = Blueprint("settings", __name__)
 DAYS = [SelectChoice(str(i), name) for i, name in
@@ -40,7 +41,7 @@ def edit():
         db.session.commit()
         flash("Settings saved.")
         return redirect(url_for("settings.edit"), code=303)
-    return render_template("settings.html", form=form), (400 if form.errors else 200)
+    return render_template("settings.html", form=form, vacations=vacations_of(current_user.id)), (400 if form.errors else 200)
 
 
 @bp.get("/unsubscribe/<token>")

@@ -15,6 +15,7 @@ from learnapp.services import dashboard as dashboard_service
 from learnapp.services.db import now
 from learnapp.services.progress import rep_progress
 from learnapp.services.users import can_view_rep, visible_teams
+from learnapp.services.vacations import vacations_of
 from learnapp.web import roles_required
 
 bp = Blueprint("team", __name__, url_prefix="/team")
@@ -194,4 +195,5 @@ def rep(user_id: int):
     rep_user = db.get_or_404(User, user_id)
     if not can_view_rep(current_user, rep_user):
         abort(404)
-    return render_template("progress/rep.html", progress=rep_progress(rep_user, now()), own=False)
+    return render_template("progress/rep.html", progress=rep_progress(rep_user, now()), own=False,
+                           vacations=vacations_of(rep_user.id))

@@ -1,0 +1,61 @@
+"""Vacations: a rep's practice paused for a date range.
+
+While away a rep gets no reminders and the days do not count as missed. On return nothing special
+is needed for the backlog: each day's plan holds at most five minutes, lowest predicted recall first,
+so overdue skills are spread over the following days instead of arriving as one wall.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from learnapp.extensions import db
+from learnapp.models import User, Vacation
+
+MAX_DAYS = 120
+
+
+class VacationError(ValueError):
+    """A date range that cannot be a vacation; the message says why."""
+
+
+def add_vacation(user: User, start: date, end: date, *, by: User, now: datetime) -> Vacation:
+    """Pause the rep's practice from start to end (inclusive)."""
+    if end < start:
+        raise VacationError("The last day is before the first day.")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise VacationError(f"A vacation can last at most {MAX_DAYS} days.")
+    vacation = Vacation(user_id=user.id, start=start, end=end, created_by=by.email, created_at=now)
+    db.session.add(vacation)
+    db.session.commit()
+    return vacation
+
+
+def vacations_of(user_id: int) -> list[Vacation]:
+    return list(db.session.scalars(db.select(Vacation).filter_by(user_id=user_id).order_by(Vacation.start)))
+
+
+def on_vacation(user_id: int, day: date) -> bool:
+    return db.session.scalar(db.select(db.func.count(Vacation.id)).where(
+        Vacation.user_id == user_id, Vacation.start <= day, Vacation.end >= day)) > 0
+
+
+def vacation_days(user_ids: list[int], start: date, end: date) -> dict[int, set[date]]:
+    """The days each rep is away between start and end."""
+    result: dict[int, set[date]] = {u: set() for u in user_ids}
+    query = db.select(Vacation).where(Vacation.user_id.in_(user_ids), Vacation.end >= start, Vacation.start <= end)
+    for v in db.session.scalars(query):
+        day = max(v.start, start)
+        while day <= min(v.end, end):
+            result[v.user_id].add(day)
+            day = date.fromordinal(day.toordinal() + 1)
+    return result
+
+
+def remove_vacation(vacation_id: int, user_id: int) -> bool:
+    vacation = db.session.get(Vacation, vacation_id)
+    if vacation is None or vacation.user_id != user_id:
+        return False
+    db.session.delete(vacation)
+    db.session.commit()
+    return True
