@@ -1,0 +1,80 @@
+"""docs/deploy.md followed for real: gunicorn with gunicorn.conf.py (2 workers) on the test database,
+and a rep's drill driven over HTTP (PostgreSQL when TEST_DATABASE_URL is set, as in CI)."""
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tests.conftest import PASSWORD, ROOT, database_url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(app, content, tmp_path):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(tmp_path), "SECRET_KEY": "deploy-test-secret",
+           "LEARNAPP_BIND": f"127.0.0.1:{port}", "LEARNAPP_WORKERS": "2", "LEARNAPP_ACCESS_LOG": "-"}
+    env.pop("FLASK_RUN_FROM_CLI", None)
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("gunicorn did not start:\n" + process.communicate()[0])
+    yield base
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+
+
+def test_gunicorn_serves_a_drill_over_http(server, make_user):
+    rep = make_user("rep")
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(path):
+        with opener.open(server + path, timeout=10) as response:
+            return response.geturl(), response.read().decode()
+
+    def post(path, data):
+        with opener.open(server + path, data=urllib.parse.urlencode(data).encode(), timeout=10) as response:
+            return response.geturl(), response.read().decode()
+
+    _, page = get("/login")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    url, page = post("/login", {"email": rep.email, "password": PASSWORD, "csrf_token": token})
+    assert url.endswith("/drill/") and "Item 1 of" in page
+    form = {"token": re.search(r'name="token" value="(\w+)"', page).group(1),
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)}
+    if 'name="order"' in page:
+        form["order"] = " ".join(str(n + 1) for n in range(page.count('class="step"')))
+    else:
+        form["choice"] = re.search(r'name="choice" value="([^"]+)"', page).group(1)
+    url, feedback = post("/drill/answer", form)
+    assert "/drill/feedback/" in url and "The rule:" in feedback
+    _, again = post("/drill/answer", form)  # a second submit of the same form records nothing new
+    assert "The rule:" in again
+    from learnapp.extensions import db
+    from learnapp.models import Attempt
+
+    db.session.remove()
+    assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 1
