@@ -87,6 +87,13 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
 
+def _is_disconnect(error) -> bool:
+    """True when the database connection failed (server down or restarting), not when a query was wrong."""
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(error, OperationalError) and "locked" not in str(error.orig).lower()
+
+
 def _register_template_helpers(app: Flask) -> None:
     from markupsafe import Markup
 
@@ -110,6 +117,17 @@ def _register_error_pages(app: Flask) -> None:
     app.register_error_handler(405, lambda e: page(405, "Not allowed", "That action is not available here."))
     app.register_error_handler(413, lambda e: page(413, "Too large", "What you sent is larger than learnapp accepts."))
     app.register_error_handler(500, lambda e: page(500, "Something went wrong", "The error was logged. Try again in a moment."))
+
+    from sqlalchemy.exc import DBAPIError
+
+    def database_unavailable(error):
+        # the database went away (restart, failover): nothing was half-written, the transaction is gone
+        app.logger.warning("database unavailable: %s", error)
+        db.session.remove()
+        response, status = page(503, "Back in a moment", "The database is restarting. Your last answer is safe; reload in a few seconds.")
+        return response, status, {"Retry-After": "5"}
+
+    app.register_error_handler(DBAPIError, lambda e: database_unavailable(e) if e.connection_invalidated or _is_disconnect(e) else page(500, "Something went wrong", "The error was logged. Try again in a moment."))
 
 
 def _register_input_guard(app: Flask) -> None:

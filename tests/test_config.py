@@ -52,3 +52,17 @@ def test_behind_a_proxy_the_forwarded_scheme_and_client_are_trusted(tmp_path):
     body = app.test_client().get("/_where", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9",
                                                      "X-Forwarded-Host": "learn.example.com"}).get_data(as_text=True)
     assert body == "https 203.0.113.9 learn.example.com"
+
+
+def test_a_lost_database_connection_gives_a_clean_503(tmp_path):
+    from sqlalchemy.exc import OperationalError
+
+    app = create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'd.sqlite'}"})
+
+    @app.get("/_down")
+    def down():
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+    response = app.test_client().get("/_down")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "The database is restarting" in response.get_data(as_text=True)
