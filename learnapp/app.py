@@ -124,8 +124,10 @@ def _register_error_pages(app: Flask) -> None:
         # the database went away (restart, failover): nothing was half-written, the transaction is gone
         app.logger.warning("database unavailable: %s", error)
         db.session.remove()
-        response, status = page(503, "Back in a moment", "The database is restarting. Your last answer is safe; reload in a few seconds.")
-        return response, status, {"Retry-After": "5"}
+        # a plain page: the usual layout would look up the logged-in user in the database that just went away
+        body = ("<!doctype html><html lang=en><meta charset=utf-8><title>Back in a moment</title>"
+                "<h1>Back in a moment</h1><p>The database is restarting. Your last answer is safe; reload in a few seconds.</p></html>")
+        return body, 503, {"Retry-After": "5", "Content-Type": "text/html; charset=utf-8"}
 
     app.register_error_handler(DBAPIError, lambda e: database_unavailable(e) if e.connection_invalidated or _is_disconnect(e) else page(500, "Something went wrong", "The error was logged. Try again in a moment."))
 
