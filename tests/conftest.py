@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -103,3 +106,35 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        text = "\n".join(f"{k}: {str(v).strip()}" for k, v in message.items()) + "\n\n" + message.get_content()
+        self.messages.append((envelope.rcpt_tos, text))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(app):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives; the app sends to it."""
+    from aiosmtpd.controller import Controller
+
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, BASE_URL="https://learn.example.com")
+    yield handler
+    controller.stop()
+
+

@@ -1,48 +1,17 @@
 """Reminders and digests over a real local SMTP server (aiosmtpd): recipients, subject, body, once only."""
 
-import email
-import email.policy
-import socket
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from learnapp import jobs
 from learnapp.extensions import db
 from learnapp.models import JobRun, Notification, User
 from learnapp.services import drill
-from tests.conftest import csrf_token
+from tests.conftest import Inbox, csrf_token, free_port
 from tests.helpers import right_answer
 
 MONDAY_0905 = datetime(2026, 3, 2, 9, 5, tzinfo=timezone.utc)
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        text = "\n".join(f"{k}: {str(v).strip()}" for k, v in message.items()) + "\n\n" + message.get_content()
-        self.messages.append((envelope.rcpt_tos, text))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def inbox(app):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, BASE_URL="https://learn.example.com")
-    yield handler
-    controller.stop()
 
 
 def test_reminders_go_to_reps_with_due_drills_at_their_time_once(inbox, content, make_user, clock):

@@ -8,14 +8,13 @@ from learnapp.models import Vacation
 from learnapp.services import dashboard, drill
 from tests.conftest import csrf_token
 from tests.helpers import right_answer
-from tests.test_notify import inbox  # noqa: F401  (the local SMTP server fixture)
 
 
 def _vacation(client, user_id, start, end, page="/settings"):
     return client.post(f"/vacations/{user_id}", data={"start": start, "end": end, "csrf_token": csrf_token(client, page)})
 
 
-def test_a_rep_pauses_their_own_practice_and_gets_no_reminder(inbox, content, make_user, auth, client, clock):  # noqa: F811
+def test_a_rep_pauses_their_own_practice_and_gets_no_reminder(inbox, content, make_user, auth, client, clock):
     rep = make_user("rep")
     auth.login(rep.email)
     assert _vacation(client, rep.id, "2026-03-02", "2026-03-13").status_code == 303
