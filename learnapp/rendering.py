@@ -7,6 +7,8 @@ http, https and mailto (no ``javascript:`` or ``data:``).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import markdown as _markdown
 import nh3
 
@@ -19,8 +21,9 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+@lru_cache(maxsize=4096)
 def render_markdown(text: str) -> str:
-    """Render Markdown to HTML and sanitise it to the allow-list above."""
+    """Render Markdown to HTML and sanitise it to the allow-list above (cached: prompts repeat all day)."""
     html = _markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
     return nh3.clean(
         html,
