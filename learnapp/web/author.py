@@ -11,7 +11,7 @@ from learnapp.domain import grading
 from learnapp.domain.model import Option, Scenario
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
-from learnapp.models import ScenarioVersion, Skill
+from learnapp.models import Skill
 from learnapp.services import analytics, authoring
 from learnapp.services import content as content_service
 from learnapp.services.db import now
