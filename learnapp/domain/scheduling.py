@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
 from fsrs import Card, Rating, Scheduler, State
@@ -22,6 +22,15 @@ DEFAULT_SECONDS = 30.0  # answer time assumed until the rep's own median is know
 SESSION_SECONDS = 300  # a five-minute drill
 EASY_FACTOR = 0.5  # "clearly faster": at most half the rep's usual time
 PARTIAL_CREDIT_FOR_HARD = 0.5
+
+
+def _utc(dt: datetime) -> datetime:
+    """``dt`` checked by ensure_utc and expressed in ``timezone.utc``.
+
+    ensure_utc accepts any zero-offset tzinfo (``ZoneInfo("UTC")`` too), but py-fsrs insists on
+    ``tzinfo == timezone.utc``; normalising here keeps the two rules from disagreeing.
+    """
+    return ensure_utc(dt).astimezone(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,8 @@ class MemoryState:
 
     def to_card(self) -> Card:
         return Card(card_id=0, state=State(self.state), step=self.step, stability=self.stability,
-                    difficulty=self.difficulty, due=self.due, last_review=self.last_review)
+                    difficulty=self.difficulty, due=_utc(self.due),
+                    last_review=_utc(self.last_review) if self.last_review else None)
 
     @classmethod
     def from_card(cls, skill: str, card: Card, reviews: int, lapses: int) -> "MemoryState":
@@ -83,20 +93,20 @@ def rating_for(verdict: Verdict, answer_seconds: float, usual_seconds: float | N
         return Rating.Hard if verdict.score >= PARTIAL_CREDIT_FOR_HARD else Rating.Again
     if hint:
         return Rating.Hard
-    if usual_seconds is not None and answer_seconds <= EASY_FACTOR * usual_seconds:
+    if usual_seconds and usual_seconds > 0 and answer_seconds <= EASY_FACTOR * usual_seconds:
         return Rating.Easy
     return Rating.Good
 
 
 def new_state(skill: str, now: datetime) -> MemoryState:
     """The state of a skill never reviewed: due now, no stability yet."""
-    return MemoryState(skill=skill, stability=None, difficulty=None, due=ensure_utc(now), last_review=None,
+    return MemoryState(skill=skill, stability=None, difficulty=None, due=_utc(now), last_review=None,
                        state=State.Learning.value, step=0)
 
 
 def review(state: MemoryState | None, skill: str, rating: Rating, when: datetime, scheduler: Scheduler) -> MemoryState:
     """The memory state after one review; ``state`` None means the skill's first review."""
-    ensure_utc(when)
+    when = _utc(when)
     before = state or new_state(skill, when)
     card, _log = scheduler.review_card(before.to_card(), rating, when)
     lapsed = state is not None and state.reviews > 0 and rating == Rating.Again
@@ -105,7 +115,7 @@ def review(state: MemoryState | None, skill: str, rating: Rating, when: datetime
 
 def predicted_recall(state: MemoryState | None, now: datetime, scheduler: Scheduler) -> float | None:
     """FSRS retrievability: the probability the rep gets the skill right now; None if never reviewed."""
-    ensure_utc(now)
+    now = _utc(now)
     if state is None or state.last_review is None:
         return None
     return scheduler.get_card_retrievability(state.to_card(), now)

@@ -1,13 +1,15 @@
 """Scheduling with py-fsrs: ratings, reviews, recall, variants, the five-minute plan. Exact values."""
 
+import json
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from fsrs import Rating
 
 from learnapp.domain.model import Verdict
 from learnapp.domain.scheduling import (
-    MemoryState, make_scheduler, median_answer_seconds, next_due, pick_variant, plan_session, predicted_recall,
+    DEFAULT_SECONDS, SESSION_SECONDS, MemoryState, make_scheduler, median_answer_seconds, next_due, pick_variant, plan_session, predicted_recall,
     rating_for, review, session_capacity,
 )
 
@@ -32,6 +34,11 @@ def verdict(correct: bool, score: float | None = None) -> Verdict:
         (True, 1.0, 16, 30, False, Rating.Good),
         (True, 1.0, 5, None, False, Rating.Good),  # usual time unknown: never Easy
         (True, 1.0, 60, 30, False, Rating.Good),
+        (False, 0.75, 5, 30, False, Rating.Hard),  # partial credit, however fast, is never better than Hard
+        (False, 0.0, 20, 30, True, Rating.Again),  # a hint does not soften a wrong answer
+        (True, 1.0, 5, 30, True, Rating.Hard),  # a hint beats speed
+        (True, 1.0, 20, None, True, Rating.Hard),
+        (True, 1.0, 0, 0, False, Rating.Good),  # a usual time of zero is no basis for Easy
     ],
 )
 def test_rating_for_each_verdict(correct, score, seconds, usual, hint, expected):
@@ -189,3 +196,70 @@ def test_plan_is_empty_when_nothing_is_due_and_no_new_skill_is_allowed():
     assert plan_session(states, ["s4", "s5"], T, SCHED, median_seconds=None, new_introduced_today=3) == []
     assert next_due(states) == datetime(2026, 3, 4, 9, tzinfo=timezone.utc)
     assert next_due({}) is None
+
+
+def test_constants():
+    assert (DEFAULT_SECONDS, SESSION_SECONDS) == (30.0, 300)
+
+
+def test_make_scheduler_has_daily_steps_and_no_fuzz():
+    sched = make_scheduler(0.85)
+    assert (sched.desired_retention, sched.learning_steps, sched.relearning_steps, sched.enable_fuzzing) == (
+        0.85, (), (), False)
+    assert make_scheduler(0.99).desired_retention == 0.99
+
+
+def test_predicted_recall_at_the_due_date_is_the_desired_retention():
+    # FSRS schedules the next review after `stability` days (the interval at which recall falls to 0.9);
+    # with a whole-day stability there is no rounding, so recall at the due date is exactly 0.9.
+    state = MemoryState(skill="days-out", stability=10.0, difficulty=5.0, due=T + timedelta(days=10), last_review=T,
+                        state=2, step=None, reviews=3, lapses=0)
+    assert predicted_recall(state, state.due, SCHED) == pytest.approx(0.9, abs=1e-6)
+    assert predicted_recall(state, T, SCHED) == pytest.approx(1.0, abs=1e-12)
+    assert predicted_recall(state, T + timedelta(days=20), SCHED) == pytest.approx(0.8458846451494336)
+
+
+def test_utc_from_any_zero_offset_tzinfo_is_accepted_and_normalised():
+    utc_zone = datetime(2026, 3, 2, 9, tzinfo=ZoneInfo("UTC"))
+    state = review(None, "days-out", Rating.Good, utc_zone, SCHED)
+    assert state.due == datetime(2026, 3, 4, 9, tzinfo=timezone.utc)
+    assert state.due.tzinfo is timezone.utc and state.last_review.tzinfo is timezone.utc
+    assert predicted_recall(state, datetime(2026, 3, 4, 9, tzinfo=ZoneInfo("UTC")), SCHED) == pytest.approx(
+        0.9094932559773545)
+    again = review(state, "days-out", Rating.Again, datetime(2026, 3, 4, 9, tzinfo=ZoneInfo("UTC")), SCHED)
+    assert again.lapses == 1
+
+
+def test_non_utc_offsets_are_refused():
+    paris = datetime(2026, 3, 2, 10, tzinfo=timezone(timedelta(hours=1)))
+    with pytest.raises(ValueError, match="UTC"):
+        review(None, "s", Rating.Good, paris, SCHED)
+    with pytest.raises(ValueError):
+        plan_session({}, ["s"], paris, SCHED, median_seconds=None, new_introduced_today=0)
+    with pytest.raises(ValueError):
+        pick_variant(["a", "b"], {"a": datetime(2026, 3, 2, 9), "b": T})
+
+
+def test_memory_state_survives_json_exactly():
+    state = review(None, "days-out", Rating.Good, T, SCHED)
+    for _ in range(3):
+        state = review(state, "days-out", Rating.Hard, state.due + timedelta(hours=7), SCHED)
+    again = MemoryState.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert again == state
+    assert again.to_card().to_dict() == state.to_card().to_dict()
+    assert MemoryState.from_card("days-out", state.to_card(), state.reviews, state.lapses) == state
+
+
+def test_pick_variant_rotates_across_successive_reviews():
+    ids = ["v1", "v2", "v3"]
+    last_seen: dict[str, datetime] = {}
+    shown = []
+    for day in range(7):
+        chosen = pick_variant(ids, last_seen)
+        shown.append(chosen)
+        last_seen[chosen] = T + timedelta(days=day)
+    assert shown == ["v1", "v2", "v3", "v1", "v2", "v3", "v1"]
+    # a variant seen at the same moment as another: the earlier one in the given order goes first
+    assert pick_variant(ids, {"v1": T, "v2": T, "v3": T}) == "v1"
+    # never-seen beats even a very old sighting
+    assert pick_variant(ids, {"v1": T - timedelta(days=365), "v2": T}) == "v3"
