@@ -32,6 +32,13 @@ FIELDS = {
     "scenario": {"type", "id", "skill", "kind", "lead", "stage", "days_out", "signals", "options", "steps",
                  "answer", "order_by", "explanation"},
 }
+# fields of a scenario that only some kinds use: written on another kind they would be silently ignored
+KIND_FIELDS = {
+    Kind.NEXT_STEP: {"stage", "options", "answer"},
+    Kind.WHICH_STAGE: {"stage", "options", "answer"},
+    Kind.ORDER_STEPS: {"order_by", "steps"},
+}
+ENTRY_FIELDS = {"moves": {"id", "name", "description"}, "discovery_steps": {"id", "name"}}
 REQUIRED = {
     "moves": ("moves",),
     "stage": ("id", "name", "position", "days_out"),
@@ -136,9 +143,15 @@ def load_content(paths: Iterable[str | Path], context: ContentSet | None = None)
 
 
 def load_texts(docs: list[tuple[str, bytes | str]], context: ContentSet | None = None) -> ContentSet:
-    """Like load_content, from (path, data) pairs held in memory."""
+    """Like load_content, from (path, data) pairs held in memory.
+
+    Lessons found here are added to those of ``context``; the move catalogue and the stages are
+    each taken from ``context`` when these documents hold none. Never raises for bad content.
+    """
     errors: list[ContentError] = []
-    parsed = [d for d in (parse_document(path, data, errors) for path, data in docs) if d is not None]
+    # path order, so a duplicate id is always reported on the later file whatever order the caller used
+    ordered = sorted(docs, key=lambda pair: pair[0])
+    parsed = [d for d in (parse_document(path, data, errors) for path, data in ordered) if d is not None]
     by_type: dict[str, list[Document]] = {t: [] for t in FIELDS}
     for doc in parsed:
         doc_type = _document_type(doc, errors)
@@ -147,6 +160,7 @@ def load_texts(docs: list[tuple[str, bytes | str]], context: ContentSet | None =
     model = _build_model(by_type["moves"], by_type["stage"], context, errors)
     lessons = dict(context.lessons) if context else {}
     lessons.update(_build_lessons(by_type["lesson"], errors))
+    _check_stage_lessons(by_type["stage"], set(lessons), errors)
     scenarios = _build_scenarios(by_type["scenario"], model, set(lessons), errors)
     return ContentSet(model=model, lessons=lessons, scenarios=scenarios, errors=sorted(errors),
                       files=[p for p, _ in docs])
@@ -253,11 +267,15 @@ def _document_type(doc: Document, errors: list[ContentError]) -> str | None:
 
 
 def _check_fields(doc: Document, doc_type: str, errors: list[ContentError]) -> bool:
+    """Report unknown and missing fields; False only when a required field is missing.
+
+    A typo'd extra field is an error but the document is still read, so a stage with one does not
+    make every other stage's rule look wrong.
+    """
     ok = True
     for key in doc.data:
         if key not in FIELDS[doc_type]:
             errors.append(ContentError(doc.path, doc.line(key), f"unknown field '{key}' for a {doc_type} (allowed: {', '.join(sorted(FIELDS[doc_type]))})"))
-            ok = False
     for key in REQUIRED[doc_type]:
         if doc.data.get(key) in (None, ""):
             errors.append(ContentError(doc.path, 2, f"missing field '{key}'"))
@@ -330,9 +348,23 @@ def _build_model(move_docs: list[Document], stage_docs: list[Document], context:
         stages = _read_stages(stage_docs, moves, errors)
     elif base is not None:
         stages = base.stages
+        if move_docs:
+            _check_context_rules(move_docs[0], moves, stages, errors)
     else:
         return StageModel(stages=(), moves=moves, discovery_steps=steps)
     return StageModel(stages=stages, moves=moves, discovery_steps=steps)
+
+
+def _check_context_rules(doc: Document, moves: tuple[Move, ...], stages: tuple[Stage, ...],
+                         errors: list[ContentError]) -> None:
+    """A new catalogue checked against the stored stages: a move no stage rule classifies could not be graded."""
+    for move in moves:
+        missing = [s.id for s in stages if move.id not in s.rule]
+        if missing:
+            line = next((doc.line("moves", n) for n, item in enumerate(doc.data.get("moves") or [])
+                         if isinstance(item, dict) and item.get("id") == move.id), 1)
+            errors.append(ContentError(doc.path, line, f"move '{move.id}' is not classified by stage {', '.join(missing)}: "
+                                                       "add it under fit, premature or late in those stage files"))
 
 
 def _read_moves(doc: Document, errors: list[ContentError]) -> tuple[tuple[Move, ...], tuple[DiscoveryStep, ...]]:
@@ -353,6 +385,8 @@ def _catalogue(err: _Errors, doc: Document, key: str) -> list[tuple[str, str, st
         if not isinstance(item, dict):
             err.add((key, i), f"each entry of '{key}' needs 'id' and 'name'")
             continue
+        for extra in sorted(set(map(str, item)) - ENTRY_FIELDS[key]):
+            err.add((key, i, extra), f"unknown field '{extra}' in {key} (allowed: {', '.join(sorted(ENTRY_FIELDS[key]))})")
         ident = _ident(err, item.get("id"), (key, i, "id"), "id")
         name = _text(err, item.get("name"), (key, i, "name"), "name")
         if ident in seen:
@@ -398,23 +432,30 @@ def _read_stage(doc: Document, moves: tuple[Move, ...], errors: list[ContentErro
         err.add(("days_out",), f"'days_out' must be [min, max] whole numbers with min <= max, got {days!r}")
         days = None
     signals = _str_list(err, d.get("signals"), ("signals",), "signals")
-    if len(errors) > before or days is None or position is None:
+    broken = len(errors) > before or days is None or position is None
+    # a bad lesson link is reported but keeps the stage: dropping it would blame the other stages' rules
+    lesson = _ident(err, d["lesson"], ("lesson",), "lesson") if d.get("lesson") is not None else ""
+    if broken:
         return None
     # an incomplete rule is reported but keeps the stage, so other stages are not blamed for it
     rule = _read_rule(err, doc, moves)
     return Stage(id=ident, name=name, position=position, days_min=days[0], days_max=days[1], signals=signals,
-                 rule=rule, lesson=str(d.get("lesson") or ""), body=doc.body)
+                 rule=rule, lesson=lesson, body=doc.body)
 
 
 def _read_rule(err: _Errors, doc: Document, moves: tuple[Move, ...]) -> dict[str, RuleEntry]:
     rule: dict[str, RuleEntry] = {}
+    listed: set[Any] = set()  # every name under a heading, so a bad entry is not also reported as unclassified
     move_ids = [m.id for m in moves]
     for fit in Fit:
-        entries = doc.data.get(fit.value) or {}
+        entries = doc.data.get(fit.value)
+        if entries in (None, [], {}):  # `late:` or `late: []` on its own means "no moves"
+            continue
         if not isinstance(entries, dict):
             err.add((fit.value,), f"'{fit.value}' must map move ids to one-line reasons")
             continue
         for move, reason in entries.items():
+            listed.add(move)
             key = (fit.value, move)
             if not _known(err, str(move), move_ids, key, "move"):
                 continue
@@ -425,7 +466,7 @@ def _read_rule(err: _Errors, doc: Document, moves: tuple[Move, ...]) -> dict[str
             if reason_text:
                 rule[move] = RuleEntry(move=move, fit=fit, reason=reason_text)
     for move in move_ids:
-        if move not in rule and not any(move == k for f in Fit for k in (doc.data.get(f.value) or {})):
+        if move not in listed:
             err.add(("fit",), f"move '{move}' is not classified: add it under fit, premature or late")
     if rule and not any(e.fit is Fit.FIT for e in rule.values()):
         err.add(("fit",), "no move fits this stage: list at least one under 'fit'")
@@ -476,6 +517,14 @@ def _build_lessons(docs: list[Document], errors: list[ContentError]) -> dict[str
     return lessons
 
 
+def _check_stage_lessons(stage_docs: list[Document], skills: set[str], errors: list[ContentError]) -> None:
+    """A stage's ``lesson`` must name a known skill (only checked when some lessons are known at all)."""
+    for doc in stage_docs:
+        lesson = doc.data.get("lesson")
+        if skills and isinstance(lesson, str) and ID_PATTERN.match(lesson):
+            _known(_Errors(errors, doc), lesson, sorted(skills), ("lesson",), "skill")
+
+
 # ---------------------------------------------------------------- scenarios
 
 
@@ -521,6 +570,8 @@ def _read_scenario(doc: Document, model: StageModel | None, skills: set[str], er
     except ValueError:
         err.add(("kind",), f"unknown kind {d.get('kind')!r} (one of: {', '.join(k.value for k in Kind)})")
         return None
+    for key in sorted(set(d) & set().union(*KIND_FIELDS.values()) - KIND_FIELDS[kind]):
+        err.add((key,), f"field '{key}' does not apply to {kind.value} scenarios; remove it")
     if not doc.body.strip():
         err.add(("id",), "the scenario has no prompt: write it after the front matter")
     if model is None:
@@ -540,8 +591,11 @@ def _read_scenario(doc: Document, model: StageModel | None, skills: set[str], er
 
 def _stage_of(err: _Errors, doc: Document, model: StageModel, days_out: int | None) -> Stage | None:
     stage_id = doc.data.get("stage")
-    if not isinstance(stage_id, str) or not stage_id:
+    if stage_id is None or stage_id == "":
         err.add(("kind",), "missing field 'stage': the lead's stage")
+        return None
+    if not isinstance(stage_id, str):
+        err.add(("stage",), f"'stage' must be one stage id, got {stage_id!r}")
         return None
     if not _known(err, stage_id, [s.id for s in model.stages], ("stage",), "stage"):
         return None
@@ -721,4 +775,5 @@ def stage_to_markdown(stage: Stage) -> str:
 
 def _document(front: dict[str, Any], body: str) -> str:
     yaml_text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
-    return f"---\n{yaml_text}---\n{body.strip()}\n"
+    body = body.strip("\n")  # only blank lines: parsing keeps a first line's indentation (a code block)
+    return f"---\n{yaml_text}---\n{body}\n"

@@ -6,10 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from learnapp.domain.content import (
-    ContentError, lesson_to_markdown, load_content, load_texts, parse_scenario_text, scenario_to_markdown,
+    MAX_BYTES, ContentCheckFailed, ContentError, ContentSet, iter_content_files, lesson_to_markdown, load_content,
+    load_texts, parse_scenario_text, scenario_to_markdown,
 )
-from learnapp.domain.model import Fit, Kind, Option, RuleEntry, Scenario
+from learnapp.domain.model import Fit, Kind, Lesson, Option, RuleEntry, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -330,11 +334,328 @@ def test_parse_scenario_text_for_the_live_editor():
     assert scenario is None and [(e.line, e.message) for e in errors] == [(2, "this editor takes scenarios only (type: scenario)")]
 
 
-# ---------------------------------------------------------------- the shipped content
+def test_parse_scenario_text_reports_every_check_of_a_full_check():
+    model = check().model
+    for text in (replace(NEXT_STEP, "answer: educate", "answer: offer"), replace(NEXT_STEP, "skill: pick", "skill: pik"),
+                 replace(NEXT_STEP, "---\nWhat", "order_by: stages\n---\nWhat")):
+        expected = [(e.line, e.message) for e in check(("scenarios/editor.md", text)).errors]
+        scenario, errors = parse_scenario_text(text, "editor.md", model, ["pick"])
+        assert scenario is None and expected and [(e.line, e.message) for e in errors] == expected
 
-SHIPPED = load_content([ROOT / "lessons", ROOT / "scenarios"])
+
+# ---------------------------------------------------------------- files on disk
 
 
+def write_tree(root: Path, files=BASE) -> Path:
+    """Write (relative path, text or bytes) pairs under ``root``: by default the moves file, 3 stages and a lesson."""
+    for rel, data in files:
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data if isinstance(data, bytes) else data.encode())
+    return root
+
+
+def test_load_content_reads_a_tree_on_disk(tmp_path):
+    write_tree(tmp_path, BASE + [("scenarios/pick/s1.md", NEXT_STEP), ("scenarios/pick/notes.txt", "not content")])
+    content = load_content([tmp_path / "lessons", tmp_path / "scenarios"])
+    assert content.ok and content.errors == []
+    assert content.files == sorted(str(tmp_path / rel) for rel, _ in BASE + [("scenarios/pick/s1.md", "")])
+    assert content.scenarios["s1"].path == str(tmp_path / "scenarios/pick/s1.md")
+    assert content.lessons["pick"] == Lesson(skill="pick", title="Pick the step", body="Text.", position=1,
+                                             path=str(tmp_path / "lessons/pick.md"))
+    assert [s.body for s in content.model.stages] == ["About early.", "About middle.", "About late."]
+
+
+def test_iter_content_files_walks_folders_keeps_named_files_sorted_without_repeats(tmp_path):
+    write_tree(tmp_path, [("b/x.md", "x"), ("b/deep/y.md", "y"), ("b/z.txt", "z"), ("a.txt", "a")])
+    files = iter_content_files([tmp_path / "b", tmp_path / "a.txt", str(tmp_path / "b" / "x.md"), tmp_path / "b"])
+    assert files == [tmp_path / "a.txt", tmp_path / "b/deep/y.md", tmp_path / "b/x.md"]
+
+
+@pytest.mark.parametrize("data, line, message", [
+    (b"---\nid: x\nlead: Ren\xe9\n---\nP\n", 3, "not UTF-8 text (byte 0xe9 at offset 19); save the file as UTF-8"),
+    (b"---\nid: x\x00\n---\n", 1, "binary file (it contains NUL bytes): content must be UTF-8 text"),
+    (b"", 1, "empty file"),
+    (b"---\nid: x\n---\n" + b"word " * 60_000, 1, "file is 300,014 bytes; the limit is 256 KB (262,144 bytes)"),
+], ids=["latin-1", "nul", "empty", "300-kb"])
+def test_unreadable_files_on_disk(tmp_path, data, line, message):
+    write_tree(tmp_path, BASE + [("scenarios/pick/bad.md", data)])
+    content = load_content([tmp_path])
+    assert [(e.path, e.line, e.message) for e in content.errors] == [(str(tmp_path / "scenarios/pick/bad.md"), line, message)]
+    assert content.scenarios == {} and str(tmp_path / "scenarios/pick/bad.md") in content.files
+
+
+def test_a_missing_file_is_reported_not_raised(tmp_path):
+    content = load_content([tmp_path / "nowhere.md"])
+    assert [(e.path, e.line) for e in content.errors] == [(str(tmp_path / "nowhere.md"), 1)]
+    assert content.errors[0].message.startswith("cannot read the file")
+
+
+def test_one_scenario_file_is_checked_against_the_lessons_given_as_context(tmp_path):
+    wrong_answer = replace(replace(NEXT_STEP, "id: s1", "id: s2"), "answer: educate", "answer: offer")
+    write_tree(tmp_path, BASE + [("scenarios/pick/s1.md", NEXT_STEP), ("scenarios/pick/s2.md", wrong_answer)])
+    context = load_content([tmp_path / "lessons"])
+    alone = load_content([tmp_path / "scenarios/pick/s1.md"], context=context)
+    assert alone.ok and list(alone.scenarios) == ["s1"] and alone.model == context.model
+    assert set(alone.lessons) == {"pick"} and alone.files == [str(tmp_path / "scenarios/pick/s1.md")]
+    wrong = load_content([tmp_path / "scenarios/pick/s2.md"], context=context)
+    assert [(e.path, e.line) for e in wrong.errors] == [(str(tmp_path / "scenarios/pick/s2.md"), 12)]
+    # without a context there are no skills and no stage model to check against
+    assert [(e.line, e.message) for e in load_content([tmp_path / "scenarios/pick/s1.md"]).errors] == [
+        (3, "unknown skill 'pick' (known: none)"),
+        (4, "no stage model to check against: include lessons/ (moves.md and stages/)")]
+
+
+def test_content_check_failed_carries_the_errors():
+    errors = check(("scenarios/pick/s1.md", replace(NEXT_STEP, "skill: pick", "skill: pik"))).errors
+    failure = ContentCheckFailed(errors)
+    assert failure.errors == errors and str(failure) == "scenarios/pick/s1.md:3: unknown skill 'pik' (known: pick)"
+    assert ContentSet(model=None, lessons={}, scenarios={}, errors=[]).ok
+
+
+def test_front_matter_over_64_kb_is_refused_before_parsing():
+    big = "---\ntype: lesson\nskill: pick\ntitle: T\nsummary: " + "x" * (64 * 1024) + "\n---\nText.\n"
+    assert len(big.encode()) < MAX_BYTES
+    assert one_error(("lessons/pick.md", big), base=BASE[:-1]) == ("lessons/pick.md", 1, "front matter is larger than 64 KB")
+
+
+def test_errors_are_sorted_by_path_then_line():
+    errors = check(("scenarios/pick/b.md", replace(replace(NEXT_STEP, "skill: pick", "skill: x"), "stage: early", "stage: y")),
+                   ("scenarios/pick/a.md", replace(NEXT_STEP, "kind: next-step", "kind: essay"))).errors
+    assert [(e.path, e.line) for e in errors] == [
+        ("scenarios/pick/a.md", 4), ("scenarios/pick/b.md", 3), ("scenarios/pick/b.md", 5)]
+
+
+def test_duplicates_are_reported_on_the_later_path_whatever_the_order_given():
+    assert one_error(("scenarios/pick/b.md", NEXT_STEP), ("scenarios/pick/a.md", NEXT_STEP)) == (
+        "scenarios/pick/b.md", 2, "duplicate scenario id 's1' (also in scenarios/pick/a.md)")
+    assert one_error(("lessons/pick-again.md", LESSON)) == (
+        "lessons/pick.md", 3, "duplicate lesson for skill 'pick' (also in lessons/pick-again.md)")
+
+
+# ---------------------------------------------------------------- the move catalogue and the stage rules
+
+
+def test_the_move_catalogue_checks_its_entries():
+    twice = replace(MOVES, "discovery_steps:", "  - id: offer\n    name: Offer again\ndiscovery_steps:")
+    assert one_error(base=[("lessons/moves.md", twice)] + BASE[1:]) == ("lessons/moves.md", 12, "duplicate id 'offer' in 'moves'")
+    typo = replace(MOVES, "    name: Ask\n", "    name: Ask\n    descripton: Ask things.\n")
+    assert one_error(base=[("lessons/moves.md", typo)] + BASE[1:]) == (
+        "lessons/moves.md", 8, "unknown field 'descripton' in moves (allowed: description, id, name)")
+    assert one_error(("lessons/zz-moves.md", MOVES)) == (
+        "lessons/zz-moves.md", 1, "a second move catalogue; there must be exactly one (first: lessons/moves.md)")
+    assert ("lessons/stages/1.md", 1, "no move catalogue found: add lessons/moves.md (type: moves)") in errors_of(base=BASE[1:])
+
+
+def test_a_new_move_catalogue_checked_alone_must_be_classified_by_the_stored_stages():
+    grown = replace(MOVES, "discovery_steps:", "  - id: demo\n    name: Demo\ndiscovery_steps:")
+    content = load_texts([("lessons/moves.md", grown)], context=check())
+    assert [(e.path, e.line, e.message) for e in content.errors] == [(
+        "lessons/moves.md", 12,
+        "move 'demo' is not classified by stage early, middle, late: add it under fit, premature or late in those stage files")]
+
+
+def test_a_move_listed_twice_in_a_rule():
+    twice = with_stage(1, stage("early", 1, "[91, 365]", ["educate"], ["ask", "follow-up", "offer"], ["offer"]))
+    assert one_error(base=twice) == ("lessons/stages/1.md", 15, "move 'offer' is listed as premature and as late; pick one")
+
+
+def test_an_unknown_move_in_a_rule():
+    typo = with_stage(1, stage("early", 1, "[91, 365]", ["educate"], ["ask", "follow-up", "offer", "ofer"]))
+    assert one_error(base=typo) == ("lessons/stages/1.md", 14, "unknown move 'ofer' (known: educate, ask, follow-up, offer)")
+
+
+def test_a_stage_needs_a_fitting_move_and_reasons():
+    none_fit = with_stage(2, stage("middle", 2, "[15, 90]", [], ["offer", "ask", "follow-up"], ["educate"]))
+    assert ("lessons/stages/2.md", 8, "no move fits this stage: list at least one under 'fit'") in errors_of(base=none_fit)
+    no_reason = with_stage(1, replace(BASE[1][1], "  educate: reason for educate at early", "  educate: ''"))
+    assert ("lessons/stages/1.md", 9, "'reason for educate' must be non-empty text") in errors_of(base=no_reason)
+
+
+@pytest.mark.parametrize("value", ["1.5", "[offer]", "true", "offer"])
+def test_a_rule_heading_that_is_not_a_mapping_is_reported_not_raised(value):
+    bad = with_stage(1, replace(BASE[1][1], "late: {}", f"late: {value}"))
+    assert one_error(base=bad) == ("lessons/stages/1.md", 14, "'late' must map move ids to one-line reasons")
+
+
+def test_an_empty_list_under_a_rule_heading_means_no_moves():
+    assert check(base=with_stage(1, replace(BASE[1][1], "late: {}", "late: []"))).ok
+
+
+def test_stage_ids_and_positions_are_unique():
+    same_id = with_stage(3, stage("middle", 3, "[0, 14]", ["offer"], [], ["educate", "ask", "follow-up"]))
+    assert ("lessons/stages/3.md", 3, "duplicate stage id 'middle' (also in lessons/stages/2.md)") in errors_of(base=same_id)
+    same_position = with_stage(3, stage("late", 2, "[0, 14]", ["offer"], [], ["educate", "ask", "follow-up"]))
+    assert ("lessons/stages/3.md", 5, "position 2 is used by lessons/stages/2.md too") in errors_of(base=same_position)
+
+
+def test_days_out_ranges_must_go_down_as_position_goes_up():
+    farther = with_stage(2, stage("middle", 2, "[400, 500]", ["ask", "follow-up"], ["offer"], ["educate"]))
+    assert one_error(base=farther) == (
+        "lessons/stages/2.md", 6,
+        "days_out [400, 500] overlaps or comes before stage 'early' [91, 365]: later stages are closer to the purchase")
+    upside_down = with_stage(2, stage("middle", 2, "[90, 15]", ["ask", "follow-up"], ["offer"], ["educate"]))
+    assert ("lessons/stages/2.md", 6, "'days_out' must be [min, max] whole numbers with min <= max, got [90, 15]") in \
+        errors_of(base=upside_down)
+
+
+def test_a_stage_lesson_must_be_a_known_skill():
+    def with_lesson(value):
+        return with_stage(1, replace(BASE[1][1], "signals: [a signal]\n", f"signals: [a signal]\nlesson: {value}\n"))
+    assert check(base=with_lesson("pick")).model.stage("early").lesson == "pick"
+    assert one_error(base=with_lesson("pik")) == ("lessons/stages/1.md", 8, "unknown skill 'pik' (known: pick)")
+    assert one_error(base=with_lesson("Pick It")) == (
+        "lessons/stages/1.md", 8, "'lesson' must be a lower-case id like 'send-offer', got 'Pick It'")
+    # checked alone (no lessons known at all) a stage's lesson cannot be looked up, so it is not reported
+    assert load_texts(with_lesson("pik")[:-1]).ok
+
+
+def test_a_stage_file_with_an_unknown_field():
+    typo = with_stage(1, replace(BASE[1][1], "signals: [a signal]\n", "signals: [a signal]\nsignal: [more]\n"))
+    path, line, message = one_error(base=typo)
+    assert (path, line) == ("lessons/stages/1.md", 8) and message.startswith("unknown field 'signal' for a stage (allowed: ")
+
+
+# ---------------------------------------------------------------- more scenario checks
+
+
+@pytest.mark.parametrize("text, line, message", [
+    (replace(ORDER, "---\nOrder", "answer: situation\n---\nOrder"), 13,
+     "field 'answer' does not apply to order-steps scenarios; remove it"),
+    (replace(NEXT_STEP, "---\nWhat", "order_by: stages\n---\nWhat"), 13,
+     "field 'order_by' does not apply to next-step scenarios; remove it"),
+    (replace(WHICH, "options:", "steps: []\noptions:"), 7, "field 'steps' does not apply to which-stage scenarios; remove it"),
+    (replace(WHICH, "  - stage: early", "  - stage: erly"), 8, "unknown stage 'erly' (known: early, middle, late)"),
+    (replace(NEXT_STEP, "stage: early", "stage: [early]"), 5, "'stage' must be one stage id, got ['early']"),
+    (replace(NEXT_STEP, "stage: early\n", ""), 4, "missing field 'stage': the lead's stage"),
+    (replace(NEXT_STEP, "answer: educate", "  - move: offer\n    text: Again.\nanswer: educate"), 12,
+     "'offer' appears twice in options"),
+    (replace(NEXT_STEP, "    text: Send an offer.\n", "    text: Send an offer.\n    txet: Typo.\n"), 8,
+     "unknown field 'txet' in options (use 'move' and 'text')"),
+    (replace(NEXT_STEP, "What now?\n", ""), 2, "the scenario has no prompt: write it after the front matter"),
+    (replace(NEXT_STEP, "id: s1", "id: S 1"), 2, "'id' must be a lower-case id like 'send-offer', got 'S 1'"),
+    (replace(NEXT_STEP, "days_out: 120", "days_out: soon"), 6, "'days_out' must be a whole number, got 'soon'"),
+    (replace(NEXT_STEP, "answer: educate", "answer: ask"), 12,
+     "answer 'ask' contradicts the rule of stage 'early': ask is premature there (reason for ask at early)"),
+    (replace(ORDER, "  - step: goals\n    text: G\n", ""), 6, "2 steps; a scenario of this kind needs 3 to 6"),
+    (replace(ORDER, "order_by: discovery\n", ""), 4, "'order_by' must be one of: discovery, stages"),
+    (replace(JOURNEY, "  - move: ask", "  - step: ask"), 9, "each entry of 'steps' needs 'move' (and 'text')"),
+], ids=["answer-in-order", "order-by-in-next", "steps-in-which", "unknown-stage-option", "stage-list", "no-stage",
+        "duplicate-option", "option-typo", "no-prompt", "bad-id", "days-text", "answer-premature", "two-steps",
+        "no-order-by", "wrong-tag"])
+def test_more_scenario_errors_point_at_the_line(text, line, message):
+    assert one_error(("scenarios/pick/x.md", text)) == ("scenarios/pick/x.md", line, message)
+
+
+def test_seven_order_steps_are_too_many():
+    seven = MOVES.replace("discovery_steps:\n", "discovery_steps:\n" + "".join(f"  - id: d{i}\n    name: D{i}\n" for i in range(4)))
+    steps = "".join(f"  - step: {k}\n    text: {k}\n" for k in ["d0", "d1", "d2", "d3", "situation", "change", "goals"])
+    text = replace(ORDER, ORDER[ORDER.index("  - step: situation"):ORDER.index("---\nOrder")], steps)
+    assert one_error(("scenarios/pick/o1.md", text), base=[("lessons/moves.md", seven)] + BASE[1:]) == (
+        "scenarios/pick/o1.md", 6, "7 steps; a scenario of this kind needs 3 to 6")
+
+
+def test_a_scenario_under_scenarios_may_leave_out_its_type_elsewhere_it_needs_it():
+    assert check(("scenarios/pick/s1.md", NEXT_STEP)).ok
+    assert one_error(("drafts/s1.md", NEXT_STEP))[1:] == (2, "missing field 'type' (one of: moves, stage, lesson, scenario)")
+    assert check(("drafts/s1.md", replace(NEXT_STEP, "id: s1", "type: scenario\nid: s1"))).ok
+
+
+# ---------------------------------------------------------------- writing files back
+
+
+TRICKY = Scenario(
+    id="tricky", skill="pick", kind=Kind.NEXT_STEP, stage="early", days_out=100, lead_name="Null",
+    prompt="    indented code first\n\nA line: with a colon # and a hash\n---\n'quoted' and \"double\" Ünïcödé ✓",
+    options=(Option("offer", "No"), Option("educate", "- starts like a list: yes")),
+    signals=("123", "true", "@mention", "* star"), explanation="Line one.\n\n  Line two: indented.",
+)
+
+
+@pytest.mark.parametrize("scenario", [
+    TRICKY,
+    Scenario(id="w", skill="pick", kind=Kind.WHICH_STAGE, prompt="Where?", stage="late", days_out=0,
+             options=(Option("early", "Early"), Option("late", "Nearly there"))),
+    Scenario(id="o", skill="pick", kind=Kind.ORDER_STEPS, prompt="Order.", order_by="discovery",
+             options=(Option("situation", "S"), Option("change", "C: change"), Option("goals", "&goals"))),
+    Scenario(id="j", skill="pick", kind=Kind.ORDER_STEPS, prompt="Order.", order_by="stages", lead_name="Ann",
+             options=(Option("educate", "E"), Option("ask", "A"), Option("offer", "O"))),
+], ids=["next-step", "which-stage", "order-discovery", "order-stages"])
+def test_scenario_to_markdown_round_trips(scenario):
+    model = check().model
+    text = scenario_to_markdown(scenario, model)
+    again, errors = parse_scenario_text(text, "round.md", model, ["pick"])
+    assert errors == [] and again == with_fields(scenario, path="round.md")
+    assert check(("scenarios/pick/round.md", text)).scenarios[scenario.id] == with_fields(scenario, path="scenarios/pick/round.md")
+
+
+def test_scenario_to_markdown_writes_the_answer_the_rules_give():
+    text = scenario_to_markdown(TRICKY, check().model)
+    assert text.startswith("---\ntype: scenario\nid: tricky\nskill: pick\nkind: next-step\nlead: 'Null'\nstage: early\n")
+    assert "\nanswer: educate\n" in text and text.endswith("---\n    indented code first\n\nA line: with a colon # and a hash\n"
+                                                          "---\n'quoted' and \"double\" Ünïcödé ✓\n")
+
+
+def test_lesson_to_markdown_round_trips():
+    lesson = Lesson(skill="pick", title="Pick: the step", body="# Heading\n\n- one\n- two\n\n---\nEnd.", position=3,
+                    summary="'Quoted' summary")
+    text = lesson_to_markdown(lesson)
+    assert text.startswith("---\ntype: lesson\nskill: pick\ntitle: 'Pick: the step'\nposition: 3\n")
+    again = load_texts([("lessons/pick.md", text)], context=check())
+    assert again.errors == [] and again.lessons["pick"] == with_fields(lesson, path="lessons/pick.md")
+
+
+FIXTURE_MODEL = check().model
+FREE_TEXT = st.text(st.characters(categories=("L", "N", "P", "S", "Zs")), min_size=1, max_size=30).map(str.strip).filter(bool)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lead=st.one_of(st.just(""), FREE_TEXT), texts=st.tuples(FREE_TEXT, FREE_TEXT),
+       signals=st.lists(FREE_TEXT, max_size=3), prompt=st.lists(st.one_of(st.just(""), FREE_TEXT), min_size=1, max_size=4),
+       explanation=st.one_of(st.just(""), FREE_TEXT), days=st.one_of(st.none(), st.integers(91, 365)))
+def test_any_text_survives_the_round_trip(lead, texts, signals, prompt, explanation, days):
+    body = "\n".join(["x" + prompt[0]] + prompt[1:]).strip("\n")  # a prompt starts with text, as the check requires
+    scenario = Scenario(id="p", skill="pick", kind=Kind.NEXT_STEP, prompt=body, stage="early", days_out=days,
+                        lead_name=lead, options=(Option("offer", texts[0]), Option("educate", texts[1])),
+                        signals=tuple(signals), explanation=explanation)
+    again, errors = parse_scenario_text(scenario_to_markdown(scenario, FIXTURE_MODEL), "p.md", FIXTURE_MODEL, ["pick"])
+    assert errors == [] and again == with_fields(scenario, path="p.md")
+
+
+JUNK = ["[]", "{}", "null", "1", "true", "[1, 2]", "{a: b}", "'x'", "-1", "1.5", "~", "[[1]]", "early", "offer", "''",
+        "situation", "stages", "order-steps", "{1: 2}"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_bad_content_is_reported_never_raised(data):
+    """Any value swapped into any line of any file gives errors (or a clean set), never an exception."""
+    docs = BASE + [("scenarios/pick/s1.md", NEXT_STEP), ("scenarios/pick/w1.md", WHICH), ("scenarios/pick/o1.md", ORDER),
+                   ("scenarios/pick/j1.md", JOURNEY)]
+    index = data.draw(st.integers(0, len(docs) - 1))
+    path, text = docs[index]
+    lines = text.split("\n")
+    for _ in range(data.draw(st.integers(1, 3))):
+        n = data.draw(st.integers(1, len(lines) - 2))
+        if ":" in lines[n]:
+            lines[n] = lines[n][: lines[n].index(":") + 1] + " " + data.draw(st.sampled_from(JUNK))
+        else:
+            lines[n] = data.draw(st.sampled_from(JUNK))
+    docs[index] = (path, "\n".join(lines))
+    content = load_texts(docs)
+    assert all(isinstance(e, ContentError) and e.line >= 1 for e in content.errors)
+    if path.startswith("scenarios/"):
+        parse_scenario_text(docs[index][1], path, FIXTURE_MODEL, ["pick"])
+
+
+# ---------------------------------------------------------------- the shipped content (another engineer writes it)
+
+HAS_SHIPPED = (ROOT / "lessons" / "moves.md").exists() and (ROOT / "scenarios").is_dir()
+SHIPPED = load_content([ROOT / "lessons", ROOT / "scenarios"]) if HAS_SHIPPED else None
+needs_shipped = pytest.mark.skipif(not HAS_SHIPPED, reason="lessons/ and scenarios/ are not there yet")
+
+
+@needs_shipped
 def test_shipped_content_is_clean_and_complete():
     assert [str(e) for e in SHIPPED.errors] == []
     assert len(SHIPPED.lessons) >= 8 and len(SHIPPED.scenarios) >= 40
@@ -343,7 +664,8 @@ def test_shipped_content_is_clean_and_complete():
     assert {s.kind for s in SHIPPED.scenarios.values()} == set(Kind)
 
 
-@pytest.mark.parametrize("scenario_id", sorted(SHIPPED.scenarios))
+@needs_shipped
+@pytest.mark.parametrize("scenario_id", sorted(SHIPPED.scenarios) if SHIPPED else [None])
 def test_export_then_parse_gives_the_same_scenario(scenario_id):
     scenario = SHIPPED.scenarios[scenario_id]
     text = scenario_to_markdown(scenario, SHIPPED.model)
@@ -351,7 +673,8 @@ def test_export_then_parse_gives_the_same_scenario(scenario_id):
     assert errors == [] and with_fields(again, path=scenario.path) == scenario
 
 
-@pytest.mark.parametrize("skill", sorted(SHIPPED.lessons))
+@needs_shipped
+@pytest.mark.parametrize("skill", sorted(SHIPPED.lessons) if SHIPPED else [None])
 def test_export_then_parse_gives_the_same_lesson(skill):
     lesson = SHIPPED.lessons[skill]
     again = load_texts([("exported.md", lesson_to_markdown(lesson))], context=SHIPPED)

@@ -1,4 +1,4 @@
-"""Grading against stage rules: every kind, every stage rule of the shipped model."""
+"""Grading against stage rules: every kind on a small model with exact texts, then every rule of the shipped model."""
 
 from pathlib import Path
 
@@ -6,104 +6,145 @@ import pytest
 
 from learnapp.domain.content import load_content
 from learnapp.domain.grading import InvalidAnswer, correct_answer, grade
-from learnapp.domain.model import Fit, Kind, Option, Scenario
+from learnapp.domain.model import Fit, Kind, Move, Option, RuleEntry, Scenario, Stage, StageModel
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = load_content([ROOT / "lessons"]).model
+
+MOVES = (Move("educate", "Share a guide"), Move("ask", "Ask a question"), Move("offer", "Send an offer"))
 
 
-def next_step(stage: str, *moves: str) -> Scenario:
-    return Scenario(id="t", skill="days-out", kind=Kind.NEXT_STEP, prompt="?", stage=stage,
-                    options=tuple(Option(key=m, text=m) for m in moves))
+def rule(**fits: tuple[Fit, str]) -> dict[str, RuleEntry]:
+    return {move: RuleEntry(move, fit, reason) for move, (fit, reason) in fits.items()}
 
 
-def test_the_shipped_model_is_loaded():
-    assert [s.id for s in MODEL.stages] == ["alerted", "engaged", "exploring-options", "deciding", "results"]
+MODEL = StageModel(
+    stages=(
+        Stage("early", "Early", 1, 91, 365, ("Reads the newsletter", "No project yet", "Says next year", "Fourth"),
+              rule(educate=(Fit.FIT, "Early on, reading builds trust."),
+                   ask=(Fit.PREMATURE, "Questions feel like a sales call."),
+                   offer=(Fit.PREMATURE, "An offer this early costs trust."))),
+        Stage("middle", "Middle", 2, 15, 90, ("Has a project",),
+              rule(educate=(Fit.LATE, "They know the problem already."),
+                   ask=(Fit.FIT, "Now they want to talk about their case."),
+                   offer=(Fit.PREMATURE, "No price before you know the case."))),
+        Stage("late", "Late", 3, 0, 14, (),
+              rule(educate=(Fit.LATE, "A guide days before signing looks absent-minded."),
+                   ask=(Fit.LATE, "They answered that weeks ago."),
+                   offer=(Fit.FIT, "They asked for a price: give it."))),
+        Stage("after", "After", 4, -365, -1, ("Signed last month",),
+              rule(educate=(Fit.FIT, "Help them use it."), ask=(Fit.LATE, "Too late."), offer=(Fit.LATE, "Done."))),
+    ),
+    moves=MOVES,
+)
+
+
+def next_step(stage: str, *moves: str, explanation: str = "") -> Scenario:
+    return Scenario(id="t", skill="pick", kind=Kind.NEXT_STEP, prompt="?", stage=stage,
+                    options=tuple(Option(key=m, text=m) for m in moves), explanation=explanation)
+
+
+# ---------------------------------------------------------------- next-step
 
 
 def test_next_step_right_answer():
-    verdict = grade(next_step("alerted", "send-offer", "share-education"), "share-education", MODEL)
+    verdict = grade(next_step("early", "offer", "educate", explanation="Think of Priya."), "educate", MODEL)
     assert (verdict.correct, verdict.score, verdict.fit, verdict.chosen, verdict.expected) == (
-        True, 1.0, Fit.FIT, "share-education", "share-education")
-    assert verdict.reason == "Months before a decision, useful reading about the problem builds trust without pressure."
-    assert verdict.lesson == "days-out" and verdict.details == ()
+        True, 1.0, Fit.FIT, "educate", "educate")
+    assert (verdict.reason, verdict.lesson, verdict.explanation, verdict.details, verdict.misplaced) == (
+        "Early on, reading builds trust.", "pick", "Think of Priya.", (), None)
 
 
-def test_next_step_premature_names_the_rule_and_what_fits():
-    verdict = grade(next_step("alerted", "send-offer", "share-education"), "send-offer", MODEL)
-    assert (verdict.correct, verdict.score, verdict.fit, verdict.expected) == (False, 0.0, Fit.PREMATURE, "share-education")
-    assert verdict.reason == "An offer months before they have a project reads as salesy and costs their trust."
-    assert verdict.details == ("What fits the Alerted stage: Share an educational guide. "
-                               "Months before a decision, useful reading about the problem builds trust without pressure.",)
+def test_next_step_premature_gives_the_rule_and_what_fits():
+    verdict = grade(next_step("early", "offer", "educate", explanation="Think of Priya."), "offer", MODEL)
+    assert (verdict.correct, verdict.score, verdict.fit, verdict.chosen, verdict.expected) == (
+        False, 0.0, Fit.PREMATURE, "offer", "educate")
+    assert verdict.reason == "An offer this early costs trust."
+    assert verdict.details == ("What fits the Early stage: Share a guide. Early on, reading builds trust.",)
+    assert (verdict.lesson, verdict.explanation) == ("pick", "Think of Priya.")
 
 
-def test_next_step_late():
-    verdict = grade(next_step("deciding", "share-education", "send-offer"), "share-education", MODEL)
-    assert (verdict.correct, verdict.score, verdict.fit, verdict.expected) == (False, 0.0, Fit.LATE, "send-offer")
-    assert verdict.reason == "A general guide days before they sign looks like you have not been listening."
+def test_next_step_late_gives_the_rule_and_what_fits():
+    verdict = grade(next_step("late", "educate", "ask", "offer"), "ask", MODEL)
+    assert (verdict.correct, verdict.score, verdict.fit, verdict.expected) == (False, 0.0, Fit.LATE, "offer")
+    assert verdict.reason == "They answered that weeks ago."
+    assert verdict.details == ("What fits the Late stage: Send an offer. They asked for a price: give it.",)
 
 
-def test_the_scenario_explanation_is_passed_on():
-    scenario = Scenario(id="t", skill="days-out", kind=Kind.NEXT_STEP, prompt="?", stage="alerted",
-                        options=(Option("send-offer", "o"), Option("share-education", "e")), explanation="Think of Priya.")
-    assert grade(scenario, "send-offer", MODEL).explanation == "Think of Priya."
+def test_correct_answer_of_a_next_step_follows_the_rule():
+    assert correct_answer(next_step("middle", "offer", "ask", "educate"), MODEL) == "ask"
+    assert correct_answer(next_step("late", "offer", "ask"), MODEL) == "offer"
 
 
-STAGE_MOVE_PAIRS = [(s.id, m.id) for s in MODEL.stages for m in MODEL.moves]
+def test_a_next_step_with_no_fitting_option_is_still_graded_by_the_rule():
+    """A scenario stored before its stage rule changed: the rep's move is graded, nothing crashes."""
+    scenario = next_step("middle", "educate", "offer")
+    with pytest.raises(ValueError, match="no option of scenario 't' fits stage 'middle'"):
+        correct_answer(scenario, MODEL)
+    verdict = grade(scenario, "offer", MODEL)
+    assert (verdict.correct, verdict.fit, verdict.expected, verdict.reason, verdict.details) == (
+        False, Fit.PREMATURE, None, "No price before you know the case.", ())
 
 
-@pytest.mark.parametrize("stage_id, move", STAGE_MOVE_PAIRS)
-def test_every_stage_rule_grades_every_move(stage_id, move):
-    stage = MODEL.stage(stage_id)
-    fitting = next(m for m, e in stage.rule.items() if e.fit is Fit.FIT)
-    moves = (move,) if move == fitting else (move, fitting)
-    verdict = grade(next_step(stage_id, *moves), move, MODEL)
-    entry = stage.rule[move]
-    assert (verdict.fit, verdict.reason) == (entry.fit, entry.reason)
-    assert verdict.correct is (entry.fit is Fit.FIT)
-    assert verdict.score == (1.0 if entry.fit is Fit.FIT else 0.0)
-    assert verdict.expected == (move if entry.fit is Fit.FIT else fitting)
+# ---------------------------------------------------------------- which-stage
 
 
-def which_stage(stage: str) -> Scenario:
-    return Scenario(id="w", skill="tell-the-stage", kind=Kind.WHICH_STAGE, prompt="?", stage=stage,
-                    options=tuple(Option(key=s, text=s) for s in ("alerted", "engaged", "exploring-options")))
+def which_stage(stage: str, options=("early", "middle", "late")) -> Scenario:
+    return Scenario(id="w", skill="tell", kind=Kind.WHICH_STAGE, prompt="?", stage=stage,
+                    options=tuple(Option(key=s, text=s) for s in options), explanation="E.")
 
 
-def test_which_stage_right_and_wrong_in_both_directions():
-    right = grade(which_stage("engaged"), "engaged", MODEL)
-    assert (right.correct, right.score, right.fit, right.details) == (True, 1.0, None, ())
-    assert right.reason.startswith("The lead is in the Engaged stage (46 to 90 days before buying). Typical signals: ")
-    earlier = grade(which_stage("engaged"), "alerted", MODEL)
-    assert (earlier.correct, earlier.score, earlier.expected) == (False, 0.0, "engaged")
-    assert earlier.details == ("You picked Alerted, an earlier stage than the lead is in: they have moved on further than that.",)
-    later = grade(which_stage("engaged"), "exploring-options", MODEL)
-    assert later.details == ("You picked Exploring options, a later stage than the lead is in: they are not that far yet.",)
-    assert earlier.reason == later.reason == right.reason
-    assert correct_answer(which_stage("engaged"), MODEL) == "engaged"
+def test_which_stage_right():
+    verdict = grade(which_stage("early"), "early", MODEL)
+    assert (verdict.correct, verdict.score, verdict.fit, verdict.chosen, verdict.expected, verdict.details) == (
+        True, 1.0, None, "early", "early", ())
+    # the first three signals only: the feedback stays one sentence long
+    assert verdict.reason == ("The lead is in the Early stage (91 to 365 days before buying). "
+                              "Typical signals: Reads the newsletter; No project yet; Says next year.")
+    assert (verdict.lesson, verdict.explanation) == ("tell", "E.")
+    assert correct_answer(which_stage("early"), MODEL) == "early"
 
 
-def test_which_stage_after_the_purchase():
-    scenario = Scenario(id="w", skill="tell-the-stage", kind=Kind.WHICH_STAGE, prompt="?", stage="results",
-                        options=(Option("deciding", "d"), Option("results", "r")))
-    assert grade(scenario, "results", MODEL).reason.startswith("The lead is in the Results stage (after the purchase).")
+def test_which_stage_earlier_than_the_lead():
+    verdict = grade(which_stage("middle"), "early", MODEL)
+    assert (verdict.correct, verdict.score, verdict.fit, verdict.chosen, verdict.expected) == (
+        False, 0.0, None, "early", "middle")
+    assert verdict.reason == "The lead is in the Middle stage (15 to 90 days before buying). Typical signals: Has a project."
+    assert verdict.details == ("You picked Early, an earlier stage than the lead is in: they have moved on further than that.",)
 
 
-WALK = Scenario(id="o", skill="discovery-walk", kind=Kind.ORDER_STEPS, prompt="?", order_by="discovery",
-                options=tuple(Option(key=k, text=k.upper()) for k in ("a", "b", "c", "d", "e")))
+def test_which_stage_later_than_the_lead():
+    verdict = grade(which_stage("middle"), "late", MODEL)
+    assert (verdict.correct, verdict.score) == (False, 0.0)
+    assert verdict.details == ("You picked Late, a later stage than the lead is in: they are not that far yet.",)
+
+
+def test_which_stage_without_signals_and_after_the_purchase():
+    assert grade(which_stage("late"), "late", MODEL).reason == "The lead is in the Late stage (0 to 14 days before buying)."
+    after = grade(which_stage("after", ("late", "after")), "late", MODEL)
+    assert after.reason == "The lead is in the After stage (after the purchase). Typical signals: Signed last month."
+
+
+# ---------------------------------------------------------------- order-steps
+
+
+WALK = Scenario(id="o", skill="walk", kind=Kind.ORDER_STEPS, prompt="?", order_by="discovery",
+                options=tuple(Option(key=k, text=k.upper()) for k in "abcde"))
 
 
 def test_order_steps_right_order():
     verdict = grade(WALK, ["a", "b", "c", "d", "e"], MODEL)
-    assert (verdict.correct, verdict.score, verdict.misplaced, verdict.reason) == (True, 1.0, None, "Every step is in its place.")
+    assert (verdict.correct, verdict.score, verdict.misplaced, verdict.fit) == (True, 1.0, None, None)
+    assert (verdict.chosen, verdict.expected, verdict.reason) == ("a,b,c,d,e", "a,b,c,d,e", "Every step is in its place.")
     assert verdict.details == ("1. A", "2. B", "3. C", "4. D", "5. E")
     assert correct_answer(WALK, MODEL) == ("a", "b", "c", "d", "e")
 
 
 def test_order_steps_one_step_moved_gets_partial_credit_and_is_named():
-    verdict = grade(WALK, ["a", "c", "d", "b", "e"], MODEL)
-    assert (verdict.correct, verdict.score, verdict.misplaced) == (False, 0.8, "b")
+    verdict = grade(WALK, ("a", "c", "d", "b", "e"), MODEL)
+    assert (verdict.correct, verdict.score, verdict.misplaced) == (False, 4 / 5, "b")
+    assert (verdict.chosen, verdict.expected) == ("a,c,d,b,e", "a,b,c,d,e")
     assert verdict.reason == "'B' comes right after 'A'."
+    assert verdict.lesson == "walk"
 
 
 # every way to move one step at least two places (a move of one place is a swap: either step could be "the" one)
@@ -118,11 +159,24 @@ def test_any_single_moved_step_scores_n_minus_one_over_n(key, to):
     assert (verdict.correct, verdict.score, verdict.misplaced) == (False, 4 / 5, key)
 
 
-def test_order_steps_first_step_moved_and_reversed():
+def test_order_steps_first_step_moved_two_misplaced_and_reversed():
     moved = grade(WALK, ["b", "c", "d", "e", "a"], MODEL)
-    assert (moved.score, moved.misplaced, moved.reason) == (0.8, "a", "'A' comes first.")
+    assert (moved.score, moved.misplaced, moved.reason) == (4 / 5, "a", "'A' comes first.")
+    two = grade(WALK, ["a", "d", "b", "c", "e"], MODEL)  # d moved up: b, c still follow a
+    assert (two.score, two.misplaced) == (4 / 5, "d")
+    # a, b, c stay in order (as would a, b, d): e and d are out of place, named in the rep's order
+    both = grade(WALK, ["e", "a", "b", "d", "c"], MODEL)
+    assert (both.score, both.misplaced) == (3 / 5, "e")
+    assert both.reason == "'E' comes right after 'D'. 'D' comes right after 'C'."
     reversed_ = grade(WALK, ["e", "d", "c", "b", "a"], MODEL)
-    assert (reversed_.correct, reversed_.score) == (False, 0.2)
+    assert (reversed_.correct, reversed_.score) == (False, 1 / 5)
+
+
+def test_order_steps_by_stages_grade_the_same_way():
+    journey = Scenario(id="j", skill="journey", kind=Kind.ORDER_STEPS, prompt="?", order_by="stages",
+                       options=(Option("educate", "Guide"), Option("ask", "Question"), Option("offer", "Offer")))
+    verdict = grade(journey, ["ask", "educate", "offer"], MODEL)
+    assert (verdict.score, verdict.misplaced, verdict.reason) == (2 / 3, "ask", "'Question' comes right after 'Guide'.")
 
 
 def test_order_steps_accepts_comma_separated_keys():
@@ -135,27 +189,67 @@ def test_order_steps_accepts_comma_separated_keys():
     ["a", "a", "b", "c", "d"],  # duplicate
     ["a", "b", "c", "d", "z"],  # unknown key
     "a",
+    "",
     [],
-])
+    None,
+    42,
+    [1, 2, 3, 4, 5],
+], ids=["missing", "too-many", "duplicate", "unknown", "one-key", "empty-text", "empty-list", "none", "int", "ints"])
 def test_order_steps_invalid_answers(answer):
-    with pytest.raises(InvalidAnswer):
+    with pytest.raises(InvalidAnswer, match="put all 5 steps in order, each exactly once"):
         grade(WALK, answer, MODEL)
 
 
-@pytest.mark.parametrize("answer", ["propose-demo", "", None, ["send-offer"]])
+@pytest.mark.parametrize("answer", ["propose-demo", "", None, ["offer"], ("educate",)])
 def test_single_choice_invalid_answers(answer):
-    with pytest.raises(InvalidAnswer):
-        grade(next_step("alerted", "send-offer", "share-education"), answer, MODEL)
-    with pytest.raises(InvalidAnswer):
-        grade(which_stage("engaged"), answer, MODEL)
+    with pytest.raises(InvalidAnswer, match="is not one of this item's options"):
+        grade(next_step("early", "offer", "educate"), answer, MODEL)
+    with pytest.raises(InvalidAnswer, match="is not one of this item's options"):
+        grade(which_stage("middle"), answer, MODEL)
 
 
-def test_which_stage_refuses_a_stage_that_is_not_an_option():
-    with pytest.raises(InvalidAnswer):
-        grade(which_stage("engaged"), "deciding", MODEL)
+def test_a_move_or_stage_that_is_not_an_option_is_invalid():
+    with pytest.raises(InvalidAnswer, match="'ask' is not one of this item's options"):
+        grade(next_step("early", "offer", "educate"), "ask", MODEL)
+    with pytest.raises(InvalidAnswer, match="'after' is not one of this item's options"):
+        grade(which_stage("middle"), "after", MODEL)
 
 
-@pytest.mark.parametrize("answer", [None, [1, 2, 3, 4, 5], 42])
-def test_order_steps_answers_of_the_wrong_type_are_invalid_not_a_crash(answer):
-    with pytest.raises(InvalidAnswer):
-        grade(WALK, answer, MODEL)
+def test_a_verdict_survives_its_json_form():
+    from learnapp.domain.model import Verdict
+    for verdict in (grade(next_step("early", "offer", "educate"), "offer", MODEL),
+                    grade(which_stage("middle"), "late", MODEL), grade(WALK, "b,a,c,d,e", MODEL)):
+        assert Verdict.from_dict(verdict.to_dict()) == verdict
+
+
+# ---------------------------------------------------------------- the shipped stage rules
+
+SHIPPED_FILES = [ROOT / "lessons" / "moves.md", *sorted((ROOT / "lessons" / "stages").glob("*.md"))]
+SHIPPED = load_content(SHIPPED_FILES) if SHIPPED_FILES[0].exists() and len(SHIPPED_FILES) > 1 else None
+SHIPPED_PAIRS = ([(s.id, m.id) for s in SHIPPED.model.stages for m in SHIPPED.model.moves]
+                 if SHIPPED and SHIPPED.model else [pytest.param(None, None, marks=pytest.mark.skip("no shipped stage rules"))])
+
+
+def test_the_shipped_stage_rules_load_cleanly():
+    if SHIPPED is None:
+        pytest.skip("lessons/moves.md and lessons/stages/*.md are not there yet")
+    assert [str(e) for e in SHIPPED.errors] == []
+    assert len(SHIPPED.model.stages) >= 3 and len(SHIPPED.model.moves) >= 3
+
+
+@pytest.mark.parametrize("stage_id, move", SHIPPED_PAIRS)
+def test_every_shipped_stage_rule_grades_every_move(stage_id, move):
+    """The move plus one option of the other verdict, so exactly one option fits, as the check demands."""
+    model = SHIPPED.model
+    stage = model.stage(stage_id)
+    entry = stage.rule[move]
+    if entry.fit is Fit.FIT:
+        other = next((m for m, e in stage.rule.items() if e.fit is not Fit.FIT), None)
+        expected = move
+    else:
+        other = expected = next(m for m, e in stage.rule.items() if e.fit is Fit.FIT)
+    verdict = grade(next_step(stage_id, *(m for m in (move, other) if m)), move, model)
+    assert (verdict.fit, verdict.reason) == (entry.fit, entry.reason)
+    assert (verdict.correct, verdict.score, verdict.expected) == (entry.fit is Fit.FIT, float(entry.fit is Fit.FIT), expected)
+    assert verdict.details == (() if entry.fit is Fit.FIT else (
+        f"What fits the {stage.name} stage: {model.move(expected).name}. {stage.rule[expected].reason}",))
