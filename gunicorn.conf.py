@@ -12,9 +12,13 @@ threads = int(os.environ.get("LEARNAPP_THREADS", "1"))
 timeout = int(os.environ.get("LEARNAPP_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
-max_requests = 2000  # recycle workers now and then, with jitter so they do not restart together
-max_requests_jitter = 200
+# Recycling workers guards against memory leaks but costs a restart (about a second of CPU) each
+# time: off by default (gunicorn's own default); set e.g. 100000 if a worker's memory keeps growing.
+max_requests = int(os.environ.get("LEARNAPP_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10  # so workers do not restart together
 accesslog = os.environ.get("LEARNAPP_ACCESS_LOG", "-")
+access_log_format = os.environ.get("LEARNAPP_ACCESS_LOG_FORMAT",
+                                   '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus')
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("LEARNAPP_FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = False  # each worker opens its own database connections

@@ -4,9 +4,9 @@
     python bench/load.py --database postgres --restart-db     # also restarts PostgreSQL mid-load
 
 Builds a fresh database (a generated organisation of --reps reps with --days of history), starts
-gunicorn with gunicorn.conf.py, and for --seconds drives --concurrency keep-alive connections, each
-a rep doing the drill mix: GET /drill/, POST an answer, GET the feedback (or "practise more" when
-done). It prints throughput and p50/p99 latency of that mix, the same server's throughput on the
+gunicorn with gunicorn.conf.py, logs --concurrency reps in through the login form, and for --seconds
+drives them with wrk (bench/load.lua: one wrk thread and connection per rep), each doing the drill
+mix: GET /drill/, POST an answer, GET the feedback (or "practise more" when done). It prints throughput and p50/p99 latency of that mix, the same server's throughput on the
 trivial /healthz route measured in the same run, their ratio, and the count of 5xx responses. Then
 it checks that every answer the clients got a 303 for is stored exactly once, and that two tabs
 answering the same item at once record one attempt. Only 127.0.0.1 is contacted.
@@ -18,9 +18,9 @@ import argparse
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -110,81 +110,59 @@ def answer_form(page: str) -> dict | None:
     return form
 
 
-def drill_worker(port: int, email: str, until: float, out: dict, lock: threading.Lock) -> None:
-    client = Client(port)
-    if not login(client, email):
-        with lock:
-            out["login_failures"] += 1
-        return
-    latencies, statuses, answered = [], [], []
-    while time.time() < until:
-        status, _, page, t = client.request("GET", "/drill/")
-        latencies.append(t)
-        statuses.append(status)
-        form = answer_form(page) if status == 200 else None
-        if form is None:
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-            if csrf:
-                status, _, _, t = client.request("POST", "/drill/more", {"csrf_token": csrf.group(1)})
-                latencies.append(t)
-                statuses.append(status)
-            continue
-        status, location, _, t = client.request("POST", "/drill/answer", form)
-        latencies.append(t)
-        statuses.append(status)
-        if status == 303:
-            answered.append(form["token"])
-            status, _, _, t = client.request("GET", urllib.parse.urlsplit(location).path)
-            latencies.append(t)
-            statuses.append(status)
-    with lock:
-        out["latencies"] += latencies
-        out["statuses"] += statuses
-        out["answered"] += answered
-
-
-def trivial_worker(port: int, until: float, out: list, lock: threading.Lock) -> None:
-    client = Client(port)
-    count = 0
-    while time.time() < until:
-        status, _, _, _ = client.request("GET", "/healthz")
-        count += status == 200
-    with lock:
-        out.append(count)
-
-
-def run_load(port: int, emails: list[str], concurrency: int, seconds: float, restart_db: bool) -> dict:
-    out = {"latencies": [], "statuses": [], "answered": [], "login_failures": 0}
-    lock = threading.Lock()
-    until = time.time() + seconds
-    threads = [threading.Thread(target=drill_worker, args=(port, emails[i % len(emails)], until, out, lock))
-               for i in range(concurrency)]
-    for t in threads:
-        t.start()
+def run_wrk(port: int, cookies: list[str], path: str, concurrency: int, seconds: float, tmp: Path,
+            restart_db: bool = False) -> dict:
+    """Drive the drill mix (or one plain route when ``path`` is given) with wrk: one thread and one connection per rep."""
+    cookie_file, out_file = tmp / "cookies.txt", tmp / "wrk-out.txt"
+    cookie_file.write_text("\n".join(cookies) + "\n")
+    out_file.unlink(missing_ok=True)
+    command = ["wrk", f"-t{concurrency}", f"-c{concurrency}", f"-d{seconds:.0f}s", "--timeout", "30s"]
+    if path is None:
+        command += ["-s", str(ROOT / "bench" / "load.lua"), f"http://127.0.0.1:{port}/"]
+    else:
+        command += ["--latency", f"http://127.0.0.1:{port}{path}"]
+    wrk = subprocess.Popen(command, env={**os.environ, "LOAD_COOKIES": str(cookie_file), "LOAD_OUT": str(out_file)},
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if restart_db:
         time.sleep(seconds / 3)
         version = sorted(os.listdir("/etc/postgresql"))[-1]
         print("restarting PostgreSQL mid-load ...", flush=True)
         subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True)
-    for t in threads:
-        t.join()
-    return out
+    output, _ = wrk.communicate()
+    if wrk.returncode != 0:
+        sys.exit(f"wrk failed:\n{output}")
+    if path is not None:
+        return {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), "output": output}
+    result: dict = {"statuses": {}, "answered": []}
+    for line in out_file.read_text().splitlines():
+        key, *values = line.split()
+        if key == "status":
+            result["statuses"][int(values[0])] = result["statuses"].get(int(values[0]), 0) + int(values[1])
+        elif key == "answered":
+            result["answered"].append(values[0])
+        else:
+            result[key] = int(values[0])
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--reps", type=int, default=500)
-    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--reps", type=int, default=300)
+    parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the issue's target is for 2)")
     parser.add_argument("--restart-db", action="store_true", help="restart PostgreSQL a third of the way in")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/load.py drives the load with wrk: install it first (Debian: apt-get install wrk)")
     with tempfile.TemporaryDirectory() as tmp:
         url = prepare(args.database, args.reps, args.days, Path(tmp))
         port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "load-test", "LEARNAPP_BIND": f"127.0.0.1:{port}",
-               "LEARNAPP_WORKERS": "2", "LEARNAPP_ACCESS_LOG": "/dev/null"}
+               "LEARNAPP_WORKERS": str(args.workers), "LEARNAPP_ACCESS_LOG": str(Path(tmp) / "access.log"),
+               "LEARNAPP_ACCESS_LOG_FORMAT": '%(m)s %(U)s %(s)s %(D)s'}
         log = open(Path(tmp) / "gunicorn.log", "w")
         server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
                                   stdout=log, stderr=log)
@@ -195,7 +173,8 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.1)
-            report(args, url, port, env)
+            report(args, url, port, Path(tmp))
+            server_times(Path(tmp) / "access.log")
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -205,7 +184,7 @@ def main() -> None:
                 print("  server errors (first 5 distinct):", *sorted(set(errors))[:5], sep="\n    ")
 
 
-def report(args, url: str, port: int, env: dict) -> None:
+def report(args, url: str, port: int, tmp: Path) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("SECRET_KEY", "load-test")
     from learnapp.app import create_app
@@ -214,29 +193,26 @@ def report(args, url: str, port: int, env: dict) -> None:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        emails = list(db.session.scalars(db.select(User.email).filter_by(role="rep").order_by(User.id).limit(args.concurrency * 4)))
+        emails = list(db.session.scalars(db.select(User.email).filter_by(role="rep").order_by(User.id).limit(args.concurrency + 1)))
         before = db.session.scalar(db.select(db.func.count(Attempt.id)))
-    load = run_load(port, emails, args.concurrency, args.seconds, args.restart_db)
-    counts: list[int] = []
-    lock = threading.Lock()
-    until = time.time() + min(10.0, args.seconds)
-    threads = [threading.Thread(target=trivial_worker, args=(port, until, counts, lock)) for _ in range(args.concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    trivial = sum(counts) / min(10.0, args.seconds)
-    latencies = sorted(load["latencies"])
-    mix = len(latencies) / args.seconds
-    errors = sum(1 for s in load["statuses"] if s >= 500 and s != 503)
-    unavailable = sum(1 for s in load["statuses"] if s == 503)
-    dropped = sum(1 for s in load["statuses"] if s == 0)
-    print(f"{args.database}: {args.concurrency} connections, {args.seconds:.0f} s, gunicorn 2 workers")
-    print(f"  drill mix: {mix:.0f} requests/s, p50 {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p99 {latencies[int(0.99 * (len(latencies) - 1))] * 1000:.1f} ms ({len(latencies)} requests)")
+    cookies = []
+    for email in emails[:args.concurrency]:  # one rep per connection, logged in through the login form
+        client = Client(port)
+        if not login(client, email):
+            sys.exit(f"could not log in as {email}")
+        cookies.append(client.cookie)
+    load = run_wrk(port, cookies, None, args.concurrency, args.seconds, tmp, args.restart_db)
+    trivial = run_wrk(port, cookies, "/healthz", args.concurrency, min(10.0, args.seconds), tmp)["rate"]
+    statuses = load["statuses"]
+    total = sum(statuses.values())
+    mix = load["requests"] / (load["duration_us"] / 1e6)
+    errors = sum(n for s, n in statuses.items() if s >= 500 and s != 503)
+    print(f"{args.database}: {args.concurrency} connections (wrk, one thread each), {args.seconds:.0f} s, gunicorn {args.workers} workers")
+    print(f"  drill mix: {mix:.0f} requests/s, p50 {load['p50_us'] / 1000:.1f} ms, p99 {load['p99_us'] / 1000:.1f} ms "
+          f"({total} responses: {', '.join(f'{n} x {s}' for s, n in sorted(statuses.items()))})")
     print(f"  trivial route /healthz: {trivial:.0f} requests/s; ratio drill mix / trivial = {mix / trivial:.2f}")
-    print(f"  5xx other than 503: {errors}; 503 (database restarting): {unavailable}; connections dropped: {dropped}; "
-          f"login failures: {load['login_failures']}")
+    print(f"  5xx other than 503: {errors}; 503 (database restarting): {statuses.get(503, 0)}; "
+          f"socket errors: {load['socket_errors']}")
     with app.app_context():
         db.session.remove()
         stored = db.session.scalar(db.select(db.func.count(Attempt.id))) - before
@@ -248,6 +224,20 @@ def report(args, url: str, port: int, env: dict) -> None:
     print(f"  answers acknowledged (303): {len(load['answered'])}, distinct: {len(tokens)}; new attempts stored: {stored}; "
           f"each acknowledged answer stored exactly once: {exactly_once}")
     print(f"  two tabs answering the same item at once record one attempt: {two_tabs(port, emails[-1], app)}")
+
+
+def server_times(log: Path) -> None:
+    """Time spent inside the workers per route (gunicorn's %(D)s), apart from the time requests wait for one."""
+    by_route: dict[str, list[int]] = {}
+    for line in log.read_text().splitlines():
+        method, path, status, micros = line.split()
+        route = method + " " + re.sub(r"/feedback/\w+", "/feedback/<token>", path)
+        by_route.setdefault(route, []).append(int(micros))
+    print("  time inside a worker per request (median / p99, all runs):")
+    for route, times in sorted(by_route.items()):
+        times.sort()
+        print(f"    {route:<28} {len(times):>7} requests {times[len(times) // 2] / 1000:6.1f} / "
+              f"{times[int(0.99 * (len(times) - 1))] / 1000:6.1f} ms")
 
 
 def two_tabs(port: int, email: str, app) -> bool:

@@ -85,7 +85,7 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
     return {
         "SECRET_KEY": secret_key(env, instance_path, lenient=lenient),
         "SQLALCHEMY_DATABASE_URI": database_url(env, instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},  # a server restarted under us: reconnect (not for SQLite)
         "DESIRED_RETENTION": retention,
         "NEW_SKILLS_PER_DAY": _int(env, "LEARNAPP_NEW_SKILLS_PER_DAY", 3),
         "SESSION_SECONDS": _int(env, "LEARNAPP_SESSION_SECONDS", 300),

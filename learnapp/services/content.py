@@ -185,9 +185,7 @@ def current_stage_model() -> StageModel | None:
     Parsed models are cached by content hash: a hash names its content, so the cache can never
     serve a stale model, whichever database or version id it came from.
     """
-    row = db.session.execute(
-        db.select(StageModelVersion.id, StageModelVersion.content_hash).order_by(StageModelVersion.id.desc()).limit(1)
-    ).first()
+    row = db.session.execute(_NEWEST_STAGE_MODEL).first()
     if row is None:
         return None
     model = _MODELS.get(row.content_hash)
@@ -198,6 +196,9 @@ def current_stage_model() -> StageModel | None:
 
 
 _MODELS: dict[str, StageModel] = {}
+_NEWEST_STAGE_MODEL = (  # a prebuilt Core statement: every answer and feedback page asks
+    db.select(StageModelVersion.__table__.c.id, StageModelVersion.__table__.c.content_hash)
+    .order_by(StageModelVersion.__table__.c.id.desc()).limit(1))
 
 
 def scenario_from_version(version: ScenarioVersion) -> Scenario:

@@ -9,17 +9,36 @@ from flask import current_app
 from learnapp.extensions import db
 
 
-def begin_write() -> None:
+def begin_write(*, keep_loaded: bool = False) -> None:
     """Start the session's transaction as a writer (BEGIN IMMEDIATE on SQLite, a plain BEGIN elsewhere).
 
     Call first in a service that reads then writes, so concurrent writers wait on SQLite's
     busy_timeout instead of failing with "database is locked" when they upgrade their lock.
     A read-only transaction already open (loading the current user, say) is ended first; pending
     writes would be committed with it, so call this before changing anything.
+
+    Ending it expires every loaded object, so each is read again on next use. ``keep_loaded``
+    keeps them as read instead (one query less per object): only for callers that read nothing
+    through those objects which another request may have changed in between.
     """
     if db.session().in_transaction():
-        db.session.commit()
+        commit(keep_loaded=keep_loaded)
     db.session.connection(execution_options={"learnapp_immediate": True})
+
+
+def commit(*, keep_loaded: bool = False) -> None:
+    """Commit the session; ``keep_loaded`` leaves loaded objects as they are instead of expiring them.
+
+    Kept objects hold what this transaction read and wrote, which is what a page rendered right
+    after the commit needs; a later request gets a new session anyway.
+    """
+    session = db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = previous and not keep_loaded
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous
 
 
 def now() -> datetime:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from learnapp.domain import grading, scheduling
@@ -18,20 +21,82 @@ from learnapp.models import Attempt, DrillSession, MemoryStateRow, Presentation,
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.services import content as content_service
 from learnapp.services import rollups
-from learnapp.services.db import begin_write
+from learnapp.services.db import begin_write, commit
 
 RECENT_DURATIONS = 50  # the rep's usual answer time is the median of this many latest answers
+
+# The drill's own requests (show an item, answer it, see the feedback) run on every rep's every
+# day, so they use these prebuilt Core statements on the tables: a few rows each, no ORM objects
+# to build or refresh. Everything else in this module uses the ORM.
+_SESSIONS, _SHOWN, _ATTEMPTS = DrillSession.__table__, Presentation.__table__, Attempt.__table__
+_VERSIONS, _SCENARIOS, _STATES = ScenarioVersion.__table__, ScenarioRow.__table__, MemoryStateRow.__table__
+_SESSION_OF_DAY = select(_SESSIONS.c.id, _SESSIONS.c.plan).where(
+    _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.day == bindparam("day"))
+_SLOTS = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"))
+          .select_from(_SHOWN.outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
+          .where(_SHOWN.c.session_id == bindparam("session_id")))
+_VERSION_DATA = select(_VERSIONS.c.data).where(_VERSIONS.c.id == bindparam("id"))
+_VARIANTS = (select(_SCENARIOS.c.id, _VERSIONS.c.id.label("version_id"), _VERSIONS.c.data)
+             .select_from(_SCENARIOS.join(_VERSIONS, (_VERSIONS.c.scenario_id == _SCENARIOS.c.id)
+                                          & (_VERSIONS.c.number == _SCENARIOS.c.current_number)))
+             .where(_SCENARIOS.c.skill_id == bindparam("skill"), _SCENARIOS.c.status == "active")
+             .order_by(_SCENARIOS.c.id))
+_LAST_SEEN = (select(_ATTEMPTS.c.scenario_id, func.max(_ATTEMPTS.c.answered_at))
+              .where(_ATTEMPTS.c.user_id == bindparam("user_id"), _ATTEMPTS.c.skill_id == bindparam("skill"))
+              .group_by(_ATTEMPTS.c.scenario_id))
+_STATE = select(_STATES).where(_STATES.c.user_id == bindparam("user_id"), _STATES.c.skill_id == bindparam("skill"))
+_DURATIONS = (select(_ATTEMPTS.c.duration_ms).where(_ATTEMPTS.c.user_id == bindparam("user_id"))
+              .order_by(_ATTEMPTS.c.id.desc()).limit(RECENT_DURATIONS))
+_TO_ANSWER = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.data.label("version_data"))
+              .select_from(_SHOWN.join(_VERSIONS, _VERSIONS.c.id == _SHOWN.c.scenario_version_id)
+                           .outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
+              .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))
+_ANSWERED = (select(_ATTEMPTS, _VERSIONS.c.data.label("version_data"))
+             .select_from(_SHOWN.join(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id)
+                          .join(_VERSIONS, _VERSIONS.c.id == _ATTEMPTS.c.scenario_version_id))
+             .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))
+_SESSION_PROGRESS = select(
+    _SESSIONS.c.plan,
+    _SESSIONS.c.finished_at,
+    select(func.count()).select_from(_SHOWN.join(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
+    .where(_SHOWN.c.session_id == _SESSIONS.c.id).scalar_subquery(),
+).where(_SESSIONS.c.id == bindparam("session_id"))
 
 
 class DrillError(Exception):
     """An answer that cannot be accepted (not this rep's item, malformed); the message is for the rep."""
 
 
+class UnknownItem(DrillError):
+    """The token names no item of this rep (another rep's, or made up)."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One presentation as the drill uses it: a plain copy of its row."""
+
+    id: int
+    token: str
+    session_id: int
+    user_id: int
+    position: int
+    skill_id: str
+    scenario_id: str
+    scenario_version_id: int
+    option_order: list[str]
+    predicted_recall: float | None
+    shown_at: datetime
+
+    @classmethod
+    def from_row(cls, row) -> Shown:
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
+
+
 @dataclass
 class DrillItem:
     """What the drill page shows: one scenario in the rep's option order, and where it is in the session."""
 
-    presentation: Presentation
+    presentation: Shown
     scenario: Scenario
     options: list[Option]
     position: int
@@ -62,7 +127,13 @@ def user_zone(user: User) -> ZoneInfo:
 
 
 def scheduler():
-    return scheduling.make_scheduler(current_app.config["DESIRED_RETENTION"])
+    retention = current_app.config["DESIRED_RETENTION"]
+    if retention not in _SCHEDULERS:  # fsrs schedulers hold only their settings: one per retention serves all
+        _SCHEDULERS[retention] = scheduling.make_scheduler(retention)
+    return _SCHEDULERS[retention]
+
+
+_SCHEDULERS: dict[float, scheduling.Scheduler] = {}
 
 
 def memory_states(user_id: int) -> dict[str, scheduling.MemoryState]:
@@ -71,7 +142,8 @@ def memory_states(user_id: int) -> dict[str, scheduling.MemoryState]:
     return {row.skill_id: state_from_row(row) for row in rows}
 
 
-def state_from_row(row: MemoryStateRow) -> scheduling.MemoryState:
+def state_from_row(row) -> scheduling.MemoryState:
+    """The domain state of a memory_state row (an ORM object or a Core row)."""
     return scheduling.MemoryState(
         skill=row.skill_id, stability=row.stability, difficulty=row.difficulty, due=row.due,
         last_review=row.last_review, state=row.state, step=row.step, reviews=row.reviews, lapses=row.lapses,
@@ -80,9 +152,7 @@ def state_from_row(row: MemoryStateRow) -> scheduling.MemoryState:
 
 def usual_answer_seconds(user_id: int) -> float | None:
     """The median of the rep's latest answer times, or None until enough are known."""
-    durations = db.session.scalars(
-        db.select(Attempt.duration_ms).where(Attempt.user_id == user_id).order_by(Attempt.id.desc()).limit(RECENT_DURATIONS)
-    ).all()
+    durations = db.session.scalars(_DURATIONS, {"user_id": user_id}).all()
     return scheduling.median_answer_seconds([d / 1000 for d in durations])
 
 
@@ -150,60 +220,60 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
     Showing the same slot again (refresh, back button) returns the same presentation, so the rep
     cannot reroll an item and the answer time counts from the first showing.
     """
-    session = today_session(user, now)
-    answered = _answered_positions(session.id)
-    position = next((i for i in range(len(session.plan)) if i not in answered), None)
+    found = db.session.execute(_SESSION_OF_DAY, {"user_id": user.id, "day": local_day(user, now)}).first()
+    if found is None:
+        planned = today_session(user, now)
+        found = (planned.id, planned.plan)
+    session_id, plan = found
+    slots = {row.position: row for row in db.session.execute(_SLOTS, {"session_id": session_id})}
+    position = next((i for i in range(len(plan)) if i not in slots or slots[i].attempt_id is None), None)
     if position is None:
         return None
-    presentation = db.session.scalars(db.select(Presentation).filter_by(session_id=session.id, position=position)).first()
-    if presentation is None:
-        presentation = _present(user, session, position, now)
-        if presentation is None:  # the skill lost its scenarios since planning: skip the slot
-            session.plan = [p for i, p in enumerate(session.plan) if i != position]
-            db.session.commit()
-            return current_item(user, now)
-    return _item(presentation, len(session.plan))
+    if position in slots:
+        shown = Shown.from_row(slots[position])
+        return _item(shown, _scenario(shown.scenario_version_id), len(plan))
+    item = _present(user, session_id, plan, position, now)
+    if item is None:  # the skill lost its scenarios since planning: skip the slot
+        begin_write()
+        session = db.session.get(DrillSession, session_id)
+        session.plan = [p for i, p in enumerate(session.plan) if i != position]
+        db.session.commit()
+        return current_item(user, now)
+    return item
 
 
-def _answered_positions(session_id: int) -> set[int]:
-    rows = db.session.scalars(
-        db.select(Presentation.position).join(Attempt, Attempt.presentation_id == Presentation.id)
-        .where(Presentation.session_id == session_id)
-    )
-    return set(rows)
+def _scenario(version_id: int) -> Scenario:
+    return Scenario.from_dict(db.session.execute(_VERSION_DATA, {"id": version_id}).scalar_one())
 
 
-def _present(user: User, session: DrillSession, position: int, now: datetime) -> Presentation | None:
-    begin_write()
-    existing = db.session.scalars(db.select(Presentation).filter_by(session_id=session.id, position=position)).first()
-    if existing is not None:
-        return existing
-    skill = session.plan[position]["skill"]
-    variants = list(db.session.scalars(db.select(ScenarioRow).filter_by(skill_id=skill, status="active").order_by(ScenarioRow.id)))
+def _present(user: User, session_id: int, plan: list[dict], position: int, now: datetime) -> DrillItem | None:
+    """Show the slot's skill: its variant seen least recently, options in a fresh order. None if it has none."""
+    user_id, skill = user.id, plan[position]["skill"]
+    variants = db.session.execute(_VARIANTS, {"skill": skill}).all()
     if not variants:
         return None
-    last_seen = dict(db.session.execute(
-        db.select(Attempt.scenario_id, db.func.max(Attempt.answered_at))
-        .where(Attempt.user_id == user.id, Attempt.skill_id == skill).group_by(Attempt.scenario_id)
-    ).all())
-    chosen_id = scheduling.pick_variant([v.id for v in variants], last_seen)
-    row = next(v for v in variants if v.id == chosen_id)
-    version = content_service.current_version(row)
-    scenario = content_service.scenario_from_version(version)
+    last_seen = dict(db.session.execute(_LAST_SEEN, {"user_id": user_id, "skill": skill}).all())
+    chosen = scheduling.pick_variant([v.id for v in variants], last_seen)
+    variant = next(v for v in variants if v.id == chosen)
+    scenario = Scenario.from_dict(variant.data)
+    state = db.session.execute(_STATE, {"user_id": user_id, "skill": skill}).first()
     token = secrets.token_hex(16)
-    state = memory_states(user.id).get(skill)
-    presentation = Presentation(
-        token=token, session_id=session.id, user_id=user.id, position=position, skill_id=skill,
-        scenario_id=row.id, scenario_version_id=version.id, option_order=_option_order(scenario, token),
-        predicted_recall=scheduling.predicted_recall(state, now, scheduler()), shown_at=now,
-    )
-    db.session.add(presentation)
+    values = dict(token=token, session_id=session_id, user_id=user_id, position=position, skill_id=skill,
+                  scenario_id=variant.id, scenario_version_id=variant.version_id,
+                  option_order=_option_order(scenario, token),
+                  predicted_recall=scheduling.predicted_recall(state_from_row(state) if state else None, now, scheduler()),
+                  shown_at=now)
+    # only the insert holds the write lock; the unique slot stops a second tab's insert
+    begin_write(keep_loaded=True)  # what was read is only used for ids and the choice of variant
     try:
-        db.session.commit()
-    except IntegrityError:  # a second tab showed this slot first
+        new_id = db.session.execute(insert(_SHOWN).values(values)).inserted_primary_key[0]
+        commit(keep_loaded=True)
+    except IntegrityError:  # a second tab showed this slot first: show theirs
         db.session.rollback()
-        presentation = db.session.scalars(db.select(Presentation).filter_by(session_id=session.id, position=position)).one()
-    return presentation
+        row = next(r for r in db.session.execute(_SLOTS, {"session_id": session_id}) if r.position == position)
+        shown = Shown.from_row(row)
+        return _item(shown, _scenario(shown.scenario_version_id), len(plan))
+    return _item(Shown(id=new_id, **values), scenario, len(plan))
 
 
 def _option_order(scenario: Scenario, token: str) -> list[str]:
@@ -217,12 +287,10 @@ def _option_order(scenario: Scenario, token: str) -> list[str]:
     return shuffled
 
 
-def _item(presentation: Presentation, total: int) -> DrillItem:
-    scenario = content_service.scenario_from_version(db.session.get(ScenarioVersion, presentation.scenario_version_id))
+def _item(shown: Shown, scenario: Scenario, total: int) -> DrillItem:
     by_key = {o.key: o for o in scenario.options}
-    return DrillItem(presentation=presentation, scenario=scenario,
-                     options=[by_key[k] for k in presentation.option_order],
-                     position=presentation.position, total=total)
+    return DrillItem(presentation=shown, scenario=scenario, options=[by_key[k] for k in shown.option_order],
+                     position=shown.position, total=total)
 
 
 def presentation_for(user: User, token: str) -> Presentation | None:
@@ -230,88 +298,95 @@ def presentation_for(user: User, token: str) -> Presentation | None:
     return db.session.scalars(db.select(Presentation).filter_by(token=token, user_id=user.id)).first()
 
 
-def submit_answer(user: User, token: str, answer: str | list[str], now: datetime, *, hint: bool = False) -> Attempt:
+Answer = str | list[str]
+
+
+def submit_answer(user: User, token: str, answer: Answer | Callable[[list[str]], Answer], now: datetime, *,
+                  hint: bool = False) -> Attempt:
     """Grade an answer, update the memory state and store the attempt, exactly once per presentation.
 
-    Answering the same presentation again (double click, refresh, a second tab) returns the first
-    attempt and records nothing new.
+    ``answer`` is an option key, the option keys in order, or a function reading one of those from
+    the option order the rep was shown (it raises DrillError for a malformed answer). Answering the
+    same presentation again (double click, refresh, a second tab) returns the first attempt and
+    records nothing new. Raises UnknownItem for a token that is not this rep's.
     """
-    begin_write()
-    presentation = presentation_for(user, token)
-    if presentation is None:
-        raise DrillError("This drill item is not yours or no longer exists.")
-    existing = attempt_for(presentation.id)
-    if existing is not None:
-        return existing
-    scenario = content_service.scenario_from_version(db.session.get(ScenarioVersion, presentation.scenario_version_id))
-    model = content_service.current_stage_model()
+    user_id = user.id
+    row = db.session.execute(_TO_ANSWER, {"token": token, "user_id": user_id}).first()
+    if row is None:
+        raise UnknownItem("This drill item is not yours or no longer exists.")
+    if row.attempt_id is not None:
+        return db.session.get(Attempt, row.attempt_id)
+    shown = Shown.from_row(row)
+    if callable(answer):
+        answer = answer(shown.option_order)
+    scenario = Scenario.from_dict(row.version_data)
     try:
-        verdict = grading.grade(scenario, answer, model)
+        verdict = grading.grade(scenario, answer, content_service.current_stage_model())
     except grading.InvalidAnswer as exc:
         raise DrillError(str(exc)) from None
+    usual = usual_answer_seconds(user_id)
+    # The write lock is held from here to the commit only: if a second tab's answer got in since
+    # the read above, the attempt's unique presentation refuses this one and nothing is written.
+    begin_write(keep_loaded=True)  # loaded: the user (id, team, timezone), read-only here
     try:
-        attempt = _record(user, presentation, scenario, answer, verdict, now, hint)
+        attempt = _record(user, shown, answer, verdict, now, hint, usual)
         db.session.commit()
     except IntegrityError:  # the same answer arrived twice at once: the first one counts
         db.session.rollback()
-        attempt = attempt_for(presentation.id)
+        attempt = attempt_for(shown.id)
     return attempt
 
 
-def _record(user, presentation, scenario, answer, verdict: Verdict, now, hint) -> Attempt:
-    answered_at = max(now, presentation.shown_at)
-    seconds = (answered_at - presentation.shown_at).total_seconds()
-    rating = scheduling.rating_for(verdict, seconds, usual_answer_seconds(user.id), hint=hint)
-    row = db.session.get(MemoryStateRow, (user.id, presentation.skill_id))
+def _record(user: User, shown: Shown, answer: Answer, verdict: Verdict, now: datetime, hint: bool,
+            usual_seconds: float | None) -> Attempt:
+    """Store the attempt (its unique presentation refuses a second answer) and update the derived rows."""
+    answered_at = max(now, shown.shown_at)
+    seconds = (answered_at - shown.shown_at).total_seconds()
+    rating = scheduling.rating_for(verdict, seconds, usual_seconds, hint=hint)
+    row = db.session.execute(_STATE, {"user_id": user.id, "skill": shown.skill_id}).first()
     previous = state_from_row(row) if row else None
-    rollups.record(rollups.AnswerFacts(
-        user_id=user.id, team_id=user.team_id, day=local_day(user, answered_at),
-        learned=row.introduced_on if row else None,
-        previous_day=local_day(user, previous.last_review) if previous and previous.last_review else None,
-        correct=verdict.correct, predicted_recall=presentation.predicted_recall, duration_ms=int(seconds * 1000)))
-    state = scheduling.review(previous, presentation.skill_id, rating, answered_at, scheduler())
-    if row is None:
-        row = MemoryStateRow(user_id=user.id, skill_id=presentation.skill_id, introduced_on=local_day(user, answered_at))
-        db.session.add(row)
-    _copy_state(row, state)
     attempt = Attempt(
-        presentation_id=presentation.id, user_id=user.id, skill_id=presentation.skill_id,
-        scenario_id=presentation.scenario_id, scenario_version_id=presentation.scenario_version_id,
-        shown_at=presentation.shown_at, answered_at=answered_at, duration_ms=int(seconds * 1000),
+        presentation_id=shown.id, user_id=user.id, skill_id=shown.skill_id,
+        scenario_id=shown.scenario_id, scenario_version_id=shown.scenario_version_id,
+        shown_at=shown.shown_at, answered_at=answered_at, duration_ms=int(seconds * 1000),
         answer=answer, correct=verdict.correct, score=verdict.score, verdict=verdict.to_dict(),
-        rating=int(rating), predicted_recall=presentation.predicted_recall, first_exposure=previous is None,
+        rating=int(rating), predicted_recall=shown.predicted_recall, first_exposure=previous is None,
     )
-    db.session.add(attempt)
-    db.session.flush()
-    _finish_if_done(presentation.session_id, answered_at)
+    columns = {c.name: getattr(attempt, c.name) for c in _ATTEMPTS.columns if c.name != "id"}
+    attempt.id = db.session.execute(insert(_ATTEMPTS).values(columns)).inserted_primary_key[0]
+    day = local_day(user, answered_at)
+    rollups.record(rollups.AnswerFacts(
+        user_id=user.id, team_id=user.team_id, day=day, learned=row.introduced_on if row else None,
+        previous_day=local_day(user, previous.last_review) if previous and previous.last_review else None,
+        correct=verdict.correct, predicted_recall=shown.predicted_recall, duration_ms=attempt.duration_ms))
+    state = scheduling.review(previous, shown.skill_id, rating, answered_at, scheduler())
+    fields = dict(stability=state.stability, difficulty=state.difficulty, due=state.due, last_review=state.last_review,
+                  state=state.state, step=state.step, reviews=state.reviews, lapses=state.lapses)
+    if row is None:
+        db.session.execute(insert(_STATES).values(user_id=user.id, skill_id=shown.skill_id, introduced_on=day, **fields))
+    else:
+        db.session.execute(update(_STATES).where(_STATES.c.user_id == user.id, _STATES.c.skill_id == shown.skill_id)
+                           .values(**fields))
+    _finish_if_done(shown.session_id, answered_at)
     return attempt
-
-
-def _copy_state(row: MemoryStateRow, state: scheduling.MemoryState) -> None:
-    row.stability, row.difficulty, row.due, row.last_review = state.stability, state.difficulty, state.due, state.last_review
-    row.state, row.step, row.reviews, row.lapses = state.state, state.step, state.reviews, state.lapses
 
 
 def _finish_if_done(session_id: int, when: datetime) -> None:
-    session = db.session.get(DrillSession, session_id)
-    if len(_answered_positions(session_id)) >= len(session.plan) and session.finished_at is None:
-        session.finished_at = when
+    plan, finished_at, answered = db.session.execute(_SESSION_PROGRESS, {"session_id": session_id}).one()
+    if answered >= len(plan) and finished_at is None:
+        db.session.execute(update(_SESSIONS).where(_SESSIONS.c.id == session_id).values(finished_at=when))
 
 
 def attempt_for(presentation_id: int) -> Attempt | None:
     return db.session.scalars(db.select(Attempt).filter_by(presentation_id=presentation_id)).first()
 
 
-def feedback(user: User, token: str) -> tuple[Attempt, Scenario, StageModel] | None:
-    """The rep's own graded attempt for a presentation, with the scenario version they were shown."""
-    presentation = presentation_for(user, token)
-    if presentation is None:
+def feedback(user: User, token: str) -> tuple[Any, Scenario, StageModel] | None:
+    """The rep's own graded attempt for a presentation (its row), with the scenario version they were shown."""
+    row = db.session.execute(_ANSWERED, {"token": token, "user_id": user.id}).first()
+    if row is None:
         return None
-    attempt = attempt_for(presentation.id)
-    if attempt is None:
-        return None
-    scenario = content_service.scenario_from_version(db.session.get(ScenarioVersion, attempt.scenario_version_id))
-    return attempt, scenario, content_service.current_stage_model()
+    return row, Scenario.from_dict(row.version_data), content_service.current_stage_model()
 
 
 def summary(user: User, now: datetime) -> Summary:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 
 from sqlalchemy import delete
@@ -54,19 +55,22 @@ def increments(facts: AnswerFacts) -> list[tuple[type, dict, dict]]:
 
 
 def record(facts: AnswerFacts) -> None:
-    """Add one answer to the rollups inside the caller's transaction (an atomic upsert per row)."""
+    """Add one answer to the rollups inside the caller's transaction: one atomic upsert per rollup table."""
+    by_model: dict[type, list[dict]] = defaultdict(list)
     for model, key, incs in increments(facts):
-        _upsert(model, key, incs)
+        by_model[model].append({**key, **incs})
+    dialect = db.session.get_bind().dialect.name
+    for model, rows in by_model.items():
+        db.session.execute(_upsert(model, dialect), rows)
 
 
-def _upsert(model, key: dict, incs: dict) -> None:
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(model).values(**key, **incs)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(KEYS[model]),
-        set_={name: getattr(model, name) + getattr(stmt.excluded, name) for name in incs},
-    )
-    db.session.execute(stmt)
+@lru_cache(maxsize=None)
+def _upsert(model, dialect: str):
+    """INSERT ... ON CONFLICT DO UPDATE adding the new row's counts to the stored ones (built once per table)."""
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__)
+    counts = [c.name for c in model.__table__.columns if c.name not in KEYS[model]]
+    return stmt.on_conflict_do_update(index_elements=list(KEYS[model]),
+                                      set_={name: model.__table__.c[name] + stmt.excluded[name] for name in counts})
 
 
 def rebuild(batch: int = 50_000) -> dict[str, int]:

@@ -32,12 +32,11 @@ def more():
 @roles_required(*DRILLERS)
 def answer():
     token = request.form.get("token", "")
-    presentation = drill_service.presentation_for(current_user, token)
-    if presentation is None:
-        abort(404)
     try:
-        value = read_answer(request.form, presentation.option_order)
-        drill_service.submit_answer(current_user, token, value, now(), hint=request.form.get("hint") == "1")
+        drill_service.submit_answer(current_user, token, lambda keys: read_answer(request.form, keys), now(),
+                                    hint=request.form.get("hint") == "1")
+    except drill_service.UnknownItem:
+        abort(404)
     except drill_service.DrillError as exc:
         item = drill_service.current_item(current_user, now())
         if item is None or item.presentation.token != token:
