@@ -10,17 +10,24 @@ from learnapp.extensions import db
 
 
 def begin_write(*, keep_loaded: bool = False) -> None:
-    """Start the session's transaction as a writer (BEGIN IMMEDIATE on SQLite, a plain BEGIN elsewhere).
+    """Start the session's transaction as a writer (BEGIN IMMEDIATE on SQLite).
 
     Call first in a service that reads then writes, so concurrent writers wait on SQLite's
     busy_timeout instead of failing with "database is locked" when they upgrade their lock.
-    A read-only transaction already open (loading the current user, say) is ended first; pending
-    writes would be committed with it, so call this before changing anything.
-
+    On SQLite a read-only transaction already open (loading the current user, say) is ended
+    first; pending writes would be committed with it, so call this before changing anything.
     Ending it expires every loaded object, so each is read again on next use. ``keep_loaded``
     keeps them as read instead (one query less per object): only for callers that read nothing
     through those objects which another request may have changed in between.
+
+    PostgreSQL needs none of this (a read transaction may write; each statement reads the latest
+    committed rows), so there an open transaction simply goes on, two round trips saved; loaded
+    objects are still expired unless ``keep_loaded``, as they would be on SQLite.
     """
+    if db.session.get_bind().dialect.name != "sqlite":
+        if not keep_loaded:
+            db.session.expire_all()
+        return
     if db.session().in_transaction():
         commit(keep_loaded=keep_loaded)
     db.session.connection(execution_options={"learnapp_immediate": True})

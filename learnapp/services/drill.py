@@ -36,14 +36,15 @@ _SLOTS = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"))
           .select_from(_SHOWN.outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
           .where(_SHOWN.c.session_id == bindparam("session_id")))
 _VERSION_DATA = select(_VERSIONS.c.data).where(_VERSIONS.c.id == bindparam("id"))
-_VARIANTS = (select(_SCENARIOS.c.id, _VERSIONS.c.id.label("version_id"), _VERSIONS.c.data)
-             .select_from(_SCENARIOS.join(_VERSIONS, (_VERSIONS.c.scenario_id == _SCENARIOS.c.id)
-                                          & (_VERSIONS.c.number == _SCENARIOS.c.current_number)))
-             .where(_SCENARIOS.c.skill_id == bindparam("skill"), _SCENARIOS.c.status == "active")
-             .order_by(_SCENARIOS.c.id))
-_LAST_SEEN = (select(_ATTEMPTS.c.scenario_id, func.max(_ATTEMPTS.c.answered_at))
-              .where(_ATTEMPTS.c.user_id == bindparam("user_id"), _ATTEMPTS.c.skill_id == bindparam("skill"))
-              .group_by(_ATTEMPTS.c.scenario_id))
+_VARIANTS = (  # a skill's active scenarios with their current version and when this rep last answered each
+    select(_SCENARIOS.c.id, _VERSIONS.c.id.label("version_id"), _VERSIONS.c.data,
+           select(func.max(_ATTEMPTS.c.answered_at))
+           .where(_ATTEMPTS.c.user_id == bindparam("user_id"), _ATTEMPTS.c.scenario_id == _SCENARIOS.c.id)
+           .scalar_subquery().label("last_seen"))
+    .select_from(_SCENARIOS.join(_VERSIONS, (_VERSIONS.c.scenario_id == _SCENARIOS.c.id)
+                                 & (_VERSIONS.c.number == _SCENARIOS.c.current_number)))
+    .where(_SCENARIOS.c.skill_id == bindparam("skill"), _SCENARIOS.c.status == "active")
+    .order_by(_SCENARIOS.c.id))
 _STATE = select(_STATES).where(_STATES.c.user_id == bindparam("user_id"), _STATES.c.skill_id == bindparam("skill"))
 _DURATIONS = (select(_ATTEMPTS.c.duration_ms).where(_ATTEMPTS.c.user_id == bindparam("user_id"))
               .order_by(_ATTEMPTS.c.id.desc()).limit(RECENT_DURATIONS))
@@ -249,10 +250,10 @@ def _scenario(version_id: int) -> Scenario:
 def _present(user: User, session_id: int, plan: list[dict], position: int, now: datetime) -> DrillItem | None:
     """Show the slot's skill: its variant seen least recently, options in a fresh order. None if it has none."""
     user_id, skill = user.id, plan[position]["skill"]
-    variants = db.session.execute(_VARIANTS, {"skill": skill}).all()
+    variants = db.session.execute(_VARIANTS, {"skill": skill, "user_id": user_id}).all()
     if not variants:
         return None
-    last_seen = dict(db.session.execute(_LAST_SEEN, {"user_id": user_id, "skill": skill}).all())
+    last_seen = {v.id: v.last_seen for v in variants if v.last_seen is not None}
     chosen = scheduling.pick_variant([v.id for v in variants], last_seen)
     variant = next(v for v in variants if v.id == chosen)
     scenario = Scenario.from_dict(variant.data)
