@@ -294,11 +294,6 @@ def _item(shown: Shown, scenario: Scenario, total: int) -> DrillItem:
                      position=shown.position, total=total)
 
 
-def presentation_for(user: User, token: str) -> Presentation | None:
-    """The rep's own presentation by token; another rep's token finds nothing."""
-    return db.session.scalars(db.select(Presentation).filter_by(token=token, user_id=user.id)).first()
-
-
 Answer = str | list[str]
 
 
