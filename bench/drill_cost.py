@@ -143,6 +143,8 @@ def main() -> None:
         for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1])[:15]:
             print(f"  {package:<40} {seconds / total * 1000:6.2f} ms per request")
         stats.sort_stats("cumulative").print_stats(30)
+        if os.environ.get("DRILL_COST_DUMP"):
+            stats.dump_stats(os.environ["DRILL_COST_DUMP"])
 
 
 if __name__ == "__main__":

@@ -56,6 +56,15 @@ _ANSWERED = (select(_ATTEMPTS, _VERSIONS.c.data.label("version_data"))
              .select_from(_SHOWN.join(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id)
                           .join(_VERSIONS, _VERSIONS.c.id == _ATTEMPTS.c.scenario_version_id))
              .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))
+# writes: built once too; each execution passes its values as parameters (a fresh .values()
+# per call costs more to build and to look up in the compiled cache than the write itself)
+_INSERT_SHOWN, _INSERT_ATTEMPT, _INSERT_STATE = insert(_SHOWN), insert(_ATTEMPTS), insert(_STATES)
+_STATE_FIELDS = ("stability", "difficulty", "due", "last_review", "state", "step", "reviews", "lapses")
+_UPDATE_STATE = (update(_STATES)
+                 .where(_STATES.c.user_id == bindparam("key_user_id"), _STATES.c.skill_id == bindparam("key_skill_id"))
+                 .values({name: bindparam(name) for name in _STATE_FIELDS}))
+_FINISH_SESSION = (update(_SESSIONS).where(_SESSIONS.c.id == bindparam("key_id"))
+                   .values(finished_at=bindparam("finished_at")))
 _SESSION_PROGRESS = select(
     _SESSIONS.c.plan,
     _SESSIONS.c.finished_at,
@@ -267,7 +276,7 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
     # only the insert holds the write lock; the unique slot stops a second tab's insert
     begin_write(keep_loaded=True)  # what was read is only used for ids and the choice of variant
     try:
-        new_id = db.session.execute(insert(_SHOWN).values(values)).inserted_primary_key[0]
+        new_id = db.session.execute(_INSERT_SHOWN, values).inserted_primary_key[0]
         commit(keep_loaded=True)
     except IntegrityError:  # a second tab showed this slot first: show theirs
         db.session.rollback()
@@ -349,20 +358,18 @@ def _record(user: User, shown: Shown, answer: Answer, verdict: Verdict, now: dat
         rating=int(rating), predicted_recall=shown.predicted_recall, first_exposure=previous is None,
     )
     columns = {c.name: getattr(attempt, c.name) for c in _ATTEMPTS.columns if c.name != "id"}
-    attempt.id = db.session.execute(insert(_ATTEMPTS).values(columns)).inserted_primary_key[0]
+    attempt.id = db.session.execute(_INSERT_ATTEMPT, columns).inserted_primary_key[0]
     day = local_day(user, answered_at)
     rollups.record(rollups.AnswerFacts(
         user_id=user.id, team_id=user.team_id, day=day, learned=row.introduced_on if row else None,
         previous_day=local_day(user, previous.last_review) if previous and previous.last_review else None,
         correct=verdict.correct, predicted_recall=shown.predicted_recall, duration_ms=attempt.duration_ms))
     state = scheduling.review(previous, shown.skill_id, rating, answered_at, scheduler())
-    fields = dict(stability=state.stability, difficulty=state.difficulty, due=state.due, last_review=state.last_review,
-                  state=state.state, step=state.step, reviews=state.reviews, lapses=state.lapses)
+    fields = {name: getattr(state, name) for name in _STATE_FIELDS}
     if row is None:
-        db.session.execute(insert(_STATES).values(user_id=user.id, skill_id=shown.skill_id, introduced_on=day, **fields))
+        db.session.execute(_INSERT_STATE, dict(user_id=user.id, skill_id=shown.skill_id, introduced_on=day, **fields))
     else:
-        db.session.execute(update(_STATES).where(_STATES.c.user_id == user.id, _STATES.c.skill_id == shown.skill_id)
-                           .values(**fields))
+        db.session.execute(_UPDATE_STATE, dict(key_user_id=user.id, key_skill_id=shown.skill_id, **fields))
     _finish_if_done(shown.session_id, answered_at)
     return attempt
 
@@ -370,7 +377,7 @@ def _record(user: User, shown: Shown, answer: Answer, verdict: Verdict, now: dat
 def _finish_if_done(session_id: int, when: datetime) -> None:
     plan, finished_at, answered = db.session.execute(_SESSION_PROGRESS, {"session_id": session_id}).one()
     if answered >= len(plan) and finished_at is None:
-        db.session.execute(update(_SESSIONS).where(_SESSIONS.c.id == session_id).values(finished_at=when))
+        db.session.execute(_FINISH_SESSION, {"key_id": session_id, "finished_at": when})
 
 
 def attempt_for(presentation_id: int) -> Attempt | None:
