@@ -120,7 +120,7 @@ def run_wrk(port: int, cookies: list[str], path: str, concurrency: int, seconds:
     if path is None:
         command += ["-s", str(ROOT / "bench" / "load.lua"), f"http://127.0.0.1:{port}/"]
     else:
-        command += ["--latency", f"http://127.0.0.1:{port}{path}"]
+        command += ["--latency", "-H", f"Cookie: {cookies[0]}", f"http://127.0.0.1:{port}{path}"]
     wrk = subprocess.Popen(command, env={**os.environ, "LOAD_COOKIES": str(cookie_file), "LOAD_OUT": str(out_file)},
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if restart_db:
@@ -132,6 +132,8 @@ def run_wrk(port: int, cookies: list[str], path: str, concurrency: int, seconds:
     if wrk.returncode != 0:
         sys.exit(f"wrk failed:\n{output}")
     if path is not None:
+        if "Non-2xx" in output:  # e.g. a floor route redirecting to the login page would measure the wrong thing
+            sys.exit(f"wrk got non-2xx responses from {path}:\n{output}")
         return {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), "output": output}
     result: dict = {"statuses": {}, "answered": []}
     for line in out_file.read_text().splitlines():
@@ -164,7 +166,8 @@ def main() -> None:
                "LEARNAPP_WORKERS": str(args.workers), "LEARNAPP_ACCESS_LOG": str(Path(tmp) / "access.log"),
                "LEARNAPP_ACCESS_LOG_FORMAT": '%(m)s %(U)s %(s)s %(D)s'}
         log = open(Path(tmp) / "gunicorn.log", "w")
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+        # wsgi:app plus two bench-only routes that measure the framework's floor (see bench/floor_wsgi.py)
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.floor_wsgi:app"], cwd=ROOT, env=env,
                                   stdout=log, stderr=log)
         try:
             for _ in range(100):
@@ -203,6 +206,8 @@ def report(args, url: str, port: int, tmp: Path) -> None:
         cookies.append(client.cookie)
     load = run_wrk(port, cookies, None, args.concurrency, args.seconds, tmp, args.restart_db)
     trivial = run_wrk(port, cookies, "/healthz", args.concurrency, min(10.0, args.seconds), tmp)["rate"]
+    floors = {path: run_wrk(port, cookies, path, args.concurrency, min(10.0, args.seconds), tmp)["rate"]
+              for path in ("/bench/floor/user", "/bench/floor/page")}
     statuses = load["statuses"]
     total = sum(statuses.values())
     mix = load["requests"] / (load["duration_us"] / 1e6)
@@ -211,6 +216,8 @@ def report(args, url: str, port: int, tmp: Path) -> None:
     print(f"  drill mix: {mix:.0f} requests/s, p50 {load['p50_us'] / 1000:.1f} ms, p99 {load['p99_us'] / 1000:.1f} ms "
           f"({total} responses: {', '.join(f'{n} x {s}' for s, n in sorted(statuses.items()))})")
     print(f"  trivial route /healthz: {trivial:.0f} requests/s; ratio drill mix / trivial = {mix / trivial:.2f}")
+    for path, rate in floors.items():  # what a logged-in request costs before it does anything of its own
+        print(f"  floor {path}: {rate:.0f} requests/s ({rate / trivial:.2f} of /healthz); drill mix / this = {mix / rate:.2f}")
     print(f"  5xx other than 503: {errors}; 503 (database restarting): {statuses.get(503, 0)}; "
           f"socket errors: {load['socket_errors']}")
     with app.app_context():

@@ -9,9 +9,13 @@ from learnapp.models import User
 bp = Blueprint("main", __name__)
 
 
+# built once: every logged-in request loads its user (a prebuilt select costs less than session.get)
+_USER_BY_ID = db.select(User).where(User.id == db.bindparam("id"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return db.session.execute(_USER_BY_ID, {"id": int(user_id)}).scalar_one_or_none() if user_id.isdigit() else None
 
 
 @bp.get("/")
