@@ -51,6 +51,7 @@ class Attempt(db.Model):
     __tablename__ = "attempt"
     __table_args__ = (
         Index("ix_attempt_user_answered", "user_id", "answered_at"),
+        Index("ix_attempt_user_scenario_answered", "user_id", "scenario_id", "answered_at"),  # the drill's variant pick
         Index("ix_attempt_skill_answered", "skill_id", "answered_at"),
     )
 

@@ -47,7 +47,7 @@ _VARIANTS = (  # a skill's active scenarios with their current version and when 
     .order_by(_SCENARIOS.c.id))
 _STATE = select(_STATES).where(_STATES.c.user_id == bindparam("user_id"), _STATES.c.skill_id == bindparam("skill"))
 _DURATIONS = (select(_ATTEMPTS.c.duration_ms).where(_ATTEMPTS.c.user_id == bindparam("user_id"))
-              .order_by(_ATTEMPTS.c.id.desc()).limit(RECENT_DURATIONS))
+              .order_by(_ATTEMPTS.c.answered_at.desc()).limit(RECENT_DURATIONS))  # read off ix_attempt_user_answered
 _TO_ANSWER = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.data.label("version_data"))
               .select_from(_SHOWN.join(_VERSIONS, _VERSIONS.c.id == _SHOWN.c.scenario_version_id)
                            .outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
