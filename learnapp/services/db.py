@@ -24,13 +24,23 @@ def begin_write(*, keep_loaded: bool = False) -> None:
     committed rows), so there an open transaction simply goes on, two round trips saved; loaded
     objects are still expired unless ``keep_loaded``, as they would be on SQLite.
     """
-    if db.session.get_bind().dialect.name != "sqlite":
+    session = db.session()
+    if session.get_bind().dialect.name != "sqlite":
         if not keep_loaded:
-            db.session.expire_all()
+            session.expire_all()
         return
-    if db.session().in_transaction():
-        commit(keep_loaded=keep_loaded)
-    db.session.connection(execution_options={"learnapp_immediate": True})
+    if not session.in_transaction():
+        session.connection(execution_options={"learnapp_immediate": True})
+        return
+    # SQLite only: end the read snapshot and take the write lock on the same connection. For
+    # SQLAlchemy its transaction simply goes on (it commits or rolls back at the end as usual);
+    # that costs two statements instead of a session commit, a trip through the pool and a begin.
+    session.flush()  # what is pending was meant to be written: it commits with the read transaction, as before
+    connection = session.connection()
+    connection.exec_driver_sql("COMMIT")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if not keep_loaded:
+        session.expire_all()
 
 
 def commit(*, keep_loaded: bool = False) -> None:

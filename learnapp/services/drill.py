@@ -32,12 +32,13 @@ _SESSIONS, _SHOWN, _ATTEMPTS = DrillSession.__table__, Presentation.__table__, A
 _VERSIONS, _SCENARIOS, _STATES = ScenarioVersion.__table__, ScenarioRow.__table__, MemoryStateRow.__table__
 _SESSION_OF_DAY = select(_SESSIONS.c.id, _SESSIONS.c.plan).where(
     _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.day == bindparam("day"))
-_SLOTS = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"))
-          .select_from(_SHOWN.outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
+_SLOTS = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.content_hash)
+          .select_from(_SHOWN.join(_VERSIONS, _VERSIONS.c.id == _SHOWN.c.scenario_version_id)
+                       .outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
           .where(_SHOWN.c.session_id == bindparam("session_id")))
 _VERSION_DATA = select(_VERSIONS.c.data).where(_VERSIONS.c.id == bindparam("id"))
 _VARIANTS = (  # a skill's active scenarios with their current version and when this rep last answered each
-    select(_SCENARIOS.c.id, _VERSIONS.c.id.label("version_id"), _VERSIONS.c.data,
+    select(_SCENARIOS.c.id, _VERSIONS.c.id.label("version_id"), _VERSIONS.c.content_hash,
            select(func.max(_ATTEMPTS.c.answered_at))
            .where(_ATTEMPTS.c.user_id == bindparam("user_id"), _ATTEMPTS.c.scenario_id == _SCENARIOS.c.id)
            .scalar_subquery().label("last_seen"))
@@ -48,11 +49,11 @@ _VARIANTS = (  # a skill's active scenarios with their current version and when 
 _STATE = select(_STATES).where(_STATES.c.user_id == bindparam("user_id"), _STATES.c.skill_id == bindparam("skill"))
 _DURATIONS = (select(_ATTEMPTS.c.duration_ms).where(_ATTEMPTS.c.user_id == bindparam("user_id"))
               .order_by(_ATTEMPTS.c.answered_at.desc()).limit(RECENT_DURATIONS))  # read off ix_attempt_user_answered
-_TO_ANSWER = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.data.label("version_data"))
+_TO_ANSWER = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.content_hash)
               .select_from(_SHOWN.join(_VERSIONS, _VERSIONS.c.id == _SHOWN.c.scenario_version_id)
                            .outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
               .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))
-_ANSWERED = (select(_ATTEMPTS, _VERSIONS.c.data.label("version_data"))
+_ANSWERED = (select(_ATTEMPTS, _VERSIONS.c.content_hash)
              .select_from(_SHOWN.join(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id)
                           .join(_VERSIONS, _VERSIONS.c.id == _ATTEMPTS.c.scenario_version_id))
              .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))
@@ -241,7 +242,7 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
         return None
     if position in slots:
         shown = Shown.from_row(slots[position])
-        return _item(shown, _scenario(shown.scenario_version_id), len(plan))
+        return _item(shown, _scenario(shown.scenario_version_id, slots[position].content_hash), len(plan))
     item = _present(user, session_id, plan, position, now)
     if item is None:  # the skill lost its scenarios since planning: skip the slot
         begin_write()
@@ -252,8 +253,24 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
     return item
 
 
-def _scenario(version_id: int) -> Scenario:
-    return Scenario.from_dict(db.session.execute(_VERSION_DATA, {"id": version_id}).scalar_one())
+def _scenario(version_id: int, digest: str) -> Scenario:
+    """A scenario version as the domain sees it, parsed once per process.
+
+    Cached by content hash: the hash is taken over the stored data, so it names that content
+    whichever database or version row it came from and the cache can never serve a stale item.
+    Scenario objects are frozen, so one object can serve every request.
+    """
+    scenario = _PARSED.get(digest)
+    if scenario is None:
+        scenario = Scenario.from_dict(db.session.execute(_VERSION_DATA, {"id": version_id}).scalar_one())
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[digest] = scenario
+    return scenario
+
+
+_PARSED: dict[str, Scenario] = {}
+_PARSED_MAX = 4096  # scenario versions; a company's whole catalogue is a few hundred
 
 
 def _present(user: User, session_id: int, plan: list[dict], position: int, now: datetime) -> DrillItem | None:
@@ -265,7 +282,7 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
     last_seen = {v.id: v.last_seen for v in variants if v.last_seen is not None}
     chosen = scheduling.pick_variant([v.id for v in variants], last_seen)
     variant = next(v for v in variants if v.id == chosen)
-    scenario = Scenario.from_dict(variant.data)
+    scenario = _scenario(variant.version_id, variant.content_hash)
     state = db.session.execute(_STATE, {"user_id": user_id, "skill": skill}).first()
     token = secrets.token_hex(16)
     values = dict(token=token, session_id=session_id, user_id=user_id, position=position, skill_id=skill,
@@ -282,7 +299,7 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
         db.session.rollback()
         row = next(r for r in db.session.execute(_SLOTS, {"session_id": session_id}) if r.position == position)
         shown = Shown.from_row(row)
-        return _item(shown, _scenario(shown.scenario_version_id), len(plan))
+        return _item(shown, _scenario(shown.scenario_version_id, row.content_hash), len(plan))
     return _item(Shown(id=new_id, **values), scenario, len(plan))
 
 
@@ -324,7 +341,7 @@ def submit_answer(user: User, token: str, answer: Answer | Callable[[list[str]],
     shown = Shown.from_row(row)
     if callable(answer):
         answer = answer(shown.option_order)
-    scenario = Scenario.from_dict(row.version_data)
+    scenario = _scenario(shown.scenario_version_id, row.content_hash)
     try:
         verdict = grading.grade(scenario, answer, content_service.current_stage_model())
     except grading.InvalidAnswer as exc:
@@ -389,7 +406,7 @@ def feedback(user: User, token: str) -> tuple[Any, Scenario, StageModel] | None:
     row = db.session.execute(_ANSWERED, {"token": token, "user_id": user.id}).first()
     if row is None:
         return None
-    return row, Scenario.from_dict(row.version_data), content_service.current_stage_model()
+    return row, _scenario(row.scenario_version_id, row.content_hash), content_service.current_stage_model()
 
 
 def summary(user: User, now: datetime) -> Summary:
