@@ -186,12 +186,21 @@ def current_stage_model() -> StageModel | None:
     serve a stale model, whichever database or version id it came from.
     """
     row = db.session.execute(_NEWEST_STAGE_MODEL).first()
-    if row is None:
+    return None if row is None else stage_model_version(row.id, row.content_hash)
+
+
+def stage_model_version(version_id: int | None, digest: str | None) -> StageModel | None:
+    """The stage model stored in one version row, parsed once per content hash (None for no version).
+
+    For callers that already read the newest version's id and hash in a query of their own
+    (``NEWEST_STAGE_MODEL_ID`` and ``NEWEST_STAGE_MODEL_HASH`` as scalar subqueries).
+    """
+    if version_id is None:
         return None
-    model = _MODELS.get(row.content_hash)
+    model = _MODELS.get(digest)
     if model is None:
-        model = StageModel.from_dict(db.session.get(StageModelVersion, row.id).data)
-        _MODELS[row.content_hash] = model
+        model = StageModel.from_dict(db.session.get(StageModelVersion, version_id).data)
+        _MODELS[digest] = model
     return model
 
 
@@ -199,6 +208,9 @@ _MODELS: dict[str, StageModel] = {}
 _NEWEST_STAGE_MODEL = (  # a prebuilt Core statement: every answer and feedback page asks
     db.select(StageModelVersion.__table__.c.id, StageModelVersion.__table__.c.content_hash)
     .order_by(StageModelVersion.__table__.c.id.desc()).limit(1))
+# the same as scalar subqueries, for a query that reads the newest stage model along with its own rows
+NEWEST_STAGE_MODEL_ID = _NEWEST_STAGE_MODEL.with_only_columns(StageModelVersion.__table__.c.id).scalar_subquery()
+NEWEST_STAGE_MODEL_HASH = _NEWEST_STAGE_MODEL.with_only_columns(StageModelVersion.__table__.c.content_hash).scalar_subquery()
 
 
 def scenario_from_version(version: ScenarioVersion) -> Scenario:

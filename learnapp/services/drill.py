@@ -37,23 +37,31 @@ _SLOTS = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.content
                        .outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
           .where(_SHOWN.c.session_id == bindparam("session_id")))
 _VERSION_DATA = select(_VERSIONS.c.data).where(_VERSIONS.c.id == bindparam("id"))
-_VARIANTS = (  # a skill's active scenarios with their current version and when this rep last answered each
+_VARIANTS = (  # a skill's active scenarios with their current version, when this rep last answered each,
+    # and the rep's memory state of the skill (the same on every row; none before the first answer)
     select(_SCENARIOS.c.id, _VERSIONS.c.id.label("version_id"), _VERSIONS.c.content_hash,
            select(func.max(_ATTEMPTS.c.answered_at))
            .where(_ATTEMPTS.c.user_id == bindparam("user_id"), _ATTEMPTS.c.scenario_id == _SCENARIOS.c.id)
-           .scalar_subquery().label("last_seen"))
+           .scalar_subquery().label("last_seen"),
+           *[c.label(f"state_{c.name}") for c in _STATES.columns])
     .select_from(_SCENARIOS.join(_VERSIONS, (_VERSIONS.c.scenario_id == _SCENARIOS.c.id)
-                                 & (_VERSIONS.c.number == _SCENARIOS.c.current_number)))
+                                 & (_VERSIONS.c.number == _SCENARIOS.c.current_number))
+                 .outerjoin(_STATES, (_STATES.c.user_id == bindparam("user_id"))
+                            & (_STATES.c.skill_id == _SCENARIOS.c.skill_id)))
     .where(_SCENARIOS.c.skill_id == bindparam("skill"), _SCENARIOS.c.status == "active")
     .order_by(_SCENARIOS.c.id))
 _STATE = select(_STATES).where(_STATES.c.user_id == bindparam("user_id"), _STATES.c.skill_id == bindparam("skill"))
 _DURATIONS = (select(_ATTEMPTS.c.duration_ms).where(_ATTEMPTS.c.user_id == bindparam("user_id"))
               .order_by(_ATTEMPTS.c.answered_at.desc()).limit(RECENT_DURATIONS))  # read off ix_attempt_user_answered
-_TO_ANSWER = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.content_hash)
+_TO_ANSWER = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.content_hash,
+                     content_service.NEWEST_STAGE_MODEL_ID.label("model_id"),
+                     content_service.NEWEST_STAGE_MODEL_HASH.label("model_hash"))
               .select_from(_SHOWN.join(_VERSIONS, _VERSIONS.c.id == _SHOWN.c.scenario_version_id)
                            .outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
               .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))
-_ANSWERED = (select(_ATTEMPTS, _VERSIONS.c.content_hash)
+_ANSWERED = (select(_ATTEMPTS, _VERSIONS.c.content_hash,
+                    content_service.NEWEST_STAGE_MODEL_ID.label("model_id"),
+                    content_service.NEWEST_STAGE_MODEL_HASH.label("model_hash"))
              .select_from(_SHOWN.join(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id)
                           .join(_VERSIONS, _VERSIONS.c.id == _ATTEMPTS.c.scenario_version_id))
              .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))
@@ -283,12 +291,12 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
     chosen = scheduling.pick_variant([v.id for v in variants], last_seen)
     variant = next(v for v in variants if v.id == chosen)
     scenario = _scenario(variant.version_id, variant.content_hash)
-    state = db.session.execute(_STATE, {"user_id": user_id, "skill": skill}).first()
+    state = _state_of(variant)
     token = secrets.token_hex(16)
     values = dict(token=token, session_id=session_id, user_id=user_id, position=position, skill_id=skill,
                   scenario_id=variant.id, scenario_version_id=variant.version_id,
                   option_order=_option_order(scenario, token),
-                  predicted_recall=scheduling.predicted_recall(state_from_row(state) if state else None, now, scheduler()),
+                  predicted_recall=scheduling.predicted_recall(state, now, scheduler()),
                   shown_at=now)
     # only the insert holds the write lock; the unique slot stops a second tab's insert
     begin_write(keep_loaded=True)  # what was read is only used for ids and the choice of variant
@@ -301,6 +309,17 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
         shown = Shown.from_row(row)
         return _item(shown, _scenario(shown.scenario_version_id, row.content_hash), len(plan))
     return _item(Shown(id=new_id, **values), scenario, len(plan))
+
+
+def _state_of(variant) -> scheduling.MemoryState | None:
+    """The memory state joined onto a _VARIANTS row, or None before the rep's first answer on the skill."""
+    if variant.state_skill_id is None:
+        return None
+    return scheduling.MemoryState(
+        skill=variant.state_skill_id, stability=variant.state_stability, difficulty=variant.state_difficulty,
+        due=variant.state_due, last_review=variant.state_last_review, state=variant.state_state,
+        step=variant.state_step, reviews=variant.state_reviews, lapses=variant.state_lapses,
+    )
 
 
 def _option_order(scenario: Scenario, token: str) -> list[str]:
@@ -343,7 +362,7 @@ def submit_answer(user: User, token: str, answer: Answer | Callable[[list[str]],
         answer = answer(shown.option_order)
     scenario = _scenario(shown.scenario_version_id, row.content_hash)
     try:
-        verdict = grading.grade(scenario, answer, content_service.current_stage_model())
+        verdict = grading.grade(scenario, answer, content_service.stage_model_version(row.model_id, row.model_hash))
     except grading.InvalidAnswer as exc:
         raise DrillError(str(exc)) from None
     usual = usual_answer_seconds(user_id)
@@ -406,7 +425,8 @@ def feedback(user: User, token: str) -> tuple[Any, Scenario, StageModel] | None:
     row = db.session.execute(_ANSWERED, {"token": token, "user_id": user.id}).first()
     if row is None:
         return None
-    return row, _scenario(row.scenario_version_id, row.content_hash), content_service.current_stage_model()
+    return (row, _scenario(row.scenario_version_id, row.content_hash),
+            content_service.stage_model_version(row.model_id, row.model_hash))
 
 
 def summary(user: User, now: datetime) -> Summary:
