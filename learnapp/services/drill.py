@@ -72,14 +72,13 @@ _STATE_FIELDS = ("stability", "difficulty", "due", "last_review", "state", "step
 _UPDATE_STATE = (update(_STATES)
                  .where(_STATES.c.user_id == bindparam("key_user_id"), _STATES.c.skill_id == bindparam("key_skill_id"))
                  .values({name: bindparam(name) for name in _STATE_FIELDS}))
-_FINISH_SESSION = (update(_SESSIONS).where(_SESSIONS.c.id == bindparam("key_id"))
-                   .values(finished_at=bindparam("finished_at")))
-_SESSION_PROGRESS = select(
-    _SESSIONS.c.plan,
-    _SESSIONS.c.finished_at,
-    select(func.count()).select_from(_SHOWN.join(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
-    .where(_SHOWN.c.session_id == _SESSIONS.c.id).scalar_subquery(),
-).where(_SESSIONS.c.id == bindparam("session_id"))
+_FINISH_IF_DONE = (  # the session is finished once each planned slot has an answer: one statement per answer
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("key_id"), _SESSIONS.c.finished_at.is_(None),
+           select(func.count()).select_from(_SHOWN.join(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
+           .where(_SHOWN.c.session_id == _SESSIONS.c.id).scalar_subquery()
+           >= func.json_array_length(_SESSIONS.c.plan))
+    .values(finished_at=bindparam("finished_at")))
 
 
 class DrillError(Exception):
@@ -411,9 +410,7 @@ def _record(user: User, shown: Shown, answer: Answer, verdict: Verdict, now: dat
 
 
 def _finish_if_done(session_id: int, when: datetime) -> None:
-    plan, finished_at, answered = db.session.execute(_SESSION_PROGRESS, {"session_id": session_id}).one()
-    if answered >= len(plan) and finished_at is None:
-        db.session.execute(_FINISH_SESSION, {"key_id": session_id, "finished_at": when})
+    db.session.execute(_FINISH_IF_DONE, {"key_id": session_id, "finished_at": when})
 
 
 def attempt_for(presentation_id: int) -> Attempt | None:

@@ -126,3 +126,25 @@ def test_practise_more_adds_started_skills_lowest_recall_first(content, make_use
     assert [p["recall"] for p in extra] == sorted(p["recall"] for p in extra)
     assert _answer_all(rep, clock) == added
     assert drill.practise_more(rep, clock.now()) == added  # and again, as often as the rep likes
+
+
+def test_the_session_is_finished_by_its_last_planned_answer_and_reopened_by_practise_more(content, make_user, clock):
+    rep = make_user("rep")
+    session = drill.today_session(rep, clock.now())
+    planned = len(session.plan)
+    for _ in range(planned - 1):
+        item = drill.current_item(rep, clock.now())
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(seconds=30))
+    assert db.session.get(DrillSession, session.id).finished_at is None
+    item = drill.current_item(rep, clock.now())
+    drill.submit_answer(rep, item.presentation.token, wrong_answer(item), clock.now())
+    db.session.expire_all()
+    assert db.session.get(DrillSession, session.id).finished_at == clock.now()
+
+    added = drill.practise_more(rep, clock.now())
+    assert added > 0 and db.session.get(DrillSession, session.id).finished_at is None
+    clock.advance(timedelta(minutes=5))
+    assert _answer_all(rep, clock) == added
+    db.session.expire_all()
+    assert db.session.get(DrillSession, session.id).finished_at == clock.now()
