@@ -24,6 +24,9 @@ class DrillSession(db.Model):
     plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the rep's usual answer time when the day was planned (median of the latest answers; 0 when too
+    # few to tell), which the answers of the day are rated against; None: planned before migration 0008
+    usual_seconds: Mapped[float | None] = mapped_column(Float)
 
 
 class Presentation(db.Model):

@@ -53,10 +53,11 @@ _VARIANTS = (  # a skill's active scenarios with their current version, when thi
 _STATE = select(_STATES).where(_STATES.c.user_id == bindparam("user_id"), _STATES.c.skill_id == bindparam("skill"))
 _DURATIONS = (select(_ATTEMPTS.c.duration_ms).where(_ATTEMPTS.c.user_id == bindparam("user_id"))
               .order_by(_ATTEMPTS.c.answered_at.desc()).limit(RECENT_DURATIONS))  # read off ix_attempt_user_answered
-_TO_ANSWER = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.content_hash,
+_TO_ANSWER = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.content_hash, _SESSIONS.c.usual_seconds,
                      content_service.NEWEST_STAGE_MODEL_ID.label("model_id"),
                      content_service.NEWEST_STAGE_MODEL_HASH.label("model_hash"))
               .select_from(_SHOWN.join(_VERSIONS, _VERSIONS.c.id == _SHOWN.c.scenario_version_id)
+                           .join(_SESSIONS, _SESSIONS.c.id == _SHOWN.c.session_id)
                            .outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
               .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))
 _ANSWERED = (select(_ATTEMPTS, _VERSIONS.c.content_hash,
@@ -193,12 +194,13 @@ def today_session(user: User, now: datetime) -> DrillSession:
     states = memory_states(user.id)
     introduced_today = sum(1 for row in db.session.scalars(
         db.select(MemoryStateRow).filter_by(user_id=user.id, introduced_on=day)))
+    usual = usual_answer_seconds(user.id)
     plan = scheduling.plan_session(
         states, drillable_skills(), now, scheduler(),
-        median_seconds=usual_answer_seconds(user.id), new_introduced_today=introduced_today,
+        median_seconds=usual, new_introduced_today=introduced_today,
         new_per_day=current_app.config["NEW_SKILLS_PER_DAY"], budget_seconds=current_app.config["SESSION_SECONDS"],
     )
-    session = DrillSession(user_id=user.id, day=day, started_at=now,
+    session = DrillSession(user_id=user.id, day=day, started_at=now, usual_seconds=usual or 0.0,
                            plan=[{"skill": p.skill, "reason": p.reason, "recall": p.recall} for p in plan])
     db.session.add(session)
     try:
@@ -364,7 +366,8 @@ def submit_answer(user: User, token: str, answer: Answer | Callable[[list[str]],
         verdict = grading.grade(scenario, answer, content_service.stage_model_version(row.model_id, row.model_hash))
     except grading.InvalidAnswer as exc:
         raise DrillError(str(exc)) from None
-    usual = usual_answer_seconds(user_id)
+    # the rep's usual answer time as of planning the day (sessions planned before migration 0008: now)
+    usual = row.usual_seconds if row.usual_seconds is not None else usual_answer_seconds(user_id)
     # The write lock is held from here to the commit only: if a second tab's answer got in since
     # the read above, the attempt's unique presentation refuses this one and nothing is written.
     begin_write(keep_loaded=True)  # loaded: the user (id, team, timezone), read-only here

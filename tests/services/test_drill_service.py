@@ -148,3 +148,38 @@ def test_the_session_is_finished_by_its_last_planned_answer_and_reopened_by_prac
     assert _answer_all(rep, clock) == added
     db.session.expire_all()
     assert db.session.get(DrillSession, session.id).finished_at == clock.now()
+
+
+def test_answers_are_rated_against_the_usual_time_as_of_planning_the_day(content, make_user, clock, app):
+    app.config["NEW_SKILLS_PER_DAY"] = 20
+    rep = make_user("rep")
+    first_day = drill.today_session(rep, clock.now())
+    assert first_day.usual_seconds == 0.0  # a newcomer's usual time is not known yet: never Easy
+    assert _answer_all(rep, clock, seconds=40) >= 5  # nine answers of 40 s each
+    clock.advance(timedelta(days=2))
+    session = drill.today_session(rep, clock.now())
+    assert session.usual_seconds == 40.0
+
+    assert len(session.plan) >= 6, session.plan
+    ratings = []
+    for seconds in (10, 10, 10, 10, 10, 30):  # five quick answers today do not move today's bar
+        item = drill.current_item(rep, clock.now())
+        clock.advance(timedelta(seconds=seconds))
+        ratings.append(drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now()).rating)
+    assert ratings == [int(Rating.Easy)] * 5 + [int(Rating.Good)]  # 30 s is more than half of 40 s
+
+
+def test_a_session_planned_before_the_usual_time_was_kept_rates_against_the_latest_answers(content, make_user, clock, app):
+    app.config["NEW_SKILLS_PER_DAY"] = 20
+    rep = make_user("rep")
+    _answer_all(rep, clock, seconds=40)
+    clock.advance(timedelta(days=2))
+    session = drill.today_session(rep, clock.now())
+    session.usual_seconds = None  # as migration 0008 leaves the sessions planned before it
+    db.session.commit()
+    item = drill.current_item(rep, clock.now())
+    clock.advance(timedelta(seconds=15))
+    assert drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now()).rating == int(Rating.Easy)
+    item = drill.current_item(rep, clock.now())
+    clock.advance(timedelta(seconds=25))
+    assert drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now()).rating == int(Rating.Good)
