@@ -32,10 +32,13 @@ _SESSIONS, _SHOWN, _ATTEMPTS = DrillSession.__table__, Presentation.__table__, A
 _VERSIONS, _SCENARIOS, _STATES = ScenarioVersion.__table__, ScenarioRow.__table__, MemoryStateRow.__table__
 _SESSION_OF_DAY = select(_SESSIONS.c.id, _SESSIONS.c.plan).where(
     _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.day == bindparam("day"))
-_SLOTS = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.content_hash)
-          .select_from(_SHOWN.join(_VERSIONS, _VERSIONS.c.id == _SHOWN.c.scenario_version_id)
-                       .outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
-          .where(_SHOWN.c.session_id == bindparam("session_id")))
+_SLOT_ANSWERS = (  # each shown slot of a session: its position and its attempt's id (None: not answered yet)
+    select(_SHOWN.c.position, _ATTEMPTS.c.id.label("attempt_id"))
+    .select_from(_SHOWN.outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
+    .where(_SHOWN.c.session_id == bindparam("session_id")))
+_SLOT = (select(_SHOWN, _VERSIONS.c.content_hash)  # one shown slot in full, with its version's hash
+         .select_from(_SHOWN.join(_VERSIONS, _VERSIONS.c.id == _SHOWN.c.scenario_version_id))
+         .where(_SHOWN.c.session_id == bindparam("session_id"), _SHOWN.c.position == bindparam("position")))
 _VERSION_DATA = select(_VERSIONS.c.data).where(_VERSIONS.c.id == bindparam("id"))
 _VARIANTS = (  # a skill's active scenarios with their current version, when this rep last answered each,
     # and the rep's memory state of the skill (the same on every row; none before the first answer)
@@ -245,13 +248,12 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
         planned = today_session(user, now)
         found = (planned.id, planned.plan)
     session_id, plan = found
-    slots = {row.position: row for row in db.session.execute(_SLOTS, {"session_id": session_id})}
-    position = next((i for i in range(len(plan)) if i not in slots or slots[i].attempt_id is None), None)
+    answers = dict(db.session.execute(_SLOT_ANSWERS, {"session_id": session_id}).all())
+    position = next((i for i in range(len(plan)) if answers.get(i) is None), None)
     if position is None:
         return None
-    if position in slots:
-        shown = Shown.from_row(slots[position])
-        return _item(shown, _scenario(shown.scenario_version_id, slots[position].content_hash), len(plan))
+    if position in answers:  # shown but not answered (a refresh, the back button, another tab)
+        return _shown_item(session_id, position, len(plan))
     item = _present(user, session_id, plan, position, now)
     if item is None:  # the skill lost its scenarios since planning: skip the slot
         begin_write()
@@ -260,6 +262,12 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
         db.session.commit()
         return current_item(user, now)
     return item
+
+
+def _shown_item(session_id: int, position: int, total: int) -> DrillItem:
+    """The item already shown in a slot, as it was shown."""
+    row = db.session.execute(_SLOT, {"session_id": session_id, "position": position}).one()
+    return _item(Shown.from_row(row), _scenario(row.scenario_version_id, row.content_hash), total)
 
 
 def _scenario(version_id: int, digest: str) -> Scenario:
@@ -306,9 +314,7 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
         commit(keep_loaded=True)
     except IntegrityError:  # a second tab showed this slot first: show theirs
         db.session.rollback()
-        row = next(r for r in db.session.execute(_SLOTS, {"session_id": session_id}) if r.position == position)
-        shown = Shown.from_row(row)
-        return _item(shown, _scenario(shown.scenario_version_id, row.content_hash), len(plan))
+        return _shown_item(session_id, position, len(plan))
     return _item(Shown(id=new_id, **values), scenario, len(plan))
 
 

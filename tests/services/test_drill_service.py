@@ -183,3 +183,15 @@ def test_a_session_planned_before_the_usual_time_was_kept_rates_against_the_late
     item = drill.current_item(rep, clock.now())
     clock.advance(timedelta(seconds=25))
     assert drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now()).rating == int(Rating.Good)
+
+
+def test_a_refresh_after_some_answers_shows_the_same_open_item_again(content, make_user, clock):
+    rep = make_user("rep")
+    first = drill.current_item(rep, clock.now())
+    drill.submit_answer(rep, first.presentation.token, right_answer(first), clock.now())
+    second = drill.current_item(rep, clock.now())
+    clock.advance(timedelta(minutes=3))
+    again = drill.current_item(rep, clock.now())
+    assert second.position == 1 and again.presentation == second.presentation
+    assert [o.key for o in again.options] == [o.key for o in second.options]
+    assert db.session.scalar(db.select(db.func.count(Presentation.id))) == 2
