@@ -16,7 +16,7 @@ keepalive = 5
 # time: off by default (gunicorn's own default); set e.g. 100000 if a worker's memory keeps growing.
 max_requests = int(os.environ.get("LEARNAPP_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10  # so workers do not restart together
-accesslog = os.environ.get("LEARNAPP_ACCESS_LOG", "-")
+accesslog = os.environ.get("LEARNAPP_ACCESS_LOG", "-") or None  # empty: no access log (the proxy keeps one)
 access_log_format = os.environ.get("LEARNAPP_ACCESS_LOG_FORMAT",
                                    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus')
 errorlog = "-"

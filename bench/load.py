@@ -6,8 +6,11 @@
 Builds a fresh database (a generated organisation of --reps reps with --days of history), starts
 gunicorn with gunicorn.conf.py, logs --concurrency reps in through the login form, and for --seconds
 drives them with wrk (bench/load.lua: one wrk thread and connection per rep), each doing the drill
-mix: GET /drill/, POST an answer, GET the feedback (or "practise more" when done). It prints throughput and p50/p99 latency of that mix, the same server's throughput on the
-trivial /healthz route measured in the same run, their ratio, and the count of 5xx responses. Then
+mix: GET /drill/, POST an answer, GET the feedback (or "practise more" when done). It prints
+throughput and p50/p99 latency of that mix, the same server's throughput on the trivial /healthz
+route measured in the same run, their ratio, and the count of 5xx responses. It also measures two
+bench-only logged-in routes on the same server (bench/floor_wsgi.py): what a request costs that only
+loads its user, and a page that only renders the layout, the floor under any drill request. Then
 it checks that every answer the clients got a 303 for is stored exactly once, and that two tabs
 answering the same item at once record one attempt. Only 127.0.0.1 is contacted.
 """
