@@ -12,33 +12,39 @@ bp = Blueprint("drill", __name__, url_prefix="/drill")
 DRILLERS = ("rep", "trainer", "manager", "admin")  # everyone may practise; only reps are tracked by managers
 
 
+def _user():
+    """The logged-in user itself rather than the current_user proxy, which costs a lookup per attribute."""
+    return current_user._get_current_object()
+
+
 @bp.get("/")
 @roles_required(*DRILLERS)
 def today():
-    item = drill_service.current_item(current_user, now())
+    user = _user()
+    item = drill_service.current_item(user, now())
     if item is None:
-        return render_template("drill/summary.html", summary=drill_service.summary(current_user, now()))
+        return render_template("drill/summary.html", summary=drill_service.summary(user, now()))
     return render_template("drill/item.html", item=item, error=None)
 
 
 @bp.post("/more")
 @roles_required(*DRILLERS)
 def more():
-    drill_service.practise_more(current_user, now())
+    drill_service.practise_more(_user(), now())
     return redirect(url_for("drill.today"), code=303)
 
 
 @bp.post("/answer")
 @roles_required(*DRILLERS)
 def answer():
-    token = request.form.get("token", "")
+    token, user = request.form.get("token", ""), _user()
     try:
-        drill_service.submit_answer(current_user, token, lambda keys: read_answer(request.form, keys), now(),
+        drill_service.submit_answer(user, token, lambda keys: read_answer(request.form, keys), now(),
                                     hint=request.form.get("hint") == "1")
     except drill_service.UnknownItem:
         abort(404)
     except drill_service.DrillError as exc:
-        item = drill_service.current_item(current_user, now())
+        item = drill_service.current_item(user, now())
         if item is None or item.presentation.token != token:
             abort(400, str(exc))
         return render_template("drill/item.html", item=item, error=str(exc)), 400
@@ -70,7 +76,7 @@ def read_answer(form, keys: list[str]) -> str | list[str]:
 @bp.get("/feedback/<token>")
 @roles_required(*DRILLERS)
 def feedback(token: str):
-    found = drill_service.feedback(current_user, token)
+    found = drill_service.feedback(_user(), token)
     if found is None:
         abort(404)
     attempt, scenario, model = found
