@@ -46,7 +46,7 @@ _VARIANTS = (  # a skill's active scenarios with their current version, when thi
            select(func.max(_ATTEMPTS.c.answered_at))
            .where(_ATTEMPTS.c.user_id == bindparam("user_id"), _ATTEMPTS.c.scenario_id == _SCENARIOS.c.id)
            .scalar_subquery().label("last_seen"),
-           *[c.label(f"state_{c.name}") for c in _STATES.columns])
+           *[c for c in _STATES.columns])  # no name clashes with the scenario's: state_from_row reads them
     .select_from(_SCENARIOS.join(_VERSIONS, (_VERSIONS.c.scenario_id == _SCENARIOS.c.id)
                                  & (_VERSIONS.c.number == _SCENARIOS.c.current_number))
                  .outerjoin(_STATES, (_STATES.c.user_id == bindparam("user_id"))
@@ -300,7 +300,7 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
     chosen = scheduling.pick_variant([v.id for v in variants], last_seen)
     variant = next(v for v in variants if v.id == chosen)
     scenario = _scenario(variant.version_id, variant.content_hash)
-    state = _state_of(variant)
+    state = state_from_row(variant) if variant.skill_id is not None else None  # None: the skill's first showing
     token = secrets.token_hex(16)
     values = dict(token=token, session_id=session_id, user_id=user_id, position=position, skill_id=skill,
                   scenario_id=variant.id, scenario_version_id=variant.version_id,
@@ -316,17 +316,6 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
         db.session.rollback()
         return _shown_item(session_id, position, len(plan))
     return _item(Shown(id=new_id, **values), scenario, len(plan))
-
-
-def _state_of(variant) -> scheduling.MemoryState | None:
-    """The memory state joined onto a _VARIANTS row, or None before the rep's first answer on the skill."""
-    if variant.state_skill_id is None:
-        return None
-    return scheduling.MemoryState(
-        skill=variant.state_skill_id, stability=variant.state_stability, difficulty=variant.state_difficulty,
-        due=variant.state_due, last_review=variant.state_last_review, state=variant.state_state,
-        step=variant.state_step, reviews=variant.state_reviews, lapses=variant.state_lapses,
-    )
 
 
 def _option_order(scenario: Scenario, token: str) -> list[str]:
