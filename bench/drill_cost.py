@@ -7,7 +7,8 @@ organisation, logs in reps through the app's test client and runs the same drill
 bench/load.py (GET /drill/, POST the answer, GET the feedback, or "practise more" when done) with
 no network and no concurrency. It prints the median time and the queries per request for each
 route, so a change to the drill code can be compared before and after without the noise of a load
-run. --profile prints the top functions by cumulative time.
+run. --profile prints the top functions by cumulative time (and with DRILL_COST_DUMP=FILE set, also
+saves the profile there for pstats).
 """
 
 from __future__ import annotations
