@@ -13,6 +13,10 @@ bench-only logged-in routes on the same server (bench/floor_wsgi.py): what a req
 loads its user, and a page that only renders the layout, the floor under any drill request. Then
 it checks that every answer the clients got a 303 for is stored exactly once, and that two tabs
 answering the same item at once record one attempt. Only 127.0.0.1 is contacted.
+
+On Linux it also reads, for each run, the CPU time that gunicorn (master and workers), the
+PostgreSQL server processes and wrk used, divided by the requests served: with the server saturated,
+the ratio to /healthz is close to the ratio of the server's CPU per request on each route.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import argparse
 import http.client
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -35,6 +40,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "bench-pass-2026"
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn process tree and by the PostgreSQL server (Linux /proc; {} elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    used = {"server": 0.0, "database": 0.0}
+    try:
+        pids = [pid for pid in os.listdir("/proc") if pid.isdigit()]
+    except OSError:
+        return {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        if int(pid) == server_pid or int(fields[1]) == server_pid:  # the master or one of its workers
+            used["server"] += seconds
+        elif name.startswith("postgres"):
+            used["database"] += seconds
+    return used
 
 
 def free_port() -> int:
@@ -114,7 +141,7 @@ def answer_form(page: str) -> dict | None:
 
 
 def run_wrk(port: int, cookies: list[str], path: str, concurrency: int, seconds: float, tmp: Path,
-            restart_db: bool = False) -> dict:
+            restart_db: bool = False, server_pid: int = 0) -> dict:
     """Drive the drill mix (or one plain route when ``path`` is given) with wrk: one thread and one connection per rep."""
     cookie_file, out_file = tmp / "cookies.txt", tmp / "wrk-out.txt"
     cookie_file.write_text("\n".join(cookies) + "\n")
@@ -124,6 +151,7 @@ def run_wrk(port: int, cookies: list[str], path: str, concurrency: int, seconds:
         command += ["-s", str(ROOT / "bench" / "load.lua"), f"http://127.0.0.1:{port}/"]
     else:
         command += ["--latency", "-H", f"Cookie: {cookies[0]}", f"http://127.0.0.1:{port}{path}"]
+    cpu_before, wrk_before = cpu_seconds(server_pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk = subprocess.Popen(command, env={**os.environ, "LOAD_COOKIES": str(cookie_file), "LOAD_OUT": str(out_file)},
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if restart_db:
@@ -132,13 +160,18 @@ def run_wrk(port: int, cookies: list[str], path: str, concurrency: int, seconds:
         print("restarting PostgreSQL mid-load ...", flush=True)
         subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True)
     output, _ = wrk.communicate()
+    cpu_after, wrk_after = cpu_seconds(server_pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {role: cpu_after[role] - cpu_before[role] for role in cpu_before}
+    cpu["load generator"] = (wrk_after.ru_utime + wrk_after.ru_stime) - (wrk_before.ru_utime + wrk_before.ru_stime)
     if wrk.returncode != 0:
         sys.exit(f"wrk failed:\n{output}")
     if path is not None:
         if "Non-2xx" in output:  # e.g. a floor route redirecting to the login page would measure the wrong thing
             sys.exit(f"wrk got non-2xx responses from {path}:\n{output}")
-        return {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), "output": output}
-    result: dict = {"statuses": {}, "answered": []}
+        requests = int(re.search(r"(\d+) requests in", output).group(1))
+        return {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), "output": output,
+                "cpu_ms": {role: seconds * 1000 / requests for role, seconds in cpu.items()}}
+    result: dict = {"statuses": {}, "answered": [], "cpu": cpu}
     for line in out_file.read_text().splitlines():
         key, *values = line.split()
         if key == "status":
@@ -147,6 +180,7 @@ def run_wrk(port: int, cookies: list[str], path: str, concurrency: int, seconds:
             result["answered"].append(values[0])
         else:
             result[key] = int(values[0])
+    result["cpu_ms"] = {role: seconds * 1000 / max(result["requests"], 1) for role, seconds in result.pop("cpu").items()}
     return result
 
 
@@ -179,7 +213,7 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.1)
-            report(args, url, port, Path(tmp))
+            report(args, url, port, Path(tmp), server.pid)
             server_times(Path(tmp) / "access.log")
         finally:
             server.send_signal(signal.SIGTERM)
@@ -190,7 +224,7 @@ def main() -> None:
                 print("  server errors (first 5 distinct):", *sorted(set(errors))[:5], sep="\n    ")
 
 
-def report(args, url: str, port: int, tmp: Path) -> None:
+def report(args, url: str, port: int, tmp: Path, server_pid: int) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("SECRET_KEY", "load-test")
     from learnapp.app import create_app
@@ -207,10 +241,12 @@ def report(args, url: str, port: int, tmp: Path) -> None:
         if not login(client, email):
             sys.exit(f"could not log in as {email}")
         cookies.append(client.cookie)
-    load = run_wrk(port, cookies, None, args.concurrency, args.seconds, tmp, args.restart_db)
-    trivial = run_wrk(port, cookies, "/healthz", args.concurrency, min(10.0, args.seconds), tmp)["rate"]
-    floors = {path: run_wrk(port, cookies, path, args.concurrency, min(10.0, args.seconds), tmp)["rate"]
-              for path in ("/bench/floor/user", "/bench/floor/page")}
+    load = run_wrk(port, cookies, None, args.concurrency, args.seconds, tmp, args.restart_db, server_pid)
+    healthz = run_wrk(port, cookies, "/healthz", args.concurrency, min(10.0, args.seconds), tmp, server_pid=server_pid)
+    trivial = healthz["rate"]
+    floor_runs = {path: run_wrk(port, cookies, path, args.concurrency, min(10.0, args.seconds), tmp, server_pid=server_pid)
+                  for path in ("/bench/floor/user", "/bench/floor/page")}
+    floors = {path: run["rate"] for path, run in floor_runs.items()}
     statuses = load["statuses"]
     total = sum(statuses.values())
     mix = load["requests"] / (load["duration_us"] / 1e6)
@@ -221,6 +257,11 @@ def report(args, url: str, port: int, tmp: Path) -> None:
     print(f"  trivial route /healthz: {trivial:.0f} requests/s; ratio drill mix / trivial = {mix / trivial:.2f}")
     for path, rate in floors.items():  # what a logged-in request costs before it does anything of its own
         print(f"  floor {path}: {rate:.0f} requests/s ({rate / trivial:.2f} of /healthz); drill mix / this = {mix / rate:.2f}")
+    if load["cpu_ms"].get("server") is not None and not args.restart_db:  # a restart ends the database processes mid-run
+        print("  CPU per request (ms): server (gunicorn) / database server / load generator (wrk)")
+        for name, cpu_ms in [("drill mix", load["cpu_ms"]), ("/healthz", healthz["cpu_ms"]),
+                             *((path, run["cpu_ms"]) for path, run in floor_runs.items())]:
+            print(f"    {name:<20} {cpu_ms['server']:6.2f} / {cpu_ms['database']:6.2f} / {cpu_ms['load generator']:6.2f}")
     print(f"  5xx other than 503: {errors}; 503 (database restarting): {statuses.get(503, 0)}; "
           f"socket errors: {load['socket_errors']}")
     with app.app_context():
