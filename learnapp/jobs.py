@@ -1,9 +1,15 @@
 """Background jobs. APScheduler runs them in one separate process (`flask --app learnapp scheduler`);
 web workers never start a scheduler. Each job calls a service function.
 
-A run is claimed by inserting its (job, run key) row first: a second scheduler started by mistake,
-or a re-run of the same day, finds the row and does nothing, so no job runs twice for the same key.
-Missed runs after downtime are coalesced into one by APScheduler.
+Every job runs for an occurrence of its schedule (a quarter hour, a day, an ISO week), named by a
+run key. A run is claimed by inserting its (job, run key) row first: a second scheduler started by
+mistake, or a re-run of the same occurrence, finds the row and does nothing, so no job runs twice
+for the same key. A run that fails gives its key back (its row stays in the history), and a claim
+whose process died is taken over after a lease, so the next check tries again.
+
+The scheduler checks the daily and weekly jobs every hour, and everything once at start-up: each
+check runs the most recent occurrence due if it has not run yet. After downtime the missed
+occurrences are therefore caught up once, the latest one, never replayed one by one.
 """
 
 from __future__ import annotations
@@ -11,46 +17,80 @@ from __future__ import annotations
 import socket
 import time
 import traceback
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from flask import Flask
+from sqlalchemy import String, cast, update
 from sqlalchemy.exc import IntegrityError
 
 from learnapp.extensions import db
 from learnapp.models import JobRun
-from learnapp.services.db import now
+from learnapp.services.db import begin_write, now
+
+LEASE = timedelta(hours=3)  # a claim still "running" after this belongs to a process that died
+NIGHTLY_AT = (2, 15)  # UTC hour and minute of the nightly maintenance
+DIGEST_AT = (0, 6, 0)  # UTC weekday (Monday), hour and minute of the weekly digest
 
 
-def run_once(job: str, run_key: str, work: Callable[[], str]) -> JobRun | None:
+def run_once(job: str, run_key: str, work: Callable[[], str], *, lease: timedelta = LEASE) -> JobRun | None:
     """Run ``work`` for (job, run_key) unless another process or an earlier run claimed it; returns the run or None."""
-    claim = JobRun(job=job, run_key=run_key, status="running", started_at=now(), host=socket.gethostname())
+    started_at = now()
+    begin_write()
+    # a claim left "running" past the lease: its process was killed mid-run; give the key back
+    db.session.execute(
+        update(JobRun)
+        .where(JobRun.job == job, JobRun.run_key == run_key, JobRun.status == "running", JobRun.started_at < started_at - lease)
+        .values(status="abandoned", run_key=JobRun.run_key + " #" + cast(JobRun.id, String), finished_at=started_at,
+                detail="no end was recorded: the process running it stopped; the key was given back"))
+    claim = JobRun(job=job, run_key=run_key, status="running", started_at=started_at, host=socket.gethostname())
     db.session.add(claim)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         return None
-    started = time.perf_counter()
+    claim_id, started = claim.id, time.perf_counter()
     try:
         detail, status = work(), "ok"
     except Exception:  # a job's failure is recorded for the admins, not raised into the scheduler
         db.session.rollback()
         detail, status = traceback.format_exc(limit=5), "error"
-    claim = db.session.get(JobRun, claim.id)
+    begin_write()
+    claim = db.session.get(JobRun, claim_id)
     claim.status, claim.detail, claim.finished_at = status, detail[:10_000], now()
     claim.seconds = time.perf_counter() - started
+    if status == "error":  # give the key back so the next check tries again; the row stays in the history
+        claim.run_key = f"{run_key} #{claim_id}"
     db.session.commit()
     return claim
 
 
+def last_nightly(at: datetime) -> datetime:
+    """The most recent nightly occurrence at or before ``at`` (UTC)."""
+    at = at.astimezone(timezone.utc)
+    today = at.replace(hour=NIGHTLY_AT[0], minute=NIGHTLY_AT[1], second=0, microsecond=0)
+    return today if today <= at else today - timedelta(days=1)
+
+
+def last_digest(at: datetime) -> datetime:
+    """The most recent weekly digest occurrence at or before ``at`` (UTC)."""
+    at = at.astimezone(timezone.utc)
+    weekday, hour, minute = DIGEST_AT
+    this_week = (at - timedelta(days=(at.weekday() - weekday) % 7)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return this_week if this_week <= at else this_week - timedelta(days=7)
+
+
 def nightly_maintenance(when: datetime | None = None) -> JobRun | None:
-    """Rebuild the derived dashboard rollups from attempts, once per day."""
+    """Rebuild the dashboard rollups and check the memory states against the attempts, once per day."""
+    from learnapp.services.maintenance import verify_memory_states
     from learnapp.services.rollups import rebuild
 
-    day = (when or now()).date().isoformat()
-    return run_once("nightly-maintenance", day,
-                    lambda: ", ".join(f"{table}: {count} rows" for table, count in rebuild().items()))
+    def work() -> str:
+        states = verify_memory_states()
+        return "; ".join([", ".join(f"{table}: {count} rows" for table, count in rebuild().items()), str(states)])
+
+    return run_once("nightly-maintenance", last_nightly(when or now()).date().isoformat(), work)
 
 
 def reminders(when: datetime | None = None) -> JobRun | None:
@@ -63,18 +103,21 @@ def reminders(when: datetime | None = None) -> JobRun | None:
 
 
 def weekly_digest(when: datetime | None = None) -> JobRun | None:
-    """The managers' weekly digest, once per ISO week."""
+    """The managers' weekly digest, once per ISO week, about the week before; a late run reports the same week."""
     from learnapp.services.notify import send_digests
 
-    at = when or now()
-    return run_once("weekly-digest", f"{at.isocalendar().year}-W{at.isocalendar().week:02d}", lambda: send_digests(at))
+    due = last_digest(when or now())
+    return run_once("weekly-digest", f"{due.isocalendar().year}-W{due.isocalendar().week:02d}", lambda: send_digests(due))
 
 
 JOBS = {"nightly-maintenance": nightly_maintenance, "reminders": reminders, "weekly-digest": weekly_digest}
 
 
 def make_scheduler(app: Flask, *, blocking: bool = True):
-    """An APScheduler scheduler with the app's jobs (coalesced, one instance each) in the app's context."""
+    """An APScheduler scheduler with the app's jobs (coalesced, one instance each) in the app's context.
+
+    Each job also runs once right at start-up, which catches up what was missed while no scheduler ran.
+    """
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -87,7 +130,8 @@ def make_scheduler(app: Flask, *, blocking: bool = True):
                 fn()
         return run
 
-    scheduler.add_job(in_context(nightly_maintenance), "cron", hour=2, minute=15, id="nightly-maintenance")
-    scheduler.add_job(in_context(reminders), "cron", minute="*/15", id="reminders")
-    scheduler.add_job(in_context(weekly_digest), "cron", day_of_week="mon", hour=6, minute=0, id="weekly-digest")
+    start = datetime.now(timezone.utc)
+    scheduler.add_job(in_context(nightly_maintenance), "cron", minute=NIGHTLY_AT[1], id="nightly-maintenance", next_run_time=start)
+    scheduler.add_job(in_context(reminders), "cron", minute="*/15", id="reminders", next_run_time=start)
+    scheduler.add_job(in_context(weekly_digest), "cron", minute=DIGEST_AT[2], id="weekly-digest", next_run_time=start)
     return scheduler

@@ -26,8 +26,55 @@ def test_a_failing_job_is_recorded_with_its_error(ctx, content):
     assert run.status == "error" and "the mail server said no" in run.detail and run.finished_at is not None
 
 
+def test_a_failed_run_gives_its_key_back_so_the_next_check_tries_again(ctx, content):
+    def broken():
+        raise RuntimeError("the mail server said no")
+
+    failed = jobs.run_once("digest-like", "2026-W10", broken)
+    retried = jobs.run_once("digest-like", "2026-W10", lambda: "sent")
+    assert retried is not None and (retried.status, retried.run_key) == ("ok", "2026-W10")
+    assert jobs.run_once("digest-like", "2026-W10", lambda: "again") is None  # done now: once
+    history = db.session.scalars(db.select(JobRun).filter_by(job="digest-like").order_by(JobRun.id)).all()
+    assert [(r.status, r.run_key) for r in history] == [("error", f"2026-W10 #{failed.id}"), ("ok", "2026-W10")]
+
+
+def test_a_claim_whose_process_died_is_taken_over_after_the_lease(ctx, content, clock):
+    from datetime import timedelta
+
+    def claim(job, started_at):
+        db.session.add(JobRun(job=job, run_key="2026-03-02", status="running", started_at=started_at, host="gone"))
+        db.session.commit()
+
+    claim("killed-job", clock.now() - jobs.LEASE - timedelta(minutes=1))
+    claim("busy-job", clock.now() - timedelta(minutes=10))
+    assert jobs.run_once("busy-job", "2026-03-02", lambda: "twice") is None  # still within its lease: it may be running
+    run = jobs.run_once("killed-job", "2026-03-02", lambda: "done")
+    assert run is not None and run.status == "ok"
+    dead = db.session.scalars(db.select(JobRun).filter_by(job="killed-job", status="abandoned")).one()
+    assert dead.run_key == f"2026-03-02 #{dead.id}" and dead.finished_at is not None
+
+
+def test_missed_occurrences_are_caught_up_once_with_the_latest_key(ctx, content, clock):
+    from datetime import datetime, timezone
+
+    def at(day, hour, minute=0):
+        return datetime(2026, 3, day, hour, minute, tzinfo=timezone.utc)  # 2 March 2026 is a Monday
+
+    # nothing ran for days: the first check runs the latest occurrence due, once
+    assert jobs.nightly_maintenance(at(4, 1)).run_key == "2026-03-03"  # before 02:15: yesterday's run was due
+    assert jobs.nightly_maintenance(at(4, 2, 14)) is None
+    assert jobs.nightly_maintenance(at(4, 2, 15)).run_key == "2026-03-04"
+    assert jobs.nightly_maintenance(at(4, 23)) is None
+    assert jobs.weekly_digest(at(4, 12)).run_key == "2026-W10"  # Wednesday: this week's Monday digest was missed
+    assert jobs.weekly_digest(at(8, 23)) is None  # Sunday: still that occurrence
+    assert jobs.weekly_digest(at(9, 5, 59)) is None
+    assert jobs.weekly_digest(at(9, 6)).run_key == "2026-W11"
+    assert [r.run_key for r in db.session.scalars(db.select(JobRun).order_by(JobRun.id))] == [
+        "2026-03-03", "2026-03-04", "2026-W10", "2026-W11"]
+
+
 def test_two_scheduler_processes_run_the_nightly_job_once(app, tmp_path, content):
-    env = {**os.environ, "DATABASE_URL": database_url(tmp_path), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": database_url(tmp_path), "PYTHONPATH": str(ROOT), "SECRET_KEY": "test-secret"}
     command = [sys.executable, "-m", "flask", "--app", "learnapp", "jobs", "run", "nightly-maintenance"]
     processes = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                  for _ in range(2)]
@@ -38,6 +85,35 @@ def test_two_scheduler_processes_run_the_nightly_job_once(app, tmp_path, content
     with app.app_context():
         runs = db.session.scalars(db.select(JobRun)).all()
         assert [(r.job, r.status) for r in runs] == [("nightly-maintenance", "ok")]
+
+
+def test_nightly_maintenance_repairs_the_memory_states_from_the_attempts(ctx, content, make_user, clock):
+    from datetime import timedelta
+
+    from learnapp.models import MemoryStateRow
+    from learnapp.services import drill
+    from tests.helpers import right_answer
+
+    rep = make_user("rep")
+    for _ in range(4):
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=2))
+    states = drill.memory_states(rep.id)
+    assert len(states) >= 3
+    clean = jobs.nightly_maintenance(clock.now())
+    assert clean.status == "ok" and f"{len(states)} checked, 0 repaired, 0 restored, 0 removed" in clean.detail, clean.detail
+    wrong, lost = sorted(states)[:2]
+    db.session.execute(db.update(MemoryStateRow).filter_by(user_id=rep.id, skill_id=wrong).values(stability=999.0, due=clock.now()))
+    db.session.execute(db.delete(MemoryStateRow).filter_by(user_id=rep.id, skill_id=lost))
+    newcomer = make_user("rep")  # no attempts: a state of theirs has nothing behind it
+    db.session.add(MemoryStateRow(user_id=newcomer.id, skill_id=wrong, stability=1.0, difficulty=5.0, due=clock.now(), state=2,
+                                  step=None, reviews=1, lapses=0, introduced_on=clock.now().date()))
+    db.session.commit()
+    run = jobs.nightly_maintenance(clock.now() + timedelta(days=1))
+    assert run.status == "ok" and "1 repaired, 1 restored, 1 removed" in run.detail, run.detail
+    db.session.expire_all()
+    assert drill.memory_states(rep.id) == states and drill.memory_states(newcomer.id) == {}
 
 
 def test_nightly_maintenance_rebuilds_the_rollups(ctx, content, make_user, clock):
@@ -59,14 +135,47 @@ def test_nightly_maintenance_rebuilds_the_rollups(ctx, content, make_user, clock
     assert db.session.scalar(db.select(db.func.sum(RetentionRollup.n))) == before > 0
 
 
-def test_the_scheduler_coalesces_missed_runs(app):
+def test_the_scheduler_coalesces_missed_runs_and_catches_up_at_start(app):
+    from datetime import datetime, timedelta, timezone
+
     scheduler = jobs.make_scheduler(app, blocking=False)
     scheduler.start(paused=True)  # job defaults apply once the scheduler starts; paused, nothing runs
     try:
-        job = scheduler.get_job("nightly-maintenance")
-        assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time == 6 * 3600
+        for job in scheduler.get_jobs():
+            assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time == 6 * 3600
+            assert job.next_run_time <= datetime.now(timezone.utc) + timedelta(seconds=1), job.id  # a first check right away
+        assert {job.id for job in scheduler.get_jobs()} == set(jobs.JOBS)
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_two_scheduler_processes_started_together_run_each_job_once(app, tmp_path, content):
+    import signal
+    import time
+
+    env = {**os.environ, "DATABASE_URL": database_url(tmp_path), "PYTHONPATH": str(ROOT), "SECRET_KEY": "test-secret"}
+    command = [sys.executable, "-m", "flask", "--app", "learnapp", "scheduler"]
+    processes = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for _ in range(2)]
+    try:
+        with app.app_context():
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:  # each scheduler checks every job once at start-up
+                db.session.remove()
+                done = db.session.scalars(db.select(JobRun).where(JobRun.status != "running")).all()
+                if {r.job for r in done} == set(jobs.JOBS):
+                    break
+                time.sleep(0.5)
+            time.sleep(2)  # the slower of the two has had its go too
+            db.session.remove()
+            runs = db.session.scalars(db.select(JobRun)).all()
+    finally:
+        for p in processes:
+            p.send_signal(signal.SIGINT)
+        outputs = [p.communicate(timeout=30)[0] for p in processes]
+    assert all("scheduler running" in out for out in outputs), outputs
+    assert sorted(r.job for r in runs) == sorted(jobs.JOBS), "\n".join(f"{r.job} {r.run_key} {r.status} {r.detail}" for r in runs)
+    assert all(r.status == "ok" for r in runs), [(r.job, r.status, r.detail) for r in runs]
 
 
 def test_only_admins_see_the_job_history(content, make_user, auth, client):

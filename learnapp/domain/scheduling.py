@@ -11,7 +11,7 @@ import math
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from fsrs import Card, Rating, Scheduler, State
 
@@ -111,6 +111,17 @@ def review(state: MemoryState | None, skill: str, rating: Rating, when: datetime
     card, _log = scheduler.review_card(before.to_card(), rating, when)
     lapsed = state is not None and state.reviews > 0 and rating == Rating.Again
     return MemoryState.from_card(skill, card, before.reviews + 1, before.lapses + (1 if lapsed else 0))
+
+
+def replay(skill: str, reviews: Iterable[tuple[datetime, Rating | int]], scheduler: Scheduler) -> MemoryState | None:
+    """The memory state that a skill's reviews (answer time, rating; oldest first) lead to; None for no review.
+
+    The same steps as answering them one by one, so a stored state can be checked against its attempts.
+    """
+    state = None
+    for when, rating in reviews:
+        state = review(state, skill, Rating(rating), when, scheduler)
+    return state
 
 
 def predicted_recall(state: MemoryState | None, now: datetime, scheduler: Scheduler) -> float | None:

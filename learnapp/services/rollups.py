@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from learnapp.domain.retention import calibration_bin, retention_week
 from learnapp.extensions import db
 from learnapp.models import ORGANISATION, Attempt, CalibrationRollup, RepDayRollup, RetentionRollup, User
+from learnapp.services.db import begin_write
 
 KEYS = {
     RetentionRollup: ("team_id", "day", "week"),
@@ -77,9 +78,12 @@ def rebuild(batch: int = 50_000) -> dict[str, int]:
     """Recompute every rollup from attempts (e.g. nightly, or after a bulk load); returns row counts.
 
     Attempts are streamed per rep in answer order, so memory stays bounded by one rep's history.
+    The whole rebuild is one transaction, a writer from the start: an answer arriving meanwhile
+    waits for it (on SQLite, within busy_timeout) and then adds to the rebuilt rows.
     """
     from learnapp.services.dashboard import _zone
 
+    begin_write()
     for model in KEYS:
         db.session.execute(delete(model))
     totals: dict[type, dict[tuple, dict]] = {model: defaultdict(lambda: defaultdict(float)) for model in KEYS}

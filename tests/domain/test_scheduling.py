@@ -263,3 +263,15 @@ def test_pick_variant_rotates_across_successive_reviews():
     assert pick_variant(ids, {"v1": T, "v2": T, "v3": T}) == "v1"
     # never-seen beats even a very old sighting
     assert pick_variant(ids, {"v1": T - timedelta(days=365), "v2": T}) == "v3"
+
+
+def test_replay_gives_the_state_of_the_reviews_answered_one_by_one():
+    from learnapp.domain.scheduling import replay
+
+    reviews = [(T, Rating.Good), (T + timedelta(days=2), Rating.Again), (T + timedelta(days=3), int(Rating.Easy))]
+    state = None
+    for when, rating in reviews:
+        state = review(state, "days-out", Rating(rating), when, SCHED)
+    assert replay("days-out", reviews, SCHED) == state
+    assert (state.reviews, state.lapses) == (3, 1)
+    assert replay("days-out", [], SCHED) is None
