@@ -71,3 +71,82 @@ def test_gunicorn_serves_a_drill_over_http(server, make_user):
 
     db.session.remove()
     assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 1
+
+
+def _empty_database(url: str) -> None:
+    """Drop every table, the migration history included: the doc starts from an empty database."""
+    from sqlalchemy import MetaData, create_engine
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    metadata = MetaData()
+    metadata.reflect(engine)
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+def test_the_deploy_doc_from_an_empty_database_to_a_drill_a_job_and_a_backup(tmp_path):
+    """docs/deploy.md sections 2 to 7 as an operator types them: migrations, content, accounts,
+    gunicorn behind a proxy (forwarded headers), a drill over HTTP, the nightly job, a backup (SQLite)."""
+    url = database_url(tmp_path)
+    _empty_database(url)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "deploy-test-secret", "LEARNAPP_PROXY_HOPS": "1",
+           "LEARNAPP_BIND": f"127.0.0.1:{port}", "LEARNAPP_WORKERS": "2", "LEARNAPP_BASE_URL": "https://learn.example.com"}
+    env.pop("FLASK_RUN_FROM_CLI", None)
+
+    def flask(*args):
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "learnapp", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"flask {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    try:
+        flask("db", "upgrade")
+        flask("content", "import")
+        flask("users", "create", "--email", "admin@example.com", "--role", "admin", "--password", PASSWORD)
+        flask("users", "create", "--email", "rep@example.com", "--name", "Rep One", "--team", "North",
+              "--timezone", "Europe/Berlin", "--password", PASSWORD)
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(150):
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=1):
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            # as nginx in the doc passes them; over HTTPS, CSRF also checks that the Referer is this
+            # host, which only passes when the app trusts the forwarded scheme and host (ProxyFix)
+            proxy = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "learn.example.com",
+                     "Referer": "https://learn.example.com/login"}
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+            def call(path, data=None):
+                body = urllib.parse.urlencode(data).encode() if data is not None else None
+                with opener.open(urllib.request.Request(base + path, data=body, headers=proxy), timeout=10) as response:
+                    return response.geturl(), response.read().decode()
+
+            _, page = call("/login")
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            url_after, page = call("/login", {"email": "rep@example.com", "password": PASSWORD, "csrf_token": token})
+            assert url_after.endswith("/drill/") and "Item 1 of" in page
+            form = {"token": re.search(r'name="token" value="(\w+)"', page).group(1),
+                    "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)}
+            if 'name="order"' in page:
+                form["order"] = " ".join(str(n + 1) for n in range(page.count('class="step"')))
+            else:
+                form["choice"] = re.search(r'name="choice" value="([^"]+)"', page).group(1)
+            url_after, feedback = call("/drill/answer", form)
+            assert "/drill/feedback/" in url_after and "The rule:" in feedback
+        finally:
+            process.send_signal(signal.SIGTERM)
+            log = process.communicate(timeout=30)[0]
+        assert "Traceback" not in log, log
+        assert "ok in" in flask("jobs", "run", "nightly-maintenance")
+        assert "already ran" in flask("jobs", "run", "nightly-maintenance")
+        if url.startswith("sqlite"):
+            target = tmp_path / "backups" / "nightly.sqlite"
+            assert "backed up" in flask("backup", str(target)) and target.stat().st_size > 0
+    finally:
+        _empty_database(url)
