@@ -19,10 +19,12 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from werkzeug.security import generate_password_hash
 
+from learnapp.domain import scheduling
 from learnapp.extensions import db
 from learnapp.models import Scenario, ScenarioVersion, Skill, Team, User
 from learnapp.services import rollups
 from learnapp.services.content import content_hash
+from learnapp.services.drill import scheduler as drill_scheduler
 
 SKILLS = 40
 PASSWORD = "bench-pass-2026"
@@ -127,8 +129,10 @@ def generate(reps: int, days: int, now: datetime, seed: int = 1) -> GenerateRepo
     scenario_of = dict(db.session.execute(db.select(ScenarioVersion.id, ScenarioVersion.scenario_id)).all())
     buffers: dict[str, list] = {"drill_session": [], "presentation": [], "attempt": [], "memory_state": []}
     total = sessions = 0
+    fsrs = drill_scheduler()
     for user_id, _team in members:
-        events, states = _rep_history(user_id, skills, start, days, rng)
+        events, _states = _rep_history(user_id, skills, start, days, rng)
+        reviews: dict[str, list] = {}
         by_day: dict[date, list] = {}
         for event in events:
             by_day.setdefault(event[0], []).append(event)
@@ -147,12 +151,13 @@ def generate(reps: int, days: int, now: datetime, seed: int = 1) -> GenerateRepo
                 buffers["attempt"].append((presentation_id, user_id, skill, scenario_of[version], version, clock, answered,
                                            int(seconds * 1000), '"bench"', correct, float(correct), verdict,
                                            3 if correct else 1, recall, recall is None))
+                reviews.setdefault(skill, []).append((answered, 3 if correct else 1))
                 clock = answered
                 total += 1
-        for skill, stab, due_day, last_day in states:
-            last_at = datetime.combine(start + timedelta(days=last_day), time(12), tzinfo=timezone.utc)
-            buffers["memory_state"].append((user_id, skill, stab, 5.0, last_at + timedelta(days=due_day - last_day),
-                                            last_at, 2, None, 1, 0, start))
+        for skill, answers in reviews.items():  # what the app would hold: FSRS over the rep's answers, in order
+            state = scheduling.replay(skill, answers, fsrs)
+            buffers["memory_state"].append((user_id, skill, state.stability, state.difficulty, state.due, state.last_review,
+                                            state.state, state.step, state.reviews, state.lapses, answers[0][0].date()))
         if len(buffers["attempt"]) > 200_000:
             _flush(buffers)
     _flush(buffers)
