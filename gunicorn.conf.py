@@ -5,16 +5,43 @@ Every value can be overridden from the environment. Web workers never start a jo
 
 import multiprocessing
 import os
+import sys
 
+
+def _whole_number(name: str, default: int) -> int:
+    """An integer setting; a bad one stops gunicorn with one line (sys.exit passes through its config loader)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        sys.exit(f"learnapp: {name} must be a whole number, got {raw!r}")
+
+
+def _check_learnapp_settings() -> None:
+    """Read the app's settings once in the master: a missing SECRET_KEY or a bad DATABASE_URL stops gunicorn
+    with one line here, instead of a traceback in every worker that tries to boot."""
+    from flask import Flask
+
+    from learnapp.config import ConfigError, from_env
+
+    try:
+        from_env(os.environ, Flask("learnapp.app", instance_relative_config=True).instance_path)
+    except ConfigError as exc:
+        sys.exit(f"learnapp: {exc}")
+
+
+_check_learnapp_settings()
 bind = os.environ.get("LEARNAPP_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("LEARNAPP_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("LEARNAPP_THREADS", "1"))
-timeout = int(os.environ.get("LEARNAPP_TIMEOUT", "30"))
+workers = _whole_number("LEARNAPP_WORKERS", multiprocessing.cpu_count() * 2 + 1)
+threads = _whole_number("LEARNAPP_THREADS", 1)
+timeout = _whole_number("LEARNAPP_TIMEOUT", 30)
 graceful_timeout = 30
 keepalive = 5
 # Recycling workers guards against memory leaks but costs a restart (about a second of CPU) each
 # time: off by default (gunicorn's own default); set e.g. 100000 if a worker's memory keeps growing.
-max_requests = int(os.environ.get("LEARNAPP_MAX_REQUESTS", "0"))
+max_requests = _whole_number("LEARNAPP_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10  # so workers do not restart together
 accesslog = os.environ.get("LEARNAPP_ACCESS_LOG", "-") or None  # empty: no access log (the proxy keeps one)
 access_log_format = os.environ.get("LEARNAPP_ACCESS_LOG_FORMAT",

@@ -22,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     env = dict(os.environ)
     if test_config and "SECRET_KEY" in test_config:
         env.setdefault("SECRET_KEY", test_config["SECRET_KEY"])
-    app.config.from_mapping(config_module.from_env(env, app.instance_path))
+    app.config.from_mapping(_settings(env, app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
     app.extensions["learnapp.clock"] = app.config.get("CLOCK") or SystemClock()
@@ -50,12 +50,31 @@ def create_app(test_config: dict | None = None) -> Flask:
     if hops:  # behind a reverse proxy: trust its X-Forwarded-* headers for this many hops
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+        # X-Forwarded-Prefix prefixes every URL the app builds (redirects, script src): a client could send
+        # "//evil.example" through a proxy that passes the header on, so it is trusted only when asked for
+        prefix_hops = hops if app.config.get("PROXY_PREFIX") else 0
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=prefix_hops)
 
     from learnapp import cli
 
     cli.register(app)
     return app
+
+
+def _settings(env: dict, instance_path: str) -> dict:
+    """The config mapping from the environment; inside a flask command a bad setting is a one-line error.
+
+    click prints a ClickException as "Error: <message>" and exits 1, where a ConfigError raised while
+    flask loads the app would print a traceback. gunicorn.conf.py and wsgi.py do the same for the server.
+    """
+    try:
+        return config_module.from_env(env, instance_path)
+    except config_module.ConfigError as exc:
+        import click
+
+        if click.get_current_context(silent=True) is not None:
+            raise click.ClickException(str(exc)) from None
+        raise
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from learnapp.extensions import db, migrate
 from learnapp.services import content as content_service
 from learnapp.services.db import now
 
@@ -18,6 +19,32 @@ users_cli = AppGroup("users", help="Manage accounts.")
 bench_cli = AppGroup("bench", help="Benchmark helpers.")
 rollups_cli = AppGroup("rollups", help="Derived dashboard data.")
 jobs_cli = AppGroup("jobs", help="Run a background job by hand.")
+
+
+# `flask db` commands that open a connection (with --sql they only print SQL)
+_DATABASE_COMMANDS = {"upgrade", "downgrade", "current", "stamp", "check", "migrate"}
+
+
+class DatabaseUnreachable(RuntimeError):
+    """The database cannot be opened; Flask-Migrate prints a RuntimeError as one "Error: ..." line."""
+
+
+@migrate.configure
+def _check_database_reachable(config):
+    """Before `flask db upgrade` and its kin, one line saying the database cannot be reached, not a traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.info_name not in _DATABASE_COMMANDS or ctx.params.get("sql"):
+        return config
+    try:
+        with db.engine.connect():
+            pass
+    except OperationalError as exc:
+        where = db.engine.url.render_as_string(hide_password=True)
+        reason = " ".join(str(exc.orig).split())
+        raise DatabaseUnreachable(f"cannot open the database {where} (DATABASE_URL): {reason}") from None
+    return config
 
 
 def register(app: Flask) -> None:
@@ -32,11 +59,20 @@ def register(app: Flask) -> None:
     app.cli.add_command(rollups_cli)
 
 
+def _require_lasting_secret_key() -> None:
+    """Refuse to run jobs with a key made up for this process: the links they email would not verify."""
+    if current_app.config.get("SECRET_KEY_IS_TEMPORARY"):
+        raise click.ClickException(
+            "SECRET_KEY is not set: jobs sign links in emails (unsubscribe) that the web app must verify, so run "
+            "them with the web app's SECRET_KEY (the demo, LEARNAPP_DEMO=1, keeps its own)")
+
+
 @click.command("scheduler")
 def scheduler_command() -> None:
     """Run the background jobs (one process; web workers never run jobs)."""
     from learnapp.jobs import make_scheduler
 
+    _require_lasting_secret_key()
     scheduler = make_scheduler(current_app._get_current_object())
     click.echo("scheduler running: " + ", ".join(job.id for job in scheduler.get_jobs()) + " (Ctrl+C to stop)")
     try:
@@ -48,13 +84,14 @@ def scheduler_command() -> None:
 @jobs_cli.command("run")
 @click.argument("name")
 def jobs_run(name: str) -> None:
-    """Run one job now (it still runs at most once per day)."""
+    """Run one job now (still at most once per occurrence: a quarter hour, a day or a week)."""
     from learnapp.jobs import JOBS
 
     if name not in JOBS:
         raise click.BadParameter(f"unknown job (known: {', '.join(JOBS)})")
+    _require_lasting_secret_key()
     run = JOBS[name]()
-    click.echo("already ran for this day: nothing done" if run is None else f"{run.status} in {run.seconds:.2f} s: {run.detail}")
+    click.echo("already ran for this occurrence (day, week or quarter hour): nothing done" if run is None else f"{run.status} in {run.seconds:.2f} s: {run.detail}")
 
 
 @click.command("backup")
@@ -76,16 +113,19 @@ def backup_command(path: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext
 def restore_command(path: str, yes: bool) -> None:
-    """Replace the SQLite database with the backup at PATH (stop the app first)."""
+    """Replace the SQLite database with the backup at PATH (stop the app first); an older backup is upgraded."""
     from learnapp.services.backup import BackupError, restore
 
     if not yes:
         click.confirm(f"Replace the current database with {path}? Everything since that backup is lost", abort=True)
     try:
-        restore(Path(path))
+        restored = restore(Path(path))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"restored from {path}")
+    if restored.upgraded:
+        click.echo(f"the backup was at migration {restored.backup_revision}: upgraded the database to "
+                   f"{restored.revision} (as flask db upgrade does)")
 
 
 @bench_cli.command("generate")

@@ -3,7 +3,11 @@
 Every setting has a safe default for one team on one box (SQLite in the instance folder), except
 SECRET_KEY: a served production app refuses to start without it. Flask CLI commands (migrations,
 content checks, the demo) and debug mode may run with a generated key because they sign nothing
-that outlives the process, or, for the demo, keep their key in the instance folder.
+that outlives the process, or, for the demo, keep their key in the instance folder. The commands
+that do sign lasting things (the scheduler's emails) check ``SECRET_KEY_IS_TEMPORARY`` and refuse.
+
+Every ConfigError message is one line naming the variable and what it expects: it is what an
+admin sees when the app, a flask command or gunicorn refuses to start.
 """
 
 from __future__ import annotations
@@ -51,8 +55,23 @@ def database_url(env: Mapping[str, str], instance_path: str) -> str:
         return "sqlite:///" + str(Path(instance_path) / "learnapp.sqlite")
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            url = "postgresql+psycopg://" + url[len(prefix):]
+            break
+    _check_database_url(url)
     return url
+
+
+def _check_database_url(url: str) -> None:
+    """A ConfigError naming DATABASE_URL unless SQLAlchemy can parse ``url`` and knows its database kind."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    expected = "expected e.g. postgresql://user:password@host:5432/learnapp or sqlite:////path/to/learnapp.sqlite"
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        # the URL may hold a password: name the problem, never echo the value
+        raise ConfigError(f"DATABASE_URL is not a database URL SQLAlchemy understands ({exc}); {expected}") from None
 
 
 def secret_key(env: Mapping[str, str], instance_path: str, *, lenient: bool) -> str:
@@ -69,10 +88,14 @@ def secret_key(env: Mapping[str, str], instance_path: str, *, lenient: bool) -> 
     if lenient:
         return secrets.token_hex(32)
     raise ConfigError(
-        "SECRET_KEY is not set. Set it to a long random string before serving learnapp, e.g.\n"
-        "  export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')\n"
-        "(debug mode, flask CLI commands and the demo generate one for you)."
+        "SECRET_KEY is not set: set it to a long random string before serving learnapp, e.g. "
+        "export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')"
     )
+
+
+def secret_key_is_temporary(env: Mapping[str, str]) -> bool:
+    """True when ``secret_key`` generates a key for this process only (no SECRET_KEY, not the demo)."""
+    return not env.get("SECRET_KEY", "").strip() and not _bool(env.get("LEARNAPP_DEMO"))
 
 
 def from_env(env: Mapping[str, str], instance_path: str) -> dict:
@@ -84,6 +107,7 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         raise ConfigError(f"LEARNAPP_DESIRED_RETENTION must be above 0.7 and at most 0.99, got {retention}")
     return {
         "SECRET_KEY": secret_key(env, instance_path, lenient=lenient),
+        "SECRET_KEY_IS_TEMPORARY": secret_key_is_temporary(env),
         "SQLALCHEMY_DATABASE_URI": database_url(env, instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},  # a server restarted under us: reconnect (not for SQLite)
         "DESIRED_RETENTION": retention,
@@ -97,6 +121,8 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "PROXY_HOPS": _int(env, "LEARNAPP_PROXY_HOPS", 0),
+        # X-Forwarded-Prefix moves every generated URL (redirects, scripts): trusted only when the proxy sets it
+        "PROXY_PREFIX": _bool(env.get("LEARNAPP_PROXY_PREFIX")),
         "SMTP_HOST": env.get("SMTP_HOST", ""),  # empty: no email is sent (reminders are logged as skipped)
         "SMTP_PORT": _int(env, "SMTP_PORT", 25),
         "SMTP_USER": env.get("SMTP_USER", ""),

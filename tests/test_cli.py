@@ -1,11 +1,15 @@
-"""The flask commands a trainer or an admin types: content check / import, users create, demo."""
+"""The flask commands a trainer or an admin types: content check / import, users create, demo, jobs."""
 
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 
 from learnapp.extensions import db
 from learnapp.models import Scenario, Skill, User
-from tests.conftest import CONTENT, ROOT
+from learnapp.models import JobRun
+from tests.conftest import CONTENT, ROOT, database_url
 
 
 def test_content_check_passes_on_the_shipped_content(app):
@@ -107,6 +111,8 @@ def test_backup_and_restore_round_trip(app, tmp_path, make_user, content):
         result = runner.invoke(args=["backup", str(backup_file)])
         assert result.exit_code != 0 and "pg_dump" in result.output
         return
+    stamp = runner.invoke(args=["db", "stamp", "head"])  # the fixture's create_all() is the schema at head
+    assert stamp.exit_code == 0, stamp.output
     result = runner.invoke(args=["backup", str(backup_file)])
     assert result.exit_code == 0, result.output
     assert runner.invoke(args=["backup", str(backup_file)]).exit_code != 0  # never overwrites
@@ -121,3 +127,30 @@ def test_backup_and_restore_round_trip(app, tmp_path, make_user, content):
         names = set(db.session.scalars(db.select(User.name)))
         assert "Before Backup" in names and "After Backup" not in names
         assert db.session.scalar(db.select(db.func.count(Scenario.id))) == 45
+
+
+def flask_command(tmp_path, *args, **env):
+    """Run `flask --app learnapp ARGS` as an admin does, on the test database, with exactly the given extra settings."""
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "LEARNAPP_DEMO", "FLASK_DEBUG"}}
+    environment.update(DATABASE_URL=database_url(tmp_path), PYTHONPATH=str(ROOT), **env)
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "learnapp", *args], env=environment, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_jobs_refuse_to_start_without_a_secret_key_other_commands_do_not(app, tmp_path):
+    for args in (["scheduler"], ["jobs", "run", "weekly-digest"]):
+        refused = flask_command(tmp_path, *args)
+        assert refused.returncode != 0
+        assert refused.stdout == "" and refused.stderr.count("\n") == 1, refused.stderr
+        assert refused.stderr.startswith("Error: SECRET_KEY is not set: jobs sign links in emails")
+    with app.app_context():
+        assert db.session.scalars(db.select(JobRun)).all() == []  # nothing ran
+    assert flask_command(tmp_path, "db", "current").returncode == 0  # commands that sign nothing still work
+    ran = flask_command(tmp_path, "jobs", "run", "weekly-digest", SECRET_KEY="the-web-apps-key")
+    assert ran.returncode == 0 and "ok in" in ran.stdout, ran.stdout + ran.stderr
+
+
+def test_jobs_run_in_the_demo_without_a_secret_key(app, tmp_path):
+    ran = flask_command(tmp_path, "jobs", "run", "nightly-maintenance", LEARNAPP_DEMO="1")
+    assert ran.returncode == 0 and "ok in" in ran.stdout, ran.stdout + ran.stderr
+

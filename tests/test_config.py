@@ -1,11 +1,16 @@
 """Settings from the environment: SECRET_KEY, DATABASE_URL, SQLite pragmas."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy import text
 
 from learnapp.app import create_app
 from learnapp.config import ConfigError, database_url, from_env, secret_key
 from learnapp.extensions import db
+from tests.conftest import ROOT, free_port
 
 
 def test_secret_key_is_required_when_serving(tmp_path):
@@ -66,3 +71,72 @@ def test_a_lost_database_connection_gives_a_clean_503(tmp_path):
     response = app.test_client().get("/_down")
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert "The database is restarting" in response.get_data(as_text=True)
+
+
+def proxied_app(tmp_path, **config):
+    return create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}",
+                       "PROXY_HOPS": 1, **config})
+
+
+def test_a_forwarded_prefix_moves_no_redirect_and_no_script_elsewhere(tmp_path):
+    client = proxied_app(tmp_path).test_client()
+    headers = {"X-Forwarded-Prefix": "//evil.example", "X-Forwarded-Proto": "https"}
+    redirect = client.get("/drill/", headers=headers)
+    assert redirect.status_code == 302
+    assert redirect.headers["Location"].startswith(("/login", "https://localhost/login")), redirect.headers["Location"]
+    page = client.get("/login", headers=headers).get_data(as_text=True)
+    assert 'src="/static/app.js' in page and "evil.example" not in page
+
+
+def test_a_forwarded_prefix_is_trusted_when_learnapp_proxy_prefix_is_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEARNAPP_PROXY_PREFIX", "1")
+    client = proxied_app(tmp_path).test_client()
+    redirect = client.get("/drill/", headers={"X-Forwarded-Prefix": "/learn"})
+    assert redirect.headers["Location"].startswith(("/learn/login", "http://localhost/learn/login"))
+    assert 'src="/learn/static/app.js' in client.get("/login", headers={"X-Forwarded-Prefix": "/learn"}).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["not a url", "postgress://u@h/db", "postgresql://u:secret@h:port/db"])
+def test_a_malformed_database_url_names_database_url(tmp_path, value):
+    with pytest.raises(ConfigError, match="^DATABASE_URL is not a database URL") as error:
+        from_env({"SECRET_KEY": "k", "DATABASE_URL": value}, str(tmp_path))
+    assert "secret" not in str(error.value)  # a password in the URL is never echoed
+
+
+def run(command, tmp_path, **env):
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in {"SECRET_KEY", "DATABASE_URL", "FLASK_RUN_FROM_CLI", "FLASK_DEBUG", "LEARNAPP_DEMO"}}
+    environment.update(PYTHONPATH=str(ROOT), LEARNAPP_BIND=f"127.0.0.1:{free_port()}", **env)
+    result = subprocess.run([sys.executable, "-m", *command], env=environment, cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    return result.returncode, (result.stdout + result.stderr).strip()
+
+
+FLASK_DB_UPGRADE = ["flask", "--app", "learnapp", "db", "upgrade"]
+GUNICORN = ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+
+
+@pytest.mark.parametrize("command, env, expected", [
+    (FLASK_DB_UPGRADE, {"DATABASE_URL": "not a url"}, "Error: DATABASE_URL is not a database URL"),
+    (FLASK_DB_UPGRADE, {"LEARNAPP_DESIRED_RETENTION": "abc"}, "Error: LEARNAPP_DESIRED_RETENTION must be a number"),
+    (GUNICORN, {"SECRET_KEY": "k", "LEARNAPP_WORKERS": "abc"}, "learnapp: LEARNAPP_WORKERS must be a whole number"),
+    (GUNICORN, {"LEARNAPP_WORKERS": "2"}, "learnapp: SECRET_KEY is not set"),
+    (GUNICORN, {"SECRET_KEY": "k", "DATABASE_URL": "not a url"}, "learnapp: DATABASE_URL is not a database URL"),
+])
+def test_a_bad_setting_stops_the_command_with_one_line(tmp_path, command, env, expected):
+    code, output = run(command, tmp_path, **{"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", **env})
+    assert code != 0
+    assert output.startswith(expected) and "\n" not in output, output
+
+
+def test_db_upgrade_on_a_database_that_cannot_be_opened_says_so_in_one_line(tmp_path):
+    from sqlalchemy.engine import make_url
+
+    if os.environ.get("TEST_DATABASE_URL"):
+        url = make_url(os.environ["TEST_DATABASE_URL"]).set(database="learnapp_no_such_database")
+        url, reason = url.render_as_string(hide_password=False), 'database "learnapp_no_such_database" does not exist'
+    else:
+        url, reason = f"sqlite:///{tmp_path / 'no-such-folder' / 'x.sqlite'}", "unable to open database file"
+    code, output = run(FLASK_DB_UPGRADE, tmp_path, DATABASE_URL=url)
+    assert code != 0
+    assert output.startswith("Error: cannot open the database") and reason in output and "\n" not in output, output

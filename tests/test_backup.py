@@ -1,0 +1,109 @@
+"""`flask backup` and `flask restore` on SQLite databases built by `flask db upgrade`, as an admin runs them."""
+
+import sqlite3
+
+import pytest
+from alembic.script import ScriptDirectory
+
+from learnapp.app import create_app
+from tests.conftest import ROOT
+
+HEAD = ScriptDirectory(str(ROOT / "migrations")).get_current_head()
+
+
+def live_app(path):
+    return create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+
+
+def migrated(path, revision="head"):
+    """An app on a SQLite file at ``revision``, built the way an admin builds one."""
+    app = live_app(path)
+    result = app.test_cli_runner().invoke(args=["db", "upgrade", revision])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def add_user(app, email):
+    result = app.test_cli_runner().invoke(args=["users", "create", "--email", email, "--password", "long-enough-1"])
+    assert result.exit_code == 0, result.output
+
+
+def query(path, sql):
+    connection = sqlite3.connect(path)
+    try:
+        return [row[0] for row in connection.execute(sql)]
+    finally:
+        connection.close()
+
+
+def test_backup_refuses_when_the_live_database_file_does_not_exist(tmp_path):
+    live, target = tmp_path / "live.sqlite", tmp_path / "backups" / "copy.sqlite"
+    result = live_app(live).test_cli_runner().invoke(args=["backup", str(target)])
+    assert result.exit_code != 0
+    assert f"the database file {live} does not exist" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no empty live database, no backup, no folder
+
+
+@pytest.mark.parametrize("name", ["week#9.sqlite", "why?.sqlite", "100%.sqlite", "a%23b.sqlite"])
+def test_restore_takes_backups_whose_names_hold_uri_characters_and_leaves_no_stray_files(tmp_path, name):
+    live = tmp_path / "live.sqlite"
+    app = migrated(live)
+    add_user(app, "before@example.com")
+    backups = tmp_path / "backups"
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["backup", str(backups / name)])
+    assert result.exit_code == 0, result.output
+    add_user(app, "after@example.com")
+    result = runner.invoke(args=["restore", "--yes", str(backups / name)])
+    assert result.exit_code == 0, result.output
+    assert "upgraded" not in result.output
+    assert query(live, "select email from user_account") == ["before@example.com"]
+    assert sorted(p.name for p in backups.iterdir()) == [name]
+
+
+def test_restore_upgrades_a_backup_from_an_older_migration_to_the_current_schema(tmp_path):
+    old = migrated(tmp_path / "old.sqlite", "0005")
+    backup_file = tmp_path / "old-backup.sqlite"
+    assert old.test_cli_runner().invoke(args=["backup", str(backup_file)]).exit_code == 0
+    app = migrated(tmp_path / "live.sqlite")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["restore", "--yes", str(backup_file)])
+    assert result.exit_code == 0, result.output
+    assert f"the backup was at migration 0005: upgraded the database to {HEAD}" in result.output
+    assert query(tmp_path / "live.sqlite", "select version_num from alembic_version") == [HEAD]
+    check = runner.invoke(args=["db", "check"])  # the schema is the one the code expects
+    assert check.exit_code == 0, check.output
+    add_user(app, "after-restore@example.com")  # and the app writes to it
+
+
+def test_restore_refuses_a_backup_from_a_newer_learnapp_and_changes_nothing(tmp_path):
+    live = tmp_path / "live.sqlite"
+    app = migrated(live)
+    add_user(app, "kept@example.com")
+    backup_file = tmp_path / "future.sqlite"
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["backup", str(backup_file)]).exit_code == 0
+    connection = sqlite3.connect(backup_file)
+    connection.execute("update alembic_version set version_num = '0099'")
+    connection.execute("delete from user_account")
+    connection.commit()
+    connection.close()
+    result = runner.invoke(args=["restore", "--yes", str(backup_file)])
+    assert result.exit_code != 0
+    assert "at migration 0099, which this version of learnapp does not know" in result.output
+    assert "Nothing was restored" in result.output
+    assert query(live, "select email from user_account") == ["kept@example.com"]
+    assert query(live, "select version_num from alembic_version") == [HEAD]
+
+
+def test_restore_refuses_a_database_without_a_migration_revision(tmp_path):
+    app = migrated(tmp_path / "live.sqlite")
+    backup_file = tmp_path / "unstamped.sqlite"
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["backup", str(backup_file)]).exit_code == 0
+    connection = sqlite3.connect(backup_file)
+    connection.execute("drop table alembic_version")
+    connection.commit()
+    connection.close()
+    result = runner.invoke(args=["restore", "--yes", str(backup_file)])
+    assert result.exit_code != 0 and "records no migration revision" in result.output
