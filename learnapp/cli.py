@@ -69,16 +69,26 @@ def _require_lasting_secret_key() -> None:
 
 @click.command("scheduler")
 def scheduler_command() -> None:
-    """Run the background jobs (one process; web workers never run jobs)."""
+    """Run the background jobs (one process; web workers never run jobs). SIGTERM or Ctrl+C stops it
+    after the jobs running at that moment have finished."""
+    import signal
+    import sys
+
     from learnapp.jobs import make_scheduler
 
     _require_lasting_secret_key()
     scheduler = make_scheduler(current_app._get_current_object())
+    # service managers stop with SIGTERM; a shell started in the background may ignore SIGINT
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo("scheduler running: " + ", ".join(job.id for job in scheduler.get_jobs()) + " (Ctrl+C to stop)")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        click.echo("scheduler stopped")
 
 
 @jobs_cli.command("run")

@@ -4,8 +4,9 @@ web workers never start a scheduler. Each job calls a service function.
 Every job runs for an occurrence of its schedule (a quarter hour, a day, an ISO week), named by a
 run key. A run is claimed by inserting its (job, run key) row first: a second scheduler started by
 mistake, or a re-run of the same occurrence, finds the row and does nothing, so no job runs twice
-for the same key. A run that fails gives its key back (its row stays in the history), and a claim
-whose process died is taken over after a lease, so the next check tries again.
+for the same key. A run that fails, or that skips because it cannot work yet (no mail relay
+configured), gives its key back (its row stays in the history), and a claim whose process died is
+taken over after a lease, so the next check tries again.
 
 The scheduler checks the daily and weekly jobs every hour, and everything once at start-up: each
 check runs the most recent occurrence due if it has not run yet. After downtime the missed
@@ -33,6 +34,10 @@ NIGHTLY_AT = (2, 15)  # UTC hour and minute of the nightly maintenance
 DIGEST_AT = (0, 6, 0)  # UTC weekday (Monday), hour and minute of the weekly digest
 
 
+class Skipped(Exception):
+    """Raised by a job's work when it cannot do anything yet (no mail relay, say): recorded, the key given back."""
+
+
 def run_once(job: str, run_key: str, work: Callable[[], str], *, lease: timedelta = LEASE) -> JobRun | None:
     """Run ``work`` for (job, run_key) unless another process or an earlier run claimed it; returns the run or None."""
     started_at = now()
@@ -53,6 +58,9 @@ def run_once(job: str, run_key: str, work: Callable[[], str], *, lease: timedelt
     claim_id, started = claim.id, time.perf_counter()
     try:
         detail, status = work(), "ok"
+    except Skipped as reason:
+        db.session.rollback()
+        detail, status = str(reason), "skipped"
     except Exception:  # a job's failure is recorded for the admins, not raised into the scheduler
         db.session.rollback()
         detail, status = traceback.format_exc(limit=5), "error"
@@ -60,7 +68,7 @@ def run_once(job: str, run_key: str, work: Callable[[], str], *, lease: timedelt
     claim = db.session.get(JobRun, claim_id)
     claim.status, claim.detail, claim.finished_at = status, detail[:10_000], now()
     claim.seconds = time.perf_counter() - started
-    if status == "error":  # give the key back so the next check tries again; the row stays in the history
+    if status != "ok":  # give the key back so the next check tries again; the row stays in the history
         claim.run_key = f"{run_key} #{claim_id}"
     db.session.commit()
     return claim
@@ -127,7 +135,11 @@ def make_scheduler(app: Flask, *, blocking: bool = True):
     def in_context(fn):
         def run():
             with app.app_context():
-                fn()
+                done = fn()
+                outcome = "nothing to do (already claimed)" if done is None else f"{done.status} in {done.seconds:.2f} s: {done.detail}"
+            # one line per check on the scheduler's output (the service's log)
+            print(f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} {fn.__name__.replace('_', '-')}: "
+                  f"{' '.join(outcome.split())[:300]}", flush=True)
         return run
 
     start = datetime.now(timezone.utc)

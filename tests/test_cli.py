@@ -146,7 +146,7 @@ def test_jobs_refuse_to_start_without_a_secret_key_other_commands_do_not(app, tm
     with app.app_context():
         assert db.session.scalars(db.select(JobRun)).all() == []  # nothing ran
     assert flask_command(tmp_path, "db", "current").returncode == 0  # commands that sign nothing still work
-    ran = flask_command(tmp_path, "jobs", "run", "weekly-digest", SECRET_KEY="the-web-apps-key")
+    ran = flask_command(tmp_path, "jobs", "run", "nightly-maintenance", SECRET_KEY="the-web-apps-key")
     assert ran.returncode == 0 and "ok in" in ran.stdout, ran.stdout + ran.stderr
 
 

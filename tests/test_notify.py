@@ -1,13 +1,14 @@
 """Reminders and digests over a real local SMTP server (aiosmtpd): recipients, subject, body, once only."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from itertools import count
 
 from aiosmtpd.controller import Controller
 
 from learnapp import jobs
 from learnapp.extensions import db
 from learnapp.models import JobRun, Notification, User
-from learnapp.services import drill
+from learnapp.services import dashboard, drill
 from tests.conftest import Inbox, csrf_token, free_port
 from tests.helpers import right_answer
 
@@ -104,3 +105,89 @@ def test_reps_choose_their_reminder_time_days_and_timezone(content, make_user, a
     db.session.refresh(user)
     assert (user.reminder_time, user.reminder_days, user.timezone) == ("17:30", "0,2", "Europe/Berlin")
     assert client.post("/settings", data={"csrf_token": token, "reminder_time": "09:00", "timezone": "Mars/Base"}).status_code == 400
+
+
+def test_without_an_smtp_host_jobs_skip_and_claim_nothing_so_reminders_go_out_once_it_is_set(app, inbox, content,
+                                                                                              make_user, clock):
+    rep = make_user("rep", team="North")
+    manager = make_user("manager", team="North")
+    host = app.config["SMTP_HOST"]
+    app.config["SMTP_HOST"] = ""  # the default: SMTP_HOST unset
+    clock.set(MONDAY_0905)
+    for run in (jobs.reminders(), jobs.weekly_digest()):
+        assert run.status == "skipped" and run.detail == "no SMTP host configured (SMTP_HOST unset)"
+    assert db.session.scalar(db.select(db.func.count(Notification.id))) == 0
+    app.config["SMTP_HOST"] = host  # configured later the same morning
+    clock.advance(timedelta(minutes=15))
+    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.weekly_digest().detail == "1 digests sent"  # the skipped week is not lost
+    assert sorted(m[0][0] for m in inbox.messages) == sorted([rep.email, manager.email])
+
+
+def test_reminders_wait_for_the_web_apps_writes_instead_of_failing(inbox, content, make_user, clock, monkeypatch):
+    """A web request commits between the job's reads and its claim (on SQLite: "database is locked" at once before)."""
+    from sqlalchemy import update
+
+    from learnapp.services import notify
+
+    reps = [make_user("rep") for _ in range(3)]
+    checked, renames = notify.drilled_today, count(1)
+
+    def a_request_writes_meanwhile(user, now):
+        with db.engine.begin() as other:  # another connection, as a web worker's: a rep renames themself
+            other.execute(update(User).where(User.id == reps[0].id).values(name=f"Renamed {next(renames)}"))
+        return checked(user, now)
+
+    monkeypatch.setattr(notify, "drilled_today", a_request_writes_meanwhile)
+    clock.set(MONDAY_0905)
+    run = jobs.reminders()
+    assert run.status == "ok", run.detail
+    assert run.detail == "3 reminders sent" and len(inbox.messages) == 3
+
+
+def _drill_week(rep, clock):
+    for _ in range(5):  # Monday 2 to Friday 6 March
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=1))
+
+
+def test_the_digest_does_not_count_vacation_days_as_missed_or_due(inbox, content, make_user, clock):
+    from learnapp.services.users import get_or_create_team
+    from learnapp.services.vacations import add_vacation
+
+    rep = make_user("rep", team="North", name="Vera")
+    manager = make_user("manager", team="North")
+    manager.led_teams.append(get_or_create_team("Empty"))
+    db.session.commit()
+    _drill_week(rep, clock)
+    add_vacation(rep, date(2026, 3, 9), date(2026, 3, 20), by=manager, now=clock.now())  # two working weeks away
+    clock.set(datetime(2026, 3, 23, 6, 0, tzinfo=timezone.utc))  # the Monday she is back: the digest of 16-22 March
+    assert jobs.weekly_digest().detail == "1 digests sent"
+    (_, text), = inbox.messages
+    text = text.replace("\r\n", "\n")
+    empty, north = text[text.index("Empty\n"):text.index("North\n")], text[text.index("North\n"):]
+    assert "- participation: no reps" in empty
+    assert "- participation: no working days due (everyone away)" in north
+    assert "- no drill in 7 working days: none" in north
+
+
+def test_the_dashboard_counts_a_reps_idle_working_days_around_a_vacation(content, make_user, clock, auth, client):
+    from learnapp.services.vacations import add_vacation
+
+    back = make_user("rep", team="North", name="Back Bea")  # drilled Friday, away the next week: 4 working days idle
+    idle = make_user("rep", team="North", name="Idle Ivo")  # drilled Monday only, same vacation: 8 working days idle
+    manager = make_user("manager", team="North")
+    _drill_week(back, clock)
+    clock.set(datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc))
+    while (item := drill.current_item(idle, clock.now())) is not None:
+        drill.submit_answer(idle, item.presentation.token, right_answer(item), clock.now())
+    for rep in (back, idle):
+        add_vacation(rep, date(2026, 3, 9), date(2026, 3, 13), by=manager, now=clock.now())
+    clock.set(datetime(2026, 3, 19, 18, 0, tzinfo=timezone.utc))  # Thursday after the vacation
+    board = dashboard.team_dashboard(back.team, dashboard.DateRange(date(2026, 3, 2), date(2026, 3, 19)), clock.now())
+    assert [u.name for u in board.inactive] == ["Idle Ivo"]
+    assert [(p.days_drilled, p.working_days) for p in board.participation] == [(5, 9), (1, 9)]
+    auth.login(manager.email)
+    page = client.get(f"/team/{back.team_id}?start=2026-03-16&end=2026-03-19").get_data(as_text=True)
+    assert "No drill in the last 7 working days:" in page and "Idle Ivo</a></p>" in page and "Back Bea</a>," not in page

@@ -15,6 +15,7 @@ from learnapp.services.drill import scheduler
 from learnapp.services.vacations import vacation_days
 
 DEFAULT_WEEKS = 26
+INACTIVE_AFTER = 7  # working days without a drill (vacation days are not working days) before a rep is flagged
 
 
 @dataclass
@@ -112,10 +113,16 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     ids = [u.id for u in reps]
     states = team_states(ids)
     sched = scheduler()
-    away = vacation_days(ids, span.start, span.end)
-    people = retention.participation_from_days(_rep_days(ids, span), ids, span.start, span.end, away=away)
     today = min(span.end, now.date())
-    inactive_ids = {u for u in retention.inactive({p.user_id: p.last_day for p in people}, today) if today not in away[u]}
+    rep_days = _rep_days(ids, span)
+    last_days: dict[int, date] = {}
+    for user_id, day in rep_days:
+        last_days[user_id] = max(day, last_days.get(user_id, day))
+    # one read of the vacations for both: the days of the range, and back to each rep's last drill
+    since = {u.id: _since(u, last_days.get(u.id)) for u in reps}
+    away = vacation_days(ids, min([span.start, *since.values()]), span.end)
+    people = retention.participation_from_days(rep_days, ids, span.start, span.end, away=away)
+    inactive_ids = {u for u in ids if today not in away[u] and _idle_working_days(since[u], today, away[u]) >= INACTIVE_AFTER}
     board = Dashboard(
         team=team, range=span, reps=reps, skills=list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id))),
         curve_team=retention_curve(team.id, span), curve_org=retention_curve(ORGANISATION, span),
@@ -128,6 +135,27 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     )
     board.at_risk_skills = _at_risk_skills(board)
     return board
+
+
+def _since(rep: User, last_day: date | None) -> date:
+    """The day from which a rep's days without a drill count: after their last drill, else from the day they joined."""
+    if last_day is not None:
+        return last_day + timedelta(days=1)
+    return rep.created_at.astimezone(_zone(rep.timezone)).date()
+
+
+def _idle_working_days(since: date, today: date, away: set[date], enough: int = INACTIVE_AFTER) -> int:
+    """The rep's working days from ``since`` to ``today`` (inclusive), vacation days not counted; at most ``enough``.
+
+    Counted back from today and stopped at ``enough``, so a rep whose last drill is years ago costs
+    no more than one who drilled last week.
+    """
+    count, day = 0, today
+    while day >= since and count < enough:
+        if day not in away and retention.working_days(day, day):
+            count += 1
+        day -= timedelta(days=1)
+    return count
 
 
 def retention_curve(team_id: int, span: DateRange) -> list[Point]:

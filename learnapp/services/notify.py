@@ -1,26 +1,31 @@
 """Email: daily reminders to reps with due drills, the weekly digest to managers, unsubscribe links.
 
 Every email is claimed first as a Notification row (person, kind, day or week), so running a job
-twice, or in two processes, never sends anything twice. SMTP settings come from the environment.
+twice, or in two processes, never sends anything twice. SMTP settings come from the environment;
+without SMTP_HOST the jobs skip and claim nothing.
 """
 
 from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
+from learnapp.domain import scheduling
 from learnapp.extensions import db
-from learnapp.models import Attempt, MemoryStateRow, Notification, Role, User
-from learnapp.services.drill import drillable_skills, local_day, user_zone
+from learnapp.models import Attempt, DrillSession, MemoryStateRow, Notification, Presentation, Role, User
+from learnapp.services.db import begin_write, commit
+from learnapp.services.drill import drillable_skills, local_day, memory_states, scheduler, user_zone
 from learnapp.services.vacations import on_vacation
 
 SALT = "learnapp-unsubscribe"
+QUARTER_HOUR = 15  # minutes: the reminders job checks on every quarter hour, UTC
+DEFAULT_REMINDER_TIME = time(9, 0)
 
 
 class MailError(RuntimeError):
@@ -70,9 +75,17 @@ def unsubscribe_url(user: User) -> str:
 
 
 def _claim(user: User, kind: str, key: str, now: datetime) -> bool:
+    """Claim one email for (person, kind, day or week); False if another run or process claimed it first.
+
+    begin_write first: on SQLite the job has read before (users, drills), and upgrading that read
+    transaction to a writer while the web app writes fails at once with "database is locked";
+    BEGIN IMMEDIATE waits on busy_timeout instead. Loaded users are kept as read: the run decided
+    on them already, and reading each one again after every claim would cost a query per rep.
+    """
+    begin_write(keep_loaded=True)
     db.session.add(Notification(user_id=user.id, kind=kind, run_key=key, sent_at=now))
     try:
-        db.session.commit()
+        commit(keep_loaded=True)
         return True
     except IntegrityError:
         db.session.rollback()
@@ -80,24 +93,85 @@ def _claim(user: User, kind: str, key: str, now: datetime) -> bool:
 
 
 def _unclaim(user: User, kind: str, key: str) -> None:
+    begin_write(keep_loaded=True)
     db.session.execute(db.delete(Notification).filter_by(user_id=user.id, kind=kind, run_key=key))
-    db.session.commit()
+    commit(keep_loaded=True)
+
+
+def _require_smtp() -> None:
+    """Raise Skipped when no email can be sent (no SMTP host configured): the job tries again at its next check."""
+    from learnapp.jobs import Skipped
+
+    if not current_app.config.get("SMTP_HOST"):
+        raise Skipped("no SMTP host configured (SMTP_HOST unset)")
+
+
+def reminder_clock_time(user: User) -> time:
+    """The rep's chosen local reminder time rounded down to the quarter hour (09:00 if unreadable)."""
+    return quarter_hour_time(user.reminder_time)
+
+
+def quarter_hour_time(text: str | None) -> time:
+    """A stored reminder time "HH:MM" rounded down to the quarter hour; 09:00 if it is no time.
+
+    The scheduler checks on the quarter hour, UTC, and every real UTC offset is a multiple of 15
+    minutes, so a time between checks (an old stored 23:50) fires at the check before it (23:45)
+    instead of after the day's last check, never.
+    """
+    hour, _, minute = (text or "").partition(":")
+    try:
+        chosen = time(int(hour), int(minute))
+    except ValueError:
+        chosen = DEFAULT_REMINDER_TIME
+    return chosen.replace(minute=chosen.minute - chosen.minute % QUARTER_HOUR)
+
+
+def reminder_instant(user: User, day: date) -> datetime:
+    """The instant (UTC) of the rep's reminder for their local ``day``: that day at their rounded reminder time."""
+    local = datetime.combine(day, reminder_clock_time(user), tzinfo=user_zone(user))
+    return local.astimezone(timezone.utc)
+
+
+def reminder_weekdays(user: User) -> set[int]:
+    """The weekdays (Monday 0) the rep wants reminders on."""
+    return {int(d) for d in (user.reminder_days or "").split(",") if d.strip().isdigit()}
 
 
 def wants_reminder_now(user: User, now: datetime) -> bool:
-    """Reminders on, a working day of theirs, and their chosen local time has come."""
-    local = now.astimezone(user_zone(user))
-    days = {int(d) for d in (user.reminder_days or "").split(",") if d.strip().isdigit()}
-    hour, _, minute = (user.reminder_time or "09:00").partition(":")
-    return user.reminders_on and local.weekday() in days and local.time() >= time(int(hour), int(minute or 0))
+    """Reminders on, today is one of their reminder days, and today's reminder instant has come.
+
+    "Has come", not "is now": a run after the instant on the same local day (the scheduler was
+    down at 09:00 and checks again at 13:00) still reminds; the claim keeps it to once a day.
+    """
+    day = local_day(user, now)
+    return bool(user.reminders_on) and day.weekday() in reminder_weekdays(user) and now >= reminder_instant(user, day)
 
 
-def has_due_drill(user: User, now: datetime) -> bool:
-    """A started skill is due, or a skill is still new to the rep."""
-    due = db.session.scalar(db.select(db.func.count()).select_from(MemoryStateRow)
-                            .where(MemoryStateRow.user_id == user.id, MemoryStateRow.due <= now))
-    started = db.session.scalar(db.select(db.func.count()).select_from(MemoryStateRow).where(MemoryStateRow.user_id == user.id))
-    return bool(due) or started < len(drillable_skills())
+def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) -> bool:
+    """Whether the rep's drill of their local today has something to answer, as of today's reminder instant.
+
+    Today's drill is planned once, when the rep first opens it; from then on it is that plan: true
+    while a planned slot is unanswered. Before that, the drill planner's own rule (plan_session)
+    decides at the reminder instant, not at ``now``: a skill that falls due later in the day does
+    not move the reminder to that hour, and a late run decides as the run at the instant would
+    have. ``skills`` is drillable_skills(), passed in by callers that ask for many reps.
+    """
+    day = local_day(user, now)
+    session = db.session.scalars(db.select(DrillSession).filter_by(user_id=user.id, day=day)).first()
+    if session is not None:
+        answered = set(db.session.scalars(
+            db.select(Presentation.position).join(Attempt, Attempt.presentation_id == Presentation.id)
+            .where(Presentation.session_id == session.id)))
+        return any(slot not in answered for slot in range(len(session.plan)))
+    introduced_today = db.session.scalar(db.select(db.func.count()).select_from(MemoryStateRow)
+                                         .where(MemoryStateRow.user_id == user.id, MemoryStateRow.introduced_on == day))
+    config = current_app.config
+    plan = scheduling.plan_session(
+        memory_states(user.id), drillable_skills() if skills is None else skills, reminder_instant(user, day), scheduler(),
+        median_seconds=None,  # the plan's length does not matter here: it always holds at least one item
+        new_introduced_today=introduced_today, new_per_day=config["NEW_SKILLS_PER_DAY"],
+        budget_seconds=config["SESSION_SECONDS"])
+    return bool(plan)
 
 
 def drilled_today(user: User, now: datetime) -> bool:
@@ -108,14 +182,23 @@ def drilled_today(user: User, now: datetime) -> bool:
 
 
 def send_reminders(now: datetime) -> str:
-    """Remind every rep whose time has come, who has due drills and has not drilled today; once per local day."""
+    """Remind every rep whose reminder instant of today has come, who has a drill to do and has not drilled today.
+
+    Once per rep and local day (the Notification claim). Without an SMTP host nothing is claimed
+    and the run is recorded as skipped, so the reminders still go out once SMTP is configured.
+    """
+    _require_smtp()
+    # a list, not a live result: each claim commits, and a cursor must not be read across commits
+    users = db.session.scalars(db.select(User).filter_by(role=Role.REP.value, active=True, reminders_on=True)).all()
+    skills = drillable_skills()
     sent, failed = 0, []
-    for user in db.session.scalars(db.select(User).filter_by(role=Role.REP.value, active=True, reminders_on=True)):
-        if not (wants_reminder_now(user, now) and has_due_drill(user, now) and not drilled_today(user, now)):
+    for user in users:
+        if not wants_reminder_now(user, now):
             continue
-        if on_vacation(user.id, local_day(user, now)):
+        day = local_day(user, now)
+        if on_vacation(user.id, day) or drilled_today(user, now) or not has_drill_to_do(user, now, skills):
             continue
-        key = local_day(user, now).isoformat()
+        key = day.isoformat()
         if not _claim(user, "reminder", key, now):
             continue
         try:
@@ -139,16 +222,26 @@ def reminder_mail(user: User) -> Mail:
 
 
 def send_digests(now: datetime) -> str:
-    """The weekly digest to every manager: participation, retention trend, skills and reps at risk."""
+    """The weekly digest to every manager: participation, retention trend, skills and reps at risk.
+
+    Without an SMTP host nothing is claimed and the run is recorded as skipped; the next hourly check
+    tries again, so the week's digest still goes out once SMTP is configured.
+    """
     from learnapp.services.dashboard import DateRange, team_dashboard
 
+    _require_smtp()
     week = f"{now.isocalendar().year}-W{now.isocalendar().week:02d}"
     span = DateRange(now.date() - timedelta(days=7), now.date() - timedelta(days=1))
+    managers = db.session.scalars(db.select(User).filter_by(role=Role.MANAGER.value, active=True, reminders_on=True)).all()
     sent, failed = 0, []
-    for manager in db.session.scalars(db.select(User).filter_by(role=Role.MANAGER.value, active=True, reminders_on=True)):
-        if not manager.led_teams or not _claim(manager, "digest", week, now):
+    for manager in managers:
+        teams = sorted(manager.led_teams, key=lambda t: t.name)
+        if not teams:
             continue
-        sections = [_digest_section(team_dashboard(team, span, now)) for team in sorted(manager.led_teams, key=lambda t: t.name)]
+        # written before the claim: a dashboard that fails to compute leaves no claim behind
+        sections = [_digest_section(team_dashboard(team, span, now)) for team in teams]
+        if not _claim(manager, "digest", week, now):
+            continue
         body = (f"Hello {manager.name},\n\nyour teams' week ({span.start:%d %b} to {span.end:%d %b}):\n\n" + "\n\n".join(sections)
                 + f"\n\nThe dashboards: {current_app.config['BASE_URL']}/team/\n"
                   f"Stop this digest with one click: {unsubscribe_url(manager)}\n")
@@ -164,12 +257,24 @@ def send_digests(now: datetime) -> str:
     return f"{sent} digests sent"
 
 
-def _digest_section(board) -> str:
+def participation_line(board) -> str:
+    """The team's working days drilled out of working days due; vacation days are not due.
+
+    Said plainly when nothing was due: a team without reps, or whose reps were all away.
+    """
+    if not board.participation:
+        return "no reps"
+    due = sum(p.working_days for p in board.participation)
+    if not due:
+        return "no working days due (everyone away)"
     drilled = sum(p.days_drilled for p in board.participation)
-    possible = sum(p.working_days for p in board.participation) or 1
+    return f"{drilled} of {due} working days drilled ({drilled / due * 100:.0f}%)"
+
+
+def _digest_section(board) -> str:
     weeks = [p for p in board.weekly if p.value is not None]
     trend = " -> ".join(f"{p.value * 100:.0f}%" for p in weeks[-3:]) or "no reviews yet"
     risky = ", ".join(f"{s.title} ({mean * 100:.0f}%)" for s, mean, _ in board.at_risk_skills[:5]) or "none"
     idle = ", ".join(u.name for u in board.inactive) or "none"
-    return (f"{board.team.name}\n- participation: {drilled} of {possible} working days drilled ({drilled / possible * 100:.0f}%)\n"
+    return (f"{board.team.name}\n- participation: {participation_line(board)}\n"
             f"- true retention, last weeks: {trend}\n- skills at risk: {risky}\n- no drill in 7 working days: {idle}")

@@ -5,12 +5,12 @@ from zoneinfo import available_timezones
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Regexp
+from wtforms.validators import AnyOf, InputRequired
 
 from learnapp.extensions import csrf, db
-from learnapp.services.notify import user_for_token
+from learnapp.services.notify import quarter_hour_time, user_for_token
 from learnapp.services.vacations import vacations_of
 
 bp = Blueprint("settings", __name__)
@@ -18,21 +18,53 @@ DAYS = [SelectChoice(str(i), name) for i, name in
         enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))]
 
 
+# the reminders job checks on the quarter hour, so those are the times a reminder can go out
+QUARTER_HOURS = [f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in (0, 15, 30, 45)]
+QUARTER_HOUR_MESSAGE = "Use a time like 09:00 or 17:30, on the quarter hour (:00, :15, :30 or :45)."
+
+
+class QuarterHourField(SelectField):
+    """A select of the 96 quarter hours of a day; a stored time between them shows as the one it fires at.
+
+    Without that, a time stored before quarter hours (23:50) would match no option, the browser
+    would show the first one (00:00), and saving anything else on the page would move the reminder.
+    """
+
+    def __init__(self, label: str, **kwargs):
+        super().__init__(label, choices=[SelectChoice(t, t) for t in QUARTER_HOURS],
+                         validate_choice=False,  # AnyOf says what is wrong in words a rep understands
+                         validators=[InputRequired(QUARTER_HOUR_MESSAGE), AnyOf(QUARTER_HOURS, QUARTER_HOUR_MESSAGE)],
+                         **kwargs)
+
+    def process_data(self, value):
+        super().process_data(quarter_hour_time(value).strftime("%H:%M") if value else value)
+
+
 class SettingsForm(FlaskForm):
     reminders_on = BooleanField("Email me a reminder on days I have due drills and have not drilled yet")
-    reminder_time = StringField("At (your local time, HH:MM)", validators=[
-        DataRequired(), Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message="Use a time like 09:00 or 17:30.")])
+    reminder_time = QuarterHourField("At (your local time)")
     reminder_days = SelectMultipleField("On", choices=DAYS)
     timezone = SelectField("Your timezone", choices=[])
+
+
+def settings_form(*, from_request: bool = True) -> SettingsForm:
+    """The settings form for the logged-in user; ``from_request=False`` shows the stored values even on a POST
+    (the vacation form posts elsewhere and re-renders this page with its own error)."""
+    form = SettingsForm(obj=current_user) if from_request else SettingsForm(formdata=None, obj=current_user)
+    form.timezone.choices = [SelectChoice(name, name) for name in sorted(available_timezones())]
+    if not (from_request and form.is_submitted()):
+        form.reminder_days.data = [d for d in (current_user.reminder_days or "").split(",") if d]
+    return form
+
+
+def settings_page(form: SettingsForm, **extra) -> str:
+    return render_template("settings.html", form=form, vacations=vacations_of(current_user.id), **extra)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def edit():
-    form = SettingsForm(obj=current_user)
-    form.timezone.choices = [SelectChoice(name, name) for name in sorted(available_timezones())]
-    if not form.is_submitted():
-        form.reminder_days.data = [d for d in (current_user.reminder_days or "").split(",") if d]
+    form = settings_form()
     if form.validate_on_submit():
         current_user.reminders_on = form.reminders_on.data
         current_user.reminder_time = form.reminder_time.data
@@ -41,7 +73,7 @@ def edit():
         db.session.commit()
         flash("Settings saved.")
         return redirect(url_for("settings.edit"), code=303)
-    return render_template("settings.html", form=form, vacations=vacations_of(current_user.id)), (400 if form.errors else 200)
+    return settings_page(form), (400 if form.errors else 200)
 
 
 @bp.get("/unsubscribe/<token>")

@@ -1,0 +1,139 @@
+"""When a reminder goes out: at the rep's chosen time on the quarter hour, if today's drill has something to do then.
+
+The reminders job checks every quarter hour (UTC). A rep's reminder instant for a local day is that day
+at their chosen local time rounded down to the quarter hour; whether there is a drill to do is decided
+as of that instant, with the drill planner's own rule, or from today's drill once the rep opened it.
+"""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from learnapp import jobs
+from learnapp.extensions import db
+from learnapp.models import MemoryStateRow, User
+from learnapp.services import drill
+from tests.conftest import csrf_token
+from tests.helpers import right_answer
+
+EVERY_DAY = "0,1,2,3,4,5,6"
+
+
+def drill_all(rep, clock):
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+
+
+def earliest_due(rep) -> datetime:
+    return min(db.session.scalars(db.select(MemoryStateRow.due).filter_by(user_id=rep.id)))
+
+
+def sent_to(inbox) -> list[str]:
+    return [recipients[0] for recipients, _ in inbox.messages]
+
+
+@pytest.mark.parametrize("zone, chosen, fires_at", [
+    ("UTC", "23:50", datetime(2026, 3, 2, 23, 45, tzinfo=timezone.utc)),  # stored before quarter hours: after the last check
+    ("Asia/Kathmandu", "09:10", datetime(2026, 3, 2, 3, 15, tzinfo=timezone.utc)),  # +05:45: 09:00 there
+    ("America/St_Johns", "07:59", datetime(2026, 3, 2, 11, 15, tzinfo=timezone.utc)),  # -03:30: 07:45 there
+])
+def test_a_reminder_fires_at_the_quarter_hour_check_at_or_before_the_chosen_time(inbox, content, make_user, clock,
+                                                                                 zone, chosen, fires_at):
+    rep = make_user("rep", timezone=zone)
+    rep.reminder_time = chosen
+    db.session.commit()
+    clock.set(fires_at - timedelta(minutes=15))
+    assert jobs.reminders().detail == "0 reminders sent"  # not yet
+    clock.set(fires_at)
+    assert jobs.reminders().detail == "1 reminders sent"
+    assert sent_to(inbox) == [rep.email]
+
+
+def test_a_skill_falling_due_later_in_the_day_waits_for_the_next_reminder_time(inbox, content, make_user, clock, app):
+    app.config["NEW_SKILLS_PER_DAY"] = 99
+    clock.set(datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc))  # drills every skill in the evening
+    rep = make_user("rep")
+    rep.reminder_days = EVERY_DAY
+    db.session.commit()
+    drill_all(rep, clock)
+    due = earliest_due(rep)
+    assert due.hour == 17 and due.date() > clock.now().date()  # FSRS: the answer time plus whole days
+    for hour in (9, 12, 17, 18):  # at 09:00 nothing was due yet; later in the day does not move the reminder
+        clock.set(due.replace(hour=hour, minute=0))
+        assert jobs.reminders().detail == "0 reminders sent", hour
+    clock.set(due.replace(hour=9, minute=0) + timedelta(days=1))  # the next day at the chosen time
+    assert jobs.reminders().detail == "1 reminders sent"
+    assert sent_to(inbox) == [rep.email]
+
+
+def test_a_late_run_decides_as_the_run_at_the_reminder_time_would_have(inbox, content, make_user, clock, app):
+    app.config["NEW_SKILLS_PER_DAY"] = 99
+    early, late = make_user("rep", name="Early Eve"), make_user("rep", name="Late Leo")
+    for rep, hour in ((early, 8), (late, 11)):  # the same answers: due again the same day, at 08:00 and at 11:00
+        rep.reminder_days = EVERY_DAY
+        db.session.commit()
+        clock.set(datetime(2026, 3, 2, hour, 0, tzinfo=timezone.utc))
+        drill_all(rep, clock)
+    due_day = earliest_due(early).date()
+    assert earliest_due(late) == earliest_due(early) + timedelta(hours=3)
+    clock.set(datetime.combine(due_day, datetime.min.time(), tzinfo=timezone.utc).replace(hour=13))  # down at 09:00
+    assert jobs.reminders().detail == "1 reminders sent"
+    assert sent_to(inbox) == [early.email]  # Leo's skill fell due at 11:00, after his 09:00: not today
+    clock.advance(timedelta(minutes=15))
+    assert jobs.reminders().detail == "0 reminders sent"  # once a day
+
+
+def test_no_reminder_when_todays_drill_was_opened_and_is_empty(inbox, content, make_user, clock, app):
+    app.config["NEW_SKILLS_PER_DAY"] = 99
+    empty, waiting = make_user("rep", name="Empty Emma"), make_user("rep", name="Waiting Will")
+    for rep in (empty, waiting):
+        rep.reminder_days = EVERY_DAY
+    db.session.commit()
+    drill_all(empty, clock)  # Monday 09:00: every skill learned, due again on a later day at 09:00
+    due = earliest_due(empty)
+    clock.set(due - timedelta(hours=2))
+    assert drill.current_item(empty, clock.now()) is None  # opened early: today's drill is planned, and empty
+    assert drill.current_item(waiting, clock.now()) is not None  # opened, first item shown, not answered
+    clock.set(due)
+    assert jobs.reminders().detail == "1 reminders sent"
+    assert sent_to(inbox) == [waiting.email]
+
+
+def test_no_reminder_on_a_day_already_drilled_even_by_a_late_run(inbox, content, make_user, clock):
+    rep = make_user("rep")
+    clock.set(datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc))
+    item = drill.current_item(rep, clock.now())
+    drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())  # one answer before 09:00
+    clock.set(datetime(2026, 3, 2, 13, 0, tzinfo=timezone.utc))
+    assert jobs.reminders().detail == "0 reminders sent"
+    assert inbox.messages == []
+
+
+def test_the_settings_form_offers_the_quarter_hours_only(content, make_user, auth, client):
+    rep = make_user("rep")
+    auth.login(rep.email)
+    page = client.get("/settings").get_data(as_text=True)
+    times = re.search(r'<select id="reminder_time" name="reminder_time"[^>]*>(.*?)</select>', page, re.S).group(1)
+    offered = re.findall(r'value="([^"]+)"', times)
+    assert len(offered) == 96 and offered[:3] == ["00:00", "00:15", "00:30"] and offered[-1] == "23:45"
+    assert '<option selected value="09:00">09:00</option>' in times  # the default
+
+    token = csrf_token(client, "/settings")
+    bad = client.post("/settings", data={"csrf_token": token, "reminder_time": "17:20", "timezone": "UTC"})
+    assert bad.status_code == 400
+    assert "on the quarter hour (:00, :15, :30 or :45)" in bad.get_data(as_text=True)
+    assert db.session.scalar(db.select(User.reminder_time).filter_by(id=rep.id)) == "09:00"
+    ok = client.post("/settings", data={"csrf_token": token, "reminder_time": "17:45", "timezone": "UTC",
+                                        "reminder_days": ["0"]})
+    assert ok.status_code == 303
+    assert db.session.scalar(db.select(User.reminder_time).filter_by(id=rep.id)) == "17:45"
+
+
+def test_a_time_stored_between_quarter_hours_shows_as_the_one_it_fires_at(content, make_user, auth, client):
+    rep = make_user("rep")
+    rep.reminder_time = "23:50"
+    db.session.commit()
+    auth.login(rep.email)
+    page = client.get("/settings").get_data(as_text=True)
+    assert '<option selected value="23:45">23:45</option>' in page
