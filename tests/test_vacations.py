@@ -2,6 +2,8 @@
 
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
+
 from learnapp import jobs
 from learnapp.extensions import db
 from learnapp.models import Vacation
@@ -25,14 +27,115 @@ def test_a_rep_pauses_their_own_practice_and_gets_no_reminder(inbox, content, ma
     assert jobs.reminders().detail == "1 reminders sent"
 
 
+def _vacation_count() -> int:
+    db.session.remove()  # read what the requests committed, not this session's snapshot
+    return db.session.scalar(db.select(db.func.count(Vacation.id)))
+
+
+def _said(response) -> str:
+    return " ".join(response.get_data(as_text=True).split())
+
+
 def test_bad_ranges_are_refused_with_a_message(content, make_user, auth, client):
     rep = make_user("rep")
     auth.login(rep.email)
-    page = client.post(f"/vacations/{rep.id}", data={"start": "2026-03-10", "end": "2026-03-01",
-                                                     "csrf_token": csrf_token(client, "/settings")}, follow_redirects=True)
-    assert "The last day is before the first day." in page.get_data(as_text=True)
-    page = _vacation(client, rep.id, "soon", "", ).headers["Location"]
-    assert db.session.scalar(db.select(db.func.count(Vacation.id))) == 0 and page.endswith("/settings")
+    response = _vacation(client, rep.id, "2026-03-10", "2026-03-01")
+    assert response.status_code == 400 and "The last day is before the first day." in _said(response)
+    response = _vacation(client, rep.id, "soon", "")
+    assert response.status_code == 400 and "Give both dates, e.g. 2026-12-21." in _said(response)
+    assert _vacation_count() == 0
+
+
+@pytest.mark.parametrize("start, end, message", [
+    ("9999-12-30", "9999-12-31", "The first day must be between 02 Mar 2025 and 01 Mar 2028."),
+    ("0001-01-01", "0001-01-02", "The first day must be between 02 Mar 2025 and 01 Mar 2028."),
+    ("2025-03-01", "2025-03-05", "The first day must be between 02 Mar 2025 and 01 Mar 2028."),
+    ("2028-03-02", "2028-03-05", "The first day must be between 02 Mar 2025 and 01 Mar 2028."),
+    ("2026-04-01", "9999-12-31", "A vacation can last at most 120 days."),
+    ("2026-04-01", "2026-07-30", "A vacation can last at most 120 days."),
+    ("2026-W14-1", "20260410", "Give both dates, e.g. 2026-12-21."),
+])
+def test_dates_outside_the_window_are_refused_and_nothing_is_stored(content, make_user, auth, client, start, end, message):
+    rep = make_user("rep")
+    auth.login(rep.email)
+    response = _vacation(client, rep.id, start, end)
+    assert response.status_code == 400 and message in _said(response)
+    assert _vacation_count() == 0
+
+
+@pytest.mark.parametrize("start, end", [("2025-03-02", "2025-03-06"), ("2028-03-01", "2028-06-28")])
+def test_the_edges_of_the_window_are_accepted(content, make_user, auth, client, start, end):
+    rep = make_user("rep")
+    auth.login(rep.email)
+    assert _vacation(client, rep.id, start, end).status_code == 303
+    assert _vacation_count() == 1
+
+
+def test_the_window_follows_the_reps_own_day(content, make_user, clock):
+    from learnapp.services.vacations import VacationError, add_vacation
+
+    clock.set(datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc))  # already 3 March on Kiritimati (UTC+14)
+    ahead, home = make_user("rep", timezone="Pacific/Kiritimati"), make_user("rep")
+    with pytest.raises(VacationError, match="between 03 Mar 2025 and 02 Mar 2028"):
+        add_vacation(ahead, date(2025, 3, 2), date(2025, 3, 6), by=ahead, now=clock.now())
+    add_vacation(ahead, date(2028, 3, 2), date(2028, 3, 6), by=ahead, now=clock.now())
+    add_vacation(home, date(2025, 3, 2), date(2025, 3, 6), by=home, now=clock.now())
+    assert _vacation_count() == 2
+
+
+def test_a_vacation_in_year_9999_cannot_break_the_team_dashboard(content, make_user, auth, client):
+    rep, manager = make_user("rep", team="North"), make_user("manager", team="North")
+    auth.login(manager.email)
+    response = _vacation(client, rep.id, "9999-12-30", "9999-12-31", page="/team/")
+    assert response.status_code == 400 and "The first day must be between" in _said(response)
+    page = client.get(f"/team/{rep.team_id}?start=9999-12-20&end=9999-12-31")
+    assert page.status_code == 200 and "Dates must lie between" in _said(page)
+
+
+def test_a_refused_vacation_reshows_the_settings_page_with_the_error_and_the_typed_dates(content, make_user, auth, client):
+    rep = make_user("rep")
+    rep.reminder_time, rep.timezone = "07:45", "Europe/Berlin"
+    db.session.commit()
+    auth.login(rep.email)
+    response = _vacation(client, rep.id, "2026-03-10", "2026-03-01")
+    page = _said(response)
+    assert response.status_code == 400
+    assert '<p class="error" role="alert" id="vacation-error">The last day is before the first day.</p>' in page
+    assert 'name="start" required value="2026-03-10"' in page and 'name="end" required value="2026-03-01"' in page
+    # the settings form above still shows the rep's own settings, not the vacation form's (absent) fields
+    assert '<input checked id="reminders_on"' in page and '<option selected value="Europe/Berlin">' in page
+    assert _vacation_count() == 0
+    db.session.remove()
+    assert db.session.get(type(rep), rep.id).reminder_time == "07:45"
+
+
+def test_a_refused_vacation_reshows_the_reps_page_for_their_manager(content, make_user, auth, client):
+    rep, manager = make_user("rep", team="North", name="Vera"), make_user("manager", team="North")
+    auth.login(manager.email)
+    response = _vacation(client, rep.id, "2026-03-02", "2026-08-31", page="/team/")
+    page = _said(response)
+    assert response.status_code == 400 and "<h1>Vera</h1>" in page
+    assert '<p class="error" role="alert" id="vacation-error">A vacation can last at most 120 days.</p>' in page
+    assert 'name="start" required value="2026-03-02"' in page and 'name="end" required value="2026-08-31"' in page
+    assert f'action="/vacations/{rep.id}"' in page
+    assert _vacation_count() == 0
+
+
+def test_an_overlapping_vacation_is_refused_naming_the_one_already_there(content, make_user, auth, client):
+    rep, manager = make_user("rep", team="North"), make_user("manager", team="North")
+    auth.login(rep.email)
+    assert _vacation(client, rep.id, "2026-03-09", "2026-03-13").status_code == 303
+    for start, end in [("2026-03-13", "2026-03-20"), ("2026-03-02", "2026-03-09"), ("2026-03-10", "2026-03-11"),
+                       ("2026-03-01", "2026-03-31")]:
+        response = _vacation(client, rep.id, start, end)
+        assert response.status_code == 400
+        assert "This overlaps the vacation from 09 Mar 2026 to 13 Mar 2026." in _said(response)
+    assert _vacation(client, rep.id, "2026-03-14", "2026-03-20").status_code == 303  # the day after is free
+    auth.login(manager.email)
+    response = _vacation(client, rep.id, "2026-03-01", "2026-03-31", page="/team/")
+    assert response.status_code == 400
+    assert "overlaps the vacation from 09 Mar 2026 to 13 Mar 2026 and 14 Mar 2026 to 20 Mar 2026" in _said(response)
+    assert _vacation_count() == 2
 
 
 def test_only_the_rep_their_manager_or_an_admin_can_pause_practice(content, make_user, auth, client):
@@ -46,6 +149,43 @@ def test_only_the_rep_their_manager_or_an_admin_can_pause_practice(content, make
     response = _vacation(client, rep.id, "2026-03-02", "2026-03-06", page="/team/")
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/team/rep/{rep.id}")
     assert "set by " + manager.email in client.get(f"/team/rep/{rep.id}").get_data(as_text=True)
+
+
+def test_only_the_rep_or_their_manager_can_remove_a_vacation_and_only_by_a_post_with_csrf(content, make_user, auth, client, clock):
+    from learnapp.services.vacations import add_vacation
+
+    rep, peer = make_user("rep", team="North"), make_user("rep", team="North")
+    manager, stranger = make_user("manager", team="North"), make_user("manager", team="South")
+    first = add_vacation(rep, date(2026, 3, 9), date(2026, 3, 13), by=rep, now=clock.now()).id
+    second = add_vacation(rep, date(2026, 4, 6), date(2026, 4, 10), by=rep, now=clock.now()).id
+    rep_id, peer_id = rep.id, peer.id
+    emails = {"rep": rep.email, "peer": peer.email, "manager": manager.email, "stranger": stranger.email}
+
+    def remove(user_id, vacation_id, page, **data):
+        return client.post(f"/vacations/{user_id}/{vacation_id}/delete", data=data or {"csrf_token": csrf_token(client, page)})
+
+    auth.login(emails["peer"])
+    assert remove(rep_id, first, "/settings").status_code == 404
+    assert remove(peer_id, first, "/settings").status_code == 404  # someone else's vacation under one's own id
+    auth.login(emails["stranger"])
+    assert remove(rep_id, first, "/team/").status_code == 404
+    auth.login(emails["rep"])
+    assert client.get(f"/vacations/{rep_id}/{first}/delete").status_code == 405
+    assert remove(rep_id, first, "/settings", csrf_token="forged").status_code == 400
+    assert _vacation_count() == 2
+    response = remove(rep_id, first, "/settings")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/settings")
+    auth.login(emails["manager"])
+    response = remove(rep_id, second, "/team/")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/team/rep/{rep_id}")
+    assert _vacation_count() == 0
+
+
+def test_a_manager_cannot_pause_a_rep_of_another_team_even_with_a_bad_form(content, make_user, auth, client):
+    rep, stranger = make_user("rep", team="North"), make_user("manager", team="South")
+    auth.login(stranger.email)
+    assert _vacation(client, rep.id, "soon", "", page="/team/").status_code == 404  # not a form that names the rep
+    assert _vacation(client, 987654, "2026-03-02", "2026-03-06", page="/team/").status_code == 404
 
 
 def test_vacation_days_do_not_count_as_missed(content, make_user, clock):

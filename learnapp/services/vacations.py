@@ -7,12 +7,16 @@ so overdue skills are spread over the following days instead of arriving as one 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from learnapp.extensions import db
 from learnapp.models import User, Vacation
+from learnapp.services.db import begin_write
+from learnapp.services.drill import local_day
 
 MAX_DAYS = 120
+EARLIEST_START = timedelta(days=365)  # a vacation may be recorded after the fact, up to a year back
+LATEST_START = timedelta(days=2 * 365)  # and planned up to two years ahead
 
 
 class VacationError(ValueError):
@@ -20,15 +24,41 @@ class VacationError(ValueError):
 
 
 def add_vacation(user: User, start: date, end: date, *, by: User, now: datetime) -> Vacation:
-    """Pause the rep's practice from start to end (inclusive)."""
-    if end < start:
-        raise VacationError("The last day is before the first day.")
-    if (end - start).days + 1 > MAX_DAYS:
-        raise VacationError(f"A vacation can last at most {MAX_DAYS} days.")
+    """Pause the rep's practice from start to end (inclusive).
+
+    The first day must lie between a year before and two years after the rep's own today, the
+    range must last at most MAX_DAYS days, and it must not overlap a vacation the rep already has;
+    otherwise a VacationError says why and nothing is written.
+    """
+    check_range(start, end, local_day(user, now))
+    begin_write()  # the overlap check and the insert are one step: two requests cannot both pass it
+    db.session.execute(db.select(User.id).where(User.id == user.id).with_for_update())  # PostgreSQL's lock
+    clash = overlapping(user.id, start, end)
+    if clash:
+        db.session.rollback()
+        dates = " and ".join(f"{v.start:%d %b %Y} to {v.end:%d %b %Y}" for v in clash)
+        raise VacationError(f"This overlaps the vacation from {dates}.")
     vacation = Vacation(user_id=user.id, start=start, end=end, created_by=by.email, created_at=now)
     db.session.add(vacation)
     db.session.commit()
     return vacation
+
+
+def check_range(start: date, end: date, today: date) -> None:
+    """Raise a VacationError when start..end cannot be a vacation for a rep whose day is ``today``."""
+    earliest, latest = today - EARLIEST_START, today + LATEST_START
+    if not earliest <= start <= latest:
+        raise VacationError(f"The first day must be between {earliest:%d %b %Y} and {latest:%d %b %Y}.")
+    if end < start:
+        raise VacationError("The last day is before the first day.")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise VacationError(f"A vacation can last at most {MAX_DAYS} days.")
+
+
+def overlapping(user_id: int, start: date, end: date) -> list[Vacation]:
+    """The rep's vacations that share at least one day with start..end."""
+    query = db.select(Vacation).where(Vacation.user_id == user_id, Vacation.start <= end, Vacation.end >= start)
+    return list(db.session.scalars(query.order_by(Vacation.start)))
 
 
 def vacations_of(user_id: int) -> list[Vacation]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
@@ -21,6 +22,8 @@ from learnapp.web import roles_required
 bp = Blueprint("team", __name__, url_prefix="/team")
 LEADERS = ("manager", "admin")
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"  # an SVG shown as <img> never runs scripts
+RANGE_PAST = timedelta(days=5 * 365)  # how far back the dashboard's range may start
+RANGE_AHEAD = timedelta(days=365)  # and how far ahead it may end (planned vacations)
 
 
 @bp.get("/")
@@ -38,8 +41,23 @@ def _team_or_404(team_id: int) -> Team:
 
 def _board(team: Team) -> tuple[dashboard_service.Dashboard, str | None]:
     current = now()
-    span, warning = dashboard_service.DateRange.parse(request.args.get("start"), request.args.get("end"), current.date())
+    span, warning = date_range(request.args.get("start"), request.args.get("end"), current.date())
     return dashboard_service.team_dashboard(team, span, current), warning
+
+
+def date_range(start: str | None, end: str | None, today: date) -> tuple[dashboard_service.DateRange, str | None]:
+    """The dashboard's range from query parameters; anything unusable falls back to the default with a message.
+
+    Beyond DateRange.parse (malformed dates, start after end) the range must lie within RANGE_PAST
+    before and RANGE_AHEAD after today: year 1 or year 9999 would overflow the date arithmetic.
+    """
+    span, warning = dashboard_service.DateRange.parse(start, end, today)
+    earliest, latest = today - RANGE_PAST, today + RANGE_AHEAD
+    if warning is None and not (earliest <= span.start and span.end <= latest):
+        default, _ = dashboard_service.DateRange.parse(None, None, today)
+        return default, (f"Dates must lie between {earliest:%d %b %Y} and {latest:%d %b %Y}; "
+                         f"showing the last {dashboard_service.DEFAULT_WEEKS} weeks.")
+    return span, warning
 
 
 @bp.get("/<int:team_id>")
@@ -195,5 +213,10 @@ def rep(user_id: int):
     rep_user = db.get_or_404(User, user_id)
     if not can_view_rep(current_user, rep_user):
         abort(404)
+    return rep_page(rep_user)
+
+
+def rep_page(rep_user: User, **vacation_form) -> str:
+    """A rep's page as their manager sees it; ``vacation_form`` refills the vacation form with its error."""
     return render_template("progress/rep.html", progress=rep_progress(rep_user, now()), own=False,
-                           vacations=vacations_of(rep_user.id))
+                           vacations=vacations_of(rep_user.id), **vacation_form)
