@@ -182,7 +182,11 @@ def test_two_scheduler_processes_started_together_run_each_job_once(app, tmp_pat
                 p.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 p.send_signal(signal.SIGABRT)  # faulthandler writes every thread's stack to the log
-                p.wait(timeout=30)
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()  # never leave a scheduler behind: it would go on working on the test database
+                    p.wait()
         outputs = [log.read_text() for log in logs]
     with app.app_context():
         db.session.remove()
@@ -204,3 +208,42 @@ def test_only_admins_see_the_job_history(content, make_user, auth, client):
     auth.login(make_user("admin", team=None).email)
     page = client.get("/admin/jobs").get_data(as_text=True)
     assert "demo-job" in page and "did it" in page
+
+
+def test_the_memory_check_leaves_alone_a_state_an_answer_changed_while_it_ran(app, ctx, content, make_user, clock, monkeypatch):
+    import threading
+    from datetime import timedelta
+
+    from learnapp.models import Attempt, MemoryStateRow, User
+    from learnapp.services import drill, maintenance
+    from tests.helpers import right_answer
+
+    rep = make_user("rep")
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    clock.advance(timedelta(days=3))
+    item = drill.current_item(rep, clock.now())
+    skill, token, answer, rep_id = item.presentation.skill_id, item.presentation.token, right_answer(item), rep.id
+    db.session.execute(db.update(MemoryStateRow).filter_by(user_id=rep_id, skill_id=skill).values(stability=999.0))  # damaged
+    db.session.commit()
+
+    def answer_in_another_worker():
+        with app.app_context():
+            drill.submit_answer(db.session.get(User, rep_id), token, answer, clock.now())
+            db.session.remove()
+
+    real_begin_write = maintenance.begin_write
+
+    def answer_then_write(**options):  # the rep answers after the check read the rows and before it writes
+        thread = threading.Thread(target=answer_in_another_worker)
+        thread.start()
+        thread.join()
+        monkeypatch.setattr(maintenance, "begin_write", real_begin_write)
+        return real_begin_write(**options)
+
+    monkeypatch.setattr(maintenance, "begin_write", answer_then_write)
+    result = maintenance.verify_memory_states()
+    assert (result.repaired, result.changed_meanwhile) == (0, 1)
+    db.session.expire_all()
+    attempts = db.session.scalar(db.select(db.func.count(Attempt.id)).filter_by(user_id=rep_id, skill_id=skill))
+    assert db.session.get(MemoryStateRow, (rep_id, skill)).reviews == attempts  # the answer's state stands

@@ -52,31 +52,34 @@ def same_state(a: scheduling.MemoryState, b: scheduling.MemoryState) -> bool:
     return True
 
 
-def verify_memory_states(*, users_per_commit: int = 200) -> Checked:
-    """Replay every rep's attempts and repair the memory states that do not match (see the module doc)."""
+def verify_memory_states(*, users_per_read: int = 200) -> Checked:
+    """Replay every rep's attempts and repair the memory states that do not match (see the module doc).
+
+    Each rep's repairs are committed at once, so the write lock (SQLite) or the repaired rows
+    (PostgreSQL) are held for one rep's writes only, never while other reps are replayed.
+    """
     result = Checked()
     fsrs = scheduler()
     user_ids = list(db.session.scalars(
         select(User.id).where(User.id.in_(select(Attempt.user_id).distinct()) | User.id.in_(select(MemoryStateRow.user_id).distinct()))
         .order_by(User.id)))
-    for start in range(0, len(user_ids), users_per_commit):
-        for user_id in user_ids[start:start + users_per_commit]:
-            _verify_user(db.session.get(User, user_id), fsrs, result)
-        db.session.commit()
+    for start in range(0, len(user_ids), users_per_read):
+        for user_id in user_ids[start:start + users_per_read]:
+            _verify_user(user_id, fsrs, result)
+        db.session.commit()  # ends the read transaction now and then (SQLite keeps no snapshot alive for hours)
     return result
 
 
-def _verify_user(user: User, fsrs, result: Checked) -> None:
+def _verify_user(user_id: int, fsrs, result: Checked) -> None:
     # states first, then attempts: an answer committing in between shows up as a state older than the
-    # replay, which the conditional write below then leaves alone (the reverse order could undo that answer)
-    stored = {row.skill_id: row for row in db.session.scalars(select(MemoryStateRow).filter_by(user_id=user.id))}
+    # replay, which the conditional write below then leaves alone (the reverse order could undo that answer).
+    # Plain rows, not ORM objects: what was read must stay what was read for the condition.
+    stored = {row.skill_id: row for row in db.session.execute(select(_STATES).where(_STATES.c.user_id == user_id))}
     reviews: dict[str, list] = defaultdict(list)
-    first_answer = {}
     for skill, answered_at, rating in db.session.execute(
-            select(Attempt.skill_id, Attempt.answered_at, Attempt.rating).where(Attempt.user_id == user.id)
+            select(Attempt.skill_id, Attempt.answered_at, Attempt.rating).where(Attempt.user_id == user_id)
             .order_by(Attempt.skill_id, Attempt.answered_at, Attempt.id)):
         reviews[skill].append((answered_at, rating))
-        first_answer.setdefault(skill, answered_at)
     writes = []
     for skill in sorted(set(stored) | set(reviews)):
         result.checked += 1
@@ -87,12 +90,13 @@ def _verify_user(user: User, fsrs, result: Checked) -> None:
         writes.append((skill, row, replayed))
     if not writes:
         return
-    begin_write()
+    user = db.session.get(User, user_id)
+    begin_write(keep_loaded=True)
     for skill, row, replayed in writes:
-        key = and_(_STATES.c.user_id == user.id, _STATES.c.skill_id == skill)
-        if row is not None:  # only if nobody has written the row since it was read
-            key = and_(key, *(_STATES.c[name].is_(None) if getattr(row, name) is None else _STATES.c[name] == getattr(row, name)
-                              for name in ("reviews", "last_review")))
+        key = and_(_STATES.c.user_id == user_id, _STATES.c.skill_id == skill)
+        if row is not None:  # only if no answer has written the row since it was read
+            key = and_(key, _STATES.c.reviews == row.reviews,
+                       _STATES.c.last_review.is_(None) if row.last_review is None else _STATES.c.last_review == row.last_review)
         if replayed is None:
             done = db.session.execute(delete(_STATES).where(key)).rowcount
             result.removed += done
@@ -100,7 +104,7 @@ def _verify_user(user: User, fsrs, result: Checked) -> None:
             try:
                 with db.session.begin_nested():
                     db.session.execute(insert(_STATES).values(
-                        user_id=user.id, skill_id=skill, introduced_on=local_day(user, first_answer[skill]),
+                        user_id=user_id, skill_id=skill, introduced_on=local_day(user, reviews[skill][0][0]),
                         **{name: getattr(replayed, name) for name in _FIELDS}))
                 done = 1
                 result.restored += 1
@@ -112,3 +116,4 @@ def _verify_user(user: User, fsrs, result: Checked) -> None:
             result.repaired += done
         if not done:
             result.changed_meanwhile += 1
+    db.session.commit()
