@@ -137,3 +137,30 @@ def test_a_time_stored_between_quarter_hours_shows_as_the_one_it_fires_at(conten
     auth.login(rep.email)
     page = client.get("/settings").get_data(as_text=True)
     assert '<option selected value="23:45">23:45</option>' in page
+
+
+def test_a_rep_who_moves_west_gets_no_second_reminder_that_night_and_the_next_one_on_time(inbox, content, make_user, clock):
+    rep = make_user("rep", timezone="Asia/Tokyo")
+    rep.reminder_days, rep.reminder_time = EVERY_DAY, "09:00"
+    db.session.commit()
+    clock.set(datetime(2026, 3, 3, 0, 0, tzinfo=timezone.utc))  # 09:00 in Tokyo
+    assert jobs.reminders().detail == "1 reminders sent"
+    rep.timezone = "America/Los_Angeles"  # where it is still the afternoon of 2 March, past 09:00
+    db.session.commit()
+    clock.set(datetime(2026, 3, 3, 0, 15, tzinfo=timezone.utc))
+    assert jobs.reminders().detail == "0 reminders sent"
+    clock.set(datetime(2026, 3, 3, 17, 0, tzinfo=timezone.utc))  # 09:00 on 3 March in Los Angeles
+    assert jobs.reminders().detail == "1 reminders sent"
+    assert sent_to(inbox) == [rep.email, rep.email]
+
+
+def test_switching_reminders_on_in_the_evening_does_not_send_the_mornings_reminder(inbox, content, make_user, clock):
+    rep = make_user("rep")
+    rep.reminder_days, rep.reminder_time, rep.reminders_on = EVERY_DAY, "09:00", False
+    db.session.commit()
+    clock.set(datetime(2026, 3, 2, 20, 0, tzinfo=timezone.utc))
+    rep.reminders_on = True
+    db.session.commit()
+    assert jobs.reminders().detail == "0 reminders sent"
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc))
+    assert jobs.reminders().detail == "1 reminders sent"

@@ -137,14 +137,27 @@ def reminder_weekdays(user: User) -> set[int]:
     return {int(d) for d in (user.reminder_days or "").split(",") if d.strip().isdigit()}
 
 
-def wants_reminder_now(user: User, now: datetime) -> bool:
-    """Reminders on, today is one of their reminder days, and today's reminder instant has come.
+REMINDER_CATCH_UP = timedelta(hours=6)  # a reminder later than this after its time is no longer sent
+REMINDER_GAP = timedelta(hours=12)  # at most one reminder per rep in this long, whatever their timezone did
 
-    "Has come", not "is now": a run after the instant on the same local day (the scheduler was
-    down at 09:00 and checks again at 13:00) still reminds; the claim keeps it to once a day.
+
+def wants_reminder_now(user: User, now: datetime) -> bool:
+    """Reminders on, today is one of their reminder days, and today's reminder instant has come, not long ago.
+
+    "Has come", not "is now": a run after the instant (the scheduler was down at 09:00 and checks
+    again at 13:00) still reminds, up to REMINDER_CATCH_UP late; the claim keeps it to once. Turning
+    reminders on in the evening does not send the morning's reminder then.
     """
     day = local_day(user, now)
-    return bool(user.reminders_on) and day.weekday() in reminder_weekdays(user) and now >= reminder_instant(user, day)
+    instant = reminder_instant(user, day)
+    return bool(user.reminders_on) and day.weekday() in reminder_weekdays(user) and instant <= now < instant + REMINDER_CATCH_UP
+
+
+def reminded_lately(user: User, now: datetime) -> bool:
+    """A reminder went to the rep within REMINDER_GAP: after a move to a timezone further west, the same
+    morning's reminder would otherwise come again a few hours later, under the new zone's date."""
+    return db.session.scalar(db.select(db.func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.kind == "reminder", Notification.sent_at > now - REMINDER_GAP)) > 0
 
 
 def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) -> bool:
@@ -184,7 +197,7 @@ def drilled_today(user: User, now: datetime) -> bool:
 def send_reminders(now: datetime) -> str:
     """Remind every rep whose reminder instant of today has come, who has a drill to do and has not drilled today.
 
-    Once per rep and local day (the Notification claim). Without an SMTP host nothing is claimed
+    Once per reminder instant (the Notification claim) and at most once in REMINDER_GAP. Without an SMTP host nothing is claimed
     and the run is recorded as skipped, so the reminders still go out once SMTP is configured.
     """
     _require_smtp()
@@ -196,9 +209,12 @@ def send_reminders(now: datetime) -> str:
         if not wants_reminder_now(user, now):
             continue
         day = local_day(user, now)
-        if on_vacation(user.id, day) or drilled_today(user, now) or not has_drill_to_do(user, now, skills):
+        if (on_vacation(user.id, day) or drilled_today(user, now) or reminded_lately(user, now)
+                or not has_drill_to_do(user, now, skills)):
             continue
-        key = day.isoformat()
+        # keyed by the reminder's instant, not the local date: a rep who changes timezone has new instants,
+        # so a date the old zone already used cannot swallow the new zone's reminder
+        key = reminder_instant(user, day).strftime("%Y-%m-%dT%H:%MZ")
         if not _claim(user, "reminder", key, now):
             continue
         try:
