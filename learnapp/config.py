@@ -128,6 +128,8 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "SMTP_USER": env.get("SMTP_USER", ""),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
+        "SMTP_SSL": _bool(env.get("SMTP_SSL")),  # TLS from the first byte (port 465) instead of STARTTLS
+        "SMTP_CA_FILE": env.get("SMTP_CA_FILE", ""),  # a private CA for the relay's certificate (default: the system's)
         "MAIL_FROM": env.get("MAIL_FROM", "learnapp <learnapp@localhost>"),
         "BASE_URL": env.get("LEARNAPP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
     }

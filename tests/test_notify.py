@@ -1,8 +1,11 @@
 """Reminders and digests over a real local SMTP server (aiosmtpd): recipients, subject, body, once only."""
 
+import ssl
+import subprocess
 from datetime import date, datetime, timedelta, timezone
 from itertools import count
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from learnapp import jobs
@@ -191,3 +194,39 @@ def test_the_dashboard_counts_a_reps_idle_working_days_around_a_vacation(content
     auth.login(manager.email)
     page = client.get(f"/team/{back.team_id}?start=2026-03-16&end=2026-03-19").get_data(as_text=True)
     assert "No drill in the last 7 working days:" in page and "Idle Ivo</a></p>" in page and "Back Bea</a>," not in page
+
+
+@pytest.fixture
+def relay_certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1 (openssl), as a private mail relay would have."""
+    cert, key = tmp_path / "relay.pem", tmp_path / "relay.key"
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+    except FileNotFoundError:
+        pytest.skip("openssl is not installed")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return cert, context
+
+
+@pytest.mark.parametrize("mode", ["SMTP_SSL", "SMTP_STARTTLS"])
+def test_mail_goes_over_tls_only_to_a_relay_whose_certificate_checks_out(app, content, make_user, clock, relay_certificate, mode):
+    cert, server_context = relay_certificate
+    handler = Inbox()
+    tls = {"ssl_context": server_context} if mode == "SMTP_SSL" else {"tls_context": server_context, "require_starttls": True}
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **tls)
+    controller.start()
+    try:
+        rep = make_user("rep", team="North")
+        app.config.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port, "SMTP_SSL": False, "SMTP_STARTTLS": False, mode: True})
+        clock.set(MONDAY_0905)
+        untrusted = jobs.reminders()  # the system's CAs do not know this relay: no mail, nothing claimed
+        assert untrusted.status == "error" and "CERTIFICATE_VERIFY_FAILED" in untrusted.detail and handler.messages == []
+        assert db.session.scalar(db.select(db.func.count(Notification.id))) == 0
+        app.config["SMTP_CA_FILE"] = str(cert)
+        assert jobs.reminders().detail == "1 reminders sent"
+        assert [recipients for recipients, _ in handler.messages] == [[rep.email]]
+    finally:
+        controller.stop()

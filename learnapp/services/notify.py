@@ -8,6 +8,7 @@ without SMTP_HOST the jobs skip and claim nothing.
 from __future__ import annotations
 
 import smtplib
+import ssl
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
@@ -40,8 +41,29 @@ class Mail:
     unsubscribe_url: str | None = None
 
 
+def _connect(config) -> smtplib.SMTP:
+    """An SMTP connection: TLS from the start (SMTP_SSL, port 465) or upgraded (SMTP_STARTTLS), or plain.
+
+    TLS checks the relay's certificate and name against the system's CAs, or SMTP_CA_FILE for a
+    relay with a private CA: a relay that cannot prove who it is gets no password and no mail.
+    """
+    host, port = config["SMTP_HOST"], config["SMTP_PORT"]
+    tls = config["SMTP_SSL"] or config["SMTP_STARTTLS"]
+    context = ssl.create_default_context(cafile=config.get("SMTP_CA_FILE") or None) if tls else None
+    if config["SMTP_SSL"]:
+        return smtplib.SMTP_SSL(host, port, timeout=30, context=context)
+    smtp = smtplib.SMTP(host, port, timeout=30)
+    if config["SMTP_STARTTLS"]:
+        try:
+            smtp.starttls(context=context)
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
+
+
 def send(mail: Mail) -> None:
-    """Send one email over SMTP (STARTTLS and login when configured)."""
+    """Send one email over SMTP (TLS and login when configured)."""
     config = current_app.config
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = config["MAIL_FROM"], mail.to, mail.subject
@@ -49,9 +71,7 @@ def send(mail: Mail) -> None:
         message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.body)
-    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
-        if config["SMTP_STARTTLS"]:
-            smtp.starttls()
+    with _connect(config) as smtp:
         if config["SMTP_USER"]:
             smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
         smtp.send_message(message)
