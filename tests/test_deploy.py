@@ -16,6 +16,17 @@ import pytest
 from tests.conftest import PASSWORD, ROOT, database_url, free_port
 
 
+def answer_form(page: str) -> dict:
+    """The answer a rep would send from a drill page: the first choice, or the steps in the order shown."""
+    form = {"token": re.search(r'name="token" value="(\w+)"', page).group(1),
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)}
+    if 'name="order"' in page:
+        form["order"] = " ".join(str(n + 1) for n in range(page.count('class="step"')))
+    else:
+        form["choice"] = re.search(r'name="choice" value="([^"]+)"', page).group(1)
+    return form
+
+
 @pytest.fixture
 def server(app, content, tmp_path):
     port = free_port()
@@ -56,12 +67,7 @@ def test_gunicorn_serves_a_drill_over_http(server, make_user):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     url, page = post("/login", {"email": rep.email, "password": PASSWORD, "csrf_token": token})
     assert url.endswith("/drill/") and "Item 1 of" in page
-    form = {"token": re.search(r'name="token" value="(\w+)"', page).group(1),
-            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)}
-    if 'name="order"' in page:
-        form["order"] = " ".join(str(n + 1) for n in range(page.count('class="step"')))
-    else:
-        form["choice"] = re.search(r'name="choice" value="([^"]+)"', page).group(1)
+    form = answer_form(page)
     url, feedback = post("/drill/answer", form)
     assert "/drill/feedback/" in url and "The rule:" in feedback
     _, again = post("/drill/answer", form)  # a second submit of the same form records nothing new
@@ -131,12 +137,7 @@ def test_the_deploy_doc_from_an_empty_database_to_a_drill_a_job_and_a_backup(tmp
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
             url_after, page = call("/login", {"email": "rep@example.com", "password": PASSWORD, "csrf_token": token})
             assert url_after.endswith("/drill/") and "Item 1 of" in page
-            form = {"token": re.search(r'name="token" value="(\w+)"', page).group(1),
-                    "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)}
-            if 'name="order"' in page:
-                form["order"] = " ".join(str(n + 1) for n in range(page.count('class="step"')))
-            else:
-                form["choice"] = re.search(r'name="choice" value="([^"]+)"', page).group(1)
+            form = answer_form(page)
             url_after, feedback = call("/drill/answer", form)
             assert "/drill/feedback/" in url_after and "The rule:" in feedback
         finally:

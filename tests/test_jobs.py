@@ -10,6 +10,19 @@ from learnapp.models import JobRun, RetentionRollup
 from tests.conftest import ROOT, database_url
 
 
+def drill_every_other_day(rep, clock, times: int) -> None:
+    """The rep answers every item of the day right, then two days pass; ``times`` over."""
+    from datetime import timedelta
+
+    from learnapp.services import drill
+    from tests.helpers import right_answer
+
+    for _ in range(times):
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=2))
+
+
 def test_a_job_runs_once_per_key(ctx, content):
     calls = []
     first = jobs.run_once("demo-job", "2026-03-02", lambda: calls.append(1) or "did it")
@@ -92,13 +105,9 @@ def test_nightly_maintenance_repairs_the_memory_states_from_the_attempts(ctx, co
 
     from learnapp.models import MemoryStateRow
     from learnapp.services import drill
-    from tests.helpers import right_answer
 
     rep = make_user("rep")
-    for _ in range(4):
-        while (item := drill.current_item(rep, clock.now())) is not None:
-            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
-        clock.advance(timedelta(days=2))
+    drill_every_other_day(rep, clock, 4)
     states = drill.memory_states(rep.id)
     assert len(states) >= 3
     clean = jobs.nightly_maintenance(clock.now())
@@ -117,16 +126,8 @@ def test_nightly_maintenance_repairs_the_memory_states_from_the_attempts(ctx, co
 
 
 def test_nightly_maintenance_rebuilds_the_rollups(ctx, content, make_user, clock):
-    from datetime import timedelta
-
-    from learnapp.services import drill
-    from tests.helpers import right_answer
-
     rep = make_user("rep")
-    for _ in range(5):
-        while (item := drill.current_item(rep, clock.now())) is not None:
-            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
-        clock.advance(timedelta(days=2))
+    drill_every_other_day(rep, clock, 5)
     before = db.session.scalar(db.select(db.func.sum(RetentionRollup.n)))
     db.session.execute(db.delete(RetentionRollup))
     db.session.commit()
