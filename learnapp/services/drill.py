@@ -184,6 +184,22 @@ def drillable_skills() -> list[str]:
     return list(db.session.scalars(db.select(Skill.id).where(Skill.id.in_(active)).order_by(Skill.position, Skill.id)))
 
 
+def plan_for(user: User, day: date, at: datetime, *, median_seconds: float | None,
+             skills: list[str] | None = None) -> list[scheduling.PlannedItem]:
+    """The plan the drill of the rep's local ``day`` would get if it were planned ``at`` (the planner's rule and settings).
+
+    ``skills`` is drillable_skills(), passed in by callers that ask for many reps.
+    """
+    introduced_today = db.session.scalar(db.select(db.func.count()).select_from(MemoryStateRow)
+                                         .where(MemoryStateRow.user_id == user.id, MemoryStateRow.introduced_on == day))
+    config = current_app.config
+    return scheduling.plan_session(
+        memory_states(user.id), drillable_skills() if skills is None else skills, at, scheduler(),
+        median_seconds=median_seconds, new_introduced_today=introduced_today,
+        new_per_day=config["NEW_SKILLS_PER_DAY"], budget_seconds=config["SESSION_SECONDS"],
+    )
+
+
 def today_session(user: User, now: datetime) -> DrillSession:
     """Today's session for the rep, planned on first call: due skills by lowest recall, then a few new ones."""
     day = local_day(user, now)
@@ -194,15 +210,8 @@ def today_session(user: User, now: datetime) -> DrillSession:
     session = db.session.scalars(db.select(DrillSession).filter_by(user_id=user.id, day=day)).first()
     if session is not None:
         return session
-    states = memory_states(user.id)
-    introduced_today = sum(1 for row in db.session.scalars(
-        db.select(MemoryStateRow).filter_by(user_id=user.id, introduced_on=day)))
     usual = usual_answer_seconds(user.id)
-    plan = scheduling.plan_session(
-        states, drillable_skills(), now, scheduler(),
-        median_seconds=usual, new_introduced_today=introduced_today,
-        new_per_day=current_app.config["NEW_SKILLS_PER_DAY"], budget_seconds=current_app.config["SESSION_SECONDS"],
-    )
+    plan = plan_for(user, day, now, median_seconds=usual)
     session = DrillSession(user_id=user.id, day=day, started_at=now, usual_seconds=usual or 0.0,
                            plan=[{"skill": p.skill, "reason": p.reason, "recall": p.recall} for p in plan])
     db.session.add(session)

@@ -17,11 +17,10 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
-from learnapp.domain import scheduling
 from learnapp.extensions import db
-from learnapp.models import Attempt, DrillSession, MemoryStateRow, Notification, Presentation, Role, User
+from learnapp.models import Attempt, DrillSession, Notification, Presentation, Role, User
 from learnapp.services.db import begin_write, commit
-from learnapp.services.drill import drillable_skills, local_day, memory_states, scheduler, user_zone
+from learnapp.services.drill import drillable_skills, local_day, plan_for, user_zone
 from learnapp.services.vacations import on_vacation
 
 SALT = "learnapp-unsubscribe"
@@ -196,15 +195,8 @@ def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) 
             db.select(Presentation.position).join(Attempt, Attempt.presentation_id == Presentation.id)
             .where(Presentation.session_id == session.id)))
         return any(slot not in answered for slot in range(len(session.plan)))
-    introduced_today = db.session.scalar(db.select(db.func.count()).select_from(MemoryStateRow)
-                                         .where(MemoryStateRow.user_id == user.id, MemoryStateRow.introduced_on == day))
-    config = current_app.config
-    plan = scheduling.plan_session(
-        memory_states(user.id), drillable_skills() if skills is None else skills, reminder_instant(user, day), scheduler(),
-        median_seconds=None,  # the plan's length does not matter here: it always holds at least one item
-        new_introduced_today=introduced_today, new_per_day=config["NEW_SKILLS_PER_DAY"],
-        budget_seconds=config["SESSION_SECONDS"])
-    return bool(plan)
+    # median_seconds None: the plan's length does not matter here, it always holds at least one item
+    return bool(plan_for(user, day, reminder_instant(user, day), median_seconds=None, skills=skills))
 
 
 def drilled_today(user: User, now: datetime) -> bool:
