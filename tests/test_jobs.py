@@ -248,3 +248,52 @@ def test_the_memory_check_leaves_alone_a_state_an_answer_changed_while_it_ran(ap
     db.session.expire_all()
     attempts = db.session.scalar(db.select(db.func.count(Attempt.id)).filter_by(user_id=rep_id, skill_id=skill))
     assert db.session.get(MemoryStateRow, (rep_id, skill)).reviews == attempts  # the answer's state stands
+
+
+def test_an_answer_racing_the_memory_check_restoring_its_state_is_stored_not_lost(app, ctx, content, make_user, clock, monkeypatch):
+    """PostgreSQL: the check restores a missing state between the answer's read of it and its insert.
+
+    The answer's insert then conflicts; before, it was taken for a second answer, rolled back and still
+    acknowledged (303), so the attempt was lost. SQLite cannot race here: the answer holds the write lock.
+    """
+    import threading
+    from datetime import timedelta
+
+    import pytest
+
+    from learnapp.models import Attempt, MemoryStateRow, User
+    from learnapp.services import drill, maintenance
+    from tests.helpers import right_answer
+
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises the answer and the check on its write lock")
+    rep = make_user("rep")
+    drill_every_other_day(rep, clock, 1)
+    clock.advance(timedelta(days=1))
+    item = drill.current_item(rep, clock.now())
+    skill, token, answer, rep_id = item.presentation.skill_id, item.presentation.token, right_answer(item), rep.id
+    db.session.execute(db.delete(MemoryStateRow).filter_by(user_id=rep_id, skill_id=skill))  # lost: the check restores it
+    db.session.commit()
+    results = []
+
+    def check_in_another_process():
+        with app.app_context():
+            results.append(maintenance.verify_memory_states())
+            db.session.remove()
+
+    real_record = drill.rollups.record
+
+    def check_then_record(facts):  # the answer has read "no state" and is about to insert one
+        if not results:
+            thread = threading.Thread(target=check_in_another_process)
+            thread.start()
+            thread.join()
+        return real_record(facts)
+
+    monkeypatch.setattr(drill.rollups, "record", check_then_record)
+    attempt = drill.submit_answer(db.session.get(User, rep_id), token, answer, clock.now())
+    assert results and results[0].restored == 1
+    db.session.expire_all()
+    assert attempt is not None and db.session.get(Attempt, attempt.id).presentation_id == item.presentation.id
+    attempts = db.session.scalar(db.select(db.func.count(Attempt.id)).filter_by(user_id=rep_id, skill_id=skill))
+    assert db.session.get(MemoryStateRow, (rep_id, skill)).reviews == attempts == 2

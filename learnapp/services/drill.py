@@ -348,7 +348,7 @@ Answer = str | list[str]
 
 
 def submit_answer(user: User, token: str, answer: Answer | Callable[[list[str]], Answer], now: datetime, *,
-                  hint: bool = False) -> Attempt:
+                  hint: bool = False, _conflicts_left: int = 1) -> Attempt:
     """Grade an answer, update the memory state and store the attempt, exactly once per presentation.
 
     ``answer`` is an option key, the option keys in order, or a function reading one of those from
@@ -381,6 +381,13 @@ def submit_answer(user: User, token: str, answer: Answer | Callable[[list[str]],
     except IntegrityError:  # the same answer arrived twice at once: the first one counts
         db.session.rollback()
         attempt = attempt_for(shown.id)
+        if attempt is None:
+            # not a second answer: another writer created a row this answer meant to create (on PostgreSQL, the
+            # nightly check restoring this skill's memory state between our read and our insert). Answer again
+            # over what is there now, once; a second conflict is an error, never an answer acknowledged unstored.
+            if not _conflicts_left:
+                raise
+            return submit_answer(user, token, answer, now, hint=hint, _conflicts_left=_conflicts_left - 1)
     return attempt
 
 
