@@ -1,7 +1,9 @@
 """Reminders and digests over a real local SMTP server (aiosmtpd): recipients, subject, body, once only."""
 
+import smtplib
 import ssl
 import subprocess
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from itertools import count
 
@@ -75,6 +77,135 @@ def test_a_failing_mail_server_sends_later_and_never_twice(app, content, make_us
         assert [m[0] for m in handler.messages] == [[rep.email]]
     finally:
         controller.stop()
+
+
+class Refusing(Inbox):
+    """A relay that answers some addresses with a refusal, at RCPT or at DATA, and counts each address's tries."""
+
+    def __init__(self, refuse: dict[str, str], stage: str = "RCPT"):
+        super().__init__()
+        self.refuse, self.stage, self.tried = refuse, stage, Counter()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.tried[address] += 1
+        if self.stage == "RCPT" and address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        refusals = [self.refuse[address] for address in envelope.rcpt_tos if address in self.refuse]
+        if self.stage == "DATA" and refusals:
+            return refusals[0]
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def relay(app):
+    """Starts a real SMTP server (aiosmtpd) with the given handler and points the app at it."""
+    controllers = []
+
+    def start(handler):
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+        controller.start()
+        controllers.append(controller)
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, BASE_URL="https://learn.example.com")
+        return handler
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+def refusals():
+    return dict(db.session.execute(db.select(Notification.user_id, Notification.refused)).all())
+
+
+def mail_error(run) -> str:
+    """The MailError message a failed mail run ends its detail (a short traceback) with."""
+    *_, last = run.detail.strip().splitlines()
+    prefix = "learnapp.services.notify.MailError: "
+    assert last.startswith(prefix), run.detail
+    return last[len(prefix):]
+
+
+@pytest.mark.parametrize("stage, reply", [("RCPT", "550 5.1.1 no such mailbox"), ("DATA", "554 5.7.1 message refused")])
+def test_a_digest_the_relay_refuses_for_good_is_reported_once_and_not_tried_again_all_week(relay, content, make_user,
+                                                                                          clock, stage, reply):
+    gone = make_user("manager", team="North", name="Gone Gil")
+    here = make_user("manager", team="South", name="Here Hana")
+    handler = relay(Refusing({gone.email: reply}, stage))
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
+    run = jobs.weekly_digest()
+    assert run.status == "error" and mail_error(run) == (f"1 digests sent, 1 refused for good by the mail relay, "
+                                                         f"not tried again (check the address): {gone.email}: {reply}")
+    (recipients, text), = handler.messages  # the other manager's digest is sent as usual, and only theirs
+    assert recipients == [here.email]
+    assert f"To: {here.email}" in text and "Subject: Weekly learnapp digest, 2026-W11" in text
+    assert "Hello Here Hana" in text and "South\n- participation:" in text.replace("\r\n", "\n") and "North" not in text
+    assert refusals() == {gone.id: reply, here.id: None}  # the claim is kept, marked refused
+
+    for _ in range(24):  # the hourly checks of the next day
+        clock.advance(timedelta(hours=1))
+        jobs.weekly_digest()
+    assert [r.status for r in db.session.scalars(db.select(JobRun).order_by(JobRun.id))] == ["error", "ok"]
+    assert db.session.scalars(db.select(JobRun.detail).order_by(JobRun.id.desc())).first() == "0 digests sent"
+    assert handler.tried == {gone.email: 1, here.email: 1} and len(handler.messages) == 1
+
+
+def test_a_reminder_the_relay_refuses_for_good_is_not_tried_again_that_day(relay, content, make_user, clock):
+    gone = make_user("rep", name="Gone Gus")
+    here = make_user("rep", name="Here Hal")
+    handler = relay(Refusing({gone.email: "550 5.1.1 no such mailbox"}))
+    clock.set(MONDAY_0905)
+    run = jobs.reminders()
+    assert run.status == "error" and mail_error(run) == (f"1 reminders sent, 1 refused for good by the mail relay, not tried "
+                                                         f"again (check the address): {gone.email}: 550 5.1.1 no such mailbox")
+    (recipients, text), = handler.messages
+    assert recipients == [here.email] and f"To: {here.email}" in text and "Hello Here Hal" in text
+    assert "Subject: Your five-minute drill is ready" in text
+    assert refusals() == {gone.id: "550 5.1.1 no such mailbox", here.id: None}
+    for _ in range(8):  # the quarter-hourly checks of the next two hours
+        clock.advance(timedelta(minutes=15))
+        assert jobs.reminders().detail == "0 reminders sent"
+    assert handler.tried == {gone.email: 1, here.email: 1}
+    clock.set(MONDAY_0905 + timedelta(days=1))  # the next day's reminder is a new email: tried (the address may be fixed)
+    assert jobs.reminders().status == "error" and handler.tried[gone.email] == 2
+
+
+def test_a_recipient_refused_for_now_is_tried_again_at_the_next_check(relay, content, make_user, clock):
+    busy = make_user("rep")
+    here = make_user("rep")
+    handler = relay(Refusing({busy.email: "450 4.2.1 mailbox busy, try later"}))
+    clock.set(MONDAY_0905)
+    run = jobs.reminders()
+    assert run.status == "error" and mail_error(run).startswith(f"1 reminders sent, 1 failed: {busy.email}: ")
+    assert "450" in mail_error(run) and "refused for good" not in run.detail
+    assert refusals() == {here.id: None}  # the claim was given back
+    handler.refuse.clear()
+    clock.advance(timedelta(minutes=15))
+    assert jobs.reminders().detail == "1 reminders sent"
+    assert [recipients for recipients, _ in handler.messages] == [[here.email], [busy.email]]
+    assert refusals() == {here.id: None, busy.id: None}
+
+
+@pytest.mark.parametrize("error, permanent", [
+    (smtplib.SMTPRecipientsRefused({"a@example.com": (550, b"5.1.1 no such\r\nmailbox")}), "550 5.1.1 no such mailbox"),
+    (smtplib.SMTPRecipientsRefused({"a@example.com": (450, b"4.2.1 busy")}), None),
+    (smtplib.SMTPRecipientsRefused({"a@example.com": (550, b"gone"), "b@example.com": (451, b"later")}), None),
+    (smtplib.SMTPDataError(554, b"5.7.1 spam"), "554 5.7.1 spam"),
+    (smtplib.SMTPDataError(451, b"4.3.0 local error"), None),
+    (smtplib.SMTPSenderRefused(553, b"5.7.1 sender not allowed", "learnapp@localhost"), "553 5.7.1 sender not allowed"),
+    (smtplib.SMTPSenderRefused(421, b"closing", "learnapp@localhost"), None),
+    (smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials"), None),  # the relay's settings: every email fails
+    (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), None),
+    (ConnectionRefusedError(111, "Connection refused"), None),
+    (TimeoutError("timed out"), None),
+])
+def test_only_5xx_replies_about_the_email_are_permanent(error, permanent):
+    from learnapp.services.notify import permanent_refusal
+
+    assert permanent_refusal(error) == permanent
 
 
 def test_managers_get_a_weekly_digest_of_their_teams(inbox, content, make_user, clock):

@@ -27,7 +27,11 @@ class JobRun(db.Model):
 
 
 class Notification(db.Model):
-    """An email sent (or claimed for sending) to one person for one key, e.g. a reminder for one day."""
+    """An email sent (or claimed for sending) to one person for one key, e.g. a reminder for one day.
+
+    ``refused`` holds the mail relay's reply when it refused the email for good (SMTP 5xx, e.g. no such
+    mailbox): the claim stays, so the email is not tried again. NULL for an email sent or being sent.
+    """
 
     __tablename__ = "notification"
     __table_args__ = (UniqueConstraint("user_id", "kind", "run_key"),)
@@ -37,3 +41,4 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(32))  # reminder, digest
     run_key: Mapped[str] = mapped_column(String(64))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    refused: Mapped[str | None] = mapped_column(Text)

@@ -3,13 +3,18 @@
 Every email is claimed first as a Notification row (person, kind, day or week), so running a job
 twice, or in two processes, never sends anything twice. SMTP settings come from the environment;
 without SMTP_HOST the jobs skip and claim nothing.
+
+An email that fails for now (relay down, timeout, a 4xx reply) gives its claim back and the run
+fails, so the next check tries it again. One the relay refuses for good (a 5xx reply: no such
+mailbox, say) keeps its claim, marked refused: the run fails that once, naming the address for the
+admins to fix, and the next checks do not send it again.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
 
@@ -76,6 +81,30 @@ def send(mail: Mail) -> None:
         smtp.send_message(message)
 
 
+def permanent_refusal(exc: BaseException) -> str | None:
+    """The relay's reply when it refused an email for good (SMTP 5xx), or None when trying again may work.
+
+    A 5xx reply says the same email will be refused again (RFC 5321): its recipient (no such mailbox),
+    the message or its sender. 4xx replies, lost connections and timeouts pass. A refused greeting or
+    login is not about this email but the relay's settings, fixed once for every email: tried again too.
+    """
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = list(exc.recipients.values())
+        if replies and all(code >= 500 for code, _ in replies):
+            return "; ".join(_reply_line(code, text) for code, text in replies)
+        return None
+    if isinstance(exc, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)) and exc.smtp_code >= 500:
+        return _reply_line(exc.smtp_code, exc.smtp_error)
+    return None
+
+
+def _reply_line(code: int, text: bytes | str) -> str:
+    """An SMTP reply on one line: "550 5.1.1 no such mailbox"."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(f"{code} {text}".split())
+
+
 def unsubscribe_token(user: User) -> str:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT).dumps(user.id)
 
@@ -115,6 +144,48 @@ def _unclaim(user: User, kind: str, key: str) -> None:
     begin_write(keep_loaded=True)
     db.session.execute(db.delete(Notification).filter_by(user_id=user.id, kind=kind, run_key=key))
     commit(keep_loaded=True)
+
+
+def _mark_refused(user: User, kind: str, key: str, reply: str) -> None:
+    """Keep the claim with the relay's refusal: the email is not tried again."""
+    begin_write(keep_loaded=True)
+    db.session.execute(db.update(Notification).filter_by(user_id=user.id, kind=kind, run_key=key).values(refused=reply))
+    commit(keep_loaded=True)
+
+
+@dataclass
+class _Sending:
+    """One run's claimed emails: sent, failed for now (claim given back), refused for good (claim kept)."""
+
+    what: str  # "reminders", "digests"
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def send(self, user: User, kind: str, key: str, mail: Mail) -> None:
+        try:
+            send(mail)
+            self.sent += 1
+        except (OSError, smtplib.SMTPException) as exc:
+            reply = permanent_refusal(exc)
+            if reply is None:
+                _unclaim(user, kind, key)  # try again at the next run
+                self.failed.append(f"{user.email}: {exc}")
+            else:
+                _mark_refused(user, kind, key, reply)  # sending it again would be refused again
+                self.refused.append(f"{user.email}: {reply}")
+
+    def outcome(self) -> str:
+        """The run's detail; MailError when an email failed or was refused, so the admins see which."""
+        detail = f"{self.sent} {self.what} sent"
+        if self.failed:
+            detail += f", {len(self.failed)} failed: " + "; ".join(self.failed[:20])
+        if self.refused:
+            detail += (f"{'. ' if self.failed else ', '}{len(self.refused)} refused for good by the mail relay, "
+                       "not tried again (check the address): " + "; ".join(self.refused[:20]))
+        if self.failed or self.refused:
+            raise MailError(detail)
+        return detail
 
 
 def _require_smtp() -> None:
@@ -210,13 +281,14 @@ def send_reminders(now: datetime) -> str:
     """Remind every rep whose reminder instant of today has come, who has a drill to do and has not drilled today.
 
     Once per reminder instant (the Notification claim) and at most once in REMINDER_GAP. Without an SMTP host nothing is claimed
-    and the run is recorded as skipped, so the reminders still go out once SMTP is configured.
+    and the run is recorded as skipped, so the reminders still go out once SMTP is configured. A reminder the relay
+    refuses for good counts as the rep's reminder of that instant: it is not sent again.
     """
     _require_smtp()
     # a list, not a live result: each claim commits, and a cursor must not be read across commits
     users = db.session.scalars(db.select(User).filter_by(role=Role.REP.value, active=True, reminders_on=True)).all()
     skills = drillable_skills()
-    sent, failed = 0, []
+    sending = _Sending("reminders")
     for user in users:
         if not wants_reminder_now(user, now):
             continue
@@ -229,15 +301,8 @@ def send_reminders(now: datetime) -> str:
         key = reminder_instant(user, day).strftime("%Y-%m-%dT%H:%MZ")
         if not _claim(user, "reminder", key, now):
             continue
-        try:
-            send(reminder_mail(user))
-            sent += 1
-        except (OSError, smtplib.SMTPException) as exc:
-            _unclaim(user, "reminder", key)  # try again at the next run
-            failed.append(f"{user.email}: {exc}")
-    if failed:
-        raise MailError(f"{sent} reminders sent, {len(failed)} failed: " + "; ".join(failed[:20]))
-    return f"{sent} reminders sent"
+        sending.send(user, "reminder", key, reminder_mail(user))
+    return sending.outcome()
 
 
 def reminder_mail(user: User) -> Mail:
@@ -261,7 +326,7 @@ def send_digests(now: datetime) -> str:
     week = f"{now.isocalendar().year}-W{now.isocalendar().week:02d}"
     span = DateRange(now.date() - timedelta(days=7), now.date() - timedelta(days=1))
     managers = db.session.scalars(db.select(User).filter_by(role=Role.MANAGER.value, active=True, reminders_on=True)).all()
-    sent, failed = 0, []
+    sending = _Sending("digests")
     for manager in managers:
         teams = sorted(manager.led_teams, key=lambda t: t.name)
         if not teams:
@@ -273,16 +338,9 @@ def send_digests(now: datetime) -> str:
         body = (f"Hello {manager.name},\n\nyour teams' week ({span.start:%d %b} to {span.end:%d %b}):\n\n" + "\n\n".join(sections)
                 + f"\n\nThe dashboards: {current_app.config['BASE_URL']}/team/\n"
                   f"Stop this digest with one click: {unsubscribe_url(manager)}\n")
-        try:
-            send(Mail(to=manager.email, subject=f"Weekly learnapp digest, {week}", body=body,
-                      unsubscribe_url=unsubscribe_url(manager)))
-            sent += 1
-        except (OSError, smtplib.SMTPException) as exc:
-            _unclaim(manager, "digest", week)
-            failed.append(f"{manager.email}: {exc}")
-    if failed:
-        raise MailError(f"{sent} digests sent, {len(failed)} failed: " + "; ".join(failed[:20]))
-    return f"{sent} digests sent"
+        sending.send(manager, "digest", week, Mail(to=manager.email, subject=f"Weekly learnapp digest, {week}", body=body,
+                                                   unsubscribe_url=unsubscribe_url(manager)))
+    return sending.outcome()
 
 
 def participation_line(board) -> str:
