@@ -77,21 +77,58 @@ def _upsert(model, dialect: str):
 def rebuild(batch: int = 50_000) -> dict[str, int]:
     """Recompute every rollup from attempts (e.g. nightly, or after a bulk load); returns row counts.
 
-    Attempts are streamed per rep in answer order, so memory stays bounded by one rep's history.
-    The whole rebuild is one transaction, a writer from the start: an answer arriving meanwhile
-    waits for it (on SQLite, within busy_timeout) and then adds to the rebuilt rows.
+    One team at a time, each in its own short write transaction: the team's rows and its reps' daily
+    rows, from its reps' attempts. Then, in a last one, the organisation's rows: the sum of the teams'
+    plus what the reps without a team add, whose daily rows are rebuilt there too. So an answer arriving
+    meanwhile waits for one team's transaction at most (on SQLite within busy_timeout; on PostgreSQL
+    the deleted rows are locked until commit), never for the whole run, and its increment lands on rows
+    that already include, or are about to include, its attempt. A rep moving team during the run may be
+    counted under both teams until the next rebuild. Memory stays bounded by one team's rows and one
+    rep's history (attempts are streamed per rep in answer order).
     """
+    from learnapp.models import Team
+
+    db.session.commit()  # nothing of the caller's is pending; each step below is its own transaction
+    counts = {model.__tablename__: 0 for model in KEYS}
+    for team_id in list(db.session.scalars(db.select(Team.id).order_by(Team.id))):
+        begin_write()
+        members = User.team_id == team_id
+        db.session.execute(delete(RetentionRollup).where(RetentionRollup.team_id == team_id))
+        db.session.execute(delete(CalibrationRollup).where(CalibrationRollup.team_id == team_id))
+        totals = _totals(members, batch, with_organisation=False)
+        _replace(totals, members, batch, counts)
+        db.session.commit()
+    begin_write()
+    teamless = User.team_id.is_(None)
+    for model in (RetentionRollup, CalibrationRollup):  # the organisation's, and those of teams deleted since
+        db.session.execute(delete(model).where((model.team_id == ORGANISATION)
+                                               | model.team_id.not_in(db.select(Team.id))))
+    totals = _totals(teamless, batch, with_organisation=True)
+    for model, sums in ((RetentionRollup, ("n", "right")), (CalibrationRollup, ("n", "right", "predicted"))):
+        names = KEYS[model][1:]  # the key without team_id
+        query = (db.select(*(model.__table__.c[n] for n in names), *(db.func.sum(model.__table__.c[n]) for n in sums))
+                 .group_by(*(model.__table__.c[n] for n in names)))
+        for row in db.session.execute(query):
+            bucket = totals[model][(ORGANISATION, *row[:len(names)])]
+            for name, value in zip(sums, row[len(names):]):
+                bucket[name] += value
+    _replace(totals, teamless, batch, counts)
+    db.session.commit()
+    return counts
+
+
+def _totals(members, batch: int, *, with_organisation: bool) -> dict[type, dict[tuple, dict]]:
+    """The rollup rows the attempts of the users matching ``members`` add up to; the organisation's only if asked."""
     from learnapp.services.dashboard import _zone
 
-    begin_write()
-    for model in KEYS:
-        db.session.execute(delete(model))
     totals: dict[type, dict[tuple, dict]] = {model: defaultdict(lambda: defaultdict(float)) for model in KEYS}
-    users = {u.id: (u.team_id, _zone(u.timezone)) for u in db.session.scalars(db.select(User))}
+    users = {u.id: (u.team_id, _zone(u.timezone)) for u in db.session.execute(
+        db.select(User.id, User.team_id, User.timezone).where(members))}
     learned: dict[tuple[int, str], date] = {}
     previous: dict[tuple[int, str], date] = {}
     query = (db.select(Attempt.user_id, Attempt.skill_id, Attempt.answered_at, Attempt.correct,
                        Attempt.predicted_recall, Attempt.duration_ms)
+             .where(Attempt.user_id.in_(db.select(User.id).where(members)))
              .order_by(Attempt.user_id, Attempt.answered_at, Attempt.id).execution_options(yield_per=batch))
     for user_id, skill, answered_at, correct, recall, ms in db.session.execute(query):
         team_id, zone = users[user_id]
@@ -101,16 +138,21 @@ def rebuild(batch: int = 50_000) -> dict[str, int]:
         learned.setdefault(key, day)
         previous[key] = day
         for model, k, incs in increments(facts):
+            if not with_organisation and k.get("team_id") == ORGANISATION:
+                continue
             bucket = totals[model][tuple(k[name] for name in KEYS[model])]
             for name, value in incs.items():
                 bucket[name] += value
-    counts = {}
+    return totals
+
+
+def _replace(totals: dict[type, dict[tuple, dict]], members, batch: int, counts: dict[str, int]) -> None:
+    """Write the computed rows; the daily rows of the users matching ``members`` are replaced as a whole."""
+    db.session.execute(delete(RepDayRollup).where(RepDayRollup.user_id.in_(db.select(User.id).where(members))))
     for model, rows in totals.items():
         names = KEYS[model]
         mappings = [{**dict(zip(names, k)), **{n: (v if n == "predicted" else int(v)) for n, v in incs.items()}}
                     for k, incs in rows.items()]
         for i in range(0, len(mappings), batch):
             db.session.execute(db.insert(model), mappings[i:i + batch])
-        counts[model.__tablename__] = len(mappings)
-    db.session.commit()
-    return counts
+        counts[model.__tablename__] += len(mappings)

@@ -57,3 +57,65 @@ def test_rebuild_reproduces_the_incremental_rollups(content, make_user, clock):
     counts = rollups.rebuild(batch=100)
     assert _snapshot() == before
     assert counts == {name: len(rows) for name, rows in before.items()}
+
+
+def test_rebuild_counts_reps_without_a_team_and_drops_deleted_teams(content, make_user, clock):
+    from learnapp.models import Team
+
+    reps = _practise(make_user, clock)
+    loner = make_user("trainer", team=None)  # everyone may practise: a trainer's answers count for the organisation only
+    for _ in range(3):
+        while (item := drill.current_item(loner, clock.now())) is not None:
+            drill.submit_answer(loner, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=2))
+    before = _snapshot()
+    rollups.rebuild(batch=100)
+    assert _snapshot() == before
+    south = reps[2].team_id
+    db.session.delete(db.session.get(Team, south))  # its rep has no team now: their answers stay in the organisation's rows
+    db.session.commit()
+    rollups.rebuild(batch=100)
+    after = _snapshot()
+    for table in ("rollup_retention", "rollup_calibration"):
+        assert after[table] == [row for row in before[table] if row[0] != south]
+    assert after["rollup_rep_day"] == before["rollup_rep_day"]
+
+
+def test_an_answer_during_the_rebuild_waits_for_one_team_at_most(app, content, make_user, clock, monkeypatch):
+    """Each team is its own write transaction: between two, another worker's answer goes through at once."""
+    import threading
+
+    from learnapp.models import Attempt, User
+
+    reps = _practise(make_user, clock)
+    clock.advance(timedelta(days=2))
+    south_rep_id = reps[2].id
+    answered = []
+
+    def answer_in_another_worker():
+        with app.app_context():
+            rep = db.session.get(User, south_rep_id)
+            item = drill.current_item(rep, clock.now())
+            answered.append(drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now()).id)
+            db.session.remove()
+
+    real_begin_write, calls = rollups.begin_write, []
+
+    def between_transactions(**options):
+        calls.append(1)
+        if len(calls) == 2:  # the first team is committed, the second not begun
+            thread = threading.Thread(target=answer_in_another_worker)
+            thread.start()
+            thread.join(timeout=30)
+        return real_begin_write(**options)
+
+    monkeypatch.setattr(rollups, "begin_write", between_transactions)
+    rollups.rebuild(batch=100)
+    assert len(answered) == 1
+    monkeypatch.setattr(rollups, "begin_write", real_begin_write)
+    db.session.expire_all()
+    once = _snapshot()
+    rollups.rebuild(batch=100)
+    assert _snapshot() == once  # the answer is in the rebuilt rows exactly once
+    answers = sum(r.answers for r in db.session.scalars(db.select(RepDayRollup)))
+    assert answers == db.session.scalar(db.select(db.func.count(Attempt.id)))
