@@ -361,3 +361,59 @@ def test_mail_goes_over_tls_only_to_a_relay_whose_certificate_checks_out(app, co
         assert [recipients for recipients, _ in handler.messages] == [[rep.email]]
     finally:
         controller.stop()
+
+
+_RENAMES = count(1)
+
+
+def _another_request_writes(user_id: int) -> None:
+    """Another connection, as another web worker's, commits a change (a rep renames themself) if it can right now.
+
+    On SQLite it does not wait for a write lock this request already holds (it would wait for itself): then no
+    other write can come in between anyway.
+    """
+    from sqlalchemy import update
+    from sqlalchemy.exc import OperationalError
+
+    sqlite = db.engine.dialect.name == "sqlite"
+    with db.engine.connect() as other:
+        if sqlite:
+            other.exec_driver_sql("PRAGMA busy_timeout=0")
+        try:
+            other.execute(update(User).where(User.id == user_id).values(name=f"Renamed {next(_RENAMES)}"))
+            other.commit()
+        except OperationalError:
+            assert sqlite  # "database is locked": this request holds the write lock
+            other.rollback()
+        finally:
+            if sqlite:
+                other.exec_driver_sql("PRAGMA busy_timeout=10000")
+                other.commit()
+
+
+def test_saving_settings_and_unsubscribing_wait_for_other_writes_instead_of_failing(app, content, make_user, auth, client,
+                                                                                    monkeypatch):
+    """Another request commits between the page's reads and its write (on SQLite: "database is locked", a 500, before)."""
+    from flask import g
+
+    from learnapp.services import notify
+    from learnapp.web import settings as settings_web
+
+    rep, peer = make_user("rep"), make_user("rep")
+    rep_id, peer_id, token = rep.id, peer.id, notify.unsubscribe_token(rep)
+    auth.login(rep.email)
+    csrf = csrf_token(client, "/settings")
+    form, named = settings_web.settings_form, settings_web.user_for_token
+    monkeypatch.setattr(settings_web, "settings_form", lambda **kw: (form(**kw), _another_request_writes(peer_id))[0])
+    monkeypatch.setattr(settings_web, "user_for_token", lambda t: (named(t), _another_request_writes(peer_id))[0])
+    saved = client.post("/settings", data={"csrf_token": csrf, "reminders_on": "y", "reminder_time": "07:15",
+                                           "reminder_days": ["1", "3"], "timezone": "Europe/Berlin"})
+    assert saved.status_code == 303
+    db.session.expire_all()
+    rep = db.session.get(User, rep_id)
+    assert (rep.reminder_time, rep.reminder_days, rep.timezone) == ("07:15", "1,3", "Europe/Berlin")
+    db.session.remove()  # the link is opened in a mail client, logged out: a request that has read nothing yet
+    g.pop("_login_user", None)  # (the test's app context, shared by the client's requests, had the rep logged in)
+    assert app.test_client().post(f"/unsubscribe/{token}").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(User, rep_id).reminders_on is False

@@ -218,3 +218,30 @@ def test_the_backlog_after_a_break_is_spread_over_days(content, make_user, clock
     assert recalls == sorted(recalls)
     clock.advance(timedelta(days=1))
     assert drill.today_session(rep, clock.now()).plan  # the rest follows on the next days
+
+
+def test_removing_a_vacation_waits_for_other_writes_instead_of_failing(content, make_user, auth, client, clock, monkeypatch):
+    """Another request commits between the page's reads and the delete (on SQLite: "database is locked", a 500, before)."""
+    from sqlalchemy import update
+
+    from learnapp.models import User
+    from learnapp.services.vacations import add_vacation
+    from learnapp.web import vacations as vacations_web
+
+    rep, peer = make_user("rep"), make_user("rep")
+    away = add_vacation(rep, date(2026, 3, 9), date(2026, 3, 13), by=rep, now=clock.now()).id
+    rep_id, peer_id = rep.id, peer.id
+    auth.login(rep.email)
+    csrf = csrf_token(client, "/settings")
+    found = vacations_web._rep_or_404
+
+    def another_request_writes_meanwhile(user_id):
+        rep = found(user_id)
+        with db.engine.begin() as other:  # another connection, as another web worker's: a rep renames themself
+            other.execute(update(User).where(User.id == peer_id).values(name="Renamed meanwhile"))
+        return rep
+
+    monkeypatch.setattr(vacations_web, "_rep_or_404", another_request_writes_meanwhile)
+    response = client.post(f"/vacations/{rep_id}/{away}/delete", data={"csrf_token": csrf})
+    assert response.status_code == 303
+    assert _vacation_count() == 0

@@ -83,6 +83,8 @@ def vacation_days(user_ids: list[int], start: date, end: date) -> dict[int, set[
 
 
 def remove_vacation(vacation_id: int, user_id: int) -> bool:
+    """Delete the rep's vacation; False when there is no such vacation of theirs."""
+    begin_write()  # on SQLite, a read upgraded to a write fails at once if another request wrote meanwhile
     vacation = db.session.get(Vacation, vacation_id)
     if vacation is None or vacation.user_id != user_id:
         return False

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired
 
 from learnapp.extensions import csrf, db
+from learnapp.services.db import begin_write
 from learnapp.services.notify import quarter_hour_time, user_for_token
 from learnapp.services.vacations import vacations_of
 
@@ -66,6 +67,7 @@ def settings_page(form: SettingsForm, **extra) -> str:
 def edit():
     form = settings_form()
     if form.validate_on_submit():
+        begin_write()  # the user was read to log in: on SQLite, upgrading that read to a write fails if another write came
         current_user.reminders_on = form.reminders_on.data
         current_user.reminder_time = form.reminder_time.data
         current_user.reminder_days = ",".join(sorted(form.reminder_days.data))
@@ -85,6 +87,7 @@ def unsubscribe_page(token: str):
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt  # mail clients send RFC 8058 one-click POSTs without a form; the signed token is the proof
 def unsubscribe(token: str):
+    begin_write()  # as above: the write lock first, then the read
     user = user_for_token(token) or abort(404)
     user.reminders_on = False
     db.session.commit()
