@@ -417,3 +417,15 @@ def test_saving_settings_and_unsubscribing_wait_for_other_writes_instead_of_fail
     assert app.test_client().post(f"/unsubscribe/{token}").status_code == 200
     db.session.expire_all()
     assert db.session.get(User, rep_id).reminders_on is False
+
+
+@pytest.mark.parametrize("token", ["forged-token", "MQ.J9c3iI5JeGwTIP26qKXpe25im2", "MQ"])
+def test_a_damaged_unsubscribe_link_says_how_to_stop_the_emails_instead_of_nothing_here(content, make_user, client, token):
+    """A link cut short by a mail program, or signed with a key since changed: 404, and the way to stop the emails."""
+    make_user("rep")
+    for response in (client.get(f"/unsubscribe/{token}"), client.post(f"/unsubscribe/{token}")):
+        page = " ".join(response.get_data(as_text=True).split())
+        assert response.status_code == 404
+        assert "This unsubscribe link does not work" in page and "There is nothing here" not in page
+        assert 'href="/settings"' in page  # log in and switch the reminders off there
+    assert db.session.scalar(db.select(User.reminders_on)) is True

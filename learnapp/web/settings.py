@@ -2,7 +2,7 @@
 
 from zoneinfo import available_timezones
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField
@@ -78,9 +78,17 @@ def edit():
     return settings_page(form), (400 if form.errors else 200)
 
 
+def _bad_link():
+    """A token that names no one (cut short by a mail program, forged, or signed with a key since changed):
+    a 404 that says how to stop the emails all the same."""
+    return render_template("unsubscribe.html", user=None, done=False), 404
+
+
 @bp.get("/unsubscribe/<token>")
 def unsubscribe_page(token: str):
-    user = user_for_token(token) or abort(404)
+    user = user_for_token(token)
+    if user is None:
+        return _bad_link()
     return render_template("unsubscribe.html", user=user, token=token, done=False)
 
 
@@ -88,7 +96,9 @@ def unsubscribe_page(token: str):
 @csrf.exempt  # mail clients send RFC 8058 one-click POSTs without a form; the signed token is the proof
 def unsubscribe(token: str):
     begin_write()  # as above: the write lock first, then the read
-    user = user_for_token(token) or abort(404)
+    user = user_for_token(token)
+    if user is None:
+        return _bad_link()
     user.reminders_on = False
     db.session.commit()
     return render_template("unsubscribe.html", user=user, token=token, done=True)
