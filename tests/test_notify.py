@@ -429,3 +429,27 @@ def test_a_damaged_unsubscribe_link_says_how_to_stop_the_emails_instead_of_nothi
         assert "This unsubscribe link does not work" in page and "There is nothing here" not in page
         assert 'href="/settings"' in page  # log in and switch the reminders off there
     assert db.session.scalar(db.select(User.reminders_on)) is True
+
+
+def test_every_email_carries_rfc_8058_one_click_headers_that_work_logged_out(inbox, content, make_user, clock, client):
+    """Reminder and digest: List-Unsubscribe (the https link) and List-Unsubscribe-Post; the mail provider's POST
+    of "List-Unsubscribe=One-Click", without cookies or CSRF token, stops the emails, and again is harmless."""
+    import re
+
+    rep, manager = make_user("rep", team="North"), make_user("manager", team="North")
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))  # Monday: the week's digest
+    jobs.weekly_digest()
+    clock.set(datetime(2026, 3, 9, 9, 0, tzinfo=timezone.utc))
+    jobs.reminders()
+    by_person = {to[0]: text for to, text in inbox.messages}
+    assert set(by_person) == {rep.email, manager.email}
+    for person in (rep, manager):
+        text = by_person[person.email]
+        assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in text
+        path = re.search(r"^List-Unsubscribe: <https://learn\.example\.com(/unsubscribe/[^>]+)>$", text, re.M).group(1)
+        assert path in text.split("\n\n", 1)[1]  # the same link in the body, for mail programs without the button
+        for _ in range(2):
+            response = client.post(path, data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+            assert response.status_code == 200 and "Unsubscribed" in response.get_data(as_text=True)
+        db.session.expire_all()
+        assert db.session.get(User, person.id).reminders_on is False
