@@ -12,6 +12,7 @@ from learnapp import config as config_module
 from learnapp.domain.clock import SystemClock
 from learnapp.extensions import csrf, db, login_manager, migrate
 
+MAX_ROW_ID = 2**31 - 1  # the largest value of an Integer column on PostgreSQL (int4)
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         _tune_sqlite(db.engine)
 
+    _register_url_converters(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_error_pages(app)
@@ -100,6 +102,21 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_begin(conn):
         immediate = conn.get_execution_options().get("learnapp_immediate")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _register_url_converters(app: Flask) -> None:
+    """``<id:...>`` in a route: a row id, matched only from 1 to 2**31 - 1 (a larger one is a 404).
+
+    Werkzeug's ``int`` matches any number of digits; a longer one than the database's integer
+    (PostgreSQL's ends at 2**31 - 1, SQLite's at 2**63 - 1) failed the query with a 500.
+    """
+    from werkzeug.routing import IntegerConverter
+
+    class RowIdConverter(IntegerConverter):
+        def __init__(self, url_map, *args, **kwargs):
+            super().__init__(url_map, min=1, max=MAX_ROW_ID)
+
+    app.url_map.converters["id"] = RowIdConverter
 
 
 def _register_blueprints(app: Flask) -> None:

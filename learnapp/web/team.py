@@ -60,7 +60,7 @@ def date_range(start: str | None, end: str | None, today: date) -> tuple[dashboa
     return span, warning
 
 
-@bp.get("/<int:team_id>")
+@bp.get("/<id:team_id>")
 @roles_required(*LEADERS)
 def show(team_id: int):
     board, warning = _board(_team_or_404(team_id))
@@ -154,7 +154,7 @@ TABLES = {
 }
 
 
-@bp.get("/<int:team_id>/data/<name>.csv")
+@bp.get("/<id:team_id>/data/<name>.csv")
 @roles_required(*LEADERS)
 def data_csv(team_id: int, name: str):
     if name not in TABLES:
@@ -171,7 +171,7 @@ def data_csv(team_id: int, name: str):
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@bp.get("/<int:team_id>/chart/<name>.svg")
+@bp.get("/<id:team_id>/chart/<name>.svg")
 @roles_required(*LEADERS)
 def chart_svg(team_id: int, name: str):
     board, _ = _board(_team_or_404(team_id))
@@ -196,7 +196,7 @@ def chart_svg(team_id: int, name: str):
     return response
 
 
-@bp.get("/<int:team_id>/skill/<skill_id>")
+@bp.get("/<id:team_id>/skill/<skill_id>")
 @roles_required(*LEADERS)
 def skill(team_id: int, skill_id: str):
     team = _team_or_404(team_id)
@@ -207,7 +207,7 @@ def skill(team_id: int, skill_id: str):
                            query=_range_query(board))
 
 
-@bp.get("/rep/<int:user_id>")
+@bp.get("/rep/<id:user_id>")
 @roles_required(*LEADERS)
 def rep(user_id: int):
     rep_user = db.get_or_404(User, user_id)

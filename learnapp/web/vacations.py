@@ -44,7 +44,7 @@ def _parse_day(text: str) -> date:
     return datetime.strptime(text, "%Y-%m-%d").date()
 
 
-@bp.post("/<int:user_id>")
+@bp.post("/<id:user_id>")
 @login_required
 def add(user_id: int):
     rep = _rep_or_404(user_id)
@@ -60,7 +60,7 @@ def add(user_id: int):
     return _back(rep)
 
 
-@bp.post("/<int:user_id>/<int:vacation_id>/delete")
+@bp.post("/<id:user_id>/<id:vacation_id>/delete")
 @login_required
 def delete(user_id: int, vacation_id: int):
     rep = _rep_or_404(user_id)

@@ -1,0 +1,34 @@
+"""Defects a fuzzing pass of the web layer found: each request here once returned a 500."""
+
+import pytest
+
+from tests.conftest import csrf_token
+
+# PostgreSQL's integer ids end at 2**31 - 1, SQLite's at 2**63 - 1: a larger id in a URL failed the query
+HUGE_IDS = ["2147483648", "9223372036854775808", "99999999999999999999"]
+
+
+@pytest.fixture
+def people(content, make_user):
+    return {"rep": make_user("rep", team="North"), "manager": make_user("manager", team="North"),
+            "admin": make_user("admin", team=None)}
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+@pytest.mark.parametrize("url", ["/team/{huge}", "/team/rep/{huge}", "/team/{huge}/data/retention.csv",
+                                 "/team/{huge}/chart/retention.svg", "/team/{huge}/skill/x"])
+def test_a_huge_id_in_a_team_url_is_404(people, auth, client, url, huge):
+    auth.login(people["admin"].email)
+    assert client.get(url.format(huge=huge)).status_code == 404
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+def test_a_huge_id_in_a_vacation_url_is_404(people, auth, client, huge):
+    rep = people["rep"]
+    auth.login(rep.email)
+    token = csrf_token(client, "/settings")
+    dates = {"start": "2026-03-10", "end": "2026-03-12", "csrf_token": token}
+    assert client.post(f"/vacations/{huge}", data=dates).status_code == 404
+    assert client.post(f"/vacations/{rep.id}/{huge}/delete", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/vacations/{huge}/1/delete", data={"csrf_token": token}).status_code == 404
+    assert client.get("/settings").status_code == 200  # and the next request is fine
