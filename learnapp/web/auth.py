@@ -20,8 +20,11 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: an open redirect would let a link send reps elsewhere."""
-    if not target:
+    """Only same-site relative paths: an open redirect would let a link send reps elsewhere.
+
+    No control characters either: a line break in the Location header failed the login with a 500.
+    """
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") else None

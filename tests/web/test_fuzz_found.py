@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.conftest import PASSWORD, csrf_token
 
 # PostgreSQL's integer ids end at 2**31 - 1, SQLite's at 2**63 - 1: a larger id in a URL failed the query
 HUGE_IDS = ["2147483648", "9223372036854775808", "99999999999999999999"]
@@ -32,3 +32,13 @@ def test_a_huge_id_in_a_vacation_url_is_404(people, auth, client, huge):
     assert client.post(f"/vacations/{rep.id}/{huge}/delete", data={"csrf_token": token}).status_code == 404
     assert client.post(f"/vacations/{huge}/1/delete", data={"csrf_token": token}).status_code == 404
     assert client.get("/settings").status_code == 200  # and the next request is fine
+
+
+@pytest.mark.parametrize("target", ["/\r\nSet-Cookie: x=1", "/drill/\nX: y"])
+def test_a_next_parameter_with_a_line_break_logs_in_to_the_front_page(people, client, target):
+    from urllib.parse import quote
+
+    response = client.post(f"/login?next={quote(target, safe='')}", data={
+        "email": people["rep"].email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert client.get("/drill/").status_code == 200
