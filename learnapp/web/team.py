@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from datetime import date, timedelta
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
@@ -167,8 +170,20 @@ def data_csv(team_id: int, name: str):
     writer.writerow(header)
     writer.writerows(rows)
     filename = f"{team.name.lower().replace(' ', '-')}-{name}-{board.range.start}-{board.range.end}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": attachment(filename)})
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for a download: an ASCII filename, plus the full name as filename* when it differs.
+
+    Header values must be Latin-1 (a team named in another script made the server drop the connection),
+    and a quote or backslash in the name would end or escape the quoted filename (RFC 6266).
+    """
+    simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    simple = re.sub(r"[^A-Za-z0-9._]+", "-", simple).strip("-")
+    if simple == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{simple}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @bp.get("/<id:team_id>/chart/<name>.svg")

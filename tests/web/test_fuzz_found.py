@@ -42,3 +42,26 @@ def test_a_next_parameter_with_a_line_break_logs_in_to_the_front_page(people, cl
         "email": people["rep"].email, "password": PASSWORD, "csrf_token": csrf_token(client)})
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert client.get("/drill/").status_code == 200
+
+
+def test_a_csv_of_a_team_with_a_non_latin_name_downloads(content, make_user, auth, client):
+    """HTTP headers are Latin-1: a team named in another script broke the download (the server dropped the
+    connection), and a quote in the name ended the filename early."""
+    from urllib.parse import quote
+
+    name = 'Zespół "Północ" 東京'
+    manager = make_user("manager", team=name)
+    auth.login(manager.email)
+    response = client.get(f"/team/{manager.led_teams[0].id}/data/recall.csv")
+    disposition = response.headers["Content-Disposition"]
+    assert response.status_code == 200 and disposition.isascii()
+    simple = disposition.split('filename="')[1].split('"')[0]
+    assert simple.startswith("zespo-") and simple.endswith(".csv") and '"' not in simple and "\\" not in simple
+    assert f"filename*=UTF-8''{quote(name.lower().replace(' ', '-'), safe='')}-recall-" in disposition
+
+
+def test_a_csv_of_a_plain_team_keeps_its_simple_filename(content, make_user, auth, client):
+    manager = make_user("manager", team="North Sales")
+    auth.login(manager.email)
+    response = client.get(f"/team/{manager.led_teams[0].id}/data/recall.csv")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="north-sales-recall-2025-09-01-2026-03-02.csv"'
