@@ -140,7 +140,22 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.add_template_filter(lambda text: Markup(render_markdown(text)), "markdown")
     app.add_template_filter(lambda value: "–" if value is None else f"{value * 100:.0f}%", "percent")
-    app.add_template_filter(lambda dt: "–" if dt is None else dt.strftime("%a %d %b %Y"), "day")
+    app.add_template_filter(_day, "day")
+
+
+def _day(value) -> str:
+    """A date, or the day of a moment in the viewer's own timezone (a skill due 20:00 UTC is tomorrow in Auckland)."""
+    from datetime import datetime
+
+    from flask_login import current_user
+
+    if value is None:
+        return "–"
+    if isinstance(value, datetime) and value.tzinfo is not None and current_user.is_authenticated:
+        from learnapp.services.drill import user_zone
+
+        value = value.astimezone(user_zone(current_user))
+    return value.strftime("%a %d %b %Y")
 
 
 def _register_error_pages(app: Flask) -> None:

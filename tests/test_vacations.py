@@ -220,6 +220,38 @@ def test_the_backlog_after_a_break_is_spread_over_days(content, make_user, clock
     assert drill.today_session(rep, clock.now()).plan  # the rest follows on the next days
 
 
+def test_after_a_break_the_summary_says_tomorrow_not_a_day_long_gone(content, make_user, clock, app):
+    rep = make_user("rep", timezone="Europe/Berlin")
+    app.config["NEW_SKILLS_PER_DAY"] = 9
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        clock.advance(timedelta(seconds=100))
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    clock.advance(timedelta(days=60))  # everything overdue; today takes five minutes of it
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        clock.advance(timedelta(seconds=100))
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    assert min(drill.memory_states(rep.id).values(), key=lambda s: s.due).due < clock.now()  # the rest is still overdue
+    summary = drill.summary(rep, clock.now())
+    tomorrow = drill.local_day(rep, clock.now()) + timedelta(days=1)
+    assert summary.next_due.astimezone(drill.user_zone(rep)).date() == tomorrow
+
+
+def test_a_vacation_pauses_the_streak_instead_of_ending_it(content, make_user, clock):
+    from learnapp.services.vacations import add_vacation
+
+    rep = make_user("rep")
+    for _ in range(5):  # Monday 2 to Friday 6 March
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=1))
+    add_vacation(rep, date(2026, 3, 9), date(2026, 3, 20), by=rep, now=clock.now())
+    clock.set(datetime(2026, 3, 23, 9, tzinfo=timezone.utc))  # back on Monday
+    assert drill.streak(rep, clock.now()) == 5  # not drilled yet today: still the five days before
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    assert drill.streak(rep, clock.now()) == 6
+
+
 def test_removing_a_vacation_waits_for_other_writes_instead_of_failing(content, make_user, auth, client, clock, monkeypatch):
     """Another request commits between the page's reads and the delete (on SQLite: "database is locked", a 500, before)."""
     from sqlalchemy import update

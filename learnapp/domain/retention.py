@@ -171,6 +171,26 @@ def working_days(start: date, end: date, weekdays: Sequence[int] = (0, 1, 2, 3, 
             if (start + timedelta(days=i)).weekday() in weekdays]
 
 
+def streak(drilled: set[date], today: date, away: set[date] = frozenset(), weekdays: Sequence[int] = (0, 1, 2, 3, 4)) -> int:
+    """Consecutive days drilled, counted back from today (from yesterday while today is not drilled yet).
+
+    Only a working day without a drill ends the streak: weekends and vacation days pause it (a drill on
+    one still counts), so a rep back from two weeks away keeps the streak they left with.
+    """
+    if not drilled:
+        return 0
+    first = min(drilled)
+    day = today if today in drilled else today - timedelta(days=1)
+    count = 0
+    while day >= first:
+        if day in drilled:
+            count += 1
+        elif day.weekday() in weekdays and day not in away:
+            break
+        day -= timedelta(days=1)
+    return count
+
+
 @dataclass(frozen=True)
 class Participation:
     user_id: int

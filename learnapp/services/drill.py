@@ -447,21 +447,23 @@ def summary(user: User, now: datetime) -> Summary:
         db.select(Attempt).join(Presentation, Attempt.presentation_id == Presentation.id)
         .where(Presentation.session_id == session.id)))
     correct = sum(1 for a in attempts if a.correct)
+    next_due = scheduling.next_due(memory_states(user.id))
+    if next_due is not None:
+        # today's drill is done: skills still overdue (a backlog spread over the coming days) come tomorrow
+        tomorrow = datetime.combine(local_day(user, now) + timedelta(days=1), datetime.min.time(), tzinfo=user_zone(user))
+        next_due = max(next_due, tomorrow)
     return Summary(answered=len(attempts), correct=correct,
                    score=(sum(a.score for a in attempts) / len(attempts)) if attempts else 0.0,
-                   streak=streak(user, now), next_due=scheduling.next_due(memory_states(user.id)))
+                   streak=streak(user, now), next_due=next_due)
 
 
 def streak(user: User, now: datetime) -> int:
-    """Consecutive local days with at least one answer, ending today (or yesterday if not yet drilled today)."""
+    """Consecutive local days drilled up to today; weekends and vacation days pause the streak (retention.streak)."""
+    from learnapp.domain.retention import streak as days_streak
+    from learnapp.services.vacations import vacation_days
+
     since = now - timedelta(days=400)
     times = db.session.scalars(db.select(Attempt.answered_at).where(Attempt.user_id == user.id).where(Attempt.answered_at >= since))
-    days = {local_day(user, t) for t in times}
-    day = local_day(user, now)
-    if day not in days:
-        day -= timedelta(days=1)
-    count = 0
-    while day in days:
-        count += 1
-        day -= timedelta(days=1)
-    return count
+    today = local_day(user, now)
+    away = vacation_days([user.id], today - timedelta(days=400), today).get(user.id, set())
+    return days_streak({local_day(user, t) for t in times}, today, away)

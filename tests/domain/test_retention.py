@@ -7,7 +7,7 @@ from fsrs import Rating
 
 from learnapp.domain.retention import (
     AttemptRow, calibration, first_tries, forecast, inactive, one_day_training_reference, participation,
-    retention_curve, true_retention_by_week, working_days,
+    retention_curve, streak, true_retention_by_week, working_days,
 )
 from learnapp.domain.scheduling import make_scheduler, review
 
@@ -109,3 +109,22 @@ def test_forgetting_curve_equals_fsrs_retrievability():
         for days in (0, 1, 2, 7, 30, 400):
             when = now + timedelta(days=days, hours=5)
             assert curve(state, when) == pytest.approx(predicted_recall(state, when, scheduler), rel=1e-12)
+
+
+def test_a_streak_counts_days_drilled_back_from_today_or_yesterday():
+    days = {D0 + timedelta(days=i) for i in (0, 1, 2, 3)}  # Monday to Thursday
+    assert streak(days, D0 + timedelta(days=3)) == 4
+    assert streak(days, D0 + timedelta(days=4)) == 4  # Friday, not drilled yet: the streak is still on
+    assert streak(days, D0 + timedelta(days=7)) == 0  # Friday went by without a drill (Monday the 9th now)
+    assert streak(set(), D0) == 0
+
+
+def test_weekends_and_vacations_pause_a_streak_without_ending_it():
+    drilled = {D0 + timedelta(days=i) for i in (0, 1, 2, 3, 4)}  # Monday 2 to Friday 6 March
+    drilled |= {D0 + timedelta(days=7 + 14)}  # back on Monday 23 March after a two-week vacation
+    away = {D0 + timedelta(days=i) for i in range(7, 21)}  # 9 to 22 March
+    today = D0 + timedelta(days=21)
+    assert streak(drilled, today, away) == 6
+    assert streak(drilled, today) == 1  # without the vacation, the missed working days end it
+    weekend = drilled | {D0 + timedelta(days=5)}  # a drill on Saturday counts
+    assert streak(weekend, today, away) == 7

@@ -159,3 +159,19 @@ def test_practise_more_is_a_post_from_the_summary(content, make_user, auth, clie
     response = client.post("/drill/more", data={"csrf_token": csrf_token(client, "/drill/")})
     assert response.status_code == 303
     assert "Item 4 of 6" in client.get("/drill/").get_data(as_text=True)
+
+
+def test_due_dates_are_shown_on_the_viewers_own_calendar_day(content, make_user, auth, client):
+    from datetime import datetime, timezone
+
+    from learnapp.models import MemoryStateRow
+
+    rep = make_user("rep", timezone="Pacific/Auckland")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    client.post("/drill/answer", data=form_for(page, right_answer(_current(rep))))
+    due = datetime(2026, 3, 10, 20, 0, tzinfo=timezone.utc)  # Wednesday 11 March, 09:00 in Auckland
+    db.session.execute(db.update(MemoryStateRow).filter_by(user_id=rep.id).values(due=due))
+    db.session.commit()
+    progress = client.get("/progress/").get_data(as_text=True)
+    assert "Wed 11 Mar 2026" in progress and "Tue 10 Mar 2026" not in progress
