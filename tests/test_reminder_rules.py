@@ -128,6 +128,10 @@ def test_the_settings_form_offers_the_quarter_hours_only(content, make_user, aut
                                         "reminder_days": ["0"]})
     assert ok.status_code == 303
     assert db.session.scalar(db.select(User.reminder_time).filter_by(id=rep.id)) == "17:45"
+    odd_day = client.post("/settings", data={"csrf_token": token, "reminder_time": "18:00", "timezone": "UTC",
+                                             "reminder_days": ["9"]})  # no such weekday: a tampered form
+    assert odd_day.status_code == 400 and 'role="alert"' in odd_day.get_data(as_text=True)
+    assert db.session.scalar(db.select(User.reminder_time).filter_by(id=rep.id)) == "17:45"
 
 
 def test_a_time_stored_between_quarter_hours_shows_as_the_one_it_fires_at(content, make_user, auth, client):
