@@ -27,10 +27,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     app.extensions["learnapp.clock"] = app.config.get("CLOCK") or SystemClock()
-    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
-        # a file needs no liveness check: it saves a round trip on every request's first query
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
-
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
@@ -40,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     with app.app_context():
         _tune_sqlite(db.engine)
+        _ping_idle_connections(db.engine, app.config.get("DB_PING_IDLE_SECONDS", 1.0))
 
     _register_url_converters(app)
     _register_blueprints(app)
@@ -117,6 +114,36 @@ def _register_url_converters(app: Flask) -> None:
             super().__init__(url_map, min=1, max=MAX_ROW_ID)
 
     app.url_map.converters["id"] = RowIdConverter
+
+
+def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection that sat idle for ``idle_seconds`` or more before handing it out (not SQLite).
+
+    SQLAlchemy's pool_pre_ping checks every checkout: a round trip on every request, paid for nothing
+    under load, when connections go straight back to work. A connection the server dropped while it sat
+    in the pool (a restart, an idle timeout in a proxy) has been idle, so it is still found and replaced
+    before a request uses it. A restart while requests run fails those requests with the 503 page, and
+    the pool then renews every connection made before it (SQLAlchemy invalidates the pool on a disconnect).
+    """
+    if engine.dialect.name == "sqlite":
+        return
+    import time
+
+    from sqlalchemy.exc import DisconnectionError
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_connection, record):
+        record.info["learnapp_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        since = record.info.pop("learnapp_idle_since", None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # unusable, whatever the cause: the pool retries with a new connection
+            raise DisconnectionError(f"a pooled connection was gone: {exc}") from exc
 
 
 def _register_blueprints(app: Flask) -> None:

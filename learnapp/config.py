@@ -109,7 +109,10 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "SECRET_KEY": secret_key(env, instance_path, lenient=lenient),
         "SECRET_KEY_IS_TEMPORARY": secret_key_is_temporary(env),
         "SQLALCHEMY_DATABASE_URI": database_url(env, instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},  # a server restarted under us: reconnect (not for SQLite)
+        # no ping on every checkout (a round trip per request); a connection idle for longer is pinged first,
+        # so one the server dropped meanwhile (restart, idle timeout) is replaced unseen (not for SQLite)
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
+        "DB_PING_IDLE_SECONDS": _float(env, "LEARNAPP_DB_PING_IDLE", 1.0),
         "DESIRED_RETENTION": retention,
         "NEW_SKILLS_PER_DAY": _int(env, "LEARNAPP_NEW_SKILLS_PER_DAY", 3),
         "SESSION_SECONDS": _int(env, "LEARNAPP_SESSION_SECONDS", 300),
