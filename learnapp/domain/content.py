@@ -21,6 +21,10 @@ from learnapp.domain.model import (
 MAX_BYTES = 256 * 1024
 MAX_FRONT_MATTER = 64 * 1024
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# what the database columns hold: longer ids and texts, or larger numbers, failed the save (PostgreSQL
+# refuses them; SQLite took long texts but not integers past 2**63)
+MAX_ID, MAX_TITLE, MAX_SUMMARY = 80, 200, 500
+MAX_INT = 2**31 - 1
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 MIN_STEPS, MAX_STEPS = 3, 6
 ORDER_BY = ("discovery", "stages")
@@ -286,11 +290,14 @@ def _check_fields(doc: Document, doc_type: str, errors: list[ContentError]) -> b
 # ---------------------------------------------------------------- small typed readers
 
 
-def _text(err: _Errors, value: Any, key: tuple, name: str, required: bool = True) -> str:
+def _text(err: _Errors, value: Any, key: tuple, name: str, required: bool = True, max_length: int | None = None) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or not value.strip():
         err.add(key, f"'{name}' must be non-empty text")
+        return ""
+    if max_length is not None and len(value.strip()) > max_length:
+        err.add(key, f"'{name}' must be at most {max_length} characters, got {len(value.strip())}")
         return ""
     return value.strip()
 
@@ -299,12 +306,18 @@ def _ident(err: _Errors, value: Any, key: tuple, name: str) -> str:
     if not isinstance(value, str) or not ID_PATTERN.match(value):
         err.add(key, f"'{name}' must be a lower-case id like 'send-offer', got {value!r}")
         return ""
+    if len(value) > MAX_ID:
+        err.add(key, f"'{name}' must be at most {MAX_ID} characters, got {len(value)}")
+        return ""
     return value
 
 
 def _int(err: _Errors, value: Any, key: tuple, name: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         err.add(key, f"'{name}' must be a whole number, got {value!r}")
+        return None
+    if not -MAX_INT <= value <= MAX_INT:
+        err.add(key, f"'{name}' must be a whole number between {-MAX_INT} and {MAX_INT}, got {value}")
         return None
     return value
 
@@ -502,10 +515,10 @@ def _build_lessons(docs: list[Document], errors: list[ContentError]) -> dict[str
         err = _Errors(errors, doc)
         before = len(errors)
         skill = _ident(err, doc.data.get("skill"), ("skill",), "skill")
-        title = _text(err, doc.data.get("title"), ("title",), "title")
+        title = _text(err, doc.data.get("title"), ("title",), "title", max_length=MAX_TITLE)
         position = doc.data.get("position", 0)
         position = _int(err, position, ("position",), "position") if position is not None else 0
-        summary = _text(err, doc.data.get("summary"), ("summary",), "summary", required=False)
+        summary = _text(err, doc.data.get("summary"), ("summary",), "summary", required=False, max_length=MAX_SUMMARY)
         if not doc.body.strip():
             err.add(("title",), "the lesson has no text after the front matter")
         if len(errors) > before:

@@ -65,3 +65,52 @@ def test_a_csv_of_a_plain_team_keeps_its_simple_filename(content, make_user, aut
     auth.login(manager.email)
     response = client.get(f"/team/{manager.led_teams[0].id}/data/recall.csv")
     assert response.headers["Content-Disposition"] == 'attachment; filename="north-sales-recall-2025-09-01-2026-03-02.csv"'
+
+
+@pytest.fixture
+def trainer_client(content, make_user, auth, client):
+    auth.login(make_user("trainer", team=None).email)
+    return client
+
+
+def _lesson_base(client) -> str:
+    import re
+
+    page = client.get("/author/lessons/answer-when-asked/edit").get_data(as_text=True)
+    return re.search(r'name="base"[^>]*value="(\d+)"', page).group(1)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("position: 9", "position: 99999999999999999999", "'position' must be a whole number between"),
+    ("position: 9", "position: 2147483648", "'position' must be a whole number between"),
+    ("title: Answer when asked, not before", "title: " + "T" * 201, "'title' must be at most 200 characters"),
+    ("summary: Hold", "summary: " + "S" * 501, "'summary' must be at most 500 characters"),
+])
+def test_a_lesson_field_too_large_for_its_column_rerenders_the_editor(trainer_client, old, new, message):
+    """POST /author/lessons/<id>/edit with position 2**31 or more failed the insert with a 500 (on SQLite from 2**63);
+    on PostgreSQL a title over 200 or a summary over 500 characters did too."""
+    from tests.conftest import ROOT
+
+    text = (ROOT / "lessons" / "answer-when-asked.md").read_text().replace(old, new)
+    token = csrf_token(trainer_client, "/author/")
+    response = trainer_client.post("/author/lessons/answer-when-asked/edit",
+                                   data={"text": text, "base": _lesson_base(trainer_client), "csrf_token": token})
+    assert response.status_code == 400 and message in response.get_data(as_text=True).replace("&#39;", "'")
+    assert trainer_client.get("/author/lessons/answer-when-asked/edit").status_code == 200
+
+
+def test_a_scenario_id_longer_than_its_column_rerenders_the_editor(trainer_client):
+    """POST /author/scenarios/new with an 81-character id: PostgreSQL refused the insert (500); SQLite stored it."""
+    from learnapp.extensions import db
+    from learnapp.models import Scenario
+    from tests.conftest import ROOT
+
+    text = (ROOT / "scenarios" / "answer-when-asked" / "answer-mei-comparing.md").read_text()
+    token = csrf_token(trainer_client, "/author/")
+    response = trainer_client.post("/author/scenarios/new", data={
+        "text": text.replace("id: answer-mei-comparing", "id: " + "a" * 81), "csrf_token": token})
+    assert response.status_code == 400 and "'id' must be at most 80 characters" in response.get_data(as_text=True).replace("&#39;", "'")
+    assert db.session.get(Scenario, "a" * 81) is None
+    response = trainer_client.post("/author/scenarios/new", data={
+        "text": text.replace("id: answer-mei-comparing", "id: " + "a" * 80), "csrf_token": token})
+    assert response.status_code == 303
