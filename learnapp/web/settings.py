@@ -70,7 +70,7 @@ def edit():
         begin_write()  # the user was read to log in: on SQLite, upgrading that read to a write fails if another write came
         current_user.reminders_on = form.reminders_on.data
         current_user.reminder_time = form.reminder_time.data
-        current_user.reminder_days = ",".join(sorted(form.reminder_days.data))
+        current_user.reminder_days = ",".join(sorted(set(form.reminder_days.data)))  # a day sent twice is one day
         current_user.timezone = form.timezone.data
         db.session.commit()
         flash("Settings saved.")

@@ -114,3 +114,20 @@ def test_a_scenario_id_longer_than_its_column_rerenders_the_editor(trainer_clien
     response = trainer_client.post("/author/scenarios/new", data={
         "text": text.replace("id: answer-mei-comparing", "id: " + "a" * 80), "csrf_token": token})
     assert response.status_code == 303
+
+
+def test_repeated_reminder_days_are_stored_once(content, make_user, auth, client):
+    """POST /settings with reminder_days=0 sent 11 times: PostgreSQL refused the 21 characters "0,0,...,0" (500)."""
+    from werkzeug.datastructures import MultiDict
+
+    from learnapp.extensions import db
+
+    rep = make_user("rep")
+    auth.login(rep.email)
+    token = csrf_token(client, "/settings")
+    response = client.post("/settings", data=MultiDict(
+        [("reminder_days", "0")] * 11 + [("reminder_days", "4")] * 11 + [("reminder_days", "2"),
+         ("reminder_time", "09:00"), ("timezone", "UTC"), ("csrf_token", token)]))
+    assert response.status_code == 303
+    db.session.refresh(rep)
+    assert rep.reminder_days == "0,2,4"
