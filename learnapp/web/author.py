@@ -114,7 +114,9 @@ def _history(title: str, back_url: str, versions: list, current: int, diff):
 @roles_required(*AUTHORS)
 def validate():
     """Live validation and preview while the trainer types (JSON in, JSON out)."""
-    payload = request.get_json(silent=True) or {}
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):  # not JSON, or JSON that is not an object ("text", [...], 1)
+        payload = {}
     text, lesson_of = payload.get("text"), payload.get("lesson")
     if not isinstance(text, str) or (lesson_of is not None and not isinstance(lesson_of, str)):
         return jsonify(ok=False, errors=[{"line": 1, "message": "send the text as JSON: {\"text\": ...}"}]), 400

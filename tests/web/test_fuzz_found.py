@@ -131,3 +131,11 @@ def test_repeated_reminder_days_are_stored_once(content, make_user, auth, client
     assert response.status_code == 303
     db.session.refresh(rep)
     assert rep.reminder_days == "0,2,4"
+
+
+@pytest.mark.parametrize("body", ["some text", 1, [{"text": "x"}], True])
+def test_live_validation_of_json_that_is_not_an_object_is_400(trainer_client, body):
+    """POST /author/validate with a JSON body like "some text" or [...] failed on payload.get (500)."""
+    token = csrf_token(trainer_client, "/author/scenarios/new")
+    response = trainer_client.post("/author/validate", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 400 and response.get_json()["ok"] is False
