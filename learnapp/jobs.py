@@ -1,14 +1,14 @@
 """Background jobs. APScheduler runs them in one separate process (`flask --app learnapp scheduler`);
 web workers never start a scheduler. Each job calls a service function.
 
-Every job runs for an occurrence of its schedule (a quarter hour, a day, an ISO week), named by a
-run key. A run is claimed by inserting its (job, run key) row first: a second scheduler started by
+Every job runs for an occurrence of its schedule (a quarter hour, a day, a Monday 06:00 in one of
+the managers' timezones), named by a run key. A run is claimed by inserting its (job, run key) row first: a second scheduler started by
 mistake, or a re-run of the same occurrence, finds the row and does nothing, so no job runs twice
 for the same key. A run that fails, or that skips because it cannot work yet (no mail relay
 configured), gives its key back (its row stays in the history), and a claim whose process died is
 taken over after a lease, so the next check tries again.
 
-The scheduler checks the daily and weekly jobs every hour, and everything once at start-up: each
+The scheduler checks the nightly job every hour, the others every quarter hour, and everything once at start-up: each
 check runs the most recent occurrence due if it has not run yet. After downtime the missed
 occurrences are therefore caught up once, the latest one, never replayed one by one.
 """
@@ -31,7 +31,6 @@ from learnapp.services.db import begin_write, now
 
 LEASE = timedelta(hours=3)  # a claim still "running" after this belongs to a process that died
 NIGHTLY_AT = (2, 15)  # UTC hour and minute of the nightly maintenance
-DIGEST_AT = (0, 6, 0)  # UTC weekday (Monday), hour and minute of the weekly digest
 
 
 class Skipped(Exception):
@@ -81,14 +80,6 @@ def last_nightly(at: datetime) -> datetime:
     return today if today <= at else today - timedelta(days=1)
 
 
-def last_digest(at: datetime) -> datetime:
-    """The most recent weekly digest occurrence at or before ``at`` (UTC)."""
-    at = at.astimezone(timezone.utc)
-    weekday, hour, minute = DIGEST_AT
-    this_week = (at - timedelta(days=(at.weekday() - weekday) % 7)).replace(hour=hour, minute=minute, second=0, microsecond=0)
-    return this_week if this_week <= at else this_week - timedelta(days=7)
-
-
 def nightly_maintenance(when: datetime | None = None) -> JobRun | None:
     """Rebuild the dashboard rollups and check the memory states against the attempts, once per day."""
     from learnapp.services.maintenance import verify_memory_states
@@ -111,11 +102,16 @@ def reminders(when: datetime | None = None) -> JobRun | None:
 
 
 def weekly_digest(when: datetime | None = None) -> JobRun | None:
-    """The managers' weekly digest, once per ISO week, about the week before; a late run reports the same week."""
-    from learnapp.services.notify import send_digests
+    """The managers' weekly digest at Monday 06:00 in each one's timezone, about the week before.
 
-    due = last_digest(when or now())
-    return run_once("weekly-digest", f"{due.isocalendar().year}-W{due.isocalendar().week:02d}", lambda: send_digests(due))
+    One run per digest time that has come (one per timezone the managers live in, each week), keyed by
+    that time in UTC; it sends to every manager whose Monday 06:00 has come and who has not had that
+    week's digest, so a late run after downtime catches up once and reports the same week.
+    """
+    from learnapp.services.notify import latest_digest_due, send_digests
+
+    at = when or now()
+    return run_once("weekly-digest", latest_digest_due(at).strftime("%Y-%m-%dT%H:%MZ"), lambda: send_digests(at))
 
 
 JOBS = {"nightly-maintenance": nightly_maintenance, "reminders": reminders, "weekly-digest": weekly_digest}
@@ -145,5 +141,6 @@ def make_scheduler(app: Flask, *, blocking: bool = True):
     start = datetime.now(timezone.utc)
     scheduler.add_job(in_context(nightly_maintenance), "cron", minute=NIGHTLY_AT[1], id="nightly-maintenance", next_run_time=start)
     scheduler.add_job(in_context(reminders), "cron", minute="*/15", id="reminders", next_run_time=start)
-    scheduler.add_job(in_context(weekly_digest), "cron", minute=DIGEST_AT[2], id="weekly-digest", next_run_time=start)
+    # every quarter hour: a manager's Monday 06:00 falls on one in every timezone (India's is 00:30 UTC)
+    scheduler.add_job(in_context(weekly_digest), "cron", minute="*/15", id="weekly-digest", next_run_time=start)
     return scheduler

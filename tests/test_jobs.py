@@ -78,12 +78,13 @@ def test_missed_occurrences_are_caught_up_once_with_the_latest_key(ctx, content,
     assert jobs.nightly_maintenance(at(4, 2, 14)) is None
     assert jobs.nightly_maintenance(at(4, 2, 15)).run_key == "2026-03-04"
     assert jobs.nightly_maintenance(at(4, 23)) is None
-    assert jobs.weekly_digest(at(4, 12)).run_key == "2026-W10"  # Wednesday: this week's Monday digest was missed
+    # no managers: the digest time is Monday 06:00 UTC
+    assert jobs.weekly_digest(at(4, 12)).run_key == "2026-03-02T06:00Z"  # Wednesday: this week's Monday digest was missed
     assert jobs.weekly_digest(at(8, 23)) is None  # Sunday: still that occurrence
     assert jobs.weekly_digest(at(9, 5, 59)) is None
-    assert jobs.weekly_digest(at(9, 6)).run_key == "2026-W11"
+    assert jobs.weekly_digest(at(9, 6)).run_key == "2026-03-09T06:00Z"
     assert [r.run_key for r in db.session.scalars(db.select(JobRun).order_by(JobRun.id))] == [
-        "2026-03-03", "2026-03-04", "2026-W10", "2026-W11"]
+        "2026-03-03", "2026-03-04", "2026-03-02T06:00Z", "2026-03-09T06:00Z"]
 
 
 def test_two_scheduler_processes_run_the_nightly_job_once(app, tmp_path, content):

@@ -226,6 +226,32 @@ def test_managers_get_a_weekly_digest_of_their_teams(inbox, content, make_user, 
     assert db.session.scalar(db.select(db.func.count(JobRun.id))) == 1
 
 
+def test_each_manager_gets_the_digest_at_monday_six_in_their_own_timezone(inbox, content, make_user, clock):
+    zones = {"Pacific/Auckland": "North", "Asia/Kolkata": "South", "America/Los_Angeles": "West"}
+    managers = {make_user("manager", team=team, timezone=zone).email: zone for zone, team in zones.items()}
+    clock.set(datetime(2026, 3, 8, 12, 0, tzinfo=timezone.utc))  # Sunday noon UTC
+    assert jobs.weekly_digest().detail == "3 digests sent"  # new here: last week's digests, caught up once
+    inbox.messages.clear()
+    clock.advance(timedelta(minutes=15))
+    got: dict[str, list[datetime]] = {}
+    while clock.now() < datetime(2026, 3, 10, 0, 0, tzinfo=timezone.utc):  # the scheduler's quarter-hour checks
+        before = len(inbox.messages)
+        jobs.weekly_digest()
+        for recipients, text in inbox.messages[before:]:
+            got.setdefault(managers[recipients[0]], []).append(clock.now())
+            assert "Subject: Weekly learnapp digest, 2026-W11" in text and "(02 Mar to 08 Mar)" in text
+        clock.advance(timedelta(minutes=15))
+    assert got == {  # Monday 06:00 local, once each
+        "Pacific/Auckland": [datetime(2026, 3, 8, 17, 0, tzinfo=timezone.utc)],  # NZDT, UTC+13: still Sunday in UTC
+        "Asia/Kolkata": [datetime(2026, 3, 9, 0, 30, tzinfo=timezone.utc)],  # UTC+5:30
+        "America/Los_Angeles": [datetime(2026, 3, 9, 13, 0, tzinfo=timezone.utc)],  # PDT since 8 March, UTC-7
+    }
+    runs = db.session.scalars(db.select(JobRun).order_by(JobRun.id)).all()
+    assert [(r.run_key, r.detail) for r in runs] == [  # one run per digest time, not one per check
+        ("2026-03-02T14:00Z", "3 digests sent"),  # Los Angeles' Monday 06:00 (PST) was the latest of last week's
+        ("2026-03-08T17:00Z", "1 digests sent"), ("2026-03-09T00:30Z", "1 digests sent"), ("2026-03-09T13:00Z", "1 digests sent")]
+
+
 def test_reps_choose_their_reminder_time_days_and_timezone(content, make_user, auth, client):
     rep = make_user("rep")
     auth.login(rep.email)

@@ -17,6 +17,7 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -314,31 +315,70 @@ def reminder_mail(user: User) -> Mail:
     return Mail(to=user.email, subject="Your five-minute drill is ready", body=body, unsubscribe_url=unsubscribe_url(user))
 
 
-def send_digests(now: datetime) -> str:
-    """The weekly digest to every manager: participation, retention trend, skills and reps at risk.
+DIGEST_WEEKDAY, DIGEST_TIME = 0, time(6, 0)  # Monday 06:00 in each manager's own timezone
 
-    Without an SMTP host nothing is claimed and the run is recorded as skipped; the next hourly check
-    tries again, so the week's digest still goes out once SMTP is configured.
+
+def digest_due(zone: ZoneInfo, at: datetime) -> datetime:
+    """The latest Monday 06:00 in ``zone`` at or before ``at``, in UTC: when a manager there gets the week's digest."""
+    local = at.astimezone(zone)
+    day = local.date() - timedelta(days=(local.weekday() - DIGEST_WEEKDAY) % 7)
+    due = datetime.combine(day, DIGEST_TIME, tzinfo=zone)
+    if due > local:
+        due = datetime.combine(day - timedelta(days=7), DIGEST_TIME, tzinfo=zone)
+    return due.astimezone(timezone.utc)
+
+
+def _digest_managers() -> list[User]:
+    return db.session.scalars(db.select(User).filter_by(role=Role.MANAGER.value, active=True, reminders_on=True)
+                              .order_by(User.id)).all()
+
+
+def latest_digest_due(at: datetime) -> datetime:
+    """The latest digest time at or before ``at`` over the managers' timezones (Monday 06:00 UTC without managers).
+
+    The weekly-digest job runs once for each: one run per timezone the managers live in, each week.
+    """
+    zones = set(db.session.scalars(db.select(User.timezone).filter_by(role=Role.MANAGER.value, active=True,
+                                                                      reminders_on=True).distinct()))
+    return max(digest_due(user_zone(User(timezone=name)), at) for name in zones or {"UTC"})
+
+
+def _week_of(day: date) -> str:
+    return f"{day.isocalendar().year}-W{day.isocalendar().week:02d}"
+
+
+def send_digests(now: datetime) -> str:
+    """The weekly digest to every manager whose Monday 06:00 has come: participation, retention trend, skills and reps at risk.
+
+    Each manager gets the digest of the ISO week of their latest Monday, about the seven days before it,
+    once (the Notification claim): sent late after downtime, it reports the same week. Without an SMTP
+    host nothing is claimed and the run is recorded as skipped; the next hourly check tries again, so
+    the week's digest still goes out once SMTP is configured.
     """
     from learnapp.services.dashboard import DateRange, team_dashboard
 
     _require_smtp()
-    week = f"{now.isocalendar().year}-W{now.isocalendar().week:02d}"
-    span = DateRange(now.date() - timedelta(days=7), now.date() - timedelta(days=1))
-    managers = db.session.scalars(db.select(User).filter_by(role=Role.MANAGER.value, active=True, reminders_on=True)).all()
+    managers = _digest_managers()
+    due = {m.id: digest_due(user_zone(m), now) for m in managers}
+    week = {m.id: _week_of(due[m.id].astimezone(user_zone(m)).date()) for m in managers}
+    sent_before = {(user_id, key) for user_id, key in db.session.execute(db.select(Notification.user_id, Notification.run_key).where(
+        Notification.kind == "digest", Notification.run_key.in_(set(week.values()))))} if managers else set()
     sending = _Sending("digests")
     for manager in managers:
         teams = sorted(manager.led_teams, key=lambda t: t.name)
-        if not teams:
+        if not teams or (manager.id, week[manager.id]) in sent_before:
             continue
+        monday = due[manager.id].astimezone(user_zone(manager)).date()
+        span = DateRange(monday - timedelta(days=7), monday - timedelta(days=1))
         # written before the claim: a dashboard that fails to compute leaves no claim behind
-        sections = [_digest_section(team_dashboard(team, span, now)) for team in teams]
-        if not _claim(manager, "digest", week, now):
+        sections = [_digest_section(team_dashboard(team, span, due[manager.id])) for team in teams]
+        week_name = week[manager.id]
+        if not _claim(manager, "digest", week_name, now):
             continue
         body = (f"Hello {manager.name},\n\nyour teams' week ({span.start:%d %b} to {span.end:%d %b}):\n\n" + "\n\n".join(sections)
                 + f"\n\nThe dashboards: {current_app.config['BASE_URL']}/team/\n"
                   f"Stop this digest with one click: {unsubscribe_url(manager)}\n")
-        sending.send(manager, "digest", week, Mail(to=manager.email, subject=f"Weekly learnapp digest, {week}", body=body,
+        sending.send(manager, "digest", week_name, Mail(to=manager.email, subject=f"Weekly learnapp digest, {week_name}", body=body,
                                                    unsubscribe_url=unsubscribe_url(manager)))
     return sending.outcome()
 
