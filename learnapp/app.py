@@ -219,7 +219,8 @@ def _register_input_guard(app: Flask) -> None:
 
     @app.before_request
     def _no_nul_bytes():
-        values = [request.path, *request.args.values(), *request.form.values()]
+        values = [request.path, *(v for vs in request.args.listvalues() for v in vs),
+                  *(v for vs in request.form.listvalues() for v in vs)]  # every value of a repeated field
         if any("\x00" in v for v in values):
             abort(400, "The request contains a NUL character.")
 

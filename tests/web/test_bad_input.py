@@ -27,6 +27,13 @@ def test_junk_urls_are_404(rep_client, junk):
         assert rep_client.get(url).status_code in (400, 403, 404), url
 
 
+def test_a_nul_in_any_value_of_a_repeated_field_is_refused(rep_client):
+    assert rep_client.get("/progress/?x=fine&x=bad%00").status_code == 400
+    response = rep_client.post("/settings", data={"reminder_days": ["0", "1\x00"], "reminder_time": "09:00", "timezone": "UTC",
+                                                  "csrf_token": csrf_token(rep_client, "/settings")})
+    assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("junk", JUNK)
 def test_junk_logins_rerender_the_form(client, content, junk):
     response = client.post("/login", data={"email": junk, "password": junk, "csrf_token": csrf_token(client)})
