@@ -219,9 +219,15 @@ def main() -> None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
             log.close()
-            errors = [line for line in (Path(tmp) / "gunicorn.log").read_text().splitlines() if "Error" in line]
+            lines = (Path(tmp) / "gunicorn.log").read_text().splitlines()
+            errors = [line for line in lines if "Error" in line]
             if errors:
                 print("  server errors (first 5 distinct):", *sorted(set(errors))[:5], sep="\n    ")
+            for i, line in enumerate(lines):  # an exception gunicorn caught (a 500 outside the app's handlers): its traceback
+                if "Error handling request" in line:
+                    end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("[")), len(lines))
+                    print("  traceback of a 500:", *lines[i:end][-12:], sep="\n    ")
+                    break
 
 
 def report(args, url: str, port: int, tmp: Path, server_pid: int) -> None:

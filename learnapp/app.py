@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.extensions["learnapp.clock"] = app.config.get("CLOCK") or SystemClock()
     db.init_app(app)
+    _end_sessions_quietly(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -114,6 +115,25 @@ def _register_url_converters(app: Flask) -> None:
             super().__init__(url_map, min=1, max=MAX_ROW_ID)
 
     app.url_map.converters["id"] = RowIdConverter
+
+
+def _end_sessions_quietly(app: Flask) -> None:
+    """End each request's database session, even when its connection died after the request's last query.
+
+    Flask-SQLAlchemy's own teardown ends it too, but a rollback on a connection the server closed in the
+    meantime (PostgreSQL restarting) raises there, outside every error handler: gunicorn then answers
+    500 for a response already made. Registered after it, this teardown runs first; what is left of the
+    transaction is gone with the connection (a write had committed before its response), so it is logged.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    @app.teardown_appcontext
+    def _end_session(_error):
+        try:
+            db.session.remove()
+        except DBAPIError as exc:
+            app.logger.warning("database connection lost after the response was made: %s", exc.orig)
+            db.session.registry.clear()  # the session is closed as far as it goes; start afresh
 
 
 def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:

@@ -44,3 +44,28 @@ def test_a_connection_dropped_in_use_gives_one_503_then_the_app_recovers(app, re
     failed = rep_client.get("/drill/")
     assert failed.status_code == 503 and failed.headers["Retry-After"] == "5"
     assert rep_client.get("/drill/").status_code == 200
+
+
+def test_a_connection_lost_after_the_last_query_still_answers_the_page(tmp_path):
+    """PostgreSQL restarting between a request's last query and the end of its transaction: the page is made,
+    and ending the session must not turn it into a 500 outside the error handlers (gunicorn's bare 500)."""
+    from learnapp.app import create_app
+    from tests.conftest import database_url
+
+    app = create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url(tmp_path)})
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("a SQLite file has no server to drop a connection")
+
+    @app.get("/_lost_after_reading")
+    def lost_after_reading():
+        db.session.execute(text("select 1")).scalar()
+        _drop_the_apps_connections(app)
+        time.sleep(0.1)  # the server has closed it by now
+        return "made"
+
+    client = app.test_client()  # no app context around it: each request ends its own session, as in production
+    for _ in range(2):
+        response = client.get("/_lost_after_reading")
+        assert response.status_code == 200 and response.get_data(as_text=True) == "made"
+    with app.app_context():
+        db.engine.dispose()
