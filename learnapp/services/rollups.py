@@ -82,14 +82,17 @@ def rebuild(batch: int = 50_000) -> dict[str, int]:
     plus what the reps without a team add, whose daily rows are rebuilt there too. So an answer arriving
     meanwhile waits for one team's transaction at most (on SQLite within busy_timeout; on PostgreSQL
     the deleted rows are locked until commit), never for the whole run, and its increment lands on rows
-    that already include, or are about to include, its attempt. A rep moving team during the run may be
-    counted under both teams until the next rebuild. Memory stays bounded by one team's rows and one
-    rep's history (attempts are streamed per rep in answer order).
+    that already include, or are about to include, its attempt. This holds while every rep stays in
+    their team: the last transaction checks that no rep joined, left or changed team since the start,
+    and if one did (their answers may sit under a team rebuilt without them), it rebuilds everything
+    at once instead, as one transaction. Memory stays bounded by one team's rows and one rep's history
+    (attempts are streamed per rep in answer order).
     """
     from learnapp.models import Team
 
     db.session.commit()  # nothing of the caller's is pending; each step below is its own transaction
     counts = {model.__tablename__: 0 for model in KEYS}
+    teams_at_start = _membership()
     for team_id in list(db.session.scalars(db.select(Team.id).order_by(Team.id))):
         begin_write()
         members = User.team_id == team_id
@@ -99,6 +102,8 @@ def rebuild(batch: int = 50_000) -> dict[str, int]:
         _replace(totals, members, batch, counts)
         db.session.commit()
     begin_write()
+    if _membership() != teams_at_start:
+        return _rebuild_at_once(batch)
     teamless = User.team_id.is_(None)
     for model in (RetentionRollup, CalibrationRollup):  # the organisation's, and those of teams deleted since
         db.session.execute(delete(model).where((model.team_id == ORGANISATION)
@@ -113,6 +118,22 @@ def rebuild(batch: int = 50_000) -> dict[str, int]:
             for name, value in zip(sums, row[len(names):]):
                 bucket[name] += value
     _replace(totals, teamless, batch, counts)
+    db.session.commit()
+    return counts
+
+
+def _membership() -> dict[int, int | None]:
+    """Every user's team, as the rebuild sees it."""
+    return {user_id: team_id for user_id, team_id in db.session.execute(db.select(User.id, User.team_id))}
+
+
+def _rebuild_at_once(batch: int) -> dict[str, int]:
+    """Every rollup from every attempt in the caller's write transaction, which this commits."""
+    everyone = User.id.is_not(None)
+    for model in KEYS:
+        db.session.execute(delete(model))
+    counts = {model.__tablename__: 0 for model in KEYS}
+    _replace(_totals(everyone, batch, with_organisation=True), everyone, batch, counts)
     db.session.commit()
     return counts
 

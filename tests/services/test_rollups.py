@@ -119,3 +119,29 @@ def test_an_answer_during_the_rebuild_waits_for_one_team_at_most(app, content, m
     assert _snapshot() == once  # the answer is in the rebuilt rows exactly once
     answers = sum(r.answers for r in db.session.scalars(db.select(RepDayRollup)))
     assert answers == db.session.scalar(db.select(db.func.count(Attempt.id)))
+
+
+@pytest.mark.parametrize("mover", [0, 2])  # 0: a North rep moves to South after North is rebuilt; 2: South to North
+def test_a_rep_moving_team_during_the_rebuild_is_counted_once(app, content, make_user, clock, monkeypatch, mover):
+    from sqlalchemy import text
+
+    reps = _practise(make_user, clock)
+    organisation = [row for row in _snapshot()["rollup_retention"] if row[0] == 0]
+    rep_id, target = reps[mover].id, reps[2 - mover].team_id
+    real_begin_write, calls = rollups.begin_write, []
+
+    def between_transactions(**options):
+        calls.append(1)
+        if len(calls) == 2:  # the first team is committed, the second not begun: an admin moves a rep meanwhile
+            with db.engine.begin() as conn:
+                conn.execute(text("update user_account set team_id = :t where id = :u"), {"t": target, "u": rep_id})
+        return real_begin_write(**options)
+
+    monkeypatch.setattr(rollups, "begin_write", between_transactions)
+    rollups.rebuild(batch=100)
+    monkeypatch.setattr(rollups, "begin_write", real_begin_write)
+    db.session.expire_all()
+    during = _snapshot()
+    assert [row for row in during["rollup_retention"] if row[0] == 0] == organisation  # before: counted twice, or not at all
+    rollups.rebuild(batch=100)
+    assert _snapshot() == during  # and the teams' rows are what a quiet rebuild gives
