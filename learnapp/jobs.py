@@ -1,8 +1,7 @@
 """Background jobs. APScheduler runs them in one separate process (`flask --app learnapp scheduler`);
 web workers never start a scheduler. Each job calls a service function.
 
-Every job runs for an occurrence of its schedule (a quarter hour, a day, a Monday 06:00 in one of
-the managers' timezones), named by a run key. A run is claimed by inserting its (job, run key) row first: a second scheduler started by
+Every job runs for an occurrence of its schedule (a quarter hour, a day), named by a run key. A run is claimed by inserting its (job, run key) row first: a second scheduler started by
 mistake, or a re-run of the same occurrence, finds the row and does nothing, so no job runs twice
 for the same key. A run that fails, or that skips because it cannot work yet (no mail relay
 configured), gives its key back (its row stays in the history), and a claim whose process died is
@@ -104,14 +103,18 @@ def reminders(when: datetime | None = None) -> JobRun | None:
 def weekly_digest(when: datetime | None = None) -> JobRun | None:
     """The managers' weekly digest at Monday 06:00 in each one's timezone, about the week before.
 
-    One run per digest time that has come (one per timezone the managers live in, each week), keyed by
-    that time in UTC; it sends to every manager whose Monday 06:00 has come and who has not had that
-    week's digest, so a late run after downtime catches up once and reports the same week.
+    Checked every quarter hour; it runs only when some manager's Monday 06:00 has come and that
+    week's digest has not gone to them (it sends to all such managers), keyed by the quarter hour
+    like the reminders. A late run after downtime catches up once and reports the same week; a
+    manager who moves to a timezone whose Monday has passed gets the week's digest at the next check.
     """
-    from learnapp.services.notify import latest_digest_due, send_digests
+    from learnapp.services.notify import digests_due, send_digests
 
     at = when or now()
-    return run_once("weekly-digest", latest_digest_due(at).strftime("%Y-%m-%dT%H:%MZ"), lambda: send_digests(at))
+    if not digests_due(at):
+        return None
+    slot = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+    return run_once("weekly-digest", slot.strftime("%Y-%m-%dT%H:%MZ"), lambda: send_digests(at))
 
 
 JOBS = {"nightly-maintenance": nightly_maintenance, "reminders": reminders, "weekly-digest": weekly_digest}
@@ -132,7 +135,7 @@ def make_scheduler(app: Flask, *, blocking: bool = True):
         def run():
             with app.app_context():
                 done = fn()
-                outcome = "nothing to do (already claimed)" if done is None else f"{done.status} in {done.seconds:.2f} s: {done.detail}"
+                outcome = "nothing to do (already run, or nothing due)" if done is None else f"{done.status} in {done.seconds:.2f} s: {done.detail}"
             # one line per check on the scheduler's output (the service's log)
             print(f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} {fn.__name__.replace('_', '-')}: "
                   f"{' '.join(outcome.split())[:300]}", flush=True)

@@ -329,18 +329,26 @@ def digest_due(zone: ZoneInfo, at: datetime) -> datetime:
 
 
 def _digest_managers() -> list[User]:
+    from sqlalchemy.orm import selectinload
+
     return db.session.scalars(db.select(User).filter_by(role=Role.MANAGER.value, active=True, reminders_on=True)
-                              .order_by(User.id)).all()
+                              .options(selectinload(User.led_teams)).order_by(User.id)).all()
 
 
-def latest_digest_due(at: datetime) -> datetime:
-    """The latest digest time at or before ``at`` over the managers' timezones (Monday 06:00 UTC without managers).
+def digests_due(at: datetime) -> bool:
+    """Whether a manager's Monday 06:00 has come without their digest of that week claimed yet."""
+    return bool(_unsent_digests(_digest_managers(), at))
 
-    The weekly-digest job runs once for each: one run per timezone the managers live in, each week.
-    """
-    zones = set(db.session.scalars(db.select(User.timezone).filter_by(role=Role.MANAGER.value, active=True,
-                                                                      reminders_on=True).distinct()))
-    return max(digest_due(user_zone(User(timezone=name)), at) for name in zones or {"UTC"})
+
+def _unsent_digests(managers: list[User], at: datetime) -> dict[int, tuple[datetime, str]]:
+    """Each manager who leads a team and has not had the digest of their latest Monday: (that Monday 06:00 UTC, ISO week)."""
+    due = {m.id: digest_due(user_zone(m), at) for m in managers if m.led_teams}
+    week = {m.id: _week_of(due[m.id].astimezone(user_zone(m)).date()) for m in managers if m.id in due}
+    if not due:
+        return {}
+    claimed = {(user_id, key) for user_id, key in db.session.execute(db.select(Notification.user_id, Notification.run_key).where(
+        Notification.kind == "digest", Notification.run_key.in_(set(week.values()))))}
+    return {user_id: (due[user_id], week[user_id]) for user_id in due if (user_id, week[user_id]) not in claimed}
 
 
 def _week_of(day: date) -> str:
@@ -352,27 +360,24 @@ def send_digests(now: datetime) -> str:
 
     Each manager gets the digest of the ISO week of their latest Monday, about the seven days before it,
     once (the Notification claim): sent late after downtime, it reports the same week. Without an SMTP
-    host nothing is claimed and the run is recorded as skipped; the next hourly check tries again, so
-    the week's digest still goes out once SMTP is configured.
+    host nothing is claimed and the run is recorded as skipped; the next check tries again, so the
+    week's digest still goes out once SMTP is configured.
     """
     from learnapp.services.dashboard import DateRange, team_dashboard
 
     _require_smtp()
     managers = _digest_managers()
-    due = {m.id: digest_due(user_zone(m), now) for m in managers}
-    week = {m.id: _week_of(due[m.id].astimezone(user_zone(m)).date()) for m in managers}
-    sent_before = {(user_id, key) for user_id, key in db.session.execute(db.select(Notification.user_id, Notification.run_key).where(
-        Notification.kind == "digest", Notification.run_key.in_(set(week.values()))))} if managers else set()
+    unsent = _unsent_digests(managers, now)
     sending = _Sending("digests")
     for manager in managers:
-        teams = sorted(manager.led_teams, key=lambda t: t.name)
-        if not teams or (manager.id, week[manager.id]) in sent_before:
+        if manager.id not in unsent:
             continue
-        monday = due[manager.id].astimezone(user_zone(manager)).date()
+        due, week_name = unsent[manager.id]
+        teams = sorted(manager.led_teams, key=lambda t: t.name)
+        monday = due.astimezone(user_zone(manager)).date()
         span = DateRange(monday - timedelta(days=7), monday - timedelta(days=1))
         # written before the claim: a dashboard that fails to compute leaves no claim behind
-        sections = [_digest_section(team_dashboard(team, span, due[manager.id])) for team in teams]
-        week_name = week[manager.id]
+        sections = [_digest_section(team_dashboard(team, span, due)) for team in teams]
         if not _claim(manager, "digest", week_name, now):
             continue
         body = (f"Hello {manager.name},\n\nyour teams' week ({span.start:%d %b} to {span.end:%d %b}):\n\n" + "\n\n".join(sections)
