@@ -123,17 +123,28 @@ def _end_sessions_quietly(app: Flask) -> None:
     Flask-SQLAlchemy's own teardown ends it too, but a rollback on a connection the server closed in the
     meantime (PostgreSQL restarting) raises there, outside every error handler: gunicorn then answers
     500 for a response already made. Registered after it, this teardown runs first; what is left of the
-    transaction is gone with the connection (a write had committed before its response), so it is logged.
+    transaction is gone with the connection (a write had committed before its response), so it is logged,
+    and the connection is discarded: a session whose rollback failed would otherwise keep it checked out
+    of the pool until the garbage collector came by (15 such requests used to exhaust a worker's pool).
     """
     from sqlalchemy.exc import DBAPIError
 
     @app.teardown_appcontext
     def _end_session(_error):
+        if not db.session.registry.has():
+            return
+        session = db.session.registry()
+        # held here: a session whose rollback fails forgets its connection without giving it back to the pool
+        connection = session.connection() if session.in_transaction() else None
         try:
-            db.session.remove()
+            session.close()
         except DBAPIError as exc:
-            app.logger.warning("database connection lost after the response was made: %s", exc.orig)
-            db.session.registry.clear()  # the session is closed as far as it goes; start afresh
+            app.logger.warning("ending the request's database session failed after its response was made: %s", exc.orig)
+            if connection is not None and not connection.invalidated:
+                connection.invalidate()  # discarded, and its place in the pool freed
+                connection.close()
+        finally:
+            db.session.registry.clear()
 
 
 def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:

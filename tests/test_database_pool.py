@@ -69,3 +69,42 @@ def test_a_connection_lost_after_the_last_query_still_answers_the_page(tmp_path)
         assert response.status_code == 200 and response.get_data(as_text=True) == "made"
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_session_that_fails_to_end_gives_its_connection_back(tmp_path, monkeypatch):
+    """Any database: a rollback failing at the end of a request leaves no connection checked out of the pool
+    (with the garbage collector off, as it may run late: 15 failed requests used to exhaust the pool)."""
+    import gc
+
+    from learnapp.app import create_app
+    from tests.conftest import database_url
+
+    app = create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url(tmp_path)})
+    with app.app_context():
+        engine = db.engine
+    failures = []
+    real_rollback = engine.dialect.do_rollback
+
+    def failing_rollback(dbapi_connection):
+        if failures:
+            failures.pop()
+            raise engine.dialect.loaded_dbapi.OperationalError("disk I/O error")  # as the driver would raise one
+        return real_rollback(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_rollback", failing_rollback)
+
+    @app.get("/_rollback_fails")
+    def rollback_fails():
+        db.session.execute(text("select 1")).scalar()
+        failures.append(1)
+        return "made"
+
+    client = app.test_client()
+    gc.disable()
+    try:
+        for _ in range(20):
+            assert client.get("/_rollback_fails").get_data(as_text=True) == "made"
+        assert engine.pool.checkedout() == 0
+    finally:
+        gc.enable()
+        engine.dispose()
