@@ -342,13 +342,17 @@ def digests_due(at: datetime) -> bool:
 
 def _unsent_digests(managers: list[User], at: datetime) -> dict[int, tuple[datetime, str]]:
     """Each manager who leads a team and has not had the digest of their latest Monday: (that Monday 06:00 UTC, ISO week)."""
-    due = {m.id: digest_due(user_zone(m), at) for m in managers if m.led_teams}
-    week = {m.id: _week_of(due[m.id].astimezone(user_zone(m)).date()) for m in managers if m.id in due}
-    if not due:
+    latest: dict[int, tuple[datetime, str]] = {}
+    for manager in managers:
+        if manager.led_teams:
+            zone = user_zone(manager)
+            due = digest_due(zone, at)
+            latest[manager.id] = (due, _week_of(due.astimezone(zone).date()))
+    if not latest:
         return {}
     claimed = {(user_id, key) for user_id, key in db.session.execute(db.select(Notification.user_id, Notification.run_key).where(
-        Notification.kind == "digest", Notification.run_key.in_(set(week.values()))))}
-    return {user_id: (due[user_id], week[user_id]) for user_id in due if (user_id, week[user_id]) not in claimed}
+        Notification.kind == "digest", Notification.run_key.in_({week for _, week in latest.values()})))}
+    return {user_id: (due, week) for user_id, (due, week) in latest.items() if (user_id, week) not in claimed}
 
 
 def _week_of(day: date) -> str:
