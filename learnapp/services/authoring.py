@@ -42,6 +42,7 @@ class SaveResult:
     scenario_id: str | None = None
     errors: list[ContentError] = field(default_factory=list)
     conflict: str | None = None
+    latest: int | None = None  # with a conflict: the version saved meanwhile, which a second save replaces
 
 
 def skills() -> list[str]:
@@ -77,19 +78,27 @@ def save_scenario(text: str, *, editing: str | None, base_number: int | None, ac
         return SaveResult(ok=False, errors=[ContentError(EDITOR_PATH, 3, f"id '{scenario.id}' is taken; choose another")])
     if editing is not None and scenario.id != editing:
         return SaveResult(ok=False, errors=[ContentError(EDITOR_PATH, 3, f"the id must stay '{editing}': ids never change once attempts exist")])
-    if row is not None and base_number is not None and row.current_number != base_number:
-        return SaveResult(ok=False, conflict=_conflict(content_service.current_version(row), row.current_number, base_number))
+    if row is not None and (base_number is None or row.current_number != base_number):
+        return SaveResult(ok=False, conflict=_conflict(content_service.current_version(row), row.current_number, base_number),
+                          latest=row.current_number)
     report = content_service.ImportReport()
     content_service.store_scenario(scenario, now, actor, report)
     db.session.commit()
     return SaveResult(ok=True, scenario_id=scenario.id)
 
 
-def _conflict(latest, current: int, base: int) -> str:
-    """The message for a save that lost a race: who saved what and when; the typed text is kept by the caller."""
+def _conflict(latest, current: int, base: int | None) -> str:
+    """The message for a save that lost a race: who saved what and when; the typed text is kept by the caller.
+
+    ``base`` is None when the form did not say which version it started from (an old or altered form):
+    such a save could overwrite anything, so it is refused the same way.
+    """
+    if base is None:
+        return (f"This form did not say which version you started from (the latest is version {current}). "
+                "Your text is kept below: compare it with the history; saving again replaces it.")
     who = (f"{latest.created_by} saved version {latest.number} on {latest.created_at:%d %b %Y %H:%M} UTC" if latest
            else f"Version {current} was saved")
-    return f"{who} while you were editing version {base}. Your text is kept below: compare it with the history, then save again."
+    return f"{who} while you were editing version {base}. Your text is kept below: compare it with the history; saving again replaces it."
 
 
 def set_status(scenario_id: str, status: str, now: datetime) -> None:
@@ -154,9 +163,9 @@ def save_lesson(text: str, skill_id: str, *, base_number: int | None, actor: str
     if errors:
         return SaveResult(ok=False, errors=errors)
     row = db.session.get(Skill, skill_id)
-    if base_number is not None and row.current_number != base_number:
+    if base_number is None or row.current_number != base_number:
         latest = db.session.scalars(db.select(LessonVersion).filter_by(skill_id=skill_id, number=row.current_number)).first()
-        return SaveResult(ok=False, conflict=_conflict(latest, row.current_number, base_number))
+        return SaveResult(ok=False, conflict=_conflict(latest, row.current_number, base_number), latest=row.current_number)
     content_service.store_lesson(replace(lesson, path=""), now, content_service.ImportReport(), actor)
     db.session.commit()
     return SaveResult(ok=True, scenario_id=skill_id)

@@ -91,7 +91,13 @@ def save(scenario_id: str | None = None):
 
 def _editor(*, row: ScenarioRow | None = None, skill: Skill | None = None, text: str, base: int | None,
             result: authoring.SaveResult | None = None):
-    """The editor page for a scenario or a lesson; after a refused save, with its errors and a 400 or 409."""
+    """The editor page for a scenario or a lesson; after a refused save, with its errors and a 400 or 409.
+
+    After a conflict the form starts from the version saved meanwhile: the trainer has been told, so
+    a second save is deliberate and goes through (unless yet another version comes in between).
+    """
+    if result is not None and result.conflict:
+        base = result.latest
     heading = f"Lesson: {skill.title}" if skill else (row.id if row else "New scenario")
     page = render_template("author/edit.html", row=row, skill=skill, heading=heading, text=text, base=base,
                            errors=result.errors if result else [], conflict=result.conflict if result else None)

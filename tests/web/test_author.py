@@ -1,5 +1,7 @@
 """The trainer's area: list and filters, live validation, saving versions, conflicts, try-it, retire, history."""
 
+import re
+
 import pytest
 
 from learnapp.extensions import db
@@ -96,6 +98,34 @@ def test_a_concurrent_save_is_refused_with_a_clear_message(trainer, client):
     assert response.status_code == 409 and "saved version 2" in page and "next autumn" in page
     db.session.expire_all()
     assert db.session.get(Scenario, SCENARIO).current_number == 2
+    # the refused form now starts from version 2: saving it again, after the warning, replaces version 2
+    assert re.search(r'name="base" value="2"', page)
+    again = client.post(f"/author/scenarios/{SCENARIO}/edit",
+                        data={"text": mine, "base": re.search(r'name="base" value="(\d+)"', page).group(1),
+                              "csrf_token": csrf_token(client, f"/author/scenarios/{SCENARIO}/edit")})
+    assert again.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Scenario, SCENARIO).current_number == 3
+    assert "next autumn" in authoring.scenario_text(db.session.get(Scenario, SCENARIO))
+
+
+def test_a_save_that_does_not_say_its_version_is_refused(trainer, client):
+    """An old or altered form without ``base`` could overwrite anything: refused like a conflict, text kept."""
+    text = authoring.scenario_text(db.session.get(Scenario, SCENARIO)).replace("next spring", "next winter")
+    response = _save(client, SCENARIO, text, None)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "did not say which version" in page and "next winter" in page
+    db.session.expire_all()
+    assert db.session.get(Scenario, SCENARIO).current_number == 1
+    token = csrf_token(client, "/author/lessons/days-out/edit")
+    lesson = client.post("/author/lessons/days-out/edit", data={"text": "x", "csrf_token": token})
+    assert lesson.status_code in (400, 409)
+    from learnapp.models import Skill
+    text = authoring.lesson_text(db.session.get(Skill, "days-out")).replace("Think back", "Recall")
+    lesson = client.post("/author/lessons/days-out/edit", data={"text": text, "csrf_token": token})
+    assert lesson.status_code == 409 and "did not say which version" in lesson.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Skill, "days-out").current_number == 1
 
 
 def test_the_id_of_a_scenario_cannot_change(trainer, client):
