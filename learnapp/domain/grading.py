@@ -89,14 +89,17 @@ def _grade_order(scenario: Scenario, answer: str | Sequence[str], model: StageMo
     ranks = [keys.index(k) for k in given]
     kept = set(_longest_increasing(ranks))
     out_of_place = [given[i] for i in range(len(given)) if i not in kept]
-    score = len(kept) / len(keys)
+    # the share of step pairs in the right order: moving a step k places costs k pairs, a reversal scores 0
+    pairs = len(ranks) * (len(ranks) - 1) // 2
+    swapped = sum(1 for i in range(len(ranks)) for j in range(i + 1, len(ranks)) if ranks[i] > ranks[j])
+    score = (pairs - swapped) / pairs if pairs else 1.0
     if not out_of_place:
         reason = "Every step is in its place."
     else:
         reason = " ".join(_where_it_belongs(k, keys, names) for k in out_of_place)
     return Verdict(correct=not out_of_place, score=score, chosen=",".join(given), expected=",".join(keys), fit=None,
                    reason=reason, lesson=scenario.skill, explanation=scenario.explanation,
-                   misplaced=out_of_place[0] if out_of_place else None,
+                   misplaced=out_of_place[0] if out_of_place else None, near_miss=swapped == 1,
                    details=tuple(f"{n}. {names[k]}" for n, k in enumerate(keys, 1)))
 
 

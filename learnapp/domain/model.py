@@ -255,8 +255,10 @@ class Verdict:
     """The grade of one answer.
 
     ``correct`` is True only for a fully right answer; ``score`` is 0..1 (partial credit for
-    order-steps). ``fit`` tells whether the chosen move was premature or late for the stage.
-    ``reason`` is the rule's one-line reason; ``lesson`` the skill id whose lesson to read.
+    order-steps: the share of step pairs in the right order). ``fit`` tells whether the chosen move
+    was premature or late for the stage. ``reason`` is the rule's one-line reason; ``lesson`` the
+    skill id whose lesson to read. ``near_miss``: an order-steps answer wrong only in two neighbouring
+    steps swapped.
     """
 
     correct: bool
@@ -269,6 +271,7 @@ class Verdict:
     explanation: str = ""
     misplaced: str | None = None  # order-steps: the first item out of place
     details: tuple[str, ...] = field(default=())
+    near_miss: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -282,6 +285,7 @@ class Verdict:
             "explanation": self.explanation,
             "misplaced": self.misplaced,
             "details": list(self.details),
+            "near_miss": self.near_miss,
         }
 
     @classmethod
@@ -297,4 +301,5 @@ class Verdict:
             explanation=d.get("explanation", ""),
             misplaced=d.get("misplaced"),
             details=tuple(d.get("details", ())),
+            near_miss=d.get("near_miss", False),
         )

@@ -21,7 +21,6 @@ from learnapp.domain.model import Verdict
 DEFAULT_SECONDS = 30.0  # answer time assumed until the rep's own median is known
 SESSION_SECONDS = 300  # a five-minute drill
 EASY_FACTOR = 0.5  # "clearly faster": at most half the rep's usual time
-PARTIAL_CREDIT_FOR_HARD = 0.5
 
 
 def _utc(dt: datetime) -> datetime:
@@ -86,11 +85,13 @@ def make_scheduler(desired_retention: float = 0.9) -> Scheduler:
 def rating_for(verdict: Verdict, answer_seconds: float, usual_seconds: float | None, *, hint: bool = False) -> Rating:
     """The FSRS rating for a graded answer.
 
-    Wrong is Again, except an order-steps answer with at least half the steps in place, which is
-    Hard; right with a hint is Hard; right in at most half the rep's usual time is Easy; else Good.
+    Wrong is Again, except an order-steps answer whose only slip is two neighbouring steps swapped,
+    which is Hard; right with a hint is Hard; right in at most half the rep's usual time is Easy;
+    else Good. Hard counts as remembered in FSRS, so a step moved further (the offer pulled to the
+    front, the classic mistake the lessons warn about) is Again whatever its partial credit.
     """
     if not verdict.correct:
-        return Rating.Hard if verdict.score >= PARTIAL_CREDIT_FOR_HARD else Rating.Again
+        return Rating.Hard if verdict.near_miss else Rating.Again
     if hint:
         return Rating.Hard
     if usual_seconds and usual_seconds > 0 and answer_seconds <= EASY_FACTOR * usual_seconds:

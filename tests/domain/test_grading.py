@@ -6,7 +6,7 @@ import pytest
 
 from learnapp.domain.content import load_content
 from learnapp.domain.grading import InvalidAnswer, correct_answer, grade
-from learnapp.domain.model import Fit, Kind, Move, Option, RuleEntry, Scenario, Stage, StageModel
+from learnapp.domain.model import Fit, Kind, Move, Option, RuleEntry, Scenario, Stage, StageModel, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,8 +140,8 @@ def test_order_steps_right_order():
 
 
 def test_order_steps_one_step_moved_gets_partial_credit_and_is_named():
-    verdict = grade(WALK, ("a", "c", "d", "b", "e"), MODEL)
-    assert (verdict.correct, verdict.score, verdict.misplaced) == (False, 4 / 5, "b")
+    verdict = grade(WALK, ("a", "c", "d", "b", "e"), MODEL)  # b two places late: 2 of the 10 pairs swapped
+    assert (verdict.correct, verdict.score, verdict.misplaced, verdict.near_miss) == (False, 8 / 10, "b", False)
     assert (verdict.chosen, verdict.expected) == ("a,c,d,b,e", "a,b,c,d,e")
     assert verdict.reason == "'B' comes right after 'A'."
     assert verdict.lesson == "walk"
@@ -152,24 +152,35 @@ ONE_MOVED = [(key, to) for i, key in enumerate("abcde") for to in range(5) if ab
 
 
 @pytest.mark.parametrize("key, to", ONE_MOVED)
-def test_any_single_moved_step_scores_n_minus_one_over_n(key, to):
+def test_a_step_moved_k_places_costs_k_of_the_pairs_and_is_named(key, to):
     answer = [k for k in "abcde" if k != key]
     answer.insert(to, key)
     verdict = grade(WALK, answer, MODEL)
-    assert (verdict.correct, verdict.score, verdict.misplaced) == (False, 4 / 5, key)
+    places = abs(to - "abcde".index(key))
+    assert (verdict.correct, verdict.score, verdict.misplaced, verdict.near_miss) == (False, (10 - places) / 10, key, False)
+
+
+@pytest.mark.parametrize("i", range(4))
+def test_two_neighbouring_steps_swapped_is_a_near_miss(i):
+    answer = list("abcde")
+    answer[i], answer[i + 1] = answer[i + 1], answer[i]
+    verdict = grade(WALK, answer, MODEL)
+    assert (verdict.correct, verdict.score, verdict.near_miss) == (False, 9 / 10, True)
+    assert Verdict.from_dict(verdict.to_dict()) == verdict
+    assert not grade(WALK, list("abcde"), MODEL).near_miss
 
 
 def test_order_steps_first_step_moved_two_misplaced_and_reversed():
     moved = grade(WALK, ["b", "c", "d", "e", "a"], MODEL)
-    assert (moved.score, moved.misplaced, moved.reason) == (4 / 5, "a", "'A' comes first.")
+    assert (moved.score, moved.misplaced, moved.reason) == (6 / 10, "a", "'A' comes first.")
     two = grade(WALK, ["a", "d", "b", "c", "e"], MODEL)  # d moved up: b, c still follow a
-    assert (two.score, two.misplaced) == (4 / 5, "d")
+    assert (two.score, two.misplaced) == (8 / 10, "d")
     # a, b, c stay in order (as would a, b, d): e and d are out of place, named in the rep's order
     both = grade(WALK, ["e", "a", "b", "d", "c"], MODEL)
-    assert (both.score, both.misplaced) == (3 / 5, "e")
+    assert (both.score, both.misplaced) == (5 / 10, "e")
     assert both.reason == "'E' comes right after 'D'. 'D' comes right after 'C'."
     reversed_ = grade(WALK, ["e", "d", "c", "b", "a"], MODEL)
-    assert (reversed_.correct, reversed_.score) == (False, 1 / 5)
+    assert (reversed_.correct, reversed_.score, reversed_.near_miss) == (False, 0.0, False)
 
 
 def test_order_steps_by_stages_grade_the_same_way():
@@ -177,6 +188,9 @@ def test_order_steps_by_stages_grade_the_same_way():
                        options=(Option("educate", "Guide"), Option("ask", "Question"), Option("offer", "Offer")))
     verdict = grade(journey, ["ask", "educate", "offer"], MODEL)
     assert (verdict.score, verdict.misplaced, verdict.reason) == (2 / 3, "ask", "'Question' comes right after 'Guide'.")
+    assert verdict.near_miss
+    offer_first = grade(journey, ["offer", "educate", "ask"], MODEL)  # the offer pulled to the front
+    assert (offer_first.score, offer_first.near_miss) == (1 / 3, False)
 
 
 def test_order_steps_accepts_comma_separated_keys():

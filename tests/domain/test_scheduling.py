@@ -17,32 +17,33 @@ T = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 SCHED = make_scheduler(0.9)
 
 
-def verdict(correct: bool, score: float | None = None) -> Verdict:
+def verdict(correct: bool, score: float | None = None, near_miss: bool = False) -> Verdict:
     return Verdict(correct=correct, score=score if score is not None else float(correct), chosen=None, expected=None,
-                   fit=None, reason="", lesson="x")
+                   fit=None, reason="", lesson="x", near_miss=near_miss)
 
 
 @pytest.mark.parametrize(
-    "correct, score, seconds, usual, hint, expected",
+    "correct, score, near_miss, seconds, usual, hint, expected",
     [
-        (False, 0.0, 20, 30, False, Rating.Again),
-        (False, 0.0, 5, 30, False, Rating.Again),  # fast but wrong is still wrong
-        (False, 0.5, 20, 30, False, Rating.Hard),  # half the steps in place
-        (False, 0.25, 20, 30, False, Rating.Again),
-        (True, 1.0, 20, 30, True, Rating.Hard),  # right, but the rep was unsure
-        (True, 1.0, 15, 30, False, Rating.Easy),  # at most half the usual time
-        (True, 1.0, 16, 30, False, Rating.Good),
-        (True, 1.0, 5, None, False, Rating.Good),  # usual time unknown: never Easy
-        (True, 1.0, 60, 30, False, Rating.Good),
-        (False, 0.75, 5, 30, False, Rating.Hard),  # partial credit, however fast, is never better than Hard
-        (False, 0.0, 20, 30, True, Rating.Again),  # a hint does not soften a wrong answer
-        (True, 1.0, 5, 30, True, Rating.Hard),  # a hint beats speed
-        (True, 1.0, 20, None, True, Rating.Hard),
-        (True, 1.0, 0, 0, False, Rating.Good),  # a usual time of zero is no basis for Easy
+        (False, 0.0, False, 20, 30, False, Rating.Again),
+        (False, 0.0, False, 5, 30, False, Rating.Again),  # fast but wrong is still wrong
+        (False, 0.9, True, 20, 30, False, Rating.Hard),  # only two neighbouring steps swapped
+        (False, 0.8, False, 20, 30, False, Rating.Again),  # a step moved two places: partial credit, not remembered
+        (False, 0.6, False, 20, 30, False, Rating.Again),  # the offer pulled to the front of five steps
+        (True, 1.0, False, 20, 30, True, Rating.Hard),  # right, but the rep was unsure
+        (True, 1.0, False, 15, 30, False, Rating.Easy),  # at most half the usual time
+        (True, 1.0, False, 16, 30, False, Rating.Good),
+        (True, 1.0, False, 5, None, False, Rating.Good),  # usual time unknown: never Easy
+        (True, 1.0, False, 60, 30, False, Rating.Good),
+        (False, 0.9, True, 5, 30, False, Rating.Hard),  # a near miss, however fast, is never better than Hard
+        (False, 0.0, False, 20, 30, True, Rating.Again),  # a hint does not soften a wrong answer
+        (True, 1.0, False, 5, 30, True, Rating.Hard),  # a hint beats speed
+        (True, 1.0, False, 20, None, True, Rating.Hard),
+        (True, 1.0, False, 0, 0, False, Rating.Good),  # a usual time of zero is no basis for Easy
     ],
 )
-def test_rating_for_each_verdict(correct, score, seconds, usual, hint, expected):
-    assert rating_for(verdict(correct, score), seconds, usual, hint=hint) == expected
+def test_rating_for_each_verdict(correct, score, near_miss, seconds, usual, hint, expected):
+    assert rating_for(verdict(correct, score, near_miss), seconds, usual, hint=hint) == expected
 
 
 def test_first_review_good_gives_exact_state():
