@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Sequence
 
-from learnapp.domain.model import Fit, Kind, Scenario, StageModel, Verdict
+from learnapp.domain.model import Fit, Kind, RuleEntry, Scenario, StageModel, Verdict
 
 
 class InvalidAnswer(ValueError):
@@ -47,7 +47,9 @@ def grade(scenario: Scenario, answer: str | Sequence[str], model: StageModel) ->
 
 def _grade_next_step(scenario: Scenario, move: str, model: StageModel) -> Verdict:
     stage = model.stage(scenario.stage)
-    chosen = stage.rule[move]
+    chosen = stage.rule.get(move)
+    if chosen is None:  # a move the stage's rule has dropped since the scenario was checked: never right, never a crash
+        chosen = RuleEntry(move=move, fit=None, reason=f"The rule of the {stage.name} stage no longer covers this move.")
     # a stored scenario whose stage rule changed since its check may have no fitting option left:
     # still grade the rep's move by the rule rather than fail the drill
     expected = next(iter(_fitting(scenario, model)), None)

@@ -101,12 +101,23 @@ def _conflict(latest, current: int, base: int | None) -> str:
     return f"{who} while you were editing version {base}. Your text is kept below: compare it with the history; saving again replaces it."
 
 
-def set_status(scenario_id: str, status: str, now: datetime) -> None:
-    """Retire a scenario (no longer scheduled; its attempts stay) or make it active again."""
+def set_status(scenario_id: str, status: str, now: datetime) -> list[ContentError]:
+    """Retire a scenario (no longer scheduled; its attempts stay) or make it active again.
+
+    Making it active again is refused, with the errors, when its current version no longer fits the
+    stage rules imported since it was retired: it must be edited to fit them first.
+    """
     begin_write()
     row = db.session.get(ScenarioRow, scenario_id)
+    if status == "active" and row.status != "active":
+        model = content_service.current_stage_model()
+        errors = content_service.stored_scenario_errors(row, content_service.current_version(row), model, set(skills()), model)
+        if errors:
+            db.session.rollback()
+            return errors
     row.status, row.updated_at = status, now
     db.session.commit()
+    return []
 
 
 def versions(scenario_id: str) -> list[ScenarioVersion]:

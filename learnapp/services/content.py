@@ -11,7 +11,8 @@ from pathlib import Path
 from flask import current_app
 
 from learnapp.domain.content import (
-    ContentError, ContentSet, lesson_to_markdown, load_content, moves_to_markdown, scenario_to_markdown, stage_to_markdown,
+    ContentError, ContentSet, lesson_to_markdown, load_content, moves_to_markdown, parse_scenario_text, scenario_to_markdown,
+    stage_to_markdown,
 )
 from learnapp.domain.model import Lesson, Scenario, StageModel
 from learnapp.extensions import db
@@ -68,33 +69,46 @@ def database_context() -> ContentSet | None:
 
 
 def check(paths: list[str]) -> ContentSet:
-    """Validate files without touching the database; files that hold no stage model or lessons are
-    checked against the content folders (lessons/ by default)."""
-    return load_content(paths, context=_files_context(paths))
+    """Validate files without touching the database.
+
+    Files that hold no lessons and no move catalogue (some scenarios, some stages) are checked against
+    the content folders (lessons/ by default). A tree of its own is checked alone: filling a lesson or
+    the catalogue it lacks from the shipped folders would hide that it is missing.
+    """
+    own = load_content(paths)
+    if own.lessons or (own.model is not None and own.model.moves) or _are_default_paths(paths):
+        return own
+    return load_content(paths, context=load_content(default_paths()))
 
 
-def _files_context(paths: list[str]) -> ContentSet | None:
-    """The content folders as context for checking a subset of files (None when checking those folders)."""
-    defaults = default_paths()
-    return None if sorted(map(str, paths)) == sorted(defaults) else load_content(defaults)
+def _are_default_paths(paths: list[str]) -> bool:
+    return sorted(map(str, paths)) == sorted(default_paths())
 
 
 def import_content(paths: list[str], now: datetime, actor: str = "import") -> ImportReport:
     """Validate then import in one transaction: on any error nothing is written.
 
     A scenario whose content changed gets a new version; attempts keep pointing at the version they
-    were shown. Scenarios missing from the files are left as they are (retiring is explicit).
+    were shown. Lessons and scenarios missing from the files are left as they are (retiring is
+    explicit). Files are checked against what the database holds; into an empty database, the files
+    must bring the stage rules and lessons themselves. New stage rules or a new move catalogue are
+    also checked against every active scenario already stored, so no stored item is left with two
+    right answers, none, or a move the rules no longer know.
     """
-    content = load_content(paths, context=database_context() or _files_context(paths))
+    stored = database_context()
+    content = load_content(paths, context=stored)
     report = ImportReport(errors=list(content.errors))
+    if report.ok and stored is not None and content.model is not None and content.model != stored.model:
+        report.errors = stored_scenarios_against(content.model, set(content.lessons), skip=set(content.scenarios))
     if not report.ok:
         return report
     begin_write()
     try:
         if content.model is not None:
             report.stage_model_changed = _store_stage_model(content.model, now)
+        named = set(content.files)
         for lesson in content.lessons.values():
-            if lesson.path:
+            if lesson.path in named:  # not the lessons the database supplied as context
                 store_lesson(lesson, now, report, actor)
         known = _current_hashes()
         for scenario in content.scenarios.values():
@@ -104,6 +118,49 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
         db.session.rollback()
         raise
     return report
+
+
+def stored_scenarios_against(model: StageModel, skills: set[str], skip: set[str] = frozenset()) -> list[ContentError]:
+    """Every active stored scenario (but those in ``skip``) checked against ``model``: the errors, if any.
+
+    Each is checked as its source file if that file still holds the stored version (so the lines are
+    the file's), else as the stored version written back to Markdown under the same path.
+    """
+    current = current_stage_model()
+    errors: list[ContentError] = []
+    rows = db.session.execute(
+        db.select(ScenarioRow, ScenarioVersion)
+        .join(ScenarioVersion, (ScenarioVersion.scenario_id == ScenarioRow.id)
+              & (ScenarioVersion.number == ScenarioRow.current_number))
+        .where(ScenarioRow.status == "active").order_by(ScenarioRow.id))
+    for row, version in rows:
+        if row.id not in skip:
+            errors += [ContentError(e.path, e.line, f"{e.message} (the stored scenario '{row.id}', under the new stage rules)")
+                       for e in stored_scenario_errors(row, version, model, skills, current)]
+    return sorted(errors)
+
+
+def stored_scenario_errors(row: ScenarioRow, version: ScenarioVersion, model: StageModel, skills: set[str],
+                           current: StageModel | None = None) -> list[ContentError]:
+    """A stored scenario version checked against ``model`` as if it were imported again."""
+    path, text = _stored_scenario_text(row, version, current or current_stage_model(), skills)
+    return parse_scenario_text(text, path, model, skills)[1]
+
+
+def _stored_scenario_text(row: ScenarioRow, version: ScenarioVersion, model: StageModel | None,
+                          skills: set[str]) -> tuple[str, str]:
+    """The scenario's source path and a Markdown text of its stored version: the file itself if unchanged."""
+    path = row.source_path or f"scenarios/{row.skill_id}/{row.id}.md"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = None
+    if text is not None and model is not None:
+        on_disk, _ = parse_scenario_text(text, path, model, skills)
+        if on_disk is not None and content_hash(_scenario_data(on_disk)) == version.content_hash:
+            return path, text
+    scenario = scenario_from_version(version)
+    return path, scenario_to_markdown(scenario, model) if model is not None else ""
 
 
 def _store_stage_model(model: StageModel, now: datetime) -> bool:

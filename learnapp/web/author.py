@@ -167,8 +167,12 @@ STATUS_CHANGES = {
 def change_status(scenario_id: str, action: str):
     _row_or_404(scenario_id)
     status, message = STATUS_CHANGES[action]
-    authoring.set_status(scenario_id, status, now())
-    flash(message.format(scenario_id))
+    errors = authoring.set_status(scenario_id, status, now())
+    if errors:
+        flash(f"{scenario_id} stays retired: it no longer fits the current stage rules (line {errors[0].line}: "
+              f"{errors[0].message}). Edit it to fit them, then make it active again.")
+    else:
+        flash(message.format(scenario_id))
     return redirect(url_for("author.edit", scenario_id=scenario_id), code=303)
 
 

@@ -267,3 +267,14 @@ def test_every_shipped_stage_rule_grades_every_move(stage_id, move):
     assert (verdict.correct, verdict.score, verdict.expected) == (entry.fit is Fit.FIT, float(entry.fit is Fit.FIT), expected)
     assert verdict.details == (() if entry.fit is Fit.FIT else (
         f"What fits the {stage.name} stage: {model.move(expected).name}. {stage.rule[expected].reason}",))
+
+
+def test_a_move_the_stage_rule_no_longer_covers_is_wrong_not_a_crash():
+    """A stored item graded against rules that dropped one of its moves (the import refuses this; grading must not crash)."""
+    early = MODEL.stages[0]
+    dropped = Stage(early.id, early.name, early.position, early.days_min, early.days_max, early.signals,
+                    {k: v for k, v in early.rule.items() if k != "offer"})
+    model = StageModel(stages=(dropped, *MODEL.stages[1:]), moves=MOVES)
+    verdict = grade(next_step("early", "offer", "educate"), "offer", model)
+    assert (verdict.correct, verdict.score, verdict.fit, verdict.expected) == (False, 0.0, None, "educate")
+    assert verdict.reason == "The rule of the Early stage no longer covers this move."

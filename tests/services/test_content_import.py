@@ -88,3 +88,95 @@ def test_import_export_import_changes_nothing(content, clock, tmp_path):
     again = export_content(tmp_path / "again")
     for first, second in zip(files, again):
         assert first.read_text() == second.read_text()
+
+
+def _only_stages_and_moves(tmp_path):
+    """A copy of lessons/ holding just the move catalogue and the stage rules (an import of the rules alone)."""
+    lessons, _ = _copy_content(tmp_path)
+    for lesson in lessons.glob("*.md"):
+        if lesson.name != "moves.md":
+            lesson.unlink()
+    return lessons
+
+
+def test_new_stage_rules_that_break_a_stored_scenario_are_refused(content, clock, tmp_path):
+    """Two moves fitting the deciding stage would give its stored next-step items two right answers."""
+    lessons = _only_stages_and_moves(tmp_path)
+    deciding = lessons / "stages" / "4-deciding.md"
+    text = deciding.read_text()
+    line = next(l for l in text.splitlines() if l.startswith("  share-options-overview:"))
+    deciding.write_text(text.replace(line + "\n", "").replace("fit:\n", "fit:\n" + line + "\n", 1))
+    before = (_count(StageModelVersion), _count(ScenarioVersion))
+    report = import_content([str(lessons)], clock.now())
+    assert not report.ok
+    broken = {e.message.rsplit("'", 2)[-2] for e in report.errors}  # the ids named in "(the stored scenario 'x', ...)"
+    assert "answer-tom-proposal" in broken
+    tom = next(e for e in report.errors if "'answer-tom-proposal'" in e.message)
+    source = (ROOT / "scenarios" / "answer-when-asked" / "answer-tom-proposal.md").read_text().splitlines()
+    assert tom.path.endswith("answer-tom-proposal.md") and "share-options-overview" in tom.message
+    assert source[tom.line - 1] == "options:" and "ambiguous" in tom.message  # the line in the file itself
+    for error in report.errors:
+        assert error.path.endswith(".md") and "/scenarios/" in error.path and error.line > 1
+        assert "under the new stage rules" in error.message
+    assert (_count(StageModelVersion), _count(ScenarioVersion)) == before
+    # the same rules imported with those scenarios fixed would pass: here, with the original rules, nothing is refused
+    assert import_content([str(ROOT / "lessons")], clock.now()).ok
+
+
+def test_a_catalogue_without_a_move_stored_scenarios_use_is_refused(content, clock, tmp_path):
+    lessons = _only_stages_and_moves(tmp_path)
+    moves = lessons / "moves.md"
+    lines = moves.read_text().splitlines(keepends=True)
+    start = next(i for i, l in enumerate(lines) if l.strip() == "- id: quantify-results")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("- id:") or not lines[i].startswith("    "))
+    moves.write_text("".join(lines[:start] + lines[end:]))
+    for stage in (lessons / "stages").glob("*.md"):
+        stage.write_text("".join(l for l in stage.read_text().splitlines(keepends=True) if "quantify-results:" not in l))
+    report = import_content([str(lessons)], clock.now())
+    assert not report.ok
+    assert any("results-" in e.path and "quantify-results" in e.message for e in report.errors), report.errors
+    assert _count(StageModelVersion) == 1
+
+
+def test_into_an_empty_database_scenarios_alone_are_refused_with_one_clear_reason(ctx, clock):
+    """Before, the shipped lessons/ were imported with them unasked; now the files must bring the rules."""
+    report = import_content([str(ROOT / "scenarios")], clock.now())
+    assert not report.ok
+    assert any("no stage model to check against" in e.message for e in report.errors)
+    assert _count(Skill) == 0 and _count(Scenario) == 0 and _count(StageModelVersion) == 0
+
+
+def test_a_tree_missing_a_lesson_is_not_completed_from_the_shipped_lessons(ctx, app, clock, tmp_path):
+    from learnapp.services.content import check
+
+    lessons, scenarios = _copy_content(tmp_path)
+    (lessons / "days-out.md").unlink()
+    checked = check([str(lessons), str(scenarios)])
+    assert not checked.ok and "days-out" not in checked.lessons
+    assert any("unknown skill 'days-out'" in e.message for e in checked.errors)
+    report = import_content([str(lessons), str(scenarios)], clock.now())
+    assert not report.ok and _count(Skill) == 0
+    # a subset that holds no lessons and no catalogue is still checked against the content folders
+    assert check([str(scenarios / "days-out")]).ok
+
+
+def test_a_retired_scenario_that_no_longer_fits_the_rules_stays_retired(content, clock, tmp_path):
+    from learnapp.services import authoring
+
+    retired = "answer-tom-proposal"
+    assert authoring.set_status(retired, "retired", clock.now()) == []
+    lessons = _only_stages_and_moves(tmp_path)
+    deciding = lessons / "stages" / "4-deciding.md"
+    text = deciding.read_text()
+    line = next(l for l in text.splitlines() if l.startswith("  share-options-overview:"))
+    deciding.write_text(text.replace(line + "\n", "").replace("fit:\n", "fit:\n" + line + "\n", 1))
+    refused = import_content([str(lessons)], clock.now())
+    assert not refused.ok and not any(f"'{retired}'" in e.message for e in refused.errors)  # retired items are not checked
+    for error in refused.errors:  # retire the active items the new rule would break, so the import passes
+        assert authoring.set_status(error.message.rsplit("'", 2)[-2], "retired", clock.now()) == []
+    report = import_content([str(lessons)], clock.now())
+    assert report.ok, report.errors[:3]
+    errors = authoring.set_status(retired, "active", clock.now())
+    assert errors and "share-options-overview" in " ".join(e.message for e in errors)
+    db.session.expire_all()
+    assert db.session.get(Scenario, retired).status == "retired"
