@@ -108,8 +108,13 @@ def _grade_order(scenario: Scenario, answer: str | Sequence[str], model: StageMo
 def _where_it_belongs(key: str, keys: list[str], names: dict[str, str]) -> str:
     i = keys.index(key)
     if i == 0:
-        return f"'{names[key]}' comes first."
-    return f"'{names[key]}' comes right after '{names[keys[i - 1]]}'."
+        return f"'{_quoted(names[key])}' comes first."
+    return f"'{_quoted(names[key])}' comes right after '{_quoted(names[keys[i - 1]])}'."
+
+
+def _quoted(step: str) -> str:
+    """A step's text to quote inside a sentence: without its own closing full stop (no "'Ask her.'.")."""
+    return step.rstrip().rstrip(".;:")
 
 
 def _longest_increasing(values: list[int]) -> list[int]:

@@ -278,3 +278,15 @@ def test_a_move_the_stage_rule_no_longer_covers_is_wrong_not_a_crash():
     verdict = grade(next_step("early", "offer", "educate"), "offer", model)
     assert (verdict.correct, verdict.score, verdict.fit, verdict.expected) == (False, 0.0, None, "educate")
     assert verdict.reason == "The rule of the Early stage no longer covers this move."
+
+
+def test_order_steps_reason_quotes_steps_without_their_full_stops():
+    walk = Scenario(id="w", skill="walk", kind=Kind.ORDER_STEPS, prompt="?", order_by="discovery",
+                    options=(Option("a", "Ask how it works today."), Option("b", "Ask what she would change."),
+                             Option("c", "Why now?")))
+    verdict = grade(walk, ["b", "a", "c"], MODEL)
+    assert verdict.reason in ("'Ask how it works today' comes first.",
+                              "'Ask what she would change' comes right after 'Ask how it works today'.")
+    assert ".'" not in verdict.reason
+    assert grade(walk, ["a", "c", "b"], MODEL).reason == "'Why now?' comes right after 'Ask what she would change'."
+    assert grade(walk, ["c", "a", "b"], MODEL).reason == "'Why now?' comes right after 'Ask what she would change'."
