@@ -225,6 +225,23 @@ def test_managers_get_a_weekly_digest_of_their_teams(inbox, content, make_user, 
     assert db.session.scalar(db.select(db.func.count(JobRun.id))) == 1
 
 
+def test_the_digest_counts_a_new_reps_working_days_from_the_day_they_joined(inbox, content, make_user, clock):
+    manager = make_user("manager", team="North")
+    clock.set(datetime(2026, 3, 4, 9, 0, tzinfo=timezone.utc))  # Wednesday: Nora's first day
+    nora = make_user("rep", team="North", name="Nora")
+    for _ in range(3):  # Wednesday to Friday, every day she has been here
+        if drill.current_item(nora, clock.now()) is None:
+            drill.practise_more(nora, clock.now())
+        while (item := drill.current_item(nora, clock.now())) is not None:
+            drill.submit_answer(nora, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=1))
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))  # the digest of 2-8 March
+    assert jobs.weekly_digest().detail == "1 digests sent"
+    (recipients, text), = inbox.messages
+    assert recipients == [manager.email]
+    assert "- participation: 3 of 3 working days drilled (100%)" in text.replace("\r\n", "\n")  # not 3 of 5
+
+
 def test_each_manager_gets_the_digest_at_monday_six_in_their_own_timezone(inbox, content, make_user, clock):
     zones = {"Pacific/Auckland": "North", "Asia/Kolkata": "South", "America/Los_Angeles": "West"}
     managers = {make_user("manager", team=team, timezone=zone).email: zone for zone, team in zones.items()}

@@ -198,6 +198,7 @@ class Participation:
     working_days: int
     minutes_per_day: float  # average minutes on the days drilled
     last_day: date | None
+    counted_from: date | None = None  # the first day counted: the range's start, or the rep's start if later
 
     @property
     def share(self) -> float:
@@ -205,24 +206,30 @@ class Participation:
 
 
 def participation(rows: Iterable[AttemptRow], user_ids: Iterable[int], start: date, end: date,
-                  weekdays: Sequence[int] = (0, 1, 2, 3, 4)) -> list[Participation]:
+                  weekdays: Sequence[int] = (0, 1, 2, 3, 4), starts: Mapping[int, date] | None = None) -> list[Participation]:
     """Working days drilled out of working days, and minutes per drilled day, per rep, between start and end.
 
     A drill on a day off is welcome but does not count as a working day drilled, so the share stays at most 1.
+    ``starts`` as in participation_from_days().
     """
     millis: dict[tuple[int, date], int] = defaultdict(int)
     for row in rows:
         millis[(row.user_id, row.day)] += row.duration_ms
-    return participation_from_days(millis, user_ids, start, end, weekdays)
+    return participation_from_days(millis, user_ids, start, end, weekdays, starts=starts)
 
 
 def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: Iterable[int], start: date, end: date,
                             weekdays: Sequence[int] = (0, 1, 2, 3, 4),
-                            away: Mapping[int, set[date]] | None = None) -> list[Participation]:
+                            away: Mapping[int, set[date]] | None = None,
+                            starts: Mapping[int, date] | None = None) -> list[Participation]:
     """Participation from milliseconds spent per (rep, day drilled); days after ``end`` are ignored.
 
-    ``away`` holds each rep's vacation days: they are not working days for that rep.
+    ``away`` holds each rep's vacation days: they are not working days for that rep. ``starts`` holds
+    each rep's first day (the day they joined): a rep's working days count from the later of ``start``
+    and that day, so a rep who joined mid-range is not measured against days before they existed.
     """
+    starts = starts or {}
+    away = away or {}
     days: dict[int, set[date]] = defaultdict(set)
     spent: dict[int, int] = defaultdict(int)
     last: dict[int, date] = {}
@@ -230,14 +237,17 @@ def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: It
         if day > end:
             continue
         last[user] = max(last.get(user, day), day)
-        if start <= day and day.weekday() in weekdays:
+        if max(start, starts.get(user, start)) <= day and day.weekday() in weekdays:
             days[user].add(day)
             spent[user] += ms
-    workdays = working_days(start, end, weekdays)
-    away = away or {}
-    return [Participation(u, len(days[u] - away.get(u, set())), len(set(workdays) - away.get(u, set())),
-                          spent[u] / 60000 / len(days[u]) if days[u] else 0.0, last.get(u))
-            for u in user_ids]
+    result = []
+    for u in user_ids:
+        since = max(start, starts.get(u, start))
+        due = set(working_days(since, end, weekdays)) - away.get(u, set())
+        drilled = days[u] - away.get(u, set())
+        result.append(Participation(u, len(drilled), len(due), spent[u] / 60000 / len(days[u]) if days[u] else 0.0,
+                                    last.get(u), since))
+    return result
 
 
 def inactive(last_days: dict[int, date | None], today: date, working: int = 7) -> list[int]:

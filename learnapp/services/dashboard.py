@@ -121,7 +121,7 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     # one read of the vacations for both: the days of the range, and back to each rep's last drill
     since = {u.id: _since(u, last_days.get(u.id)) for u in reps}
     away = vacation_days(ids, min([span.start, *since.values()]), span.end)
-    people = retention.participation_from_days(rep_days, ids, span.start, span.end, away=away)
+    people = retention.participation_from_days(rep_days, ids, span.start, span.end, away=away, starts=rep_starts(reps))
     inactive_ids = {u for u in ids if today not in away[u] and _idle_working_days(since[u], today, away[u]) >= INACTIVE_AFTER}
     board = Dashboard(
         team=team, range=span, reps=reps, skills=list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id))),
@@ -135,6 +135,24 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     )
     board.at_risk_skills = _at_risk_skills(board)
     return board
+
+
+def rep_starts(reps: list[User]) -> dict[int, date]:
+    """Each rep's first day, from which their working days count: the local day their account was made.
+
+    A manager measures a rep from the day they joined, and the account is made when they join (the
+    data keeps no separate team-joining date). A rep who has not drilled yet still counts from that
+    day, so "0 of 12" shows; a drill before that day (history imported or loaded later) moves the start back to it.
+    """
+    ids = [u.id for u in reps]
+    first = dict(db.session.execute(
+        db.select(RepDayRollup.user_id, db.func.min(RepDayRollup.day)).where(RepDayRollup.user_id.in_(ids))
+        .group_by(RepDayRollup.user_id)).all()) if ids else {}
+    starts = {}
+    for rep in reps:
+        joined = rep.created_at.astimezone(_zone(rep.timezone)).date()
+        starts[rep.id] = min(joined, first[rep.id]) if rep.id in first else joined
+    return starts
 
 
 def _since(rep: User, last_day: date | None) -> date:

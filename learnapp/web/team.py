@@ -130,8 +130,9 @@ def _table_recall(board):
 def _table_participation(board):
     names = {u.id: u.name for u in board.reps}
     rows = [[names[p.user_id], p.days_drilled, p.working_days, f"{p.share:.4f}", f"{p.minutes_per_day:.2f}",
-             p.last_day.isoformat() if p.last_day else ""] for p in board.participation]
-    return ["rep", "days drilled", "working days", "share", "minutes per drilled day", "last drill"], rows
+             p.last_day.isoformat() if p.last_day else "", p.counted_from.isoformat()] for p in board.participation]
+    return ["rep", "days drilled", "working days", "share", "minutes per drilled day", "last drill",
+            "working days counted from"], rows
 
 
 def _table_forecast(board):

@@ -7,6 +7,7 @@ from fsrs import Rating
 
 from learnapp.domain.retention import (
     AttemptRow, calibration, first_tries, forecast, inactive, one_day_training_reference, participation,
+    participation_from_days,
     retention_curve, streak, true_retention_by_week, working_days,
 )
 from learnapp.domain.scheduling import make_scheduler, review
@@ -71,6 +72,24 @@ def test_participation_counts_days_and_minutes():
     assert by_user[1].minutes_per_day == pytest.approx(5 * 20 / 60 / 3)
     assert by_user[2].days_drilled == 3 and by_user[2].last_day == D0 + timedelta(days=8)  # day 20 is after the range
     assert (by_user[3].days_drilled, by_user[3].share, by_user[3].last_day) == (0, 0.0, None)
+
+
+def test_a_rep_who_joined_mid_range_is_measured_from_the_day_they_joined():
+    start, end = D0 - timedelta(weeks=12), D0 + timedelta(days=13)  # 12 weeks before rep 1 existed, then two weeks
+    result = participation(ROWS, [1, 2], start, end, starts={1: D0})
+    by_user = {p.user_id: p for p in result}
+    assert (by_user[1].days_drilled, by_user[1].working_days, by_user[1].counted_from) == (3, 10, D0)
+    assert by_user[1].share == pytest.approx(0.3)  # not 3 of 70
+    assert (by_user[2].working_days, by_user[2].counted_from) == (70, start)  # no start given: the whole range
+
+
+def test_a_rep_who_joined_after_the_range_has_no_working_days_due_and_vacations_still_come_off():
+    millis = {(1, D0 + timedelta(days=7)): 60_000, (1, D0 + timedelta(days=9)): 60_000}
+    away = {1: {D0 + timedelta(days=8)}}  # Tuesday of the second week
+    (rep,) = participation_from_days(millis, [1], D0, D0 + timedelta(days=13), away=away, starts={1: D0 + timedelta(days=7)})
+    assert (rep.days_drilled, rep.working_days) == (2, 4)
+    (late,) = participation_from_days({}, [1], D0, D0 + timedelta(days=4), starts={1: D0 + timedelta(days=30)})
+    assert (late.days_drilled, late.working_days, late.share) == (0, 0, 0.0)
 
 
 def test_inactive_means_no_drill_in_the_last_seven_working_days():

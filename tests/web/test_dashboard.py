@@ -116,3 +116,26 @@ def test_charts_are_svg_without_anything_from_the_internet(org, auth, client):
         assert response.mimetype == "image/svg+xml"
         body = response.get_data(as_text=True)
         assert "<script src" not in body and "xlink:href=\"http" not in body
+
+
+def test_participation_counts_a_reps_working_days_from_the_day_they_joined(content, make_user, clock, auth, client):
+    """The default range starts 26 weeks back; a rep who joined two weeks ago is not measured against the 24 before."""
+    from datetime import datetime, timezone
+
+    manager = make_user("manager", team="North")
+    veteran = make_user("rep", team="North", name="Vic")  # joined Mon 2 March, never drilled
+    clock.set(datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc))  # Monday 1 June
+    newcomer = make_user("rep", team="North", name="Nina")
+    for _ in range(8):  # drills on 8 of her 10 working days, 1-12 June
+        if drill.current_item(newcomer, clock.now()) is None:
+            drill.practise_more(newcomer, clock.now())  # nothing due that day: she practises anyway
+        while (item := drill.current_item(newcomer, clock.now())) is not None:
+            drill.submit_answer(newcomer, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=3 if clock.now().weekday() == 4 else 1))
+    clock.set(datetime(2026, 6, 12, 17, 0, tzinfo=timezone.utc))  # Friday 12 June
+    auth.login(manager.email)
+    rows = {row[0]: row for row in read_csv(client, f"/team/{newcomer.team_id}/data/participation.csv")[1:]}
+    assert rows["Nina"][1:4] == ["8", "10", "0.8000"] and rows["Nina"][-1] == "2026-06-01"
+    assert rows["Vic"][1:3] == ["0", "75"]  # 15 weeks since 2 March, the day his account was made: not drilling shows
+    page = " ".join(client.get(f"/team/{newcomer.team_id}").get_data(as_text=True).split())
+    assert "8 / 10 (80%) <span class=\"muted\">since 01 Jun</span>" in page
