@@ -13,6 +13,18 @@ from learnapp.services.drill import memory_states, scheduler, streak
 RECENT_RESULTS = 5
 
 
+@dataclass(frozen=True)
+class Result:
+    """One recent answer as the rep sees it: right, partly right (some credit, e.g. steps partly in order) or wrong."""
+
+    correct: bool
+    score: float
+
+    @property
+    def kind(self) -> str:
+        return "right" if self.correct else ("partly right" if self.score > 0 else "wrong")
+
+
 @dataclass
 class SkillProgress:
     skill_id: str
@@ -21,7 +33,7 @@ class SkillProgress:
     due: datetime | None
     reviews: int
     lapses: int
-    recent: list[bool] = field(default_factory=list)  # newest last
+    recent: list[Result] = field(default_factory=list)  # newest last
 
 
 @dataclass
@@ -58,17 +70,17 @@ def rep_progress(user: User, now: datetime) -> RepProgress:
                        streak=streak(user, now))
 
 
-def _recent_results(user_id: int) -> dict[str, list[bool]]:
+def _recent_results(user_id: int) -> dict[str, list[Result]]:
     """The last few results per skill, oldest first, from one ranked query."""
     ranked = (
-        db.select(Attempt.skill_id, Attempt.correct, Attempt.id,
+        db.select(Attempt.skill_id, Attempt.correct, Attempt.score, Attempt.id,
                   db.func.row_number().over(partition_by=Attempt.skill_id, order_by=Attempt.id.desc()).label("n"))
         .where(Attempt.user_id == user_id).subquery()
     )
     rows = db.session.execute(
-        db.select(ranked.c.skill_id, ranked.c.correct).where(ranked.c.n <= RECENT_RESULTS).order_by(ranked.c.id)
+        db.select(ranked.c.skill_id, ranked.c.correct, ranked.c.score).where(ranked.c.n <= RECENT_RESULTS).order_by(ranked.c.id)
     )
-    results: dict[str, list[bool]] = {}
-    for skill_id, correct in rows:
-        results.setdefault(skill_id, []).append(bool(correct))
+    results: dict[str, list[Result]] = {}
+    for skill_id, correct, score in rows:
+        results.setdefault(skill_id, []).append(Result(bool(correct), float(score or 0.0)))
     return results

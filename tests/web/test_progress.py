@@ -1,0 +1,45 @@
+"""A rep's progress page, as the rep and as their manager see it."""
+
+import re
+
+from learnapp.extensions import db
+from learnapp.models import Attempt
+from learnapp.services import drill
+from tests.helpers import right_answer
+
+
+def _swap_first_two(item):
+    """A partly right order: every step in place but the first two, swapped."""
+    order = right_answer(item)
+    return [order[1], order[0], *order[2:]]
+
+
+def _drill_all_skills(rep, clock, app, answer_order_steps):
+    app.config["NEW_SKILLS_PER_DAY"] = 99  # every skill on day one, order-steps ones included
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        answer = right_answer(item)
+        drill.submit_answer(rep, item.presentation.token, answer_order_steps(item) if isinstance(answer, list) else answer,
+                            clock.now())
+
+
+def test_a_partly_right_answer_shows_as_partly_right_with_its_score_not_as_wrong(content, make_user, clock, app, auth, client):
+    rep = make_user("rep", team="North")
+    _drill_all_skills(rep, clock, app, _swap_first_two)
+    partial = db.session.scalars(db.select(Attempt).filter_by(user_id=rep.id, correct=False)).all()
+    assert partial and all(0 < a.score < 1 for a in partial)
+    auth.login(rep.email)
+    page = client.get("/progress/").get_data(as_text=True)
+    for attempt in partial:
+        assert f'title="partly right ({round(attempt.score * 100)}%)"' in page
+    assert page.count(">◐</span>") == len(partial)
+    assert 'title="wrong"' not in page and "✗</span>" not in page
+
+
+def test_a_wrong_order_still_shows_as_wrong(content, make_user, clock, app, auth, client):
+    rep = make_user("rep", team="North")
+    _drill_all_skills(rep, clock, app, lambda item: list(reversed(right_answer(item))))  # a reversal scores 0
+    wrong = db.session.scalar(db.select(db.func.count(Attempt.id)).filter_by(user_id=rep.id, correct=False))
+    auth.login(rep.email)
+    page = client.get("/progress/").get_data(as_text=True)
+    assert wrong and len(re.findall(r'title="wrong" aria-hidden="true">✗</span>', page)) == wrong
+    assert "◐" not in page.split("<tbody>")[1].split("</tbody>")[0]
