@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -53,11 +54,16 @@ REQUIRED = {
 
 @dataclass(frozen=True, order=True)
 class ContentError:
-    """One problem in one file, at one line (1 is the opening ``---``)."""
+    """One problem in one file, at one line (1 is the opening ``---``).
+
+    A ``note`` is not a problem of its own: it says which checks were skipped because of the
+    errors above it, and is listed last.
+    """
 
     path: str
     line: int
     message: str
+    note: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -94,6 +100,9 @@ class Document:
     data: dict[str, Any]
     body: str
     lines: dict[tuple, int]
+    # keys written twice: YAML kept the last, so the other checks of this file would report the
+    # consequences (a lost option, an unclassified move) rather than the cause, and are dropped
+    duplicates: list[ContentError] = field(default_factory=list)
 
     def line(self, *key: Any) -> int:
         """The line of the deepest known prefix of ``key`` (the file's first line if none)."""
@@ -141,7 +150,7 @@ def load_content(paths: Iterable[str | Path], context: ContentSet | None = None)
         except OSError as exc:
             read_errors.append(ContentError(str(path), 1, f"cannot read the file: {exc.strerror or exc}"))
     result = load_texts(docs, context)
-    result.errors = sorted(result.errors + read_errors)
+    result.errors = _sorted(result.errors + read_errors)
     result.files = [p for p, _ in docs]
     return result
 
@@ -156,18 +165,78 @@ def load_texts(docs: list[tuple[str, bytes | str]], context: ContentSet | None =
     # path order, so a duplicate id is always reported on the later file whatever order the caller used
     ordered = sorted(docs, key=lambda pair: pair[0])
     parsed = [d for d in (parse_document(path, data, errors) for path, data in ordered) if d is not None]
+    read = {doc.path for doc in parsed}
+    # stage files that never reach the model: their stage is missing, not unknown
+    unread_stages = [path for path, data in ordered if path not in read and _looks_like_stage(data)]
     by_type: dict[str, list[Document]] = {t: [] for t in FIELDS}
     for doc in parsed:
         doc_type = _document_type(doc, errors)
         if doc_type is not None and _check_fields(doc, doc_type, errors):
             by_type[doc_type].append(doc)
-    model = _build_model(by_type["moves"], by_type["stage"], context, errors)
+        elif doc_type == "stage":
+            unread_stages.append(doc.path)
+    model, broken = _build_model(by_type["moves"], by_type["stage"], unread_stages, context, errors)
     lessons = dict(context.lessons) if context else {}
     lessons.update(_build_lessons(by_type["lesson"], errors))
     _check_stage_lessons(by_type["stage"], set(lessons), errors)
-    scenarios = _build_scenarios(by_type["scenario"], model, set(lessons), errors)
-    return ContentSet(model=model, lessons=lessons, scenarios=scenarios, errors=sorted(errors),
+    scenarios = _build_scenarios(by_type["scenario"], model, set(lessons), errors, broken)
+    errors = _without_consequences(errors, parsed)
+    failed = {e.path for e in errors}
+    # only scenarios that passed every check are counted and imported
+    scenarios = {ident: s for ident, s in scenarios.items() if s.path not in failed}
+    return ContentSet(model=model, lessons=lessons, scenarios=scenarios, errors=_sorted(errors) + broken.note(),
                       files=[p for p, _ in docs])
+
+
+def _sorted(errors: list[ContentError]) -> list[ContentError]:
+    """By file and line, notes last (a note explains the errors listed before it)."""
+    return sorted(errors, key=lambda e: (e.note, e.path, e.line, e.message))
+
+
+def _without_consequences(errors: list[ContentError], docs: list[Document]) -> list[ContentError]:
+    """In a file with a key written twice, only the duplicates: its other errors follow from the key YAML dropped."""
+    doubled = {doc.path for doc in docs if doc.duplicates}
+    return [e for e in errors if e.path not in doubled] + [e for doc in docs for e in doc.duplicates]
+
+
+def _looks_like_stage(data: bytes | str) -> bool:
+    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+    return re.search(r"^type:[ \t]*['\"]?stage['\"]?[ \t]*\r?$", text, re.MULTILINE) is not None
+
+
+@dataclass
+class _BrokenStages:
+    """Stage files with errors: the checks that depend on them are skipped, not failed by the dozen.
+
+    One stage missing from the model would otherwise make every scenario of that stage an "unknown
+    stage", and every other stage's premature or late move that fits only there look misplaced.
+    """
+
+    paths: list[str] = field(default_factory=list)  # stage files with errors
+    ids: set[str] = field(default_factory=set)  # stages in the model whose file has errors
+    dropped: bool = False  # some stage file could not be read into the model (its id may be unknown)
+    skipped: set[str] = field(default_factory=set)  # scenarios not checked because of them
+
+    def __bool__(self) -> bool:
+        return bool(self.paths)
+
+    def skips(self, stage_id: str, model: StageModel, scenario_path: str) -> bool:
+        """True (and the scenario is noted as skipped) if ``stage_id`` is a stage with errors or may be a missing one."""
+        if stage_id in self.ids or (self.dropped and stage_id not in [s.id for s in model.stages]):
+            self.skipped.add(scenario_path)
+            return True
+        return False
+
+    def note(self) -> list[ContentError]:
+        """One line saying how many scenarios were not checked (none if every scenario was)."""
+        if not self.skipped:
+            return []
+        others = len(self.paths) - 1
+        who = "this stage file has" if not others else f"this stage file and {others} other{'s' if others > 1 else ''} have"
+        count = len(self.skipped)
+        return [ContentError(self.paths[0], 1, f"note: {who} errors, so the checks that depend on "
+                                               f"{'it' if len(self.paths) == 1 else 'them'} were skipped "
+                                               f"({count} scenario{'' if count == 1 else 's'} not checked)", note=True)]
 
 
 def parse_document(path: str, data: bytes | str, errors: list[ContentError]) -> Document | None:
@@ -190,14 +259,18 @@ def parse_document(path: str, data: bytes | str, errors: list[ContentError]) -> 
     loaded = _load_yaml(path, front, errors)
     if loaded is None:
         return None
-    data_map, key_lines = loaded
-    return Document(path=path, data=data_map, body="\n".join(lines[end + 1:]).strip("\n"), lines=key_lines)
+    data_map, key_lines, duplicates = loaded
+    return Document(path=path, data=data_map, body="\n".join(lines[end + 1:]).strip("\n"), lines=key_lines,
+                    duplicates=duplicates)
 
 
 def _decode(path: str, data: bytes | str, errors: list[ContentError]) -> str | None:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if len(raw) > MAX_BYTES:
         errors.append(ContentError(path, 1, f"file is {len(raw):,} bytes; the limit is {MAX_BYTES // 1024} KB ({MAX_BYTES:,} bytes)"))
+        return None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        errors.append(ContentError(path, 1, "UTF-16 text: save the file as UTF-8"))
         return None
     if b"\x00" in raw:
         errors.append(ContentError(path, 1, "binary file (it contains NUL bytes): content must be UTF-8 text"))
@@ -208,15 +281,19 @@ def _decode(path: str, data: bytes | str, errors: list[ContentError]) -> str | N
         line = raw[: exc.start].count(b"\n") + 1
         errors.append(ContentError(path, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8"))
         return None
-    text = text.lstrip("\ufeff").replace("\r\n", "\n")
+    # a lone \r (old Mac files) is a line break too, as it is for YAML
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         errors.append(ContentError(path, 1, "empty file"))
         return None
     return text
 
 
-def _load_yaml(path: str, front: str, errors: list[ContentError]) -> tuple[dict, dict[tuple, int]] | None:
-    """safe_load the front matter, refusing aliases (never needed; they make alias bombs) before expanding anything."""
+def _load_yaml(path: str, front: str, errors: list[ContentError]) -> tuple[dict, dict[tuple, int], list[ContentError]] | None:
+    """safe_load the front matter, refusing aliases (never needed; they make alias bombs) before expanding anything.
+
+    Also gives the line of every key and the errors for keys written twice, which safe_load accepts silently.
+    """
     try:
         if "*" in front or "&" in front:  # only then can there be an alias; the scan is a second parse
             for event in yaml.parse(front, Loader=yaml.SafeLoader):
@@ -230,9 +307,7 @@ def _load_yaml(path: str, front: str, errors: list[ContentError]) -> tuple[dict,
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 1
-        errors.append(ContentError(path, line, f"invalid YAML: {exc.problem or exc.context}"))
+        errors.append(_yaml_error(path, exc))
         return None
     except yaml.YAMLError as exc:
         errors.append(ContentError(path, 1, f"invalid YAML: {exc}"))
@@ -241,20 +316,54 @@ def _load_yaml(path: str, front: str, errors: list[ContentError]) -> tuple[dict,
         errors.append(ContentError(path, 2, "front matter must be a mapping of 'field: value' lines"))
         return None
     key_lines: dict[tuple, int] = {}
-    _record_lines(node, (), key_lines)
-    return data, key_lines
+    duplicates: list[ContentError] = []
+    _record_lines(path, node, (), key_lines, duplicates)
+    errors.extend(duplicates)
+    return data, key_lines, duplicates
 
 
-def _record_lines(node: yaml.Node, prefix: tuple, out: dict[tuple, int]) -> None:
+def _yaml_error(path: str, exc: yaml.MarkedYAMLError) -> ContentError:
+    """The error at the line where the trouble starts, naming the line where the parser gave up too.
+
+    The context mark is where a quoted text, a key or a [list] began; the problem mark is where the
+    parser noticed, which for an unclosed quote is the end of the front matter. The context of a block
+    ("while parsing a block mapping") is only the enclosing block's first line, so there the problem wins.
+    """
+    problem = exc.problem or exc.context or "cannot be parsed"
+    problem_line = exc.problem_mark.line + 2 if exc.problem_mark else None
+    context = exc.context if exc.context_mark and not (exc.context or "").startswith("while parsing a block") else None
+    if context is None:
+        return ContentError(path, problem_line or 1, f"invalid YAML: {problem}")
+    line = exc.context_mark.line + 2
+    if context == "while scanning a quoted scalar" and "end of stream" in problem:
+        return ContentError(path, line, f"invalid YAML: a quoted text opened here is never closed (the parser stopped at line {problem_line})")
+    if problem_line is None or problem_line == line:
+        return ContentError(path, line, f"invalid YAML: {problem} ({context})")
+    return ContentError(path, line, f"invalid YAML: {problem} at line {problem_line} ({context} that starts here)")
+
+
+def _record_lines(path: str, node: yaml.Node, prefix: tuple, out: dict[tuple, int], duplicates: list[ContentError]) -> None:
+    """The line of every key path; a key written twice in one mapping (YAML keeps the last) goes to ``duplicates``."""
     if isinstance(node, yaml.MappingNode):
+        seen: dict[tuple, int] = {}
         for key, value in node.value:
-            path = prefix + (key.value,)
-            out[path] = key.start_mark.line + 2
-            _record_lines(value, path, out)
+            line = key.start_mark.line + 2
+            if isinstance(key, yaml.ScalarNode):  # the tag tells `1:` from `'1':`, which are two keys
+                first = seen.setdefault((key.tag, key.value), line)
+                if first != line:
+                    duplicates.append(ContentError(path, line, _duplicate_message(prefix, key.value, first)))
+            out[prefix + (key.value,)] = line
+            _record_lines(path, value, prefix + (key.value,), out, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             out[prefix + (i,)] = item.start_mark.line + 2
-            _record_lines(item, prefix + (i,), out)
+            _record_lines(path, item, prefix + (i,), out, duplicates)
+
+
+def _duplicate_message(prefix: tuple, key: str, first: int) -> str:
+    if len(prefix) == 1 and prefix[0] in {fit.value for fit in Fit}:
+        return f"move '{key}' is listed twice under {prefix[0]} (also on line {first})"
+    return f"duplicate field '{key}' (also on line {first})"
 
 
 def _document_type(doc: Document, errors: list[ContentError]) -> str | None:
@@ -293,13 +402,26 @@ def _check_fields(doc: Document, doc_type: str, errors: list[ContentError]) -> b
 def _text(err: _Errors, value: Any, key: tuple, name: str, required: bool = True, max_length: int | None = None) -> str:
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or not value.strip():
+    if value is not None and not isinstance(value, str):  # YAML read `10`, `yes` or `2024-01-01` as another type
+        err.add(key, f"'{name}' must be text, not {_kind_of(value)}: put it in quotes")
+        return ""
+    if value is None or not value.strip():
         err.add(key, f"'{name}' must be non-empty text")
         return ""
     if max_length is not None and len(value.strip()) > max_length:
         err.add(key, f"'{name}' must be at most {max_length} characters, got {len(value.strip())}")
         return ""
     return value.strip()
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (date, datetime)):
+        return "a date"
+    return {list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
 
 
 def _ident(err: _Errors, value: Any, key: tuple, name: str) -> str:
@@ -342,9 +464,11 @@ def _known(err: _Errors, value: str, known: Iterable[str], key: tuple, what: str
 # ---------------------------------------------------------------- the stage model
 
 
-def _build_model(move_docs: list[Document], stage_docs: list[Document], context: ContentSet | None,
-                 errors: list[ContentError]) -> StageModel | None:
+def _build_model(move_docs: list[Document], stage_docs: list[Document], unread_stages: list[str],
+                 context: ContentSet | None, errors: list[ContentError]) -> tuple[StageModel | None, _BrokenStages]:
+    """The stage model from these documents (or ``context``), and the stage files whose errors make checks unreliable."""
     base = context.model if context else None
+    broken = _BrokenStages()
     if len(move_docs) > 1:
         for doc in move_docs[1:]:
             errors.append(ContentError(doc.path, 1, f"a second move catalogue; there must be exactly one (first: {move_docs[0].path})"))
@@ -354,18 +478,18 @@ def _build_model(move_docs: list[Document], stage_docs: list[Document], context:
         moves, steps = base.moves, base.discovery_steps
     elif stage_docs:
         errors.append(ContentError(stage_docs[0].path, 1, "no move catalogue found: add lessons/moves.md (type: moves)"))
-        return None
+        return None, broken
     else:
-        return None
-    if stage_docs:
-        stages = _read_stages(stage_docs, moves, errors)
+        return None, broken
+    if stage_docs or unread_stages:
+        stages, broken = _read_stages(stage_docs, unread_stages, moves, errors)
     elif base is not None:
         stages = base.stages
         if move_docs:
             _check_context_rules(move_docs[0], moves, stages, errors)
     else:
-        return StageModel(stages=(), moves=moves, discovery_steps=steps)
-    return StageModel(stages=stages, moves=moves, discovery_steps=steps)
+        return StageModel(stages=(), moves=moves, discovery_steps=steps), broken
+    return StageModel(stages=stages, moves=moves, discovery_steps=steps), broken
 
 
 def _check_context_rules(doc: Document, moves: tuple[Move, ...], stages: tuple[Stage, ...],
@@ -410,26 +534,36 @@ def _catalogue(err: _Errors, doc: Document, key: str) -> list[tuple[str, str, st
     return result
 
 
-def _read_stages(docs: list[Document], moves: tuple[Move, ...], errors: list[ContentError]) -> tuple[Stage, ...]:
+def _read_stages(docs: list[Document], unread: list[str], moves: tuple[Move, ...],
+                 errors: list[ContentError]) -> tuple[tuple[Stage, ...], _BrokenStages]:
     stages: list[tuple[Stage, Document]] = []
     ids: dict[str, str] = {}
     positions: dict[int, str] = {}
+    dropped = list(unread)
     for doc in docs:
         stage = _read_stage(doc, moves, errors)
         if stage is None:
+            dropped.append(doc.path)
             continue
         if stage.id in ids:
             errors.append(ContentError(doc.path, doc.line("id"), f"duplicate stage id '{stage.id}' (also in {ids[stage.id]})"))
+            dropped.append(doc.path)
             continue
         if stage.position in positions:
             errors.append(ContentError(doc.path, doc.line("position"), f"position {stage.position} is used by {positions[stage.position]} too"))
+            dropped.append(doc.path)
             continue
         ids[stage.id], positions[stage.position] = doc.path, doc.path
         stages.append((stage, doc))
     stages.sort(key=lambda pair: pair[0].position)
-    _check_ranges(stages, errors)
-    _check_rule_directions(stages, errors)
-    return tuple(stage for stage, _ in stages)
+    with_errors = {e.path for e in errors}
+    kept_broken = [(stage, doc) for stage, doc in stages if doc.path in with_errors]
+    broken = _BrokenStages(paths=sorted(set(dropped) | {doc.path for _, doc in kept_broken}),
+                           ids={stage.id for stage, _ in kept_broken}, dropped=bool(dropped))
+    _check_ranges(stages, errors, gaps=not broken.dropped)
+    if not broken:  # a premature or late move may fit just the stage whose file is broken
+        _check_rule_directions(stages, errors)
+    return tuple(stage for stage, _ in stages), broken
 
 
 def _read_stage(doc: Document, moves: tuple[Move, ...], errors: list[ContentError]) -> Stage | None:
@@ -486,12 +620,27 @@ def _read_rule(err: _Errors, doc: Document, moves: tuple[Move, ...]) -> dict[str
     return rule
 
 
-def _check_ranges(stages: list[tuple[Stage, Document]], errors: list[ContentError]) -> None:
-    for (earlier, _), (later, doc) in zip(stages, stages[1:]):
-        if later.days_max >= earlier.days_min:
+def _check_ranges(stages: list[tuple[Stage, Document]], errors: list[ContentError], gaps: bool = True) -> None:
+    """Consecutive stages' days_out ranges meet: no overlap, and (``gaps``) no day that belongs to no stage.
+
+    Gaps are not checked while a stage file is missing from the model (its range is the gap), nor
+    once ranges overlap (a range out of order leaves a gap next to it that moving it closes).
+    """
+    pairs = [(earlier, later, doc) for (earlier, _), (later, doc) in zip(stages, stages[1:])]
+    overlapping = [(earlier, later, doc) for earlier, later, doc in pairs if later.days_max >= earlier.days_min]
+    for earlier, later, doc in overlapping:
+        errors.append(ContentError(doc.path, doc.line("days_out"),
+                                   f"days_out {[later.days_min, later.days_max]} overlaps or comes before stage "
+                                   f"'{earlier.id}' {[earlier.days_min, earlier.days_max]}: later stages are closer to the purchase"))
+    if overlapping or not gaps:
+        return
+    for earlier, later, doc in pairs:
+        if later.days_max < earlier.days_min - 1:
+            first, last = later.days_max + 1, earlier.days_min - 1
+            days = f"day {first} belongs" if first == last else f"days {first} to {last} belong"
             errors.append(ContentError(doc.path, doc.line("days_out"),
-                                       f"days_out {[later.days_min, later.days_max]} overlaps or comes before stage "
-                                       f"'{earlier.id}' {[earlier.days_min, earlier.days_max]}: later stages are closer to the purchase"))
+                                       f"days_out {[later.days_min, later.days_max]} leaves a gap before stage '{earlier.id}' "
+                                       f"{[earlier.days_min, earlier.days_max]}: {days} to no stage; make the ranges meet"))
 
 
 def _check_rule_directions(stages: list[tuple[Stage, Document]], errors: list[ContentError]) -> None:
@@ -511,6 +660,7 @@ def _check_rule_directions(stages: list[tuple[Stage, Document]], errors: list[Co
 
 def _build_lessons(docs: list[Document], errors: list[ContentError]) -> dict[str, Lesson]:
     lessons: dict[str, Lesson] = {}
+    positions: dict[int, str] = {}
     for doc in docs:
         err = _Errors(errors, doc)
         before = len(errors)
@@ -527,6 +677,11 @@ def _build_lessons(docs: list[Document], errors: list[ContentError]) -> dict[str
             err.add(("skill",), f"duplicate lesson for skill '{skill}' (also in {lessons[skill].path})")
             continue
         lessons[skill] = Lesson(skill=skill, title=title, body=doc.body, position=position or 0, summary=summary, path=doc.path)
+        # reported, but the lesson is kept: dropping it would make its scenarios' skill unknown
+        if doc.data.get("position") is not None:
+            if position in positions:
+                err.add(("position",), f"position {position} is used by {positions[position]} too: the course order must be clear")
+            positions.setdefault(position, doc.path)
     return lessons
 
 
@@ -542,10 +697,10 @@ def _check_stage_lessons(stage_docs: list[Document], skills: set[str], errors: l
 
 
 def _build_scenarios(docs: list[Document], model: StageModel | None, skills: set[str],
-                     errors: list[ContentError]) -> dict[str, Scenario]:
+                     errors: list[ContentError], broken: _BrokenStages) -> dict[str, Scenario]:
     scenarios: dict[str, Scenario] = {}
     for doc in docs:
-        scenario = _read_scenario(doc, model, skills, errors)
+        scenario = _read_scenario(doc, model, skills, errors, broken)
         if scenario is None:
             continue
         if scenario.id in scenarios:
@@ -565,12 +720,13 @@ def parse_scenario_text(text: str, path: str, model: StageModel, skills: Iterabl
         errors.append(ContentError(path, doc.line("type"), "this editor takes scenarios only (type: scenario)"))
         return None, errors
     if not _check_fields(doc, "scenario", errors):
-        return None, sorted(errors)
-    scenario = _read_scenario(doc, model, set(skills), errors)
-    return (scenario if not errors else None), sorted(errors)
+        return None, _sorted(_without_consequences(errors, [doc]))
+    scenario = _read_scenario(doc, model, set(skills), errors, _BrokenStages())
+    return (scenario if not errors else None), _sorted(_without_consequences(errors, [doc]))
 
 
-def _read_scenario(doc: Document, model: StageModel | None, skills: set[str], errors: list[ContentError]) -> Scenario | None:
+def _read_scenario(doc: Document, model: StageModel | None, skills: set[str], errors: list[ContentError],
+                   broken: _BrokenStages) -> Scenario | None:
     err = _Errors(errors, doc)
     before = len(errors)
     d = doc.data
@@ -595,20 +751,23 @@ def _read_scenario(doc: Document, model: StageModel | None, skills: set[str], er
                   signals=_str_list(err, d.get("signals"), ("signals",), "signals"),
                   explanation=_text(err, d.get("explanation"), ("explanation",), "explanation", required=False))
     reader = {Kind.NEXT_STEP: _next_step, Kind.WHICH_STAGE: _which_stage, Kind.ORDER_STEPS: _order_steps}[kind]
-    specific = reader(err, doc, model, days_out)
+    specific = reader(err, doc, model, days_out, broken)
     if specific is None or len(errors) > before:
         return None
     return Scenario(id=ident, skill=skill, kind=kind, prompt=doc.body, days_out=days_out, path=doc.path,
                     **fields, **specific)
 
 
-def _stage_of(err: _Errors, doc: Document, model: StageModel, days_out: int | None) -> Stage | None:
+def _stage_of(err: _Errors, doc: Document, model: StageModel, days_out: int | None, broken: _BrokenStages) -> Stage | None:
+    """The lead's stage; None if it is wrong (reported) or its stage file has errors (not checked, no error)."""
     stage_id = doc.data.get("stage")
     if stage_id is None or stage_id == "":
         err.add(("kind",), "missing field 'stage': the lead's stage")
         return None
     if not isinstance(stage_id, str):
         err.add(("stage",), f"'stage' must be one stage id, got {stage_id!r}")
+        return None
+    if broken.skips(stage_id, model, doc.path):
         return None
     if not _known(err, stage_id, [s.id for s in model.stages], ("stage",), "stage"):
         return None
@@ -641,12 +800,14 @@ def _option_list(err: _Errors, doc: Document, key: str, tag: str, low: int, high
     return result
 
 
-def _next_step(err: _Errors, doc: Document, model: StageModel, days_out: int | None) -> dict | None:
-    stage = _stage_of(err, doc, model, days_out)
+def _next_step(err: _Errors, doc: Document, model: StageModel, days_out: int | None, broken: _BrokenStages) -> dict | None:
+    stage = _stage_of(err, doc, model, days_out, broken)
     options = []
-    for i, move, text in _option_list(err, doc, "options", "move", MIN_OPTIONS, MAX_OPTIONS):
+    entries = _option_list(err, doc, "options", "move", MIN_OPTIONS, MAX_OPTIONS)
+    for i, move, text in entries:
         if _known(err, move, [m.id for m in model.moves], ("options", i, "move"), "move"):
-            options.append(Option(key=move, text=_text(err, text, ("options", i), "text")))
+            options.append(Option(key=move, text=_text(err, text, ("options", i, "text"), "text")))
+    answer = _answer(err, doc, [move for _, move, _ in entries], "move")
     if stage is None or not options:
         return None
     # a move missing from the stage's rule is reported on the stage file; here it simply does not fit
@@ -655,24 +816,37 @@ def _next_step(err: _Errors, doc: Document, model: StageModel, days_out: int | N
         err.add(("options",), f"no option fits stage '{stage.id}' under its rule; one option's move must fit")
     elif len(fitting) > 1:
         err.add(("options",), f"ambiguous: {', '.join(fitting)} all fit stage '{stage.id}'; keep exactly one fitting option")
-    answer = doc.data.get("answer")
-    if answer is not None and not isinstance(answer, str):
-        err.add(("answer",), f"'answer' must be one move id, got {answer!r}")
-    elif answer is not None and fitting and answer != fitting[0] and len(fitting) == 1:
+    elif answer is not None and answer != fitting[0]:
         entry = stage.rule.get(answer)
-        why = f"{answer} is {entry.fit.value} there ({entry.reason})" if entry else f"'{answer}' is not an option's move"
+        why = f"{answer} is {entry.fit.value} there ({entry.reason})" if entry else f"the rule does not classify '{answer}'"
         err.add(("answer",), f"answer '{answer}' contradicts the rule of stage '{stage.id}': {why}")
     return dict(stage=stage.id, options=tuple(options))
 
 
-def _which_stage(err: _Errors, doc: Document, model: StageModel, days_out: int | None) -> dict | None:
-    stage = _stage_of(err, doc, model, days_out)
+def _answer(err: _Errors, doc: Document, keys: list[str], what: str) -> str | None:
+    """The ``answer`` if it names one of the options' ``keys`` (None, reported, otherwise; None if absent)."""
+    answer = doc.data.get("answer")
+    if answer is None:
+        return None
+    if not isinstance(answer, str):
+        err.add(("answer",), f"'answer' must be one {what} id, got {answer!r}")
+        return None
+    if keys and answer not in keys:  # without options their own errors say enough
+        err.add(("answer",), f"answer '{answer}' is not one of the options ({', '.join(keys)})")
+        return None
+    return answer
+
+
+def _which_stage(err: _Errors, doc: Document, model: StageModel, days_out: int | None, broken: _BrokenStages) -> dict | None:
+    stage = _stage_of(err, doc, model, days_out, broken)
     options = []
     for i, stage_id, text in _option_list(err, doc, "options", "stage", MIN_OPTIONS, MAX_OPTIONS):
+        if broken.skips(stage_id, model, doc.path):
+            continue
         if _known(err, stage_id, [s.id for s in model.stages], ("options", i, "stage"), "stage"):
-            label = _text(err, text, ("options", i), "text") if text is not None else model.stage(stage_id).name
+            label = _text(err, text, ("options", i, "text"), "text") if text is not None else model.stage(stage_id).name
             options.append(Option(key=stage_id, text=label))
-    if stage is None or not options:
+    if stage is None or not options or doc.path in broken.skipped:
         return None
     if stage.id not in [o.key for o in options]:
         err.add(("options",), f"the lead's stage '{stage.id}' is not among the options")
@@ -682,7 +856,7 @@ def _which_stage(err: _Errors, doc: Document, model: StageModel, days_out: int |
     return dict(stage=stage.id, options=tuple(options))
 
 
-def _order_steps(err: _Errors, doc: Document, model: StageModel, days_out: int | None) -> dict | None:
+def _order_steps(err: _Errors, doc: Document, model: StageModel, days_out: int | None, broken: _BrokenStages) -> dict | None:
     order_by = doc.data.get("order_by")
     if order_by not in ORDER_BY:
         err.add(("order_by",) if "order_by" in doc.data else ("kind",), f"'order_by' must be one of: {', '.join(ORDER_BY)}")
@@ -692,7 +866,10 @@ def _order_steps(err: _Errors, doc: Document, model: StageModel, days_out: int |
     options = []
     for i, key, text in _option_list(err, doc, "steps", tag, MIN_STEPS, MAX_STEPS):
         if _known(err, key, known, ("steps", i, tag), "discovery step" if tag == "step" else "move"):
-            options.append((i, Option(key=key, text=_text(err, text, ("steps", i), "text"))))
+            options.append((i, Option(key=key, text=_text(err, text, ("steps", i, "text"), "text"))))
+    if order_by == "stages" and broken:  # where each move first fits may be in the broken stage
+        broken.skipped.add(doc.path)
+        return None
     ranks = _ranks(err, model, order_by, options)
     if ranks is None:
         return None

@@ -188,7 +188,7 @@ def test_a_file_outside_scenarios_needs_a_type():
      "answer 'offer' contradicts the rule of stage 'early': offer is premature there (reason for offer at early)"),
     ("answer: educate", "anwser: educate", 12, "unknown field 'anwser' for a scenario"),
     ("id: s1\n", "", 2, "missing field 'id'"),
-    ("    text: Send a guide.\n", "    text: ''\n", 10, "'text' must be non-empty text"),
+    ("    text: Send a guide.\n", "    text: ''\n", 11, "'text' must be non-empty text"),
     ("  - move: offer\n    text: Send an offer.\n", "", 7, "1 options; a scenario of this kind needs 2 to 6"),
     ("  - move: educate\n    text: Send a guide.\nanswer: educate\n", "  - move: ask\n    text: Ask.\n", 7,
      "no option fits stage 'early' under its rule; one option's move must fit"),
@@ -535,13 +535,12 @@ def test_a_stage_file_with_an_unknown_field():
     (replace(NEXT_STEP, "What now?\n", ""), 2, "the scenario has no prompt: write it after the front matter"),
     (replace(NEXT_STEP, "id: s1", "id: S 1"), 2, "'id' must be a lower-case id like 'send-offer', got 'S 1'"),
     (replace(NEXT_STEP, "days_out: 120", "days_out: soon"), 6, "'days_out' must be a whole number, got 'soon'"),
-    (replace(NEXT_STEP, "answer: educate", "answer: ask"), 12,
-     "answer 'ask' contradicts the rule of stage 'early': ask is premature there (reason for ask at early)"),
+    (replace(NEXT_STEP, "answer: educate", "answer: ask"), 12, "answer 'ask' is not one of the options (offer, educate)"),
     (replace(ORDER, "  - step: goals\n    text: G\n", ""), 6, "2 steps; a scenario of this kind needs 3 to 6"),
     (replace(ORDER, "order_by: discovery\n", ""), 4, "'order_by' must be one of: discovery, stages"),
     (replace(JOURNEY, "  - move: ask", "  - step: ask"), 9, "each entry of 'steps' needs 'move' (and 'text')"),
 ], ids=["answer-in-order", "order-by-in-next", "steps-in-which", "unknown-stage-option", "stage-list", "no-stage",
-        "duplicate-option", "option-typo", "no-prompt", "bad-id", "days-text", "answer-premature", "two-steps",
+        "duplicate-option", "option-typo", "no-prompt", "bad-id", "days-text", "answer-not-an-option", "two-steps",
         "no-order-by", "wrong-tag"])
 def test_more_scenario_errors_point_at_the_line(text, line, message):
     assert one_error(("scenarios/pick/x.md", text)) == ("scenarios/pick/x.md", line, message)
@@ -559,6 +558,158 @@ def test_a_scenario_under_scenarios_may_leave_out_its_type_elsewhere_it_needs_it
     assert check(("scenarios/pick/s1.md", NEXT_STEP)).ok
     assert one_error(("drafts/s1.md", NEXT_STEP))[1:] == (2, "missing field 'type' (one of: moves, stage, lesson, scenario)")
     assert check(("drafts/s1.md", replace(NEXT_STEP, "id: s1", "type: scenario\nid: s1"))).ok
+
+
+# ---------------------------------------------------------------- keys written twice (YAML keeps the last one silently)
+
+
+def test_a_missing_dash_in_options_is_a_duplicate_field_not_a_silently_lost_option():
+    text = replace(NEXT_STEP, "  - move: educate\n", "    move: educate\n")
+    assert errors_of(("scenarios/pick/s1.md", text)) == [
+        ("scenarios/pick/s1.md", 10, "duplicate field 'move' (also on line 8)"),
+        ("scenarios/pick/s1.md", 11, "duplicate field 'text' (also on line 9)"),
+    ]
+
+
+def test_a_second_options_block_is_a_duplicate_field_and_its_consequences_are_not_reported():
+    # the second block replaces the first, so 'answer: educate' no longer names an option: that follows from the duplicate
+    text = replace(NEXT_STEP, "answer: educate\n", "answer: educate\noptions:\n  - move: ask\n    text: Ask.\n")
+    assert errors_of(("scenarios/pick/s1.md", text)) == [("scenarios/pick/s1.md", 13, "duplicate field 'options' (also on line 7)")]
+    scenario, errors = parse_scenario_text(text, "editor.md", FIXTURE_MODEL, ["pick"])
+    assert scenario is None and [(e.line, e.message) for e in errors] == [(13, "duplicate field 'options' (also on line 7)")]
+
+
+def test_a_second_rule_heading_in_a_stage_is_a_duplicate_field():
+    doubled = with_stage(1, replace(BASE[1][1], "late: {}\n", "late: {}\npremature:\n  offer: again\n"))
+    assert errors_of(base=doubled) == [("lessons/stages/1.md", 15, "duplicate field 'premature' (also on line 10)")]
+
+
+def test_a_move_listed_twice_under_one_heading():
+    twice = with_stage(1, replace(BASE[1][1], "  offer: reason for offer at early\n",
+                                  "  offer: reason for offer at early\n  offer: another reason\n"))
+    assert errors_of(base=twice) == [("lessons/stages/1.md", 14, "move 'offer' is listed twice under premature (also on line 13)")]
+
+
+def test_the_same_number_quoted_and_unquoted_is_two_keys_not_a_duplicate():
+    assert errors_of(("scenarios/pick/s1.md", replace(NEXT_STEP, "answer: educate\n", "answer: educate\n1: x\n'1': y\n")))[0][2] \
+        .startswith("unknown field '1' for a scenario")
+
+
+# ---------------------------------------------------------------- one broken stage file: its error, not a cascade
+
+MIDDLE = replace(replace(NEXT_STEP, "id: s1", "id: s2"), "stage: early\ndays_out: 120", "stage: middle\ndays_out: 30")
+MIDDLE = replace(MIDDLE, "  - move: educate\n    text: Send a guide.\nanswer: educate\n", "  - move: ask\n    text: Ask.\n")
+
+
+def test_a_stage_with_a_duplicate_position_does_not_make_its_scenarios_unknown():
+    same_position = with_stage(2, stage("middle", 1, "[15, 90]", ["ask", "follow-up"], ["offer"], ["educate"]))
+    content = check(("scenarios/pick/s1.md", NEXT_STEP), ("scenarios/pick/s2.md", MIDDLE), base=same_position)
+    assert [(e.path, e.line, e.message) for e in content.errors] == [
+        ("lessons/stages/2.md", 5, "position 1 is used by lessons/stages/1.md too"),
+        ("lessons/stages/2.md", 1, "note: this stage file has errors, so the checks that depend on it were skipped (1 scenario not checked)"),
+    ]
+    assert content.errors[-1].note and list(content.scenarios) == ["s1"]  # the early scenario was checked and is valid
+
+
+def test_a_stage_with_a_duplicate_id_does_not_make_the_other_stages_rules_look_wrong():
+    same_id = with_stage(2, stage("early", 2, "[15, 90]", ["ask", "follow-up"], ["offer"], ["educate"]))
+    assert errors_of(("scenarios/pick/s2.md", MIDDLE), base=same_id) == [
+        ("lessons/stages/2.md", 3, "duplicate stage id 'early' (also in lessons/stages/1.md)"),
+        ("lessons/stages/2.md", 1, "note: this stage file has errors, so the checks that depend on it were skipped (1 scenario not checked)"),
+    ]
+
+
+def test_a_stage_without_days_out_skips_every_check_that_depends_on_it():
+    no_days = with_stage(1, replace(BASE[1][1], "days_out: [91, 365]\n", ""))
+    assert errors_of(("scenarios/pick/s1.md", NEXT_STEP), ("scenarios/pick/w1.md", WHICH), ("scenarios/pick/j1.md", JOURNEY),
+                     ("scenarios/pick/o1.md", ORDER), base=no_days) == [
+        ("lessons/stages/1.md", 2, "missing field 'days_out'"),
+        ("lessons/stages/1.md", 1, "note: this stage file has errors, so the checks that depend on it were skipped (3 scenarios not checked)"),
+    ]
+
+
+def test_a_stage_file_that_is_not_valid_yaml_is_a_missing_stage_not_an_unknown_one():
+    broken = with_stage(1, replace(BASE[1][1], "name: Early", "name: 'Early"))
+    assert errors_of(("scenarios/pick/s1.md", NEXT_STEP), base=broken) == [
+        ("lessons/stages/1.md", 4, "invalid YAML: a quoted text opened here is never closed (the parser stopped at line 14)"),
+        ("lessons/stages/1.md", 1, "note: this stage file has errors, so the checks that depend on it were skipped (1 scenario not checked)"),
+    ]
+
+
+def test_scenarios_of_the_sound_stages_are_still_checked():
+    missing = with_stage(2, stage("middle", 2, "[15, 90]", ["ask", "follow-up"], [], ["educate"]))
+    wrong = replace(NEXT_STEP, "answer: educate", "answer: offer")
+    assert errors_of(("scenarios/pick/s1.md", wrong), ("scenarios/pick/s2.md", MIDDLE), base=missing) == [
+        ("lessons/stages/2.md", 8, "move 'offer' is not classified: add it under fit, premature or late"),
+        ("scenarios/pick/s1.md", 12,
+         "answer 'offer' contradicts the rule of stage 'early': offer is premature there (reason for offer at early)"),
+        ("lessons/stages/2.md", 1, "note: this stage file has errors, so the checks that depend on it were skipped (1 scenario not checked)"),
+    ]
+
+
+# ---------------------------------------------------------------- YAML errors at the line where the trouble starts
+
+
+@pytest.mark.parametrize("line_3, message", [
+    ('lead: "Priya', "invalid YAML: a quoted text opened here is never closed (the parser stopped at line 5)"),
+    ("signals: [a, b", "invalid YAML: expected ',' or ']', but got ':' at line 4 (while parsing a flow sequence that starts here)"),
+    ("lead Priya", "invalid YAML: could not find expected ':' at line 4 (while scanning a simple key that starts here)"),
+])
+def test_a_yaml_error_is_reported_where_the_quote_list_or_key_starts(line_3, message):
+    text = f"---\nid: s1\n{line_3}\nskill: pick\nkind: next-step\n---\nP\n"
+    assert one_error(("scenarios/pick/s1.md", text)) == ("scenarios/pick/s1.md", 3, message)
+
+
+# ---------------------------------------------------------------- answers, texts, encodings, ranges, positions, counts
+
+
+def test_an_answer_that_is_not_an_option_says_so_even_if_it_would_fit():
+    text = replace(MIDDLE, "    text: Ask.\n", "    text: Ask.\n  - move: educate\n    text: Read.\nanswer: follow-up\n")
+    assert one_error(("scenarios/pick/s2.md", text)) == (
+        "scenarios/pick/s2.md", 14, "answer 'follow-up' is not one of the options (offer, ask, educate)")
+
+
+@pytest.mark.parametrize("old, new, line, message", [
+    ("    text: Send a guide.", "    text: 10", 11, "'text' must be text, not a number: put it in quotes"),
+    ("stage: early", "lead: 2024-01-01\nstage: early", 5, "'lead' must be text, not a date: put it in quotes"),
+    ("    text: Send an offer.", "    text: yes", 9, "'text' must be text, not true/false: put it in quotes"),
+], ids=["number", "date", "boolean"])
+def test_a_value_yaml_reads_as_another_type_must_be_quoted(old, new, line, message):
+    assert one_error(("scenarios/pick/s1.md", replace(NEXT_STEP, old, new))) == ("scenarios/pick/s1.md", line, message)
+
+
+@pytest.mark.parametrize("data", [NEXT_STEP.encode("utf-16"), b"\xfe\xff" + NEXT_STEP.encode("utf-16-be")], ids=["le", "be"])
+def test_a_utf16_file_is_named_as_such(data):
+    assert one_error(("scenarios/pick/s1.md", data)) == ("scenarios/pick/s1.md", 1, "UTF-16 text: save the file as UTF-8")
+
+
+def test_old_mac_line_endings_are_line_breaks():
+    content = check(("scenarios/pick/s1.md", NEXT_STEP.replace("\n", "\r")))
+    assert content.ok and content.scenarios["s1"] == with_fields(check(("scenarios/pick/s1.md", NEXT_STEP)).scenarios["s1"])
+    assert one_error(("scenarios/pick/s1.md", replace(NEXT_STEP, "days_out: 120", "days_out: 30").replace("\n", "\r"))) == (
+        "scenarios/pick/s1.md", 6, "days_out 30 is outside stage 'early' (91 to 365)")
+
+
+@pytest.mark.parametrize("days, gap", [("[15, 80]", "days 81 to 90 belong"), ("[15, 89]", "day 90 belongs")])
+def test_days_out_ranges_must_meet(days, gap):
+    short = with_stage(2, stage("middle", 2, days, ["ask", "follow-up"], ["offer"], ["educate"]))
+    assert one_error(base=short) == (
+        "lessons/stages/2.md", 6,
+        f"days_out {days} leaves a gap before stage 'early' [91, 365]: {gap} to no stage; make the ranges meet")
+
+
+def test_two_lessons_at_one_position_are_an_error_but_both_are_kept():
+    second = ("lessons/close.md", "---\ntype: lesson\nskill: close\ntitle: Close\nposition: 1\n---\nText.\n")
+    content = check(second)
+    assert [(e.path, e.line, e.message) for e in content.errors] == [
+        ("lessons/pick.md", 5, "position 1 is used by lessons/close.md too: the course order must be clear")]
+    assert sorted(content.lessons) == ["close", "pick"]
+
+
+def test_a_scenario_with_an_error_is_not_counted():
+    content = check(("scenarios/pick/s1.md", replace(NEXT_STEP, "answer: educate", "answr: educate")))
+    assert len(content.errors) == 1 and content.scenarios == {}
+
 
 
 # ---------------------------------------------------------------- writing files back
