@@ -242,6 +242,21 @@ def test_the_digest_counts_a_new_reps_working_days_from_the_day_they_joined(inbo
     assert "- participation: 3 of 3 working days drilled (100%)" in text.replace("\r\n", "\n")  # not 3 of 5
 
 
+def test_the_digest_names_the_reps_at_risk_with_the_percents_the_dashboard_shows(inbox, content, make_user, clock,
+                                                                                 monkeypatch):
+    from learnapp.models import Skill
+
+    luca, ben = make_user("rep", team="North", name="Luca"), make_user("rep", team="North", name="Ben")
+    make_user("manager", team="North")
+    skill = db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)).first()
+    recall = {luca.id: {skill.id: 0.6984}, ben.id: {skill.id: 0.9042}}
+    monkeypatch.setattr(dashboard.retention, "recall_matrix", lambda states, now, scheduler: recall)
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
+    assert jobs.weekly_digest().detail == "1 digests sent"
+    (_, text), = inbox.messages
+    assert f"- skills at risk: {skill.title} (team 80%; under 70%: Luca 69%)" in text.replace("\r\n", "\n")
+
+
 def test_each_manager_gets_the_digest_at_monday_six_in_their_own_timezone(inbox, content, make_user, clock):
     zones = {"Pacific/Auckland": "North", "Asia/Kolkata": "South", "America/Los_Angeles": "West"}
     managers = {make_user("manager", team=team, timezone=zone).email: zone for zone, team in zones.items()}

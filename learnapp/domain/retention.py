@@ -20,6 +20,22 @@ from learnapp.domain.scheduling import MemoryState, predicted_recall, review
 
 MAX_WEEK = 26
 AT_RISK_RECALL = 0.7
+AT_RISK_PERCENT = 70
+
+
+def recall_percent(recall: float) -> int:
+    """A predicted recall as the whole percent people are shown: rounded down.
+
+    Rounded down so that the shown number and the at-risk rule never disagree: 0.6984 shows as 69
+    and is at risk (rounded it would show 70 and still be counted under 70%), and only a certain
+    recall shows as 100. at_risk() and the heat map's colours use this same number.
+    """
+    return max(0, min(100, math.floor(recall * 100 + 1e-9)))  # 1e-9: 0.29 * 100 is 28.999999999999996
+
+
+def at_risk(recall: float) -> bool:
+    """Whether a predicted recall is under the at-risk line (70%), judged on the number shown."""
+    return recall_percent(recall) < AT_RISK_PERCENT
 
 
 @dataclass(frozen=True)

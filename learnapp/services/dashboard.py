@@ -53,7 +53,8 @@ class Dashboard:
     inactive: list[User]
     forecast: list[tuple[int, float | None, float | None]]
     calibration: list[retention.CalibrationBin]
-    at_risk_skills: list[tuple[Skill, float, int]] = field(default_factory=list)
+    # skills at risk, lowest team mean first: (skill, team mean, reps under 70% with their recall, lowest first)
+    at_risk_skills: list[tuple[Skill, float, list[tuple[User, float]]]] = field(default_factory=list)
 
     def mean_recall_of_rep(self, user_id: int) -> float | None:
         values = list(self.recall.get(user_id, {}).values())
@@ -231,15 +232,16 @@ def team_forecast(team_id: int, states: dict[int, dict[str, MemoryState]], now: 
     return _FORECASTS[key]
 
 
-def _at_risk_skills(board: Dashboard) -> list[tuple[Skill, float, int]]:
-    """Skills whose mean predicted recall over the team is under 70%, with how many reps are under 70% on them."""
+def _at_risk_skills(board: Dashboard) -> list[tuple[Skill, float, list[tuple[User, float]]]]:
+    """Skills whose team mean or some rep's predicted recall is under 70%, with those reps (retention.at_risk)."""
     result = []
     for skill in board.skills:
         mean = board.mean_recall_of_skill(skill.id)
         if mean is None:
             continue
-        under = sum(1 for r in board.recall.values() if r.get(skill.id, 1.0) < retention.AT_RISK_RECALL)
-        if mean < retention.AT_RISK_RECALL or under:
+        under = sorted(((u, r) for u in board.reps if (r := board.recall.get(u.id, {}).get(skill.id)) is not None
+                        and retention.at_risk(r)), key=lambda t: t[1])
+        if retention.at_risk(mean) or under:
             result.append((skill, mean, under))
     return sorted(result, key=lambda t: t[1])
 

@@ -23,6 +23,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
+from learnapp.domain.retention import recall_percent
 from learnapp.extensions import db
 from learnapp.models import Attempt, DrillSession, Notification, Presentation, Role, User
 from learnapp.services.db import begin_write, commit
@@ -409,7 +410,13 @@ def participation_line(board) -> str:
 def _digest_section(board) -> str:
     weeks = [p for p in board.weekly if p.value is not None]
     trend = " -> ".join(f"{p.value * 100:.0f}%" for p in weeks[-3:]) or "no reviews yet"
-    risky = ", ".join(f"{s.title} ({mean * 100:.0f}%)" for s, mean, _ in board.at_risk_skills[:5]) or "none"
+    risky = "; ".join(_risky_skill(s, mean, under) for s, mean, under in board.at_risk_skills[:5]) or "none"
     idle = ", ".join(u.name for u in board.inactive) or "none"
     return (f"{board.team.name}\n- participation: {participation_line(board)}\n"
             f"- true retention, last weeks: {trend}\n- skills at risk: {risky}\n- no drill in 7 working days: {idle}")
+
+
+def _risky_skill(skill, mean: float, under: list) -> str:
+    """One skill at risk, with the percents the dashboard shows: "Title (team 72%; under 70%: Luca 69%, Ben 65%)"."""
+    reps = ", ".join(f"{u.name} {recall_percent(r)}%" for u, r in under[:5]) + (f" and {len(under) - 5} more" if len(under) > 5 else "")
+    return f"{skill.title} (team {recall_percent(mean)}%" + (f"; under 70%: {reps})" if reps else ")")

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import unicodedata
+from bisect import bisect_right
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -13,6 +14,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
 from learnapp import charts
+from learnapp.domain.retention import AT_RISK_PERCENT, at_risk, recall_percent
 from learnapp.extensions import db
 from learnapp.models import Skill, Team, User
 from learnapp.services import dashboard as dashboard_service
@@ -70,21 +72,48 @@ def show(team_id: int):
     sort = request.args.get("sort", "rep")
     skills = _sorted_skills(board, request.args.get("skill_sort"))
     return render_template("team/dashboard.html", board=board, warning=warning, sort=sort, skills=skills,
-                           heat=_heat_rows(board, _sorted_reps(board, sort), skills), tables=TABLES,
+                           heat=_heat_rows(board, _sorted_reps(board, sort), skills), heat_legend=heat_legend(),
+                           at_risk_percent=AT_RISK_PERCENT, tables=TABLES,
                            query=_range_query(board))
 
 
+# The lower edges (whole percents) of the heat map's colour classes heat-1 .. heat-9; under 40 is heat-0.
+# Finer above 70, where real recall lies (FSRS aims at 90%), so the whole dark-blue-to-yellow scale is used,
+# and an edge at the at-risk line: every cell under 70 is in heat-0..heat-3, every other cell in heat-4..heat-9.
+HEAT_EDGES = (40, 50, 60, AT_RISK_PERCENT, 75, 80, 85, 90, 95)
+
+
+@bp.app_template_filter("recall_percent")
+def recall_percent_text(value: float | None) -> str:
+    """A predicted recall as shown everywhere: whole percent rounded down (retention.recall_percent)."""
+    return "–" if value is None else f"{recall_percent(value)}%"
+
+
+@bp.app_template_test("at_risk")
+def is_at_risk(value: float | None) -> bool:
+    return value is not None and at_risk(value)
+
+
+@bp.app_template_filter("heat_class")
 def heat_class(value: float | None) -> str:
-    """The CSS class of a heat-map cell: ten steps of a colour-blind-safe scale."""
-    return "heat-none" if value is None else f"heat-{min(9, int(value * 10))}"
+    """The CSS class of a heat-map cell, from the number it shows, so equal numbers get equal colours."""
+    return "heat-none" if value is None else f"heat-{bisect_right(HEAT_EDGES, recall_percent(value))}"
 
 
-def _heat_rows(board, reps: list[User], skills: list[Skill]) -> list[tuple[User, list[tuple[str, str]], float | None]]:
+def heat_legend() -> list[tuple[str, int, str]]:
+    """(CSS class, lowest number, the range of shown numbers) for each colour of the heat map, low to high."""
+    lows = (0, *HEAT_EDGES)
+    highs = (*(e - 1 for e in HEAT_EDGES), 100)
+    return [(f"heat-{i}", low, f"{low}–{high}") for i, (low, high) in enumerate(zip(lows, highs))]
+
+
+def _heat_rows(board, reps: list[User], skills: list[Skill]) -> list[tuple[User, list[tuple[str, str, bool]], float | None]]:
+    """Per rep: (CSS class, number shown, at risk) per skill, and the rep's mean recall."""
     rows = []
     for user in reps:
         recall = board.recall.get(user.id, {})
-        cells = [(heat_class(recall.get(s.id)), "–" if recall.get(s.id) is None else str(round(recall[s.id] * 100)))
-                 for s in skills]
+        cells = [(heat_class(recall.get(s.id)), "–" if recall.get(s.id) is None else str(recall_percent(recall[s.id])),
+                  is_at_risk(recall.get(s.id))) for s in skills]
         rows.append((user, cells, board.mean_recall_of_rep(user.id)))
     return rows
 
@@ -146,7 +175,7 @@ def _table_calibration(board):
 
 
 def _table_at_risk(board):
-    rows = [["skill", s.id, f"{mean:.4f}", under] for s, mean, under in board.at_risk_skills]
+    rows = [["skill", s.id, f"{mean:.4f}", len(under)] for s, mean, under in board.at_risk_skills]
     rows += [["rep", u.name, "", "no drill in the last 7 working days"] for u in board.inactive]
     return ["kind", "who or what", "mean predicted recall", "reps under 70% / note"], rows
 

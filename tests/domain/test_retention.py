@@ -7,7 +7,7 @@ from fsrs import Rating
 
 from learnapp.domain.retention import (
     AttemptRow, calibration, first_tries, forecast, inactive, one_day_training_reference, participation,
-    participation_from_days,
+    participation_from_days, at_risk, recall_percent,
     retention_curve, streak, true_retention_by_week, working_days,
 )
 from learnapp.domain.scheduling import make_scheduler, review
@@ -147,3 +147,19 @@ def test_weekends_and_vacations_pause_a_streak_without_ending_it():
     assert streak(drilled, today) == 1  # without the vacation, the missed working days end it
     weekend = drilled | {D0 + timedelta(days=5)}  # a drill on Saturday counts
     assert streak(weekend, today, away) == 7
+
+
+@pytest.mark.parametrize("recall, shown, risky", [
+    (0.6984, 69, True),   # rounded it showed "70" while counted under 70%
+    (0.69999, 69, True), (0.7, 70, False), (0.29, 29, True), (0.8961, 89, False), (0.9042, 90, False),
+    (0.996, 99, False),   # not "100%" unless certain
+    (1.0, 100, False), (0.0, 0, True),
+])
+def test_the_shown_percent_and_the_at_risk_rule_agree(recall, shown, risky):
+    assert (recall_percent(recall), at_risk(recall)) == (shown, risky)
+
+
+def test_every_recall_shown_under_70_is_at_risk_and_no_other():
+    for i in range(100_001):
+        recall = i / 100_000
+        assert at_risk(recall) == (recall_percent(recall) < 70) == (recall < 0.7), recall
