@@ -6,6 +6,8 @@ lines also differ by dash pattern, and every chart has a table and a CSV beside 
 
 from __future__ import annotations
 
+import math
+
 import pygal
 from pygal.style import Style
 
@@ -29,11 +31,28 @@ def line_chart(title: str, x_labels: list, series: list[tuple[str, list[float | 
     return chart.render(is_unicode=True)
 
 
-def calibration_chart(bins: list[tuple[float, float, int]]) -> str:
-    """Predicted recall (x) against the share answered right (y), with the diagonal of a perfect model."""
+def percent(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def calibration_chart(bins: list[tuple[float | None, float | None, int]]) -> str:
+    """Predicted recall (x) against the share answered right (y), both in percent, with the diagonal of a perfect model.
+
+    Each bin's dot has an area that grows with its number of answers and is labelled with it ("n=437"), so
+    a bin built on two answers does not look as solid as one built on hundreds.
+    """
     chart = pygal.XY(js=[], style=STYLE, width=820, height=360, title="Calibration: predicted recall vs. answers",
-                     x_title="predicted recall", y_title="share answered right", range=(0, 1), xrange=(0, 1),
-                     legend_at_bottom=True, dots_size=5, value_formatter=lambda v: f"{v * 100:.0f}%")
+                     x_title="predicted recall before the answer (%)", y_title="answered right (%)", range=(0, 1),
+                     xrange=(0, 1), legend_at_bottom=True, print_labels=True, value_formatter=percent,
+                     x_value_formatter=percent, truncate_legend=-1)
     chart.add("perfectly honest model", [(0, 0), (1, 1)], stroke_style={"width": 1.5, **DASHES[1]}, show_dots=False)
-    chart.add("team", [(p, a) for p, a, n in bins if n], stroke=False)
+    used = [(p, a, n) for p, a, n in bins if n]
+    most = max((n for _, _, n in used), default=1)
+    chart.add("team: dot size and label n = number of answers",
+              [{"value": (p, a), "label": f"n={n}", "node": {"r": dot_radius(n, most)}} for p, a, n in used], stroke=False)
     return chart.render(is_unicode=True)
+
+
+def dot_radius(n: int, most: int, smallest: float = 2.5, largest: float = 14.0) -> float:
+    """A dot's radius for n answers when the largest bin has ``most``: the area beyond the smallest dot grows with n."""
+    return smallest + (largest - smallest) * math.sqrt(n / most) if most else smallest
