@@ -45,24 +45,91 @@
     }).then(function (r) { return r.json(); }).then(show).catch(function () {});
   }
 
+  // The draft remembers the version it started from (the form's base). Restored over a newer version,
+  // it is sent with its own base, so the server refuses the save with its conflict message instead of
+  // silently replacing the other trainer's version; the draft is cleared only once a save went through.
+  var pageBase = form.getAttribute("data-base") || "";
+
+  function baseInput() { return form.querySelector('input[name="base"]'); }
+
+  function setBase(value) {
+    var input = baseInput();
+    if (!value) { if (input) input.remove(); return; }  // no base: the server refuses as "did not say which version"
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden"; input.name = "base"; input.id = "base";
+      form.appendChild(input);
+    }
+    input.value = value;
+  }
+
+  function readDraft() {
+    var raw = localStorage.getItem(draftKey);
+    if (raw === null) return null;
+    try {
+      var draft = JSON.parse(raw);
+      if (draft && typeof draft.text === "string") return {text: draft.text, base: draft.base == null ? null : String(draft.base)};
+    } catch (e) {}
+    return {text: raw, base: null};  // a draft kept before drafts recorded their version: its base is unknown
+  }
+
+  function writeDraft() {
+    var input = baseInput();
+    localStorage.setItem(draftKey, JSON.stringify({text: text.value, base: input ? input.value : ""}));
+  }
+
+  function discardDraft(note) {
+    try { localStorage.removeItem(draftKey); } catch (e) {}
+    text.value = text.defaultValue;  // the saved version the page was served with
+    setBase(pageBase);
+    note.remove();
+    text.focus();
+    validate();
+  }
+
+  function restoreDraft(draft) {
+    text.value = draft.text;
+    var note = document.createElement("div");
+    note.className = "flash draft-note";
+    note.setAttribute("role", "status");
+    var message = document.createElement("p");
+    var stale = pageBase !== "" && draft.base !== pageBase;
+    if (stale) {
+      setBase(draft.base);
+      message.textContent = "Your unsaved draft was restored, but " + (draft.base
+        ? "it started from version " + draft.base + " and version " + pageBase + " has been saved since."
+        : "it does not say which version it started from (the latest is version " + pageBase + ").") +
+        " Saving it will first tell you who saved what, so compare it with the history; or discard the draft to start from version " + pageBase + ".";
+    } else {
+      message.textContent = "Your unsaved draft was restored.";
+    }
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.id = "discard-draft";
+    discard.textContent = "Discard draft";
+    discard.addEventListener("click", function () { discardDraft(note); });
+    note.appendChild(message);
+    note.appendChild(discard);
+    form.insertBefore(note, form.firstChild);
+  }
+
   try {
-    var draft = localStorage.getItem(draftKey);
-    if (draft && draft !== text.value && !errors.children.length) {
-      text.value = draft;
-      var note = document.createElement("p");
-      note.className = "flash";
-      note.textContent = "Your unsaved draft was restored. Reload after clearing it to start from the saved version.";
-      form.insertBefore(note, form.firstChild);
+    var saved = form.getAttribute("data-saved-draft");
+    if (saved) localStorage.removeItem("learnapp-draft:" + saved);  // that draft has just been saved
+    var draft = readDraft();
+    if (form.hasAttribute("data-refused")) {
+      writeDraft();  // a refused save shows the typed text with the base the next save should carry
+    } else if (draft && draft.text === text.value) {
+      localStorage.removeItem(draftKey);  // nothing unsaved
+    } else if (draft) {
+      restoreDraft(draft);
     }
   } catch (e) {}
 
   text.addEventListener("input", function () {
-    try { localStorage.setItem(draftKey, text.value); } catch (e) {}
+    try { writeDraft(); } catch (e) {}
     clearTimeout(timer);
     timer = setTimeout(validate, 250);
-  });
-  form.addEventListener("submit", function () {
-    try { localStorage.removeItem(draftKey); } catch (e) {}
   });
   validate();
 })();

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from learnapp.domain import grading
@@ -85,8 +85,18 @@ def save(scenario_id: str | None = None):
     result = authoring.save_scenario(text, editing=scenario_id, base_number=base, actor=current_user.email, now=now())
     if result.ok:
         flash(f"Saved {result.scenario_id}.")
+        _saved_draft()
         return redirect(url_for("author.edit", scenario_id=result.scenario_id), code=303)
     return _editor(row=row, text=text, base=base, result=result)
+
+
+def _saved_draft() -> None:
+    """Tell the next editor page that the draft typed at this address is saved, so author.js clears it.
+
+    The browser keeps the draft until then (not merely until the form is sent), so a save that
+    fails on the way loses nothing; a one-shot mark like a flash, so a reload later does not clear a new draft.
+    """
+    session["author_saved_draft"] = request.script_root + request.path
 
 
 def _editor(*, row: ScenarioRow | None = None, skill: Skill | None = None, text: str, base: int | None,
@@ -99,8 +109,10 @@ def _editor(*, row: ScenarioRow | None = None, skill: Skill | None = None, text:
     if result is not None and result.conflict:
         base = result.latest
     heading = f"Lesson: {skill.title}" if skill else (row.id if row else "New scenario")
+    saved_draft = session.pop("author_saved_draft", None) if result is None else None
     page = render_template("author/edit.html", row=row, skill=skill, heading=heading, text=text, base=base,
-                           errors=result.errors if result else [], conflict=result.conflict if result else None)
+                           errors=result.errors if result else [], conflict=result.conflict if result else None,
+                           refused=result is not None, saved_draft=saved_draft)
     return page if result is None else (page, 409 if result.conflict else 400)
 
 
@@ -200,6 +212,7 @@ def save_lesson(skill_id: str):
     result = authoring.save_lesson(text, skill_id, base_number=base, actor=current_user.email, now=now())
     if result.ok:
         flash(f"Saved the lesson {skill_id}.")
+        _saved_draft()
         return redirect(url_for("author.edit_lesson", skill_id=skill_id), code=303)
     return _editor(skill=skill, text=text, base=base, result=result)
 

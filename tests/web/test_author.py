@@ -234,3 +234,16 @@ def test_oversized_text_is_refused_with_a_message_not_a_crash(trainer, client):
     assert response.status_code == 400 and "the limit is 256 KB" in response.get_data(as_text=True)
     huge = _save(client, SCENARIO, "x" * 2_000_000, 1)
     assert huge.status_code == 413
+
+
+def test_the_page_after_a_save_tells_the_browser_once_to_clear_the_draft(trainer, client):
+    row = db.session.get(Scenario, SCENARIO)
+    text = authoring.scenario_text(row).replace("next spring", "next summer")
+    response = _save(client, SCENARIO, text, row.current_number)
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'data-saved-draft="/author/scenarios/{SCENARIO}/edit"' in page and 'data-base="2"' in page
+    assert "data-saved-draft" not in client.get(f"/author/scenarios/{SCENARIO}/edit").get_data(as_text=True)
+    refused = _save(client, SCENARIO, text, 1)  # a refused save keeps the draft
+    assert refused.status_code == 409 and "data-saved-draft" not in refused.get_data(as_text=True)
+    assert "data-refused" in refused.get_data(as_text=True)

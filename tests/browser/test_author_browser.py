@@ -1,0 +1,145 @@
+"""The editor's draft in a real browser (Debian's Chromium through Playwright): a draft restored over a
+newer version is refused by the conflict check instead of overwriting it, it can be discarded, and a
+successful save clears it.
+
+Skipped when Playwright or /usr/bin/chromium is not installed; .ci/run installs both.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from learnapp.extensions import db
+from learnapp.models import Scenario, ScenarioVersion
+from learnapp.services import authoring
+from tests.conftest import PASSWORD
+
+CHROMIUM = os.environ.get("LEARNAPP_CHROMIUM", "/usr/bin/chromium")
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
+
+SCENARIO = "days-out-priya-brochure"
+EDIT = f"/author/scenarios/{SCENARIO}/edit"
+PROMPT = "What is your next step?"
+
+
+@pytest.fixture
+def server(app, content):
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def page():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync"],
+        )
+        yield browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        browser.close()
+
+
+@pytest.fixture
+def trainer_page(server, page, make_user):
+    trainer = make_user("trainer", team=None)
+    page.goto(server + "/login")
+    page.fill("#email", trainer.email)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/author/")  # a trainer lands on the content list
+    return page
+
+
+def _type_draft(page, server, replacement: str) -> None:
+    """Open the editor and change the prompt without saving (the browser keeps the draft)."""
+    page.goto(server + EDIT)
+    text = page.input_value("#text").replace(PROMPT, replacement)
+    page.fill("#text", text)  # fires "input", which stores the draft
+
+
+def _saved_meanwhile(clock, line: str) -> None:
+    """Another trainer saves version 2 of the scenario."""
+    row = db.session.get(Scenario, SCENARIO)
+    text = authoring.scenario_text(row).replace(PROMPT, line)
+    result = authoring.save_scenario(text, editing=SCENARIO, base_number=row.current_number,
+                                     actor="admin@example.com", now=clock.now())
+    assert result.ok, result.errors
+
+
+def _numbers() -> list[int]:
+    db.session.rollback()  # end this thread's read snapshot: the server thread wrote since
+    return list(db.session.scalars(db.select(ScenarioVersion.number).filter_by(scenario_id=SCENARIO)
+                                   .order_by(ScenarioVersion.number)))
+
+
+def _draft(page):
+    return page.evaluate(f"localStorage.getItem('learnapp-draft:{EDIT}')")
+
+
+def test_a_draft_restored_over_a_newer_version_is_refused_not_saved_over_it(server, trainer_page, clock):
+    page = trainer_page
+    _type_draft(page, server, "DRAFT-ON-VERSION-1")
+    page.goto(server + "/author/")
+    _saved_meanwhile(clock, "ADMIN-EDIT-B")
+
+    page.goto(server + EDIT)
+    assert "DRAFT-ON-VERSION-1" in page.input_value("#text")
+    note = page.locator(".draft-note").inner_text()
+    assert "started from version 1 and version 2 has been saved since" in note
+    assert page.input_value('input[name="base"]') == "1"  # the draft's own base, not the page's
+    page.wait_for_selector('#preview input[name="choice"]')  # validated: Save is enabled
+    with page.expect_navigation():
+        page.click("#save")
+    assert page.locator("p.error[role=alert]").is_visible()
+    assert "while you were editing version 1" in page.locator("p.error[role=alert]").inner_text()
+    assert _numbers() == [1, 2]  # the admin's version is not overwritten
+    assert "ADMIN-EDIT-B" in authoring.scenario_text(db.session.get(Scenario, SCENARIO))
+
+    # the conflict page starts from version 2: saving again is deliberate and goes through, and clears the draft
+    assert page.input_value('input[name="base"]') == "2" and "DRAFT-ON-VERSION-1" in page.input_value("#text")
+    page.wait_for_function("!document.getElementById('save').disabled")
+    with page.expect_navigation():
+        page.click("#save")
+    assert page.locator("text=Saved " + SCENARIO).is_visible()
+    assert _numbers() == [1, 2, 3]
+    assert _draft(page) is None
+    page.reload()
+    assert page.locator(".draft-note").count() == 0
+
+
+def test_a_draft_can_be_discarded_for_the_saved_text(server, trainer_page, clock):
+    page = trainer_page
+    _type_draft(page, server, "DRAFT-TO-DROP")
+    _saved_meanwhile(clock, "ADMIN-EDIT-C")
+    page.goto(server + EDIT)
+    assert "DRAFT-TO-DROP" in page.input_value("#text")
+    page.click("#discard-draft")
+    assert "ADMIN-EDIT-C" in page.input_value("#text") and "DRAFT-TO-DROP" not in page.input_value("#text")
+    assert page.input_value('input[name="base"]') == "2"
+    assert page.locator(".draft-note").count() == 0 and _draft(page) is None
+    page.reload()
+    assert "ADMIN-EDIT-C" in page.input_value("#text") and page.locator(".draft-note").count() == 0
+
+
+def test_a_draft_on_the_current_version_is_restored_and_saved_then_cleared(server, trainer_page):
+    page = trainer_page
+    _type_draft(page, server, "DRAFT-STILL-CURRENT")
+    page.reload()
+    assert "DRAFT-STILL-CURRENT" in page.input_value("#text")
+    assert page.locator(".draft-note").inner_text().startswith("Your unsaved draft was restored.")
+    assert page.input_value('input[name="base"]') == "1"
+    page.wait_for_function("!document.getElementById('save').disabled")
+    with page.expect_navigation():
+        page.click("#save")
+    assert _numbers() == [1, 2] and _draft(page) is None
+    assert "DRAFT-STILL-CURRENT" in page.input_value("#text") and page.locator(".draft-note").count() == 0
