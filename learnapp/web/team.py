@@ -10,7 +10,7 @@ from bisect import bisect_right
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 
 from learnapp import charts
@@ -264,4 +264,12 @@ def rep(user_id: int):
 def rep_page(rep_user: User, **vacation_form) -> str:
     """A rep's page as their manager sees it; ``vacation_form`` refills the vacation form with its error."""
     return render_template("progress/rep.html", progress=rep_progress(rep_user, now()), own=False,
-                           vacations=vacations_of(rep_user.id), **vacation_form)
+                           back=_back_to_team(rep_user), vacations=vacations_of(rep_user.id), **vacation_form)
+
+
+def _back_to_team(rep_user: User) -> tuple[str, str]:
+    """(URL, label) of the way back: the rep's team dashboard with the range it was left with, else the team list."""
+    if rep_user.team is None or rep_user.team not in visible_teams(current_user):
+        return url_for("team.index"), "Teams"
+    span = {key: request.args[key] for key in ("start", "end") if request.args.get(key)}
+    return url_for("team.show", team_id=rep_user.team.id, **span), rep_user.team.name

@@ -43,3 +43,32 @@ def test_a_wrong_order_still_shows_as_wrong(content, make_user, clock, app, auth
     page = client.get("/progress/").get_data(as_text=True)
     assert wrong and len(re.findall(r'title="wrong" aria-hidden="true">✗</span>', page)) == wrong
     assert "◐" not in page.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_the_managers_view_of_a_rep_names_the_rep_and_leads_back_to_the_dashboard_range(content, make_user, auth, client):
+    rep = make_user("rep", team="North", name="Rita Rep")
+    manager = make_user("manager", team="North")
+    auth.login(manager.email)
+    dashboard = client.get(f"/team/{rep.team_id}?start=2026-01-05&end=2026-03-02").get_data(as_text=True)
+    rep_url = f"/team/rep/{rep.id}?start=2026-01-05&amp;end=2026-03-02"
+    assert f'href="{rep_url}"' in dashboard  # the rep link keeps the dashboard's range
+    page = client.get(rep_url.replace("&amp;", "&")).get_data(as_text=True)
+    assert "<title>Rita Rep: progress · learnapp</title>" in page  # before: "Progress · learnapp"
+    assert f'<a href="/team/{rep.team_id}?start=2026-01-05&amp;end=2026-03-02">← North</a>' in page
+    assert client.get(f"/team/rep/{rep.id}").get_data(as_text=True).count(f'<a href="/team/{rep.team_id}">← North</a>') == 1
+
+
+def test_a_reps_own_progress_page_has_its_own_title_and_no_way_to_the_team(content, make_user, auth, client):
+    rep = make_user("rep", team="North")
+    auth.login(rep.email)
+    page = client.get("/progress/").get_data(as_text=True)
+    assert "<title>Your progress · learnapp</title>" in page and "<h1>Your progress</h1>" in page
+    assert f'href="/team/{rep.team_id}' not in page
+
+
+def test_an_admin_looking_at_a_rep_without_a_team_goes_back_to_the_team_list(content, make_user, auth, client):
+    loner = make_user("rep", team=None, name="Lone Rep")
+    admin = make_user("admin", team=None)
+    auth.login(admin.email)
+    page = client.get(f"/team/rep/{loner.id}").get_data(as_text=True)
+    assert "<title>Lone Rep: progress · learnapp</title>" in page and '<a href="/team/">← Teams</a>' in page
