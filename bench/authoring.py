@@ -47,10 +47,10 @@ def bench_validation(directory: Path) -> None:
         import_content([str(ROOT / "lessons"), str(ROOT / "scenarios")], NOW)
         trainer = create_user("trainer@bench.test", "Trainer", "bench-pass-1", "trainer", now=NOW)
         text = authoring.scenario_text(db.session.get(Scenario, "days-out-priya-brochure"))
-        trainer_id = trainer.id
+        trainer_id = trainer.get_id()  # "<id>:<session token>", what Flask-Login keeps in the session
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = str(trainer_id), True
+        session["_user_id"], session["_fresh"] = trainer_id, True
     times = []
     for i in range(201):
         edited = text.replace("next spring", f"next spring ({i})")

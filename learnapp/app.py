@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from learnapp import config as config_module
 from learnapp.domain.clock import SystemClock
-from learnapp.extensions import csrf, db, login_manager, migrate
+from learnapp.extensions import csrf, db, limiter, login_manager, migrate
 
 MAX_ROW_ID = 2**31 - 1  # the largest value of an Integer column on PostgreSQL (int4)
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _end_sessions_quietly(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
@@ -228,6 +229,7 @@ def _register_error_pages(app: Flask) -> None:
     app.register_error_handler(404, lambda e: page(404, "Not found", "There is nothing here."))
     app.register_error_handler(405, lambda e: page(405, "Not allowed", "That action is not available here."))
     app.register_error_handler(413, lambda e: page(413, "Too large", "What you sent is larger than learnapp accepts."))
+    app.register_error_handler(429, lambda e: page(429, "Too many attempts", "Too many failed logins from here or for this account. Wait a few minutes, then try again."))
     app.register_error_handler(500, lambda e: page(500, "Something went wrong", "The error was logged. Try again in a moment."))
 
     from sqlalchemy.exc import DBAPIError

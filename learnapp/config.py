@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Mapping
 
@@ -121,6 +122,13 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("LEARNAPP_SECURE_COOKIES")),
         "REMEMBER_COOKIE_SECURE": _bool(env.get("LEARNAPP_SECURE_COOKIES")),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        # failed logins are counted per client address and per account (web/auth.py); in each process's memory
+        # unless a shared store is named (redis://host:6379 with the [redis] extra), needed for several workers or hosts
+        "RATELIMIT_STORAGE_URI": env.get("LEARNAPP_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_SWALLOW_ERRORS": True,  # the store unreachable: log in unlimited rather than not at all
+        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on the 429 page
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "PROXY_HOPS": _int(env, "LEARNAPP_PROXY_HOPS", 0),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import Enum
 
@@ -56,6 +57,8 @@ class User(UserMixin, db.Model):
     reminders_on: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     reminder_time: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")  # local HH:MM
     reminder_days: Mapped[str] = mapped_column(String(20), default="0,1,2,3,4", server_default="0,1,2,3,4")  # Mon=0
+    # part of the login kept in the session and the remember cookie; replaced on logout, so no copy outlives it
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: new_session_token())
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
     led_teams: Mapped[list[Team]] = relationship(secondary=team_manager, back_populates="managers")
@@ -64,5 +67,12 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in
         return self.active
 
+    def get_id(self) -> str:  # Flask-Login: what the session and the remember cookie hold (see web/main.load_user)
+        return f"{self.id}:{self.session_token}"
+
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,9 +65,19 @@ def get_or_create_team(name: str) -> Team:
 def authenticate(email: str, password: str) -> User | None:
     """The active account with this email and password, or None (the same answer for both mistakes)."""
     user = db.session.scalars(db.select(User).filter_by(email=(email or "").strip().lower())).first()
-    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
-        return None
-    return user
+    # an unknown email costs a hash check too: answering faster would tell who has an account
+    matches = check_password_hash(user.password_hash if user is not None else _no_user_hash(), password or "")
+    return user if user is not None and matches and user.active else None
+
+
+def _no_user_hash() -> str:
+    global _NO_USER_HASH
+    if _NO_USER_HASH is None:
+        _NO_USER_HASH = generate_password_hash(secrets.token_hex(16))
+    return _NO_USER_HASH
+
+
+_NO_USER_HASH: str | None = None
 
 
 def visible_teams(viewer: User) -> list[Team]:
@@ -84,3 +95,13 @@ def can_view_rep(viewer: User, rep: User) -> bool:
         return True
     return viewer.role == Role.MANAGER.value and rep.team_id is not None and any(
         t.id == rep.team_id for t in viewer.led_teams)
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session and remember cookie holding the old token stops working."""
+    from learnapp.models.user import new_session_token
+    from learnapp.services.db import begin_write
+
+    begin_write()
+    user.session_token = new_session_token()
+    db.session.commit()

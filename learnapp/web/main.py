@@ -1,5 +1,7 @@
 """The front door: send each user to where their work is."""
 
+import secrets
+
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
@@ -14,8 +16,16 @@ _USER_BY_ID = db.select(User).where(User.id == db.bindparam("id"))
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.execute(_USER_BY_ID, {"id": int(user_id)}).scalar_one_or_none() if user_id.isdigit() else None
+def load_user(login_id: str) -> User | None:
+    """The user of a session or remember cookie holding ``User.get_id()``: "<id>:<session token>".
+
+    A token that is no longer the user's (they logged out, changed their password) loads nobody.
+    """
+    user_id, _, token = login_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.execute(_USER_BY_ID, {"id": int(user_id)}).scalar_one_or_none()
+    return user if user is not None and secrets.compare_digest(user.session_token.encode(), token.encode()) else None
 
 
 @bp.get("/")

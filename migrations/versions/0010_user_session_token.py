@@ -1,0 +1,39 @@
+"""user_account.session_token: logging out ends every copy of the login
+
+Flask-Login keeps ``get_id()`` in the session and the "keep me logged in" cookie. It was the bare
+user id, the same at every login, so a copied cookie kept working after logout. It is now the id
+and a random token that logout (and a password change) replaces. Existing users get a token each;
+their open sessions end once (they log in again).
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-27 19:40:00
+
+"""
+import secrets
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_token', sa.String(length=64), nullable=True))
+    users = sa.table('user_account', sa.column('id', sa.Integer), sa.column('session_token', sa.String))
+    connection = op.get_bind()
+    for (user_id,) in connection.execute(sa.select(users.c.id)).all():
+        connection.execute(users.update().where(users.c.id == user_id).values(session_token=secrets.token_urlsafe(24)))
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.alter_column('session_token', existing_type=sa.String(length=64), nullable=False)
+
+
+def downgrade():
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('session_token')

@@ -1,0 +1,100 @@
+"""Logins: logout ends every copy of the login, failed logins are limited, unknown emails cost a hash check."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from learnapp.extensions import db
+from learnapp.models import User
+from learnapp.services import users
+from tests.conftest import PASSWORD, csrf_token
+
+
+@pytest.fixture
+def accounts(app, clock):
+    """Users made in an app context of their own: each request then loads its user afresh (no shared ``g``)."""
+    from learnapp.services.users import create_user
+
+    def make(n: int) -> list[SimpleNamespace]:
+        with app.app_context():
+            made = [create_user(f"login{i}@example.com", f"Login {i}", PASSWORD, "rep", team="A", now=clock.now())
+                    for i in range(n)]
+            return [SimpleNamespace(id=u.id, email=u.email, session_token=u.session_token) for u in made]
+
+    return make
+
+
+def _login(client, email, password=PASSWORD, remember=False, address="127.0.0.1"):
+    data = {"email": email, "password": password, "csrf_token": csrf_token(client)}
+    if remember:
+        data["remember"] = "y"
+    return client.post("/login", data=data, environ_base={"REMOTE_ADDR": address})
+
+
+def test_logout_ends_a_copied_session_and_remember_cookie(app, accounts):
+    (rep,) = accounts(1)
+    mine, thief, thief_remembered = app.test_client(), app.test_client(), app.test_client()
+    assert _login(mine, rep.email, remember=True).status_code == 302
+    session, remember = mine.get_cookie("session"), mine.get_cookie("remember_token")
+    assert remember.same_site == "Lax" and remember.http_only
+    thief.set_cookie("session", session.value)
+    thief_remembered.set_cookie("remember_token", remember.value)
+    assert thief.get("/progress/").status_code == 200 and thief_remembered.get("/progress/").status_code == 200
+    mine.post("/logout", data={"csrf_token": csrf_token(mine, "/drill/")})
+    assert thief.get("/progress/").status_code == 302  # to the login page
+    assert thief_remembered.get("/progress/").status_code == 302
+    # a new login gets a new token: the old cookies stay dead
+    assert _login(mine, rep.email, remember=True).status_code == 302
+    assert mine.get_cookie("remember_token").value != remember.value
+    assert thief_remembered.get("/progress/").status_code == 302
+
+
+def test_a_session_holding_the_bare_user_id_loads_nobody(app, accounts):
+    (rep,) = accounts(1)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = str(rep.id), True
+    assert client.get("/progress/").status_code == 302
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{rep.id}:{rep.session_token}"
+    assert client.get("/progress/").status_code == 200
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{rep.id}:{rep.session_token[:-1]}x"
+    assert client.get("/progress/").status_code == 302
+
+
+def test_failed_logins_from_one_address_are_limited_and_successes_are_not_counted(app, accounts):
+    (rep,) = accounts(1)
+    client = app.test_client()
+    for _ in range(12):  # successful logins cost nothing: an office behind one address is never locked out
+        assert _login(client, rep.email).status_code == 302
+    for n in range(10):
+        assert _login(client, f"nobody{n}@example.com", "wrong-password").status_code == 400
+    refused = _login(client, rep.email)  # the right password, but the address used up its failures
+    assert refused.status_code == 429 and "Too many" in refused.get_data(as_text=True)
+    assert int(refused.headers["Retry-After"]) > 0
+    assert _login(client, rep.email, address="10.0.0.2").status_code == 302  # another address is not affected
+
+
+def test_failed_logins_for_one_account_are_limited_from_any_address(app, accounts):
+    rep, other = accounts(2)
+    client = app.test_client()
+    for n in range(10):
+        assert _login(client, rep.email.upper(), "wrong-password", address=f"10.0.1.{n}").status_code == 400
+    assert _login(client, rep.email, address="10.0.2.1").status_code == 429
+    assert _login(client, other.email, address="10.0.2.1").status_code == 302
+
+
+def test_an_unknown_email_is_checked_against_a_hash_like_a_known_one(ctx, make_user, monkeypatch):
+    rep = make_user("rep")
+    checked = []
+    real = users.check_password_hash
+    monkeypatch.setattr(users, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
+    assert users.authenticate("nobody@example.com", PASSWORD) is None
+    assert users.authenticate(rep.email, "wrong-password") is None
+    assert users.authenticate(rep.email, PASSWORD) is not None
+    assert len(checked) == 3 and checked[0].startswith(checked[1].split("$")[0])  # the same kind of hash
+    rep.active = False
+    db.session.commit()
+    assert users.authenticate(rep.email, PASSWORD) is None and len(checked) == 4
+    assert db.session.get(User, rep.id).session_token
