@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 
 from learnapp.domain import grading
-from learnapp.domain.model import Option, Scenario
+from learnapp.domain.model import Kind, Option, Scenario, StageModel
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.models import Skill
@@ -51,8 +51,27 @@ def index():
     if filters.get("flagged"):
         rows = [(row, scenario) for row, scenario in rows if stats.get(row.id) and stats[row.id].flags]
     model = content_service.current_stage_model()
+    wrong = {row.id: wrong_answer_label(scenario, stats[row.id].top_wrong, model)
+             for row, scenario in rows if stats.get(row.id) and stats[row.id].top_wrong}
+    stage_names = {s.id: s.name for s in model.stages} if model else {}
     return render_template("author/index.html", rows=rows, filters=filters, model=model, stats=stats, by_skill=by_skill,
+                           wrong=wrong, stage_names=stage_names,
                            skills=db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)).all())
+
+
+def wrong_answer_label(scenario: Scenario, chosen: str, model: StageModel | None) -> str:
+    """A wrong answer as a trainer reads it: the move or stage by name; for order-steps the order given, by step names.
+
+    An id the current model no longer knows (a move dropped since) is shown as it is.
+    """
+    names = {}
+    if model is not None:
+        names = {**{m.id: m.name for m in model.moves}, **{s.id: s.name for s in model.discovery_steps}}
+        if scenario.kind is Kind.WHICH_STAGE:
+            names = {s.id: s.name for s in model.stages}
+    if scenario.kind is Kind.ORDER_STEPS:
+        return " → ".join(names.get(key, key) for key in chosen.split(","))
+    return names.get(chosen, chosen)
 
 
 def _matches(row: ScenarioRow, scenario: Scenario, f: dict[str, str]) -> bool:

@@ -247,3 +247,34 @@ def test_the_page_after_a_save_tells_the_browser_once_to_clear_the_draft(trainer
     refused = _save(client, SCENARIO, text, 1)  # a refused save keeps the draft
     assert refused.status_code == 409 and "data-saved-draft" not in refused.get_data(as_text=True)
     assert "data-refused" in refused.get_data(as_text=True)
+
+
+def test_item_analytics_name_moves_stages_and_wrong_orders(trainer, client, make_user, clock):
+    from datetime import timedelta
+
+    from learnapp.domain.model import Kind
+    from learnapp.services import content as content_service
+    from tests.helpers import wrong_answer
+
+    model = content_service.current_stage_model()
+    rep, wrong = make_user("rep"), {}
+    for _ in range(30):  # answer every item wrong, a day at a time, until each kind has a wrong answer
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            answer = wrong_answer(item)
+            drill.submit_answer(rep, item.presentation.token, answer, clock.now())
+            wrong.setdefault(item.scenario.kind, (item.scenario, answer))
+        if len(wrong) == len(Kind):
+            break
+        clock.advance(timedelta(days=1))
+    assert set(wrong) == set(Kind)
+    page = client.get("/author/").get_data(as_text=True)
+    step_names = {**{m.id: m.name for m in model.moves}, **{s.id: s.name for s in model.discovery_steps}}
+    scenario, move = wrong[Kind.NEXT_STEP]
+    assert f"<td>{model.move(move).name}</td>" in page
+    scenario, stage = wrong[Kind.WHICH_STAGE]
+    assert f"<td>{model.stage(stage).name}</td>" in page
+    scenario, order = wrong[Kind.ORDER_STEPS]
+    assert " → ".join(step_names[k] for k in order) in page and ",".join(order) not in page
+    for s in model.stages:  # the Stage column names stages as the filter above it does
+        assert f"<td>{s.id}</td>" not in page
+    assert f"<td>{model.stage(wrong[Kind.NEXT_STEP][0].stage).name}</td>" in page
