@@ -150,7 +150,7 @@ def test_try_it_grades_without_recording_an_attempt(trainer, client):
     page = client.post(f"/author/scenarios/{SCENARIO}/try", data={"choice": "send-offer", "csrf_token": token}).get_data(as_text=True)
     assert "Not quite" in page and "premature" in page
     page = client.post(f"/author/scenarios/{SCENARIO}/try", data={"choice": "share-education", "csrf_token": token}).get_data(as_text=True)
-    assert "<h1>Right</h1>" in page
+    assert '<h2 class="verdict">Right</h2>' in page
     assert client.post(f"/author/scenarios/{SCENARIO}/try", data={"choice": "nonsense", "csrf_token": token}).status_code == 400
     assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 0
 
@@ -278,3 +278,25 @@ def test_item_analytics_name_moves_stages_and_wrong_orders(trainer, client, make
     for s in model.stages:  # the Stage column names stages as the filter above it does
         assert f"<td>{s.id}</td>" not in page
     assert f"<td>{model.stage(wrong[Kind.NEXT_STEP][0].stage).name}</td>" in page
+
+
+def test_each_trainer_page_has_one_h1_that_matches_its_title(trainer, client):
+    from learnapp.models import Skill
+
+    def h1s(page):
+        return re.findall(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+
+    listing = client.get("/author/").get_data(as_text=True)
+    assert h1s(listing) == ["Content"] and "<title>Content · learnapp</title>" in listing
+    try_page = client.get(f"/author/scenarios/{SCENARIO}/try").get_data(as_text=True)
+    assert h1s(try_page) == [f"Try {SCENARIO}"]
+    token = csrf_token(client, f"/author/scenarios/{SCENARIO}/try")
+    graded = client.post(f"/author/scenarios/{SCENARIO}/try", data={"choice": "send-offer", "csrf_token": token})
+    assert h1s(graded.get_data(as_text=True)) == [f"Try {SCENARIO}"]
+    # the lesson editor: its own h1, and the preview the page shows beside it adds none
+    editor = client.get("/author/lessons/days-out/edit").get_data(as_text=True)
+    assert h1s(editor) == ["Lesson: Match the next step to days out"]
+    text = authoring.lesson_text(db.session.get(Skill, "days-out"))
+    preview = client.post("/author/validate", json={"text": text, "lesson": "days-out"},
+                          headers={"X-CSRFToken": token}).get_json()["preview"]
+    assert h1s(preview) == [] and "<h2>Match the next step to days out</h2>" in preview
