@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired
+from wtforms.validators import AnyOf, InputRequired, ValidationError
 
 from learnapp.extensions import csrf, db
 from learnapp.services.db import begin_write
@@ -46,6 +46,11 @@ class SettingsForm(FlaskForm):
     reminder_time = QuarterHourField("At (your local time)")
     reminder_days = SelectMultipleField("On", choices=DAYS)
     timezone = SelectField("Your timezone", choices=[])
+
+    def validate_reminder_days(self, field):
+        # reminders switched on with no day would save fine and then never send one
+        if self.reminders_on.data and not field.data:
+            raise ValidationError("Pick at least one day, or switch reminders off.")
 
 
 def settings_form(*, from_request: bool = True) -> SettingsForm:
