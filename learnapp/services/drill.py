@@ -123,6 +123,17 @@ class DrillItem:
     options: list[Option]
     position: int
     total: int
+    round: int = 0  # 0: the day's planned drill; 1, 2, ...: each "practise five more minutes" after it
+    round_position: int = 0  # where the item is within its round, so an extra round counts from 1 again
+    round_total: int = 0
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What submit_answer_once did: the attempt that counts, and whether this answer made it."""
+
+    attempt: Attempt
+    new: bool  # False: the item had been answered before; the first answer counts and this one was not stored
 
 
 @dataclass
@@ -238,7 +249,9 @@ def practise_more(user: User, now: datetime) -> int:
     ranked = sorted(states.values(), key=lambda s: scheduling.predicted_recall(s, now, sched) or 0.0)
     capacity = scheduling.session_capacity(usual_answer_seconds(user.id), current_app.config["SESSION_SECONDS"])
     active = set(drillable_skills())
-    extra = [{"skill": s.skill, "reason": "extra", "recall": scheduling.predicted_recall(s, now, sched)}
+    round_number = max((p.get("round", 0) for p in session.plan), default=0) + 1
+    extra = [{"skill": s.skill, "reason": "extra", "recall": scheduling.predicted_recall(s, now, sched),
+              "round": round_number}
              for s in ranked if s.skill in active][:capacity]
     session.plan = list(session.plan) + extra
     session.finished_at = None
@@ -262,7 +275,7 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
     if position is None:
         return None
     if position in answers:  # shown but not answered (a refresh, the back button, another tab)
-        return _shown_item(session_id, position, len(plan))
+        return _shown_item(session_id, position, plan)
     item = _present(user, session_id, plan, position, now)
     if item is None:  # the skill lost its scenarios since planning: skip the slot
         begin_write()
@@ -273,10 +286,10 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
     return item
 
 
-def _shown_item(session_id: int, position: int, total: int) -> DrillItem:
+def _shown_item(session_id: int, position: int, plan: list[dict]) -> DrillItem:
     """The item already shown in a slot, as it was shown."""
     row = db.session.execute(_SLOT, {"session_id": session_id, "position": position}).one()
-    return _item(Shown.from_row(row), _scenario(row.scenario_version_id, row.content_hash), total)
+    return _item(Shown.from_row(row), _scenario(row.scenario_version_id, row.content_hash), plan)
 
 
 def _scenario(version_id: int, digest: str) -> Scenario:
@@ -323,8 +336,8 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
         commit(keep_loaded=True)
     except IntegrityError:  # a second tab showed this slot first: show theirs
         db.session.rollback()
-        return _shown_item(session_id, position, len(plan))
-    return _item(Shown(id=new_id, **values), scenario, len(plan))
+        return _shown_item(session_id, position, plan)
+    return _item(Shown(id=new_id, **values), scenario, plan)
 
 
 def _option_order(scenario: Scenario, token: str) -> list[str]:
@@ -338,17 +351,32 @@ def _option_order(scenario: Scenario, token: str) -> list[str]:
     return shuffled
 
 
-def _item(shown: Shown, scenario: Scenario, total: int) -> DrillItem:
+def _item(shown: Shown, scenario: Scenario, plan: list[dict]) -> DrillItem:
     by_key = {o.key: o for o in scenario.options}
+    number, start, size = _round_of(plan, shown.position)
     return DrillItem(presentation=shown, scenario=scenario, options=[by_key[k] for k in shown.option_order],
-                     position=shown.position, total=total)
+                     position=shown.position, total=len(plan), round=number, round_position=shown.position - start,
+                     round_total=size)
+
+
+def _round_of(plan: list[dict], position: int) -> tuple[int, int, int]:
+    """The round of a slot (0: the planned drill, then one per "practise more"), its first slot and its size.
+
+    Extra slots planned before rounds were numbered carry no number: they count as round 1.
+    """
+    def number(entry: dict) -> int:
+        return entry.get("round", 1 if entry.get("reason") == "extra" else 0)
+
+    mine = number(plan[position])
+    slots = [i for i, entry in enumerate(plan) if number(entry) == mine]
+    return mine, slots[0], len(slots)
 
 
 Answer = str | list[str]
 
 
 def submit_answer(user: User, token: str, answer: Answer | Callable[[list[str]], Answer], now: datetime, *,
-                  hint: bool = False, _conflicts_left: int = 1) -> Attempt:
+                  hint: bool = False) -> Attempt:
     """Grade an answer, update the memory state and store the attempt, exactly once per presentation.
 
     ``answer`` is an option key, the option keys in order, or a function reading one of those from
@@ -356,12 +384,21 @@ def submit_answer(user: User, token: str, answer: Answer | Callable[[list[str]],
     same presentation again (double click, refresh, a second tab) returns the first attempt and
     records nothing new. Raises UnknownItem for a token that is not this rep's.
     """
+    return submit_answer_once(user, token, answer, now, hint=hint).attempt
+
+
+def submit_answer_once(user: User, token: str, answer: Answer | Callable[[list[str]], Answer], now: datetime, *,
+                       hint: bool = False, _conflicts_left: int = 1) -> Answered:
+    """submit_answer, also telling whether this answer was stored or the item had been answered before.
+
+    The drill page uses it to tell a rep who went Back and answered again that the first answer counts.
+    """
     user_id = user.id
     row = db.session.execute(_TO_ANSWER, {"token": token, "user_id": user_id}).first()
     if row is None:
         raise UnknownItem("This drill item is not yours or no longer exists.")
     if row.attempt_id is not None:
-        return db.session.get(Attempt, row.attempt_id)
+        return Answered(db.session.get(Attempt, row.attempt_id), new=False)
     shown = Shown.from_row(row)
     if callable(answer):
         answer = answer(shown.option_order)
@@ -387,8 +424,9 @@ def submit_answer(user: User, token: str, answer: Answer | Callable[[list[str]],
             # over what is there now, once; a second conflict is an error, never an answer acknowledged unstored.
             if not _conflicts_left:
                 raise
-            return submit_answer(user, token, answer, now, hint=hint, _conflicts_left=_conflicts_left - 1)
-    return attempt
+            return submit_answer_once(user, token, answer, now, hint=hint, _conflicts_left=_conflicts_left - 1)
+        return Answered(attempt, new=False)
+    return Answered(attempt, new=True)
 
 
 def _record(user: User, shown: Shown, answer: Answer, verdict: Verdict, now: datetime, hint: bool,

@@ -53,6 +53,30 @@ def test_submitting_twice_records_one_attempt(content, make_user, clock):
     assert db.session.get(MemoryStateRow, (rep.id, item.scenario.skill)).reviews == 1
 
 
+def test_submit_answer_once_tells_a_new_answer_from_a_repeated_one(content, make_user, clock):
+    rep = make_user("rep")
+    item = drill.current_item(rep, clock.now())
+    first = drill.submit_answer_once(rep, item.presentation.token, right_answer(item), clock.now())
+    again = drill.submit_answer_once(rep, item.presentation.token, wrong_answer(item), clock.now())
+    assert first.new is True and again.new is False
+    assert again.attempt.id == first.attempt.id and again.attempt.correct is True
+    assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 1
+
+
+def test_extra_rounds_are_numbered_and_count_from_one(content, make_user, clock):
+    rep = make_user("rep")
+    assert drill.current_item(rep, clock.now()).round == 0
+    planned = _answer_all(rep, clock)
+    added = drill.practise_more(rep, clock.now())
+    item = drill.current_item(rep, clock.now())
+    assert (item.round, item.round_position, item.round_total) == (1, 0, added)
+    assert (item.position, item.total) == (planned, planned + added)
+    _answer_all(rep, clock)
+    drill.practise_more(rep, clock.now())
+    item = drill.current_item(rep, clock.now())
+    assert (item.round, item.round_position) == (2, 0)
+
+
 def test_wrong_answer_is_rated_again_and_comes_back_sooner(content, make_user, clock):
     good, bad = make_user("rep"), make_user("rep")
     for rep, answer in ((good, right_answer), (bad, wrong_answer)):
