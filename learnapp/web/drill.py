@@ -1,6 +1,6 @@
 """The rep's daily drill: today's item, the answer, feedback, the summary."""
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from learnapp.domain.model import Kind
@@ -39,15 +39,19 @@ def more():
 def answer():
     token, user = request.form.get("token", ""), _user()
     try:
-        drill_service.submit_answer(user, token, lambda keys: read_answer(request.form, keys), now(),
-                                    hint=request.form.get("hint") == "1")
+        answered = drill_service.submit_answer_once(user, token, lambda keys: read_answer(request.form, keys), now(),
+                                                    hint=request.form.get("hint") == "1")
     except drill_service.UnknownItem:
         abort(404)
     except drill_service.DrillError as exc:
         item = drill_service.current_item(user, now())
         if item is None or item.presentation.token != token:
             abort(400, str(exc))
-        return render_template("drill/item.html", item=item, error=str(exc)), 400
+        # the rep's typed order and "unsure" tick come back, so a slip costs one fix, not a retype
+        return render_template("drill/item.html", item=item, error=str(exc), typed_order=request.form.get("order", ""),
+                               unsure=request.form.get("hint") == "1"), 400
+    if not answered.new:  # Back and answered again: say so rather than show the first feedback as if it were this one
+        flash("You had already answered this item; your first answer counts.")
     return redirect(url_for("drill.feedback", token=token), code=303)
 
 

@@ -159,7 +159,95 @@ def test_practise_more_is_a_post_from_the_summary(content, make_user, auth, clie
     assert client.get("/drill/more").status_code == 405
     response = client.post("/drill/more", data={"csrf_token": csrf_token(client, "/drill/")})
     assert response.status_code == 303
-    assert "Item 4 of 6" in client.get("/drill/").get_data(as_text=True)
+    assert "Extra practice: item 1 of 3" in client.get("/drill/").get_data(as_text=True)
+
+
+def test_each_extra_round_counts_its_own_items(content, make_user, auth, client):
+    # before, the count ran on over the finished items ("Item 4 of 6" on the first extra item)
+    rep = make_user("rep")
+    auth.login(rep.email)
+    for _ in range(2):
+        while (item := _current(rep)) is not None:
+            page = client.get("/drill/").get_data(as_text=True)
+            client.post("/drill/answer", data=form_for(page, right_answer(item)))
+        client.post("/drill/more", data={"csrf_token": csrf_token(client, "/drill/")})
+        page = client.get("/drill/").get_data(as_text=True)
+        assert "Extra practice: item 1 of 3" in page and "<h1 class=\"page-title\">Extra practice</h1>" in page
+        assert "Item 4 of" not in page and "Item 7 of" not in page
+    client.post("/drill/answer", data=form_for(page, right_answer(_current(rep))))
+    assert "Extra practice: item 2 of 3" in client.get("/drill/").get_data(as_text=True)
+
+
+def test_the_drill_page_has_one_h1(content, make_user, auth, client):
+    rep = make_user("rep")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    assert page.count("<h1") == 1
+    assert re.search(r"<h1[^>]*>Today's drill</h1>", page)
+
+
+def _plan_first(rep, skill):
+    """Today's drill starts with this skill (the day's plan on the shipped content need not hold it)."""
+    session = drill.today_session(rep, drill_now())
+    session.plan = [{"skill": skill, "reason": "new", "recall": None}] + [p for p in session.plan if p["skill"] != skill]
+    db.session.commit()
+
+
+def _text_between(page, start, end):
+    return page[page.index(start):page.index(end, page.index(start))]
+
+
+def test_order_steps_feedback_shows_the_reps_order_beside_the_right_order(content, make_user, auth, client):
+    rep = make_user("rep")
+    _plan_first(rep, "discovery-walk")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    item = _current(rep)
+    assert item.scenario.kind.value == "order-steps"
+    given = wrong_answer(item)  # the right order with its first step moved to the end
+    feedback = client.post("/drill/answer", data=form_for(page, given), follow_redirects=True).get_data(as_text=True)
+    texts = {o.key: o.text for o in item.scenario.options}
+    yours = _text_between(feedback, "Your order", "The right order")
+    right = feedback[feedback.index("The right order"):]
+    assert [yours.index(texts[k]) for k in given] == sorted(yours.index(texts[k]) for k in given)
+    right_keys = [o.key for o in item.scenario.options]
+    assert [right.index(texts[k]) for k in right_keys] == sorted(right.index(texts[k]) for k in right_keys)
+    # every step moved one place: each is marked with where it belongs, and the score is explained
+    assert yours.count("belongs at") == len(given)
+    assert f"0 of {len(given)} steps in their place; score" in feedback
+    assert "<h1>Partly right</h1>" in feedback
+
+
+def test_an_invalid_order_comes_back_with_the_typed_order_kept(content, make_user, auth, client):
+    rep = make_user("rep")
+    _plan_first(rep, "discovery-walk")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    data = {**form_for(page, right_answer(_current(rep))), "order": "1 1 2", "hint": "1"}
+    response = client.post("/drill/answer", data=data)
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "exactly once" in body
+    assert re.search(r'<input id="order"[^>]*value="1 1 2"', body)
+    assert re.search(r'name="hint" value="1" checked', body)
+    assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 0
+
+
+def test_answering_again_after_back_says_the_first_answer_counts(content, make_user, auth, client):
+    rep = make_user("rep")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    item = _current(rep)
+    first = client.post("/drill/answer", data=form_for(page, right_answer(item)), follow_redirects=True)
+    assert "already answered" not in first.get_data(as_text=True)
+    # Back to the item page (the browser's copy), another answer, sent again
+    again = client.post("/drill/answer", data=form_for(page, wrong_answer(item)))
+    assert again.status_code == 303 and again.headers["Location"].endswith(item.presentation.token)
+    feedback = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "You had already answered this item; your first answer counts." in feedback
+    assert "<h1>Right</h1>" in feedback
+    assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 1
+    assert "already answered" not in client.get(again.headers["Location"]).get_data(as_text=True)  # said once
 
 
 def test_due_dates_are_shown_on_the_viewers_own_calendar_day(content, make_user, auth, client):
