@@ -1,40 +1,67 @@
 // Keyboard and tap helpers for the drill. The pages work without this file; it only saves keystrokes.
 (function () {
   "use strict";
+  var CONTROLS = "a[href], button, input, textarea, select, summary, [contenteditable], [tabindex]";
+
+  // The drill's keys (1-9 to pick, Enter to answer or go on) act only when focus is on the page itself or on the
+  // answer form's own radios, order field or "unsure" box: Enter on a link or a button must follow it.
+  function keysAreOurs(event, form) {
+    if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.metaKey || event.altKey) return false;
+    var focused = event.target;
+    if (!focused || !focused.closest || !focused.closest(CONTROLS)) return true;
+    return !!form && focused.tagName === "INPUT" && form.contains(focused);
+  }
+
   var form = document.getElementById("answer-form");
   if (form) {
     var radios = form.querySelectorAll('input[type="radio"][name="choice"]');
     var order = document.getElementById("order");
+    var steps = form.querySelectorAll("button.step");
     var sent = false;
     form.addEventListener("submit", function (event) {
       if (sent) { event.preventDefault(); return; }  // a double click sends one answer
       sent = true;
     });
     document.addEventListener("keydown", function (event) {
-      if (event.ctrlKey || event.metaKey || event.altKey) return;
-      if (radios.length && /^[1-9]$/.test(event.key)) {
+      if (!radios.length || !keysAreOurs(event, form)) return;
+      if (/^[1-9]$/.test(event.key)) {
         var radio = radios[Number(event.key) - 1];
         if (radio) { radio.checked = true; radio.focus(); event.preventDefault(); }
-      } else if (radios.length && event.key === "Enter" && form.querySelector('input[name="choice"]:checked')) {
+      } else if (event.key === "Enter" && form.querySelector('input[name="choice"]:checked')) {
         event.preventDefault();
         form.requestSubmit();
       }
     });
-    Array.prototype.forEach.call(form.querySelectorAll("button.step"), function (button) {
-      button.addEventListener("click", function () {
-        var numbers = order.value.split(/[\s,]+/).filter(Boolean);
-        var n = button.getAttribute("data-number");
-        if (numbers.indexOf(n) === -1) numbers.push(n);
-        order.value = numbers.join(" ");
-        button.classList.add("picked");
-        order.focus();
+    if (order && steps.length) {
+      var typed = function () { return order.value.split(/[\s,]+/).filter(Boolean); };
+      var markPicked = function () {
+        var numbers = typed();
+        Array.prototype.forEach.call(steps, function (button) {
+          var picked = numbers.indexOf(button.getAttribute("data-number")) !== -1;
+          button.classList.toggle("picked", picked);
+          button.setAttribute("aria-pressed", picked ? "true" : "false");
+        });
+      };
+      Array.prototype.forEach.call(steps, function (button) {
+        // a tap adds the step to the order, a second tap takes it out again; the field is not focused,
+        // so a phone does not open its keyboard over the steps after every tap
+        button.addEventListener("click", function () {
+          var numbers = typed();
+          var n = button.getAttribute("data-number");
+          var at = numbers.indexOf(n);
+          if (at === -1) numbers.push(n); else numbers.splice(at, 1);
+          order.value = numbers.join(" ");
+          markPicked();
+        });
       });
-    });
+      order.addEventListener("input", markPicked);
+      markPicked();  // an order sent back after a mistake shows its steps picked
+    }
   }
   var next = document.getElementById("next");
   if (next) {
     document.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && document.activeElement !== next) { event.preventDefault(); next.click(); }
+      if (event.key === "Enter" && keysAreOurs(event, null)) { event.preventDefault(); next.click(); }
     });
   }
 })();

@@ -6,14 +6,17 @@ Skipped when Playwright or /usr/bin/chromium is not installed; .ci/run installs 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD
+from tests.conftest import CONTENT, PASSWORD
 
 CHROMIUM = os.environ.get("LEARNAPP_CHROMIUM", "/usr/bin/chromium")
+PHONE = 390  # CSS pixels: a common phone's width
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
 
@@ -36,7 +39,7 @@ def page():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--no-first-run", "--disable-sync"],
         )
-        context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+        context = browser.new_context(viewport={"width": PHONE, "height": 844}, is_mobile=True, has_touch=True)
         yield context.new_page()
         browser.close()
 
@@ -65,7 +68,7 @@ def test_a_rep_drills_with_the_keyboard_on_a_phone(server, page, make_user):
     page.wait_for_url("**/drill/")
     assert page.locator("text=Item 1 of").is_visible()
     # nothing overflows the phone's width
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE
 
     _answer_current_item_with_keys(page)
     assert page.locator("h1").inner_text() in {"Right", "Not quite"} or "Partly right" in page.locator("h1").inner_text()
@@ -74,3 +77,155 @@ def test_a_rep_drills_with_the_keyboard_on_a_phone(server, page, make_user):
     page.wait_for_url("**/drill/")
     assert page.locator("text=Item 2 of").is_visible()
     assert errors == []  # the CSP blocked nothing the page needs
+
+
+def _log_in(page, server, user, lands_on="**/drill/"):
+    page.goto(server + "/login")
+    page.fill("#email", user.email)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lands_on)
+
+
+def _plan_first(rep, skill, clock):
+    """Today's drill starts with this skill (the day's plan on the shipped content need not hold it)."""
+    from learnapp.extensions import db
+    from learnapp.services import drill
+
+    session = drill.today_session(rep, clock.now())
+    session.plan = [{"skill": skill, "reason": "new", "recall": None}] + [p for p in session.plan if p["skill"] != skill]
+    db.session.commit()
+
+
+def _attempts():
+    from learnapp.extensions import db
+    from learnapp.models import Attempt
+
+    db.session.rollback()  # read what the server committed, not this session's snapshot
+    return db.session.scalar(db.select(db.func.count(Attempt.id)))
+
+
+def test_enter_on_a_focused_link_follows_the_link(server, page, make_user, clock):
+    # before, the drill's Enter handlers took every Enter: the lesson link led to the next item,
+    # and the nav's Lessons link sent the picked answer
+    rep = make_user("rep")
+    _plan_first(rep, "knowledge-loop", clock)
+    _log_in(page, server, rep)
+    page.keyboard.press("2")
+    assert page.is_checked('input[name="choice"] >> nth=1')
+    page.focus('nav a[href="/lessons/"]')
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/lessons/")
+    assert _attempts() == 0
+
+    page.goto(server + "/drill/")
+    page.keyboard.press("2")
+    page.keyboard.press("Enter")  # the radio has focus: the drill's own control answers
+    page.wait_for_url("**/drill/feedback/**")
+    feedback = page.url
+    page.focus("text=Read the two-minute lesson")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/lessons/knowledge-loop")
+    page.goto(feedback)
+    page.focus("text=About this stage")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/lessons/stages/**")
+    page.goto(feedback)
+    page.focus("button.link")  # Log out: Enter presses it
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/login**")
+
+
+def test_tapping_order_steps_builds_the_order_without_the_keyboard(server, page, make_user, clock):
+    rep = make_user("rep")
+    _plan_first(rep, "discovery-walk", clock)
+    _log_in(page, server, rep)
+    assert page.get_attribute("section.drill", "data-kind") == "order-steps"
+    order_has_focus = "document.activeElement === document.getElementById('order')"
+    page.tap("button.step >> nth=2")
+    assert page.input_value("#order") == "3"
+    assert not page.evaluate(order_has_focus)  # a focused field would open the phone's keyboard over the steps
+    page.tap("button.step >> nth=0")
+    page.tap("button.step >> nth=1")
+    assert page.input_value("#order") == "3 1 2"
+    page.tap("button.step >> nth=0")  # a mis-tap is undone by tapping again
+    assert page.input_value("#order") == "3 2"
+    assert "picked" not in page.get_attribute("button.step >> nth=0", "class")
+    assert "picked" in page.get_attribute("button.step >> nth=2", "class")
+    assert not page.evaluate(order_has_focus)
+
+    page.fill("#order", "3 3 2")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".error")
+    assert "exactly once" in page.inner_text(".error")
+    assert page.input_value("#order") == "3 3 2"  # the typed order comes back to be fixed
+    assert "picked" in page.get_attribute("button.step >> nth=2", "class")
+    assert "picked" not in page.get_attribute("button.step >> nth=0", "class")
+    assert _attempts() == 0
+
+
+LONG_URL = "https://intranet.example.com/sales/playbooks/" + "/".join(["results-loop-check-in-template"] * 6)
+UNBROKEN = "x" * 12_000
+
+
+@pytest.fixture
+def long_words(content, clock, tmp_path):
+    """The shipped content with a long intranet link and a 12,000-character word in lessons, prompts and steps."""
+    from learnapp.services.content import import_content
+
+    copies = []
+    for folder in CONTENT:
+        copy = tmp_path / os.path.basename(folder)
+        shutil.copytree(folder, copy)
+        copies.append(str(copy))
+    lesson = tmp_path / "lessons" / "results-loop.md"
+    lesson.write_text(lesson.read_text() + f"\n\nThe check-in template: {LONG_URL}\n\n{UNBROKEN}\n")
+    for scenario in (tmp_path / "scenarios").rglob("*.md"):
+        text = scenario.read_text().rstrip("\n") + f" See {LONG_URL} {UNBROKEN}\n"  # the prompt is the body
+        scenario.write_text(re.sub(r"(\n  text: )", r"\1" + "y" * 300, text, count=1))  # one long step
+    report = import_content(copies, clock.now())
+    assert report.ok, report.errors
+
+
+def _fits_the_phone(page):
+    return page.evaluate("document.documentElement.scrollWidth") <= PHONE
+
+
+def _clickable(page, selector):
+    """The element is on the page's width and nothing covers its middle."""
+    return page.evaluate("""(selector) => {
+        const el = document.querySelector(selector);
+        el.scrollIntoView({block: "center"});
+        const box = el.getBoundingClientRect();
+        const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+        return box.right <= window.innerWidth && (hit === el || el.contains(hit));
+    }""", selector)
+
+
+@pytest.mark.parametrize("skill", ["knowledge-loop", "discovery-walk"])
+def test_long_words_wrap_on_a_phone(server, page, make_user, clock, long_words, skill):
+    # before, nothing wrapped: a long link scrolled the lesson sideways, and the editor's grid column grew to
+    # the 12,000-character word, covering the save button
+    rep = make_user("rep")
+    _plan_first(rep, skill, clock)
+    _log_in(page, server, rep)
+    assert _fits_the_phone(page), "drill item"
+    assert _clickable(page, "#answer-form button[type=submit]")
+    _answer_current_item_with_keys(page)
+    assert _fits_the_phone(page), "feedback"
+    assert _clickable(page, "#next")
+    page.goto(server + "/lessons/results-loop")
+    assert page.locator("text=The check-in template").is_visible()
+    assert _fits_the_phone(page), "lesson"
+
+
+def test_the_editor_fits_a_phone_with_a_very_long_word(server, page, make_user, long_words):
+    trainer = make_user("trainer")
+    _log_in(page, server, trainer, lands_on="**/author/")
+    for url in ("/author/lessons/results-loop/edit", "/author/scenarios/walk-george-factory/edit"):
+        page.goto(server + url)
+        page.wait_for_selector("#preview :text('check-in template'), #preview section.drill")
+        page.fill("#text", page.input_value("#text") + "\n" + "z" * 12_000 + "\n")
+        page.wait_for_function("() => document.getElementById('preview').textContent.includes('zzzzzzzzzz')")
+        assert _fits_the_phone(page), url
+        assert _clickable(page, "#save"), url
