@@ -11,6 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from learnapp.extensions import db
 from learnapp.models import Role, Team, User
+from learnapp.models.user import new_session_token
+from learnapp.services.db import begin_write
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
@@ -18,6 +20,10 @@ MIN_PASSWORD = 8
 
 class UserError(ValueError):
     """An account could not be created or changed; the message says why."""
+
+
+class WrongPassword(UserError):
+    """The password given to confirm a change is not the user's."""
 
 
 def create_user(email: str, name: str, password: str, role: str = "rep", *, team: str | None = None,
@@ -28,8 +34,7 @@ def create_user(email: str, name: str, password: str, role: str = "rep", *, team
         raise UserError(f"'{email}' is not an email address")
     if role not in {r.value for r in Role}:
         raise UserError(f"unknown role '{role}' (choose one of: {', '.join(r.value for r in Role)})")
-    if len(password or "") < MIN_PASSWORD:
-        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    check_new_password(password)
     _check_timezone(timezone)
     if db.session.scalars(db.select(User).filter_by(email=email)).first():
         raise UserError(f"an account for {email} exists already")
@@ -44,6 +49,28 @@ def create_user(email: str, name: str, password: str, role: str = "rep", *, team
             user.team = team_row
     db.session.commit()
     return user
+
+
+def check_new_password(password: str) -> None:
+    """The one rule for a new password, at the command line and in the settings page: at least MIN_PASSWORD characters."""
+    if len(password or "") < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the user's password once the current one is confirmed; every other login of theirs ends.
+
+    A wrong current password or a new one that breaks the rule raises UserError and changes nothing.
+    A new session token ends the sessions and remember cookies on other devices, which may be why the
+    password is being changed; the caller logs the current session in again with the new token.
+    """
+    if not check_password_hash(user.password_hash, current or ""):
+        raise WrongPassword("That is not your current password.")
+    check_new_password(new)
+    begin_write()
+    user.password_hash = generate_password_hash(new)
+    user.session_token = new_session_token()
+    db.session.commit()
 
 
 def _check_timezone(name: str) -> None:

@@ -1,17 +1,18 @@
-"""A user's own settings: reminder time and days, timezone; and the one-click unsubscribe."""
+"""A user's own settings: reminder time and days, timezone, password; and the one-click unsubscribe."""
 
 from zoneinfo import available_timezones
 
-from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, ValidationError
+from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length, ValidationError
 
-from learnapp.extensions import csrf, db
+from learnapp.extensions import csrf, db, limiter
 from learnapp.services.db import begin_write
 from learnapp.services.notify import quarter_hour_time, user_for_token
+from learnapp.services.users import MIN_PASSWORD, UserError, WrongPassword, change_password
 from learnapp.services.vacations import vacations_of
 
 bp = Blueprint("settings", __name__)
@@ -53,6 +54,20 @@ class SettingsForm(FlaskForm):
             raise ValidationError("Pick at least one day, or switch reminders off.")
 
 
+class PasswordForm(FlaskForm):
+    """Change one's own password: the current one, then the new one twice (the rule of ``users create``)."""
+
+    current = PasswordField("Current password", validators=[DataRequired("Type your current password.")],
+                            render_kw={"autocomplete": "current-password"})
+    new = PasswordField(f"New password (at least {MIN_PASSWORD} characters)",
+                        validators=[DataRequired("Type a new password."),
+                                    Length(min=MIN_PASSWORD, message=f"Use at least {MIN_PASSWORD} characters.")],
+                        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD})
+    again = PasswordField("New password again", validators=[DataRequired("Type the new password again."),
+                                                            EqualTo("new", "The two new passwords differ.")],
+                          render_kw={"autocomplete": "new-password"})
+
+
 def settings_form(*, from_request: bool = True) -> SettingsForm:
     """The settings form for the logged-in user; ``from_request=False`` shows the stored values even on a POST
     (the vacation form posts elsewhere and re-renders this page with its own error)."""
@@ -64,6 +79,7 @@ def settings_form(*, from_request: bool = True) -> SettingsForm:
 
 
 def settings_page(form: SettingsForm, **extra) -> str:
+    extra.setdefault("password_form", PasswordForm(formdata=None, prefix="password"))
     return render_template("settings.html", form=form, vacations=vacations_of(current_user.id), **extra)
 
 
@@ -81,6 +97,33 @@ def edit():
         flash("Settings saved.")
         return redirect(url_for("settings.edit"), code=303)
     return settings_page(form), (400 if form.errors else 200)
+
+
+def _password_account() -> str:
+    return f"password:{current_user.id}" if current_user.is_authenticated else "password:"
+
+
+@bp.post("/settings/password")
+@login_required
+# a borrowed session must not become a way to guess the password: refused changes count, as at login
+@limiter.limit("10 per 15 minutes", deduct_when=lambda response: response.status_code == 400, key_func=_password_account)
+def password():
+    form = PasswordForm(prefix="password")
+    if form.validate_on_submit():
+        try:
+            change_password(current_user._get_current_object(), form.current.data, form.new.data)
+        except WrongPassword as exc:
+            form.current.errors.append(str(exc))
+        except UserError as exc:
+            form.new.errors.append(str(exc))
+        else:
+            # the new session token ended every login of this user, this one included: log in again here,
+            # keeping "remember me" if this browser had it
+            login_user(current_user._get_current_object(),
+                       remember=current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
+            flash("Password changed. You are logged out everywhere else.")
+            return redirect(url_for("settings.edit"), code=303)
+    return settings_page(settings_form(from_request=False), password_form=form), 400
 
 
 def _bad_link():

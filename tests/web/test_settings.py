@@ -37,3 +37,62 @@ def test_reminders_off_need_no_day_and_days_with_reminders_on_save(rep, client):
     db.session.expire_all()
     user = db.session.get(User, rep.id)
     assert user.reminders_on is True and user.reminder_days == "0,4"
+
+
+def _change(client, current, new, again=None):
+    return client.post("/settings/password", data={
+        "password-current": current, "password-new": new, "password-again": new if again is None else again,
+        "password-csrf_token": csrf_token(client, "/settings")})
+
+
+def test_every_user_can_change_their_password_and_other_logins_end(make_user, auth, client):
+    from learnapp.web.main import load_user
+    from tests.conftest import PASSWORD
+
+    for role in ("rep", "trainer", "manager", "admin"):
+        user = make_user(role, team=None)
+        auth.login(user.email)
+        page = client.get("/settings").get_data(as_text=True)
+        assert "Change password" in page and 'autocomplete="current-password"' in page
+        login_elsewhere = user.get_id()  # what a session or remember cookie on another device holds
+        response = _change(client, PASSWORD, "a-new-passphrase")
+        assert response.status_code == 303
+        assert "Password changed." in client.get("/settings").get_data(as_text=True)  # still logged in here
+        db.session.expire_all()
+        assert load_user(login_elsewhere) is None  # the other device's login ended
+        assert load_user(db.session.get(User, user.id).get_id()).id == user.id
+        with client.session_transaction() as session:  # this browser was logged in again with the new token
+            assert session["_user_id"] == db.session.get(User, user.id).get_id()
+        auth.logout()
+        assert auth.login(user.email).status_code == 400  # the old password no longer works
+        assert auth.login(user.email, "a-new-passphrase").status_code == 302
+        auth.logout()
+
+
+def test_a_refused_password_change_says_why_and_changes_nothing(rep, client, auth):
+    from tests.conftest import PASSWORD
+
+    cases = [
+        (("wrong-password", "a-new-passphrase"), "password-current-error\">That is not your current password."),
+        ((PASSWORD, "short"), "password-new-error\">Use at least 8 characters."),
+        ((PASSWORD, "a-new-passphrase", "a-new-passphrasf"), "password-again-error\">The two new passwords differ."),
+        (("", "a-new-passphrase"), "password-current-error\">Type your current password."),
+    ]
+    for args, message in cases:
+        response = _change(client, *args)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400 and message in page, message
+        assert 'aria-invalid="true"' in page and "Password changed" not in page
+    no_csrf = client.post("/settings/password", data={"password-current": PASSWORD, "password-new": "a-new-passphrase",
+                                                       "password-again": "a-new-passphrase"})
+    assert no_csrf.status_code == 400
+    auth.logout()
+    assert auth.login(rep.email).status_code == 302  # the password is unchanged
+
+
+def test_the_settings_page_and_the_command_line_share_the_password_rule():
+    from learnapp.services.users import MIN_PASSWORD
+    from learnapp.web.settings import PasswordForm
+
+    assert MIN_PASSWORD == 8
+    assert any(getattr(v, "min", None) == MIN_PASSWORD for v in PasswordForm.new.kwargs["validators"])
