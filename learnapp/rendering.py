@@ -7,7 +7,9 @@ http, https and mailto (no ``javascript:`` or ``data:``).
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
+from html.parser import HTMLParser
 
 import markdown as _markdown
 import nh3
@@ -21,10 +23,16 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+def _unsanitised_html(text: str) -> str:
+    # align="..." rather than the default style="text-align: ...", which the sanitiser would strip
+    return _markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html",
+                              extension_configs={"tables": {"use_align_attribute": True}})
+
+
 @lru_cache(maxsize=4096)
 def render_markdown(text: str) -> str:
     """Render Markdown to HTML and sanitise it to the allow-list above (cached: prompts repeat all day)."""
-    html = _markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
+    html = _unsanitised_html(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -32,3 +40,42 @@ def render_markdown(text: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
     )
+
+
+class _Shape(HTMLParser):
+    """What an HTML fragment is made of, whatever its serialisation: its elements, their attributes, its text."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.elements: Counter[str] = Counter()
+        self.attributes: Counter[tuple[str, str]] = Counter()
+        self.text: list[str] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.elements[tag] += 1
+        # rel is what the sanitiser sets on every link itself, not something it takes away
+        self.attributes.update((tag, name) for name, _ in attrs if not (tag == "a" and name == "rel"))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def handle_comment(self, data):
+        self.elements["!--"] += 1
+
+
+def removed_by_sanitiser(text: str) -> list[str]:
+    """What sanitising took out of this Markdown, one phrase per kind of thing (empty: nothing was removed).
+
+    The editor shows it beside the preview: otherwise a ``<script>``, an ``<img>`` or the ``javascript:``
+    address of a link vanish without a word, leaving, say, a link that goes nowhere. Elements, attributes
+    and text are compared, not the HTML strings, which the sanitiser also re-serialises.
+    """
+    before, after = _Shape(_unsanitised_html(text)), _Shape(render_markdown(text))
+    elements = before.elements - after.elements
+    removed = ["comments" if tag == "!--" else f"<{tag}>" for tag in sorted(elements)]
+    removed += [f"the {name} of <{tag}>" for tag, name in sorted(before.attributes - after.attributes) if tag not in elements]
+    if not removed and " ".join("".join(before.text).split()) != " ".join("".join(after.text).split()):
+        removed.append("some text")
+    return removed

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from learnapp.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES, render_markdown
+from learnapp.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES, removed_by_sanitiser, render_markdown
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -107,3 +107,38 @@ def test_whatever_is_typed_the_output_stays_inside_the_allow_list(text):
 @given(st.sampled_from(PAYLOADS), st.text(max_size=40), st.text(max_size=40))
 def test_payloads_wrapped_in_random_text_stay_neutral(payload, before, after):
     assert executable_parts(render_markdown(before + payload + after)) == []
+
+
+@pytest.mark.parametrize("payload", [p for p in PAYLOADS if not p.startswith("`")])
+def test_what_the_sanitiser_removes_is_reported(payload):
+    assert removed_by_sanitiser(f"Before\n\n{payload}\n\nafter")
+
+
+@pytest.mark.parametrize("text, removed", [
+    ("[click](javascript:alert(1)) and <script>alert(1)</script>", ["<script>", "the href of <a>"]),
+    ("<img src=x onerror=alert(1)> and a [fine link](https://example.com)", ["<img>"]),
+    ("<p onmouseover=alert(1)>hover</p>", ["the onmouseover of <p>"]),
+])
+def test_the_report_names_what_was_removed(text, removed):
+    assert removed_by_sanitiser(text) == removed
+
+
+@pytest.mark.parametrize("text", [
+    "# Title\n\n**bold**, *em*, `<script>` in code and [a link](https://example.com \"t\") <https://example.com>",
+    "| a | b |\n|:--|--:|\n| 1 < 2 & 3 | \"q\" &amp; &copy; |",
+    "1. one\n2. two\n\n* x\n\n> quote\n\n---\n\n    <b>code block</b>\n\nline  \nbreak <abbr title=\"x\">A</abbr> <sup>2</sup>",
+    "",
+])
+def test_nothing_is_reported_for_content_inside_the_allow_list(text):
+    assert removed_by_sanitiser(text) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("*_`#>-[]() abcxyz\n|:.!1&;\"'")), max_size=200))
+def test_plain_markdown_is_never_reported_as_removed(text):
+    assert removed_by_sanitiser(text) == []
+
+
+def test_table_column_alignment_survives_sanitising():
+    html = render_markdown("| a | b |\n|:--|--:|\n| 1 | 2 |")
+    assert '<th align="left">a</th>' in html and '<td align="right">2</td>' in html

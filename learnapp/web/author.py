@@ -12,6 +12,7 @@ from learnapp.domain.model import Kind, Option, Scenario, StageModel
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.models import Skill
+from learnapp.rendering import removed_by_sanitiser
 from learnapp.services import analytics, authoring
 from learnapp.services import content as content_service
 from learnapp.services.db import now
@@ -157,13 +158,22 @@ def validate():
     text, lesson_of = payload.get("text"), payload.get("lesson")
     if not isinstance(text, str) or (lesson_of is not None and not isinstance(lesson_of, str)):
         return jsonify(ok=False, errors=[{"line": 1, "message": "send the text as JSON: {\"text\": ...}"}]), 400
+    removed: list[str] = []
     if lesson_of:
         lesson, errors = authoring.validate_lesson(text, lesson_of)
         preview = render_template("author/_lesson_preview.html", lesson=lesson) if lesson else ""
+        if lesson:
+            removed = removed_by_sanitiser(lesson.body)
     else:
         scenario, errors = authoring.validate(text)
         preview = render_template("author/_preview.html", item=_preview_item(scenario)) if scenario else ""
-    return jsonify(ok=not errors, errors=[{"line": e.line, "message": e.message} for e in errors], preview=preview)
+        if scenario:
+            removed = sorted({part for markdown in (scenario.prompt, scenario.explanation) if markdown
+                              for part in removed_by_sanitiser(markdown)})
+    if removed:  # said beside the preview: what the sanitiser drops would otherwise vanish without a word
+        preview = render_template("author/_removed_note.html", removed=removed) + preview
+    return jsonify(ok=not errors, errors=[{"line": e.line, "message": e.message} for e in errors], preview=preview,
+                   removed=removed)
 
 
 def _preview_item(scenario: Scenario) -> PreviewItem:

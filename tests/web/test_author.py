@@ -300,3 +300,23 @@ def test_each_trainer_page_has_one_h1_that_matches_its_title(trainer, client):
     preview = client.post("/author/validate", json={"text": text, "lesson": "days-out"},
                           headers={"X-CSRFToken": token}).get_json()["preview"]
     assert h1s(preview) == [] and "<h2>Match the next step to days out</h2>" in preview
+
+
+def test_the_preview_says_what_the_sanitiser_removed(trainer, client):
+    from learnapp.models import Skill
+
+    token = csrf_token(client, "/author/lessons/days-out/edit")
+    text = authoring.lesson_text(db.session.get(Skill, "days-out"))
+
+    def validate(payload):
+        return client.post("/author/validate", json=payload, headers={"X-CSRFToken": token}).get_json()
+
+    clean = validate({"text": text, "lesson": "days-out"})
+    assert clean["ok"] and clean["removed"] == [] and "Removed to keep the page safe" not in clean["preview"]
+    dirty = validate({"text": text + "\n[our intranet](javascript:alert(1)) <script>alert(1)</script>\n", "lesson": "days-out"})
+    assert dirty["ok"] and dirty["removed"] == ["<script>", "the href of <a>"]
+    assert "Removed to keep the page safe: &lt;script&gt;, the href of &lt;a&gt;." in dirty["preview"]
+    scenario = authoring.scenario_text(db.session.get(Scenario, SCENARIO)).replace(
+        "What is your next step?", "What is your next step? <img src=x onerror=alert(1)>")
+    result = validate({"text": scenario})
+    assert result["ok"] and result["removed"] == ["<img>"] and "Removed to keep the page safe: &lt;img&gt;" in result["preview"]
