@@ -292,7 +292,8 @@ def users_create(email: str, name: str, role: str, team: str | None, tz: str, pa
 
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Build the demo database and exit.")
-@click.option("--reps", default=12, show_default=True, help="Reps in the demo team (at least 10).")
+@click.option("--reps", default=12, show_default=True,
+              help="Reps in the manager's demo team (at least 10); a second team of 6 is added.")
 @click.option("--weeks", default=12, show_default=True, help="Weeks of simulated practice.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -304,7 +305,7 @@ def demo_command(no_serve: bool, reps: int, weeks: int, host: str, port: int, db
 
     from learnapp.app import create_app
     from learnapp.domain.clock import FixedClock, SystemClock
-    from learnapp.services.demo import DEMO_PASSWORD, build_demo
+    from learnapp.services.demo import DEMO_PASSWORD, build_demo, demo_teams
 
     if reps < 10 or weeks < 1:
         raise click.BadParameter("the demo needs at least 10 reps and 1 week")
@@ -315,7 +316,9 @@ def demo_command(no_serve: bool, reps: int, weeks: int, host: str, port: int, db
     os.environ["LEARNAPP_DEMO"] = "1"
     clock = FixedClock(SystemClock().now())
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "CLOCK": clock})
-    click.echo(f"building the demo in {path} ({reps} reps, {weeks} weeks of practice)...")
+    teams = demo_teams(reps)
+    click.echo(f"building the demo in {path} ({sum(teams.values())} reps in {len(teams)} teams: "
+               + ", ".join(f"{count} in {name}" for name, count in teams.items()) + f"; {weeks} weeks of practice)...")
     with app.app_context():
         upgrade()
         logins = build_demo(clock, content_service.default_paths(), reps=reps, weeks=weeks)

@@ -76,6 +76,9 @@ def test_demo_builds_twice_with_history_and_logins(app, tmp_path):
         result = runner.invoke(args=["demo", "--no-serve", "--reps", "10", "--weeks", "3", "--path", str(path)])
         assert result.exit_code == 0, result.output
     assert "manager@demo.learnapp.test" in result.output and "demo-pass-2026" in result.output
+    # the banner counts what is built: the listed rep logins, in both teams
+    assert "(16 reps in 2 teams: 10 in Field Sales North, 6 in Inside Sales South; 3 weeks of practice)" in result.output
+    assert sum(1 for line in result.output.splitlines() if line.strip().startswith("rep ")) == 16
     with sqlite3.connect(path) as conn:
         reps = conn.execute("select count(*) from user_account where role = 'rep'").fetchone()[0]
         days = conn.execute("select count(distinct date(answered_at)) from attempt").fetchone()[0]

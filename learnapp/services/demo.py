@@ -1,4 +1,4 @@
-"""The demo: a seeded team with twelve weeks of practice, simulated through the real drill services.
+"""The demo: two seeded teams with twelve weeks of practice, simulated through the real drill services.
 
 Every simulated answer goes through ``drill.current_item`` and ``drill.submit_answer``, so the
 plans, grading, FSRS schedules and attempts in the demo are exactly what real reps would produce.
@@ -23,6 +23,7 @@ DEMO_PASSWORD = "demo-pass-2026"
 DEMO_DOMAIN = "demo.learnapp.test"
 FIRST_NAMES = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi", "Luca",
                "Mira", "Noah", "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tara"]
+FIRST_TEAM = "Field Sales North"  # the demo manager leads it
 SECOND_TEAM = "Inside Sales South"  # a second, steadier team, so the organisation line differs from the manager's team
 SECOND_TEAM_REPS = 6
 
@@ -64,8 +65,13 @@ def second_team(first: int, rng: random.Random) -> list[RepProfile]:
             for i in range(SECOND_TEAM_REPS)]
 
 
+def demo_teams(reps: int, team_name: str = FIRST_TEAM) -> dict[str, int]:
+    """The teams ``build_demo`` makes, with their number of reps: the manager's team of ``reps`` and the second team."""
+    return {team_name: reps, SECOND_TEAM: SECOND_TEAM_REPS}
+
+
 def build_demo(clock: FixedClock, content_paths: list[str], *, reps: int = 12, weeks: int = 12, seed: int = 7,
-               team_name: str = "Field Sales North") -> dict[str, str]:
+               team_name: str = FIRST_TEAM) -> dict[str, str]:
     """Import content, create the accounts and simulate ``weeks`` of practice ending yesterday.
 
     Returns the logins (email -> role). The clock must already stand at the moment the demo is
