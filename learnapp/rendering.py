@@ -76,6 +76,11 @@ def removed_by_sanitiser(text: str) -> list[str]:
     elements = before.elements - after.elements
     removed = ["comments" if tag == "!--" else f"<{tag}>" for tag in sorted(elements)]
     removed += [f"the {name} of <{tag}>" for tag, name in sorted(before.attributes - after.attributes) if tag not in elements]
-    if not removed and " ".join("".join(before.text).split()) != " ".join("".join(after.text).split()):
+    if not removed and _words(before.text) != _words(after.text):
         removed.append("some text")
     return removed
+
+
+def _words(text: list[str]) -> str:
+    # control characters are left out: the two parsers decode a reference such as &#1; differently
+    return " ".join("".join(ch for ch in "".join(text) if ch.isprintable() or ch.isspace()).split())
