@@ -312,6 +312,14 @@ def _load_yaml(path: str, front: str, errors: list[ContentError]) -> tuple[dict,
     except yaml.YAMLError as exc:
         errors.append(ContentError(path, 1, f"invalid YAML: {exc}"))
         return None
+    except RecursionError:  # the composer nests a call per level: hundreds of [[[ or "a: b: c:" levels
+        errors.append(ContentError(path, 2, f"the front matter is nested too deeply (content needs at most {MAX_NESTING} levels)"))
+        return None
+    deepest = _deepest(node)
+    if deepest is not None:
+        errors.append(ContentError(path, deepest.start_mark.line + 2,
+                                   f"the front matter is nested too deeply (content needs at most {MAX_NESTING} levels)"))
+        return None
     if not isinstance(data, dict):
         errors.append(ContentError(path, 2, "front matter must be a mapping of 'field: value' lines"))
         return None
@@ -320,6 +328,23 @@ def _load_yaml(path: str, front: str, errors: list[ContentError]) -> tuple[dict,
     _record_lines(path, node, (), key_lines, duplicates)
     errors.extend(duplicates)
     return data, key_lines, duplicates
+
+
+MAX_NESTING = 16  # a stage rule is 3 levels deep; the checks after this one walk the tree recursively
+
+
+def _deepest(root: yaml.Node | None) -> yaml.Node | None:
+    """The first node nested more than MAX_NESTING levels deep, or None (walked without recursion)."""
+    stack = [(root, 1)] if root is not None else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return node
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend((child, depth + 1) for pair in node.value for child in pair)
+    return None
 
 
 def _yaml_error(path: str, exc: yaml.MarkedYAMLError) -> ContentError:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from learnapp.domain.content import (
     MAX_BYTES, ContentCheckFailed, ContentError, ContentSet, iter_content_files, lesson_to_markdown, load_content,
-    load_texts, parse_scenario_text, scenario_to_markdown,
+    load_texts, parse_document, parse_scenario_text, scenario_to_markdown,
 )
 from learnapp.domain.model import Fit, Kind, Lesson, Option, RuleEntry, Scenario
 
@@ -830,3 +830,15 @@ def test_export_then_parse_gives_the_same_lesson(skill):
     lesson = SHIPPED.lessons[skill]
     again = load_texts([("exported.md", lesson_to_markdown(lesson))], context=SHIPPED)
     assert again.errors == [] and with_fields(again.lessons[skill], path=lesson.path) == lesson
+
+
+@pytest.mark.parametrize("depth", [17, 60, 400, 3000])
+def test_deeply_nested_front_matter_is_an_error_at_its_line_not_a_crash(depth):
+    """Hundreds of nested lists made the YAML composer raise RecursionError: a 500 in the editor, a traceback in check."""
+    text = f"---\ntype: scenario\nid: deep\nsignals: {'[' * depth}{']' * depth}\n---\nbody\n"
+    errors: list[ContentError] = []
+    assert parse_document("deep.md", text, errors) is None
+    assert len(errors) == 1 and "nested too deeply" in errors[0].message
+    assert errors[0].line in (2, 4)
+    shallow = "---\ntype: scenario\nid: ok\nsignals: [[[x]]]\n---\nbody\n"
+    assert parse_document("ok.md", shallow, []) is not None
