@@ -145,6 +145,7 @@ class Summary:
     score: float
     streak: int
     next_due: datetime | None
+    partly: int = 0  # not right but with some credit (an order with steps in place)
 
 
 def local_day(user: User, when: datetime) -> date:
@@ -492,7 +493,8 @@ def summary(user: User, now: datetime) -> Summary:
         next_due = max(next_due, tomorrow)
     return Summary(answered=len(attempts), correct=correct,
                    score=(sum(a.score for a in attempts) / len(attempts)) if attempts else 0.0,
-                   streak=streak(user, now), next_due=next_due)
+                   streak=streak(user, now), next_due=next_due,
+                   partly=sum(1 for a in attempts if not a.correct and a.score > 0))
 
 
 def streak(user: User, now: datetime) -> int:

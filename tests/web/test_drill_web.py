@@ -125,7 +125,7 @@ def test_finishing_the_drill_shows_score_streak_and_next_due(content, make_user,
         client.post("/drill/answer", data=form_for(page, right_answer(item)))
         total += 1
     summary = client.get("/drill/").get_data(as_text=True)
-    assert f"{total} of {total} right (100%)" in summary
+    assert f"{total} answers: {total} right</p>" in summary and "Score: <strong>100%</strong>" in summary
     assert "Streak: <strong>1 day</strong>" in summary
     assert "Next drill due:" in summary and "–" not in summary.split("Next drill due:")[1][:40]
 
@@ -264,3 +264,33 @@ def test_due_dates_are_shown_on_the_viewers_own_calendar_day(content, make_user,
     db.session.commit()
     progress = client.get("/progress/").get_data(as_text=True)
     assert "Wed 11 Mar 2026" in progress and "Tue 10 Mar 2026" not in progress
+
+
+def test_the_summary_counts_right_partly_right_and_wrong_apart(app, content, make_user, auth, client, clock):
+    """Before: "1 of 3 right (53%)", a count of fully right items beside an average with partial credit."""
+    from learnapp.services import drill as drill_service
+
+    app.config["NEW_SKILLS_PER_DAY"] = 9  # every skill on the first day, order-steps ones too
+    rep = make_user("rep")
+    auth.login(rep.email)
+    kinds = []
+    while (item := _current(rep)) is not None:
+        page = client.get("/drill/").get_data(as_text=True)
+        keys = [o.key for o in item.scenario.options]
+        if item.scenario.kind.value == "order-steps" and "partly" not in kinds:
+            answer, kind = [keys[1], keys[0], *keys[2:]], "partly"  # two neighbouring steps swapped
+        elif "wrong" not in kinds and item.scenario.kind.value != "order-steps":
+            answer, kind = wrong_answer(item), "wrong"
+        else:
+            answer, kind = right_answer(item), "right"
+        client.post("/drill/answer", data=form_for(page, answer))
+        kinds.append(kind)
+    assert {"right", "partly", "wrong"} <= set(kinds), kinds
+    summary = drill_service.summary(rep, clock.now())
+    assert (summary.correct, summary.partly, summary.answered) == (kinds.count("right"), kinds.count("partly"), len(kinds))
+    page = client.get("/drill/").get_data(as_text=True)
+    expected = f"{len(kinds)} answers: {kinds.count('right')} right"
+    if kinds.count("partly"):
+        expected += f", {kinds.count('partly')} partly right"
+    expected += f", {kinds.count('wrong')} wrong</p>"
+    assert expected in page
