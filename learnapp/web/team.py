@@ -198,9 +198,17 @@ def data_csv(team_id: int, name: str):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_spreadsheet_safe(v) for v in row] for row in rows)
     filename = f"{team.name.lower().replace(' ', '-')}-{name}-{board.range.start}-{board.range.end}.csv"
     return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": attachment(filename)})
+
+
+def _spreadsheet_safe(value):
+    """A text cell that a spreadsheet would run as a formula (a rep named "=HYPERLINK(...)"), quoted to stay text.
+
+    Numbers are left alone: only text starting with = + - @ or a tab or carriage return is prefixed with '.
+    """
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def attachment(filename: str) -> str:

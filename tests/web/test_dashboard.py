@@ -139,3 +139,17 @@ def test_participation_counts_a_reps_working_days_from_the_day_they_joined(conte
     assert rows["Vic"][1:3] == ["0", "75"]  # 15 weeks since 2 March, the day his account was made: not drilling shows
     page = " ".join(client.get(f"/team/{newcomer.team_id}").get_data(as_text=True).split())
     assert "8 / 10 (80%) <span class=\"muted\">since 01 Jun</span>" in page
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_stay_text(content, make_user, auth, client):
+    """A rep named '=HYPERLINK(...)' ran as a formula when the manager opened the CSV (found in security review)."""
+    names = ["=HYPERLINK(\"http://evil.example\",\"x\")", "@SUM(1+1)", "+1", "-2", "Plain Name"]
+    for name in names:
+        make_user("rep", team="North", name=name)
+    manager = make_user("manager", team="North")
+    auth.login(manager.email)
+    for table in ("recall", "participation"):
+        rows = read_csv(client, f"/team/{manager.led_teams[0].id}/data/{table}.csv")
+        shown = {row[0] for row in rows[1:]}
+        assert shown == {"'" + n for n in names[:4]} | {"Plain Name"}, table
+        assert all(not cell[:1] in "=+-@" for row in rows[1:] for cell in row if cell and not cell.lstrip("-").replace(".", "").isdigit())
