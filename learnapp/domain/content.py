@@ -21,6 +21,9 @@ from learnapp.domain.model import (
 
 MAX_BYTES = 256 * 1024
 MAX_FRONT_MATTER = 64 * 1024
+# Python-Markdown's link pattern takes quadratic time over unmatched '[' (2,000 took 5 s to render, 20,000
+# over a minute: longer than a worker may take). Content needs a handful, for links; the shipped files have one at most.
+MAX_BRACKETS = 100
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # what the database columns hold: longer ids and texts, or larger numbers, failed the save (PostgreSQL
 # refuses them; SQLite took long texts but not integers past 2**63)
@@ -245,6 +248,11 @@ def parse_document(path: str, data: bytes | str, errors: list[ContentError]) -> 
     if text is None:
         return None
     lines = text.split("\n")
+    if text.count("[") > MAX_BRACKETS:
+        line = next(n for n, count in enumerate(_running_counts(lines, "["), 1) if count > MAX_BRACKETS)
+        errors.append(ContentError(path, line, f"more than {MAX_BRACKETS} '[' in one file: links need far fewer, and this "
+                                               "many make the page too slow to show; use ( ) for asides"))
+        return None
     if lines[0].strip() != "---":
         errors.append(ContentError(path, 1, "missing front matter: the file must start with a line '---'"))
         return None
@@ -262,6 +270,14 @@ def parse_document(path: str, data: bytes | str, errors: list[ContentError]) -> 
     data_map, key_lines, duplicates = loaded
     return Document(path=path, data=data_map, body="\n".join(lines[end + 1:]).strip("\n"), lines=key_lines,
                     duplicates=duplicates)
+
+
+def _running_counts(lines: list[str], char: str):
+    """How many ``char`` there are up to the end of each line."""
+    total = 0
+    for line in lines:
+        total += line.count(char)
+        yield total
 
 
 def _decode(path: str, data: bytes | str, errors: list[ContentError]) -> str | None:

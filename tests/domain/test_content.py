@@ -835,10 +835,20 @@ def test_export_then_parse_gives_the_same_lesson(skill):
 @pytest.mark.parametrize("depth", [17, 60, 400, 3000])
 def test_deeply_nested_front_matter_is_an_error_at_its_line_not_a_crash(depth):
     """Hundreds of nested lists made the YAML composer raise RecursionError: a 500 in the editor, a traceback in check."""
-    text = f"---\ntype: scenario\nid: deep\nsignals: {'[' * depth}{']' * depth}\n---\nbody\n"
+    text = f"---\ntype: scenario\nid: deep\nsignals: {'{a: ' * depth}1{'}' * depth}\n---\nbody\n"
     errors: list[ContentError] = []
     assert parse_document("deep.md", text, errors) is None
     assert len(errors) == 1 and "nested too deeply" in errors[0].message
     assert errors[0].line in (2, 4)
-    shallow = "---\ntype: scenario\nid: ok\nsignals: [[[x]]]\n---\nbody\n"
+    shallow = "---\ntype: scenario\nid: ok\nsignals: {a: {b: [x]}}\n---\nbody\n"
     assert parse_document("ok.md", shallow, []) is not None
+
+
+def test_a_file_with_hundreds_of_brackets_is_refused_before_anything_renders_it():
+    """2,000 unmatched '[' took Python-Markdown 5 s to render, 20,000 over a minute: a worker killed on every view."""
+    body = "\n".join(["A lesson."] + ["word [ " * 30] * 4)  # 30 brackets a line: the 101st is on the file's line 11
+    text = "---\ntype: lesson\nskill: x\ntitle: X\nposition: 1\n---\n" + body + "\n"
+    errors: list[ContentError] = []
+    assert parse_document("x.md", text, errors) is None
+    assert [(e.line, e.message.split(":")[0]) for e in errors] == [(11, "more than 100 '[' in one file")]
+    assert parse_document("ok.md", text.replace("word [ ", "word ( "), []) is not None
