@@ -157,3 +157,16 @@ def test_jobs_run_in_the_demo_without_a_secret_key(app, tmp_path):
     ran = flask_command(tmp_path, "jobs", "run", "nightly-maintenance", LEARNAPP_DEMO="1")
     assert ran.returncode == 0 and "ok in" in ran.stdout, ran.stdout + ran.stderr
 
+
+
+def test_content_check_counts_errors_not_the_note_about_skipped_checks(app, tmp_path):
+    """A broken stage file gives its error and a note saying which checks were skipped: one error, not two."""
+    lessons = tmp_path / "lessons"
+    shutil.copytree(ROOT / "lessons", lessons)
+    stage = lessons / "stages" / "2-engaged.md"
+    stage.write_text(stage.read_text().replace("position: 2", "position: 1", 1))
+    result = app.test_cli_runner().invoke(args=["content", "check", str(lessons), str(ROOT / "scenarios")])
+    assert result.exit_code == 1
+    printed = result.output.splitlines()
+    assert any(": note: " in line for line in printed)
+    assert printed[-1].split(" scenarios, ")[1].startswith("1 errors in ")
