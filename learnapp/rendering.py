@@ -19,7 +19,7 @@ ALLOWED_TAGS = {
     "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "a", "table", "thead",
     "tbody", "tr", "th", "td", "del", "sup", "sub", "abbr",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 

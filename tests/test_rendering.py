@@ -143,3 +143,8 @@ def test_plain_markdown_is_never_reported_as_removed(text):
 def test_table_column_alignment_survives_sanitising():
     html = render_markdown("| a | b |\n|:--|--:|\n| 1 | 2 |")
     assert '<th align="left">a</th>' in html and '<td align="right">2</td>' in html
+
+
+def test_a_list_that_starts_at_another_number_keeps_its_start():
+    """'0. ' or '3. ' renders <ol start>: the sanitiser dropped it and the preview called it removed (found by hypothesis)."""
+    assert '<ol start="3">' in render_markdown("3. three\n4. four") and removed_by_sanitiser("0. ") == []
