@@ -20,6 +20,13 @@ def _user():
 @bp.get("/")
 @roles_required(*DRILLERS)
 def today():
+    """Today's next item, or the summary when the drill is done.
+
+    A GET that writes, on purpose: the first showing of a slot stores which variant was shown, in
+    which option order and when (the answer time counts from it), and plans the day on the first
+    visit. Nothing the rep decides changes here: a refresh, the back button or a link from elsewhere
+    shows the same stored item, and every answer is a POST with a CSRF token.
+    """
     user = _user()
     item = drill_service.current_item(user, now())
     if item is None:
