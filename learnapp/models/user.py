@@ -58,7 +58,7 @@ class User(UserMixin, db.Model):
     reminder_time: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")  # local HH:MM
     reminder_days: Mapped[str] = mapped_column(String(20), default="0,1,2,3,4", server_default="0,1,2,3,4")  # Mon=0
     # part of the login kept in the session and the remember cookie; replaced on logout, so no copy outlives it
-    session_token: Mapped[str] = mapped_column(String(64), default=lambda: new_session_token())
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: new_session_token(), server_default="")
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
     led_teams: Mapped[list[Team]] = relationship(secondary=team_manager, back_populates="managers")

@@ -5,6 +5,11 @@ user id, the same at every login, so a copied cookie kept working after logout. 
 and a random token that logout (and a password change) replaces. Existing users get a token each;
 their open sessions end once (they log in again).
 
+The column is added NOT NULL with an empty default in one ALTER TABLE ADD COLUMN: changing a column's
+nullability afterwards makes Alembic rebuild the table on SQLite, and with foreign keys on, dropping
+the old user_account fails on users with attempts and silently deletes their cascading rows.
+An empty token loads nobody (web/main.load_user); every existing user gets a real one here.
+
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-27 19:40:00
@@ -24,14 +29,11 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_token', sa.String(length=64), nullable=True))
+    op.add_column('user_account', sa.Column('session_token', sa.String(length=64), nullable=False, server_default=''))
     users = sa.table('user_account', sa.column('id', sa.Integer), sa.column('session_token', sa.String))
     connection = op.get_bind()
     for (user_id,) in connection.execute(sa.select(users.c.id)).all():
         connection.execute(users.update().where(users.c.id == user_id).values(session_token=secrets.token_urlsafe(24)))
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.alter_column('session_token', existing_type=sa.String(length=64), nullable=False)
 
 
 def downgrade():
