@@ -21,8 +21,9 @@ from learnapp.domain.model import (
 
 MAX_BYTES = 256 * 1024
 MAX_FRONT_MATTER = 64 * 1024
-# Python-Markdown's link pattern takes quadratic time over unmatched '[' (2,000 took 5 s to render, 20,000
-# over a minute: longer than a worker may take). Content needs a handful, for links; the shipped files have one at most.
+# Python-Markdown's inline patterns take quadratic time over unmatched '[' and '<' (2,000 '![' took 4 s to
+# render, 2,000 '<http://' 1.4 s, 20,000 '[' over a minute: longer than a worker may take). Content needs a
+# handful, for links and the odd tag; the shipped files have one '[' at most and no '<'.
 MAX_BRACKETS = 100
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # what the database columns hold: longer ids and texts, or larger numbers, failed the save (PostgreSQL
@@ -248,11 +249,12 @@ def parse_document(path: str, data: bytes | str, errors: list[ContentError]) -> 
     if text is None:
         return None
     lines = text.split("\n")
-    if text.count("[") > MAX_BRACKETS:
-        line = next(n for n, count in enumerate(_running_counts(lines, "["), 1) if count > MAX_BRACKETS)
-        errors.append(ContentError(path, line, f"more than {MAX_BRACKETS} '[' in one file: links need far fewer, and this "
-                                               "many make the page too slow to show; use ( ) for asides"))
-        return None
+    for char, instead in (("[", "use ( ) for asides"), ("<", "write 'less than' or use Markdown instead of HTML tags")):
+        if text.count(char) > MAX_BRACKETS:
+            line = next(n for n, count in enumerate(_running_counts(lines, char), 1) if count > MAX_BRACKETS)
+            errors.append(ContentError(path, line, f"more than {MAX_BRACKETS} '{char}' in one file: links and tags need far "
+                                                   f"fewer, and this many make the page too slow to show; {instead}"))
+            return None
     if lines[0].strip() != "---":
         errors.append(ContentError(path, 1, "missing front matter: the file must start with a line '---'"))
         return None
