@@ -16,6 +16,7 @@ from learnapp.services.db import begin_write
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
+MAX_PASSWORD = 200  # the login form's limit too: a longer one could be set but never typed in again
 
 
 class UserError(ValueError):
@@ -52,9 +53,11 @@ def create_user(email: str, name: str, password: str, role: str = "rep", *, team
 
 
 def check_new_password(password: str) -> None:
-    """The one rule for a new password, at the command line and in the settings page: at least MIN_PASSWORD characters."""
+    """The one rule for a new password, at the command line and in the settings page: MIN_PASSWORD to MAX_PASSWORD characters."""
     if len(password or "") < MIN_PASSWORD:
         raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise UserError(f"the password must have at most {MAX_PASSWORD} characters")
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -12,7 +12,7 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Leng
 from learnapp.extensions import csrf, db, limiter
 from learnapp.services.db import begin_write
 from learnapp.services.notify import quarter_hour_time, user_for_token
-from learnapp.services.users import MIN_PASSWORD, UserError, WrongPassword, change_password
+from learnapp.services.users import MAX_PASSWORD, MIN_PASSWORD, UserError, WrongPassword, change_password
 from learnapp.services.vacations import vacations_of
 
 bp = Blueprint("settings", __name__)
@@ -57,11 +57,12 @@ class SettingsForm(FlaskForm):
 class PasswordForm(FlaskForm):
     """Change one's own password: the current one, then the new one twice (the rule of ``users create``)."""
 
-    current = PasswordField("Current password", validators=[DataRequired("Type your current password.")],
+    current = PasswordField("Current password", validators=[DataRequired("Type your current password."), Length(max=MAX_PASSWORD)],
                             render_kw={"autocomplete": "current-password"})
     new = PasswordField(f"New password (at least {MIN_PASSWORD} characters)",
                         validators=[DataRequired("Type a new password."),
-                                    Length(min=MIN_PASSWORD, message=f"Use at least {MIN_PASSWORD} characters.")],
+                                    Length(min=MIN_PASSWORD, message=f"Use at least {MIN_PASSWORD} characters."),
+                                    Length(max=MAX_PASSWORD, message=f"Use at most {MAX_PASSWORD} characters.")],
                         render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD})
     again = PasswordField("New password again", validators=[DataRequired("Type the new password again."),
                                                             EqualTo("new", "The two new passwords differ.")],

@@ -77,6 +77,8 @@ def test_a_refused_password_change_says_why_and_changes_nothing(rep, client, aut
         ((PASSWORD, "short"), "password-new-error\">Use at least 8 characters."),
         ((PASSWORD, "a-new-passphrase", "a-new-passphrasf"), "password-again-error\">The two new passwords differ."),
         (("", "a-new-passphrase"), "password-current-error\">Type your current password."),
+        # the login form takes at most 200 characters: a longer password could be set but never typed in again
+        ((PASSWORD, "x" * 201), "password-new-error\">Use at most 200 characters."),
     ]
     for args, message in cases:
         response = _change(client, *args)
@@ -95,4 +97,12 @@ def test_the_settings_page_and_the_command_line_share_the_password_rule():
     from learnapp.web.settings import PasswordForm
 
     assert MIN_PASSWORD == 8
+    from learnapp.services.users import MAX_PASSWORD, UserError, check_new_password
+    from learnapp.web.auth import LoginForm
+
+    assert any(getattr(v, "max", None) == MAX_PASSWORD for v in PasswordForm.new.kwargs["validators"])
+    assert any(getattr(v, "max", None) == MAX_PASSWORD for v in LoginForm.password.kwargs["validators"])
+    check_new_password("x" * MAX_PASSWORD)
+    with pytest.raises(UserError):
+        check_new_password("x" * (MAX_PASSWORD + 1))
     assert any(getattr(v, "min", None) == MIN_PASSWORD for v in PasswordForm.new.kwargs["validators"])
