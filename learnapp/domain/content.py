@@ -21,6 +21,7 @@ from learnapp.domain.model import (
 
 MAX_BYTES = 256 * 1024
 MAX_FRONT_MATTER = 64 * 1024
+NO_CATALOGUE = "no move catalogue found"  # stage files without moves.md (services.content.check tells it apart)
 # Python-Markdown's inline patterns take quadratic time over unmatched '[' and '<' (2,000 '![' took 4 s to
 # render, 2,000 '<http://' 1.4 s, 20,000 '[' over a minute: longer than a worker may take). Content needs a
 # handful, for links and the odd tag; the shipped files have one '[' at most and no '<'.
@@ -520,7 +521,7 @@ def _build_model(move_docs: list[Document], stage_docs: list[Document], unread_s
     elif base is not None:
         moves, steps = base.moves, base.discovery_steps
     elif stage_docs:
-        errors.append(ContentError(stage_docs[0].path, 1, "no move catalogue found: add lessons/moves.md (type: moves)"))
+        errors.append(ContentError(stage_docs[0].path, 1, f"{NO_CATALOGUE}: add lessons/moves.md (type: moves)"))
         return None, broken
     else:
         return None, broken

@@ -11,8 +11,8 @@ from pathlib import Path
 from flask import current_app
 
 from learnapp.domain.content import (
-    ContentError, ContentSet, lesson_to_markdown, load_content, moves_to_markdown, parse_scenario_text, scenario_to_markdown,
-    stage_to_markdown,
+    NO_CATALOGUE, ContentError, ContentSet, lesson_to_markdown, load_content, moves_to_markdown, parse_scenario_text,
+    scenario_to_markdown, stage_to_markdown,
 )
 from learnapp.domain.model import Lesson, Scenario, StageModel
 from learnapp.extensions import db
@@ -71,12 +71,13 @@ def database_context() -> ContentSet | None:
 def check(paths: list[str]) -> ContentSet:
     """Validate files without touching the database.
 
-    Files that hold no lessons and no move catalogue (some scenarios, some stages) are checked against
-    the content folders (lessons/ by default). A tree of its own is checked alone: filling a lesson or
-    the catalogue it lacks from the shipped folders would hide that it is missing.
+    Files that bring stage rules (the move catalogue or stage files) are checked alone: a tree of its
+    own must be complete, and filling a lesson or the catalogue it lacks from the shipped folders would
+    hide that it is missing. Files without rules (scenarios, lessons) are checked against the content
+    folders (lessons/ by default), as an import checks them against the rules already imported.
     """
     own = load_content(paths)
-    if own.lessons or (own.model is not None and own.model.moves) or _are_default_paths(paths):
+    if _are_default_paths(paths) or own.model is not None or any(e.message.startswith(NO_CATALOGUE) for e in own.errors):
         return own
     return load_content(paths, context=load_content(default_paths()))
 

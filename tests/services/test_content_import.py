@@ -156,8 +156,12 @@ def test_a_tree_missing_a_lesson_is_not_completed_from_the_shipped_lessons(ctx, 
     assert any("unknown skill 'days-out'" in e.message for e in checked.errors)
     report = import_content([str(lessons), str(scenarios)], clock.now())
     assert not report.ok and _count(Skill) == 0
-    # a subset that holds no lessons and no catalogue is still checked against the content folders
+    # files without rules (scenarios, a lesson with its scenarios) are still checked against the content folders
     assert check([str(scenarios / "days-out")]).ok
+    assert check([str(ROOT / "lessons" / "days-out.md"), str(ROOT / "scenarios" / "days-out")]).ok
+    # stage files without the catalogue are a tree of their own: the missing moves.md is reported
+    (lessons / "moves.md").unlink()
+    assert any("no move catalogue found" in e.message for e in check([str(lessons)]).errors)
 
 
 def test_a_retired_scenario_that_no_longer_fits_the_rules_stays_retired(content, clock, tmp_path):
