@@ -63,12 +63,14 @@ def check_new_password(password: str) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     """Replace the user's password once the current one is confirmed; every other login of theirs ends.
 
-    A wrong current password or a new one that breaks the rule raises UserError and changes nothing.
+    A wrong current password, a new one equal to it or one that breaks the rule raises UserError and changes nothing.
     A new session token ends the sessions and remember cookies on other devices, which may be why the
     password is being changed; the caller logs the current session in again with the new token.
     """
     if not check_password_hash(user.password_hash, current or ""):
         raise WrongPassword("That is not your current password.")
+    if new == current:  # a "change" to the same password would only log the user's other devices out
+        raise UserError("That is your current password: choose a different one.")
     check_new_password(new)
     begin_write()
     user.password_hash = generate_password_hash(new)

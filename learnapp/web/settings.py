@@ -104,10 +104,17 @@ def _password_account() -> str:
     return f"password:{current_user.id}" if current_user.is_authenticated else "password:"
 
 
+@bp.get("/settings/password")
+def password_page():
+    """The password form's address, reloaded or revisited after a refused change: its section of the settings page."""
+    return redirect(url_for("settings.edit", _anchor="password"))
+
+
 @bp.post("/settings/password")
 @login_required
 # a borrowed session must not become a way to guess the password: refused changes count, as at login
-@limiter.limit("10 per 15 minutes", deduct_when=lambda response: response.status_code == 400, key_func=_password_account)
+@limiter.limit("10 per 15 minutes", deduct_when=lambda response: response.status_code == 400, key_func=_password_account,
+               error_message="Too many refused password changes. Your password is unchanged, and you stay logged in.")
 def password():
     form = PasswordForm(prefix="password")
     if form.validate_on_submit():
@@ -124,6 +131,7 @@ def password():
                        remember=current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
             flash("Password changed. You are logged out everywhere else.")
             return redirect(url_for("settings.edit"), code=303)
+    # rendered at /settings/password#password (the form's action), so the browser shows this section and its error
     return settings_page(settings_form(from_request=False), password_form=form), 400
 
 

@@ -1,10 +1,12 @@
 """A user's own settings page: reminders and, for every logged-in user, changing the password."""
 
+import re
+
 import pytest
 
 from learnapp.extensions import db
 from learnapp.models import User
-from tests.conftest import csrf_token
+from tests.conftest import PASSWORD, csrf_token
 
 
 @pytest.fixture
@@ -90,6 +92,43 @@ def test_a_refused_password_change_says_why_and_changes_nothing(rep, client, aut
     assert no_csrf.status_code == 400
     auth.logout()
     assert auth.login(rep.email).status_code == 302  # the password is unchanged
+
+
+def test_a_refused_password_change_lands_on_its_section_with_the_error_in_focus(rep, client):
+    """Before, the page came back scrolled to the top, the error ~1000 px below, and /settings/password gave 405."""
+    page = _change(client, "wrong-password", "a-new-passphrase").get_data(as_text=True)
+    assert '<section class="card" id="password">' in page
+    assert 'action="/settings/password#password"' in page  # the browser keeps the fragment and scrolls to it
+    focused = re.findall(r"<input [^>]*autofocus[^>]*>", page)
+    assert len(focused) == 1 and 'id="password-current"' in focused[0]
+    page = _change(client, PASSWORD, "short").get_data(as_text=True)
+    assert 'id="password-new"' in re.findall(r"<input [^>]*autofocus[^>]*>", page)[0]
+    revisited = client.get("/settings/password")  # a reload or a revisit of the address the form left
+    assert revisited.status_code == 302 and revisited.headers["Location"] == "/settings#password"
+
+
+def test_the_current_password_is_refused_as_the_new_one_and_other_logins_go_on(rep, client):
+    from learnapp.web.main import load_user
+
+    login_elsewhere = rep.get_id()
+    response = _change(client, PASSWORD, PASSWORD)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Password changed" not in page
+    assert 'id="password-new-error">That is your current password: choose a different one.</p>' in page
+    db.session.expire_all()
+    assert load_user(login_elsewhere) is not None  # the other devices stay logged in
+
+
+def test_too_many_refused_password_changes_say_so_and_how_long_to_wait(rep, client):
+    for _ in range(10):
+        assert _change(client, "wrong-password", "a-new-passphrase").status_code == 400
+    refused = _change(client, PASSWORD, "a-new-passphrase")
+    assert refused.status_code == 429 and 840 < int(refused.headers["Retry-After"]) <= 900
+    page = " ".join(refused.get_data(as_text=True).split())
+    # before: "Too many failed logins from here or for this account. Wait a few minutes", to a logged-in user
+    assert ("Too many refused password changes. Your password is unchanged, and you stay logged in. "
+            "Try again in about 15 minutes.") in page
+    assert "failed logins" not in page
 
 
 def test_the_settings_page_and_the_command_line_share_the_password_rule():
