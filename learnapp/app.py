@@ -217,6 +217,26 @@ def _day(value) -> str:
     return value.strftime("%a %d %b %Y")
 
 
+def _too_many_message(error) -> str:
+    """The 429 page's text: what was limited (each limit's ``error_message``) and how long that limit still holds.
+
+    The wait is the one the Retry-After header gives, from the limit this request breached, rounded up to minutes.
+    """
+    import math
+    import time
+
+    from learnapp.extensions import limiter
+
+    limit = getattr(error, "limit", None)  # flask_limiter's RateLimitExceeded names the limit it hit
+    # the description is the limit's error_message, or without one only its figures ("10 per 15 minute")
+    what = error.description if limit is not None and limit.error_message else "Too many attempts."
+    breached = limiter.current_limit
+    if breached is None:
+        return f"{what} Wait a few minutes, then try again."
+    minutes = max(1, math.ceil((breached.reset_at - time.time()) / 60))
+    return f"{what} Try again in {'about ' if minutes > 1 else ''}{minutes} minute{'s' if minutes > 1 else ''}."
+
+
 def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
@@ -229,7 +249,7 @@ def _register_error_pages(app: Flask) -> None:
     app.register_error_handler(404, lambda e: page(404, "Not found", "There is nothing here."))
     app.register_error_handler(405, lambda e: page(405, "Not allowed", "That action is not available here."))
     app.register_error_handler(413, lambda e: page(413, "Too large", "What you sent is larger than learnapp accepts."))
-    app.register_error_handler(429, lambda e: page(429, "Too many attempts", "Too many failed logins from here or for this account. Wait a few minutes, then try again."))
+    app.register_error_handler(429, lambda e: page(429, "Too many attempts", _too_many_message(e)))
     app.register_error_handler(500, lambda e: page(500, "Something went wrong", "The error was logged. Try again in a moment."))
 
     from sqlalchemy.exc import DBAPIError

@@ -72,8 +72,11 @@ def _known_device() -> bool:
 # is the strict one.) Per account, from anywhere: 10 attempts in 15 minutes, each counted
 # before its password is checked (guesses sent all at once cannot slip past), except from a browser that has
 # logged in to that account before, so a stranger's guesses cannot lock its owner out.
-@limiter.limit("30 per minute;300 per hour", methods=["POST"], deduct_when=_refused)
-@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_account, exempt_when=_known_device)
+@limiter.limit("30 per minute;300 per hour", methods=["POST"], deduct_when=_refused,
+               error_message="Too many failed logins from your network (people behind the same address count together).")
+@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_account, exempt_when=_known_device,
+               error_message="Too many login attempts for this account. If you have forgotten the password, "
+                             "ask your administrator to set a new one.")
 def login():
     form = LoginForm()
     if form.validate_on_submit():
