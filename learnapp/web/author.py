@@ -55,9 +55,14 @@ def index():
     wrong = {row.id: wrong_answer_label(scenario, stats[row.id].top_wrong, model)
              for row, scenario in rows if stats.get(row.id) and stats[row.id].top_wrong}
     stage_names = {s.id: s.name for s in model.stages} if model else {}
+    skills = db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)).all()
     return render_template("author/index.html", rows=rows, filters=filters, model=model, stats=stats, by_skill=by_skill,
-                           wrong=wrong, stage_names=stage_names,
-                           skills=db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)).all())
+                           wrong=wrong, stage_names=stage_names, skills=skills, kind_names=KIND_NAMES,
+                           skill_titles={skill.id: skill.title for skill in skills})
+
+
+# the kinds as a trainer reads them in the list; the files and the filter's values keep the ids
+KIND_NAMES = {Kind.NEXT_STEP: "Next step", Kind.WHICH_STAGE: "Which stage", Kind.ORDER_STEPS: "Order the steps"}
 
 
 def wrong_answer_label(scenario: Scenario, chosen: str, model: StageModel | None) -> str:
