@@ -280,6 +280,20 @@ def test_item_analytics_name_moves_stages_and_wrong_orders(trainer, client, make
     assert f"<td>{model.stage(wrong[Kind.NEXT_STEP][0].stage).name}</td>" in page
 
 
+def test_item_analytics_name_skills_and_kinds(trainer, client):
+    """Before: the Skill column showed ids ("answer-when-asked") and Kind showed "next-step", "order-steps"."""
+    from learnapp.models import Skill
+
+    page = client.get("/author/").get_data(as_text=True)
+    rows = re.findall(r"<tr><td><a href=\"/author/scenarios/[^\"]+/edit\">[^<]+</a></td><td>([^<]*)</td><td>([^<]*)</td>", page)
+    assert len(rows) == 45
+    titles = {skill.id: skill.title for skill in db.session.scalars(db.select(Skill))}
+    assert {skill for skill, _ in rows} == set(titles.values())
+    assert {kind for _, kind in rows} == {"Next step", "Which stage", "Order the steps"}
+    assert '<option value="order-steps" >Order the steps</option>' in page  # the filter names kinds alike
+    assert "10 scenarios" in client.get("/author/?kind=order-steps").get_data(as_text=True)
+
+
 def test_each_trainer_page_has_one_h1_that_matches_its_title(trainer, client):
     from learnapp.models import Skill
 
