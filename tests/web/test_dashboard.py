@@ -138,7 +138,9 @@ def test_participation_counts_a_reps_working_days_from_the_day_they_joined(conte
     assert rows["Nina"][1:4] == ["8", "10", "0.8000"] and rows["Nina"][-1] == "2026-06-01"
     assert rows["Vic"][1:3] == ["0", "75"]  # 15 weeks since 2 March, the day his account was made: not drilling shows
     page = " ".join(client.get(f"/team/{newcomer.team_id}").get_data(as_text=True).split())
-    assert "8 / 10 (80%) <span class=\"muted\">since 01 Jun</span>" in page
+    # in the page's one date style, as "Last drill" beside it (before: "since 01 Jun", no weekday and no year)
+    assert "8 / 10 (80%) <span class=\"muted\">since Mon 01 Jun 2026</span>" in page
+    assert "<td>Wed 10 Jun 2026</td>" in page  # her last drill
 
 
 def test_csv_cells_a_spreadsheet_would_run_as_formulas_stay_text(content, make_user, auth, client):
