@@ -60,3 +60,76 @@ def test_equal_numbers_get_equal_colours_and_real_recall_uses_the_whole_scale():
     assert len(realistic) == 7 and "heat-3" in realistic  # before: heat-6..heat-9, the olive-to-yellow end
     assert heat_class(0.6999) != heat_class(0.70)  # the at-risk line is a colour boundary
     assert heat_class(None) == "heat-none"
+
+
+# the legend's red divider, checked in a real browser (Debian's Chromium through Playwright) at desktop and phone
+# widths; skipped when either is missing, as the tests in tests/browser are
+DIVIDER_JS = """() => {
+  const legend = document.querySelector('.heat-legend').getBoundingClientRect();
+  const red = getComputedStyle(document.documentElement).getPropertyValue('--bad').trim();
+  const probe = document.createElement('span'); probe.style.color = red; document.body.appendChild(probe);
+  const redRgb = getComputedStyle(probe).color; probe.remove();
+  const lines = [];
+  for (const el of document.querySelectorAll('.heat-legend, .heat-legend *')) {
+    const s = getComputedStyle(el), r = el.getBoundingClientRect();
+    const sides = {top: [r.left, r.top, r.right, r.top + parseFloat(s.borderTopWidth)],
+                   right: [r.right - parseFloat(s.borderRightWidth), r.top, r.right, r.bottom],
+                   bottom: [r.left, r.bottom - parseFloat(s.borderBottomWidth), r.right, r.bottom],
+                   left: [r.left, r.top, r.left + parseFloat(s.borderLeftWidth), r.bottom]};
+    for (const [side, [x0, y0, x1, y1]] of Object.entries(sides)) {
+      const cap = side[0].toUpperCase() + side.slice(1);
+      if (s['border' + cap + 'Style'] === 'none' || s['border' + cap + 'Color'] !== redRgb) continue;
+      // what is left once the legend clips it (it hides overflow)
+      const c = [Math.max(x0, legend.left), Math.max(y0, legend.top), Math.min(x1, legend.right), Math.min(y1, legend.bottom)];
+      if (c[2] - c[0] > 0.5 && c[3] - c[1] > 0.5) lines.push(c);
+    }
+  }
+  const box = text => { const el = [...document.querySelectorAll('.heat-legend .heat-group > span')].find(e => e.textContent === text);
+                        const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  return {lines, under: box('60–69'), over: box('70–74'), lowest: box('0–39')};
+}"""
+
+
+def test_the_legend_divider_separates_the_two_groups_at_every_width(team, app):
+    """On a phone the red divider ended the first row while 60-69 wrapped below it (review 3, part 2 #11)."""
+    import os
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tests.conftest import PASSWORD
+
+    chromium = os.environ.get("LEARNAPP_CHROMIUM", "/usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(chromium):
+        pytest.skip(f"no Chromium at {chromium}")
+    reps, manager, _ = team
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                        args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            base = f"http://127.0.0.1:{httpd.server_port}"
+            page.goto(base + "/login")
+            page.fill("#email", manager.email)
+            page.fill("#password", PASSWORD)
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            page.goto(f"{base}/team/{reps['Luca'].team_id}")
+            for width in (1280, 390, 320, 250):
+                page.set_viewport_size({"width": width, "height": 844})
+                seen = page.evaluate(DIVIDER_JS)
+                assert len(seen["lines"]) == 1, (width, seen)
+                x0, y0, x1, y1 = seen["lines"][0]
+                under, over, lowest = seen["under"], seen["over"], seen["lowest"]
+                if x1 - x0 < y1 - y0:  # upright: the groups side by side, 60-69 to its left and 70-74 to its right
+                    assert under[2] <= x0 and x1 <= over[0], (width, seen)
+                    for box in (under, over, lowest):
+                        assert y0 <= box[1] and box[3] <= y1, (width, seen)  # both rows beside the line
+                else:  # level: the second group wrapped under the first
+                    assert under[3] <= y0 and lowest[3] <= y0 and y1 <= over[1], (width, seen)
+            browser.close()
+    finally:
+        httpd.shutdown()
