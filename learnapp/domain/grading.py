@@ -87,34 +87,38 @@ def _grade_order(scenario: Scenario, answer: str | Sequence[str], model: StageMo
         raise InvalidAnswer(f"put all {len(keys)} steps in order, each exactly once")
     if sorted(given) != sorted(keys):
         raise InvalidAnswer(f"put all {len(keys)} steps in order, each exactly once")
-    names = {o.key: o.text for o in scenario.options}
+    out_of_place = out_of_order(given, keys)
     ranks = [keys.index(k) for k in given]
-    kept = set(_longest_increasing(ranks))
-    out_of_place = [given[i] for i in range(len(given)) if i not in kept]
     # the share of step pairs in the right order: moving a step k places costs k pairs, a reversal scores 0
     pairs = len(ranks) * (len(ranks) - 1) // 2
     swapped = sum(1 for i in range(len(ranks)) for j in range(i + 1, len(ranks)) if ranks[i] > ranks[j])
     score = (pairs - swapped) / pairs if pairs else 1.0
-    if not out_of_place:
-        reason = "Every step is in its place."
-    else:
-        reason = " ".join(_where_it_belongs(k, keys, names) for k in out_of_place)
+    names = {o.key: o.text for o in scenario.options}
     return Verdict(correct=not out_of_place, score=score, chosen=",".join(given), expected=",".join(keys), fit=None,
-                   reason=reason, lesson=scenario.skill, explanation=scenario.explanation,
+                   reason=_order_reason(len(out_of_place)), lesson=scenario.skill, explanation=scenario.explanation,
                    misplaced=out_of_place[0] if out_of_place else None, near_miss=swapped == 1,
                    details=tuple(f"{n}. {names[k]}" for n, k in enumerate(keys, 1)))
 
 
-def _where_it_belongs(key: str, keys: list[str], names: dict[str, str]) -> str:
-    i = keys.index(key)
-    if i == 0:
-        return f"'{_quoted(names[key])}' comes first."
-    return f"'{_quoted(names[key])}' comes right after '{_quoted(names[keys[i - 1]])}'."
+def out_of_order(chosen: Sequence[str], right: Sequence[str]) -> list[str]:
+    """The steps of an order that are out of order, in the rep's order: all but one longest run in the right order.
+
+    B C D E A against A B C D E gives ["A"]: only A moved, the four others still follow each other.
+    Keys missing from ``right`` count as out of order.
+    """
+    rank = {k: i for i, k in enumerate(right)}
+    known = [i for i, k in enumerate(chosen) if k in rank]
+    kept = {known[j] for j in _longest_increasing([rank[chosen[i]] for i in known])}
+    return [k for i, k in enumerate(chosen) if i not in kept]
 
 
-def _quoted(step: str) -> str:
-    """A step's text to quote inside a sentence: without its own closing full stop (no "'Ask her.'.")."""
-    return step.rstrip().rstrip(".;:")
+def _order_reason(out: int) -> str:
+    """One sentence: the two lists beside it show which steps moved and where they belong."""
+    if not out:
+        return "Every step is in its place."
+    if out == 1:
+        return "1 step is out of order; it is marked in your order with where it belongs."
+    return f"{out} steps are out of order; each is marked in your order with where it belongs."
 
 
 def _longest_increasing(values: list[int]) -> list[int]:
