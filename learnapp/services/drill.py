@@ -145,7 +145,17 @@ class Summary:
     score: float
     streak: int
     next_due: datetime | None
-    partly: int = 0  # not right but with some credit (an order with steps in place)
+    partly: int = 0  # not right but rated Hard: an order with two neighbouring steps swapped
+
+
+def is_partly_right(correct: bool, rating: int) -> bool:
+    """Whether an answer counts as partly right: wrong, yet rated Hard, so the scheduler took it as remembered.
+
+    Only an order with two neighbouring steps swapped is rated so (older attempts: an order with at
+    least half its steps in a run). Any other wrong answer is Again, forgotten, whatever its partial
+    credit, so the rep is never told they half-knew a skill the schedule treats as forgotten.
+    """
+    return not correct and rating == scheduling.Rating.Hard
 
 
 def local_day(user: User, when: datetime) -> date:
@@ -250,7 +260,7 @@ def practise_more(user: User, now: datetime) -> int:
     ranked = sorted(states.values(), key=lambda s: scheduling.predicted_recall(s, now, sched) or 0.0)
     capacity = scheduling.session_capacity(usual_answer_seconds(user.id), current_app.config["SESSION_SECONDS"])
     active = set(drillable_skills())
-    round_number = max((p.get("round", 0) for p in session.plan), default=0) + 1
+    round_number = max((_round_number(p) for p in session.plan), default=0) + 1
     extra = [{"skill": s.skill, "reason": "extra", "recall": scheduling.predicted_recall(s, now, sched),
               "round": round_number}
              for s in ranked if s.skill in active][:capacity]
@@ -361,16 +371,15 @@ def _item(shown: Shown, scenario: Scenario, plan: list[dict]) -> DrillItem:
 
 
 def _round_of(plan: list[dict], position: int) -> tuple[int, int, int]:
-    """The round of a slot (0: the planned drill, then one per "practise more"), its first slot and its size.
-
-    Extra slots planned before rounds were numbered carry no number: they count as round 1.
-    """
-    def number(entry: dict) -> int:
-        return entry.get("round", 1 if entry.get("reason") == "extra" else 0)
-
-    mine = number(plan[position])
-    slots = [i for i, entry in enumerate(plan) if number(entry) == mine]
+    """The round of a slot (0: the planned drill, then one per "practise more"), its first slot and its size."""
+    mine = _round_number(plan[position])
+    slots = [i for i, entry in enumerate(plan) if _round_number(entry) == mine]
     return mine, slots[0], len(slots)
+
+
+def _round_number(entry: dict) -> int:
+    """The round of one plan slot; extra slots planned before rounds were numbered carry none: round 1."""
+    return entry.get("round", 1 if entry.get("reason") == "extra" else 0)
 
 
 Answer = str | list[str]
@@ -494,7 +503,7 @@ def summary(user: User, now: datetime) -> Summary:
     return Summary(answered=len(attempts), correct=correct,
                    score=(sum(a.score for a in attempts) / len(attempts)) if attempts else 0.0,
                    streak=streak(user, now), next_due=next_due,
-                   partly=sum(1 for a in attempts if not a.correct and a.score > 0))
+                   partly=sum(1 for a in attempts if is_partly_right(a.correct, a.rating)))
 
 
 def streak(user: User, now: datetime) -> int:

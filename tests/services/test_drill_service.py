@@ -77,6 +77,40 @@ def test_extra_rounds_are_numbered_and_count_from_one(content, make_user, clock)
     assert (item.round, item.round_position) == (2, 0)
 
 
+def test_an_extra_round_after_one_planned_before_rounds_were_numbered_is_round_2(content, make_user, clock):
+    """Before: a legacy extra slot (no "round", counted as round 1) and the new round both got number 1,
+    so the new round's first item read "Extra practice: item 3 of 3" instead of "item 1 of 1"."""
+    rep = make_user("rep")
+    _answer_all(rep, clock)
+    drill.practise_more(rep, clock.now())
+    session = drill.today_session(rep, clock.now())
+    session.plan = [{k: v for k, v in p.items() if k != "round"} for p in session.plan]  # as stored before the deploy
+    db.session.commit()
+    legacy = _answer_all(rep, clock)
+    added = drill.practise_more(rep, clock.now())
+    item = drill.current_item(rep, clock.now())
+    assert legacy and added
+    assert (item.round, item.round_position, item.round_total) == (2, 0, added)
+
+
+def test_the_summary_counts_as_partly_right_only_what_the_scheduler_rated_hard(content, make_user, clock, app):
+    """Before: every wrong order with some credit (B C D E A, 60%, rated Again) counted as partly right."""
+    app.config["NEW_SKILLS_PER_DAY"] = 99  # every skill, order-steps ones included
+
+    def answer(item):
+        keys = right_answer(item)
+        return [*keys[1:], keys[0]] if isinstance(keys, list) else keys  # orders: the first step moved to the end
+
+    _answer_all(rep := make_user("rep"), clock, answer)
+    wrong = db.session.scalars(db.select(Attempt).filter_by(correct=False)).all()
+    assert wrong and all(a.score > 0 and a.rating == int(Rating.Again) for a in wrong)
+    summary = drill.summary(rep, clock.now())
+    assert (summary.partly, summary.answered - summary.correct) == (0, len(wrong))
+    wrong[0].rating = int(Rating.Hard)  # an older order, rated Hard with half its steps in a run
+    db.session.commit()
+    assert drill.summary(rep, clock.now()).partly == 1
+
+
 def test_wrong_answer_is_rated_again_and_comes_back_sooner(content, make_user, clock):
     good, bad = make_user("rep"), make_user("rep")
     for rep, answer in ((good, right_answer), (bad, wrong_answer)):
