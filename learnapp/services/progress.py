@@ -8,21 +8,27 @@ from datetime import datetime
 from learnapp.domain import scheduling
 from learnapp.extensions import db
 from learnapp.models import Attempt, Skill, User
-from learnapp.services.drill import memory_states, scheduler, streak
+from learnapp.services.drill import is_partly_right, memory_states, scheduler, streak
 
 RECENT_RESULTS = 5
 
 
 @dataclass(frozen=True)
 class Result:
-    """One recent answer as the rep sees it: right, partly right (some credit, e.g. steps partly in order) or wrong."""
+    """One recent answer as the rep sees it: right, partly right (wrong but rated Hard, as the drill's feedback said) or wrong.
+
+    A wrong order keeps its score (the share of step pairs in order) for the tooltip, partly right or not.
+    """
 
     correct: bool
     score: float
+    rating: int
 
     @property
     def kind(self) -> str:
-        return "right" if self.correct else ("partly right" if self.score > 0 else "wrong")
+        if self.correct:
+            return "right"
+        return "partly right" if is_partly_right(self.correct, self.rating) else "wrong"
 
 
 @dataclass
@@ -73,14 +79,14 @@ def rep_progress(user: User, now: datetime) -> RepProgress:
 def _recent_results(user_id: int) -> dict[str, list[Result]]:
     """The last few results per skill, oldest first, from one ranked query."""
     ranked = (
-        db.select(Attempt.skill_id, Attempt.correct, Attempt.score, Attempt.id,
+        db.select(Attempt.skill_id, Attempt.correct, Attempt.score, Attempt.rating, Attempt.id,
                   db.func.row_number().over(partition_by=Attempt.skill_id, order_by=Attempt.id.desc()).label("n"))
         .where(Attempt.user_id == user_id).subquery()
     )
     rows = db.session.execute(
-        db.select(ranked.c.skill_id, ranked.c.correct, ranked.c.score).where(ranked.c.n <= RECENT_RESULTS).order_by(ranked.c.id)
+        db.select(ranked.c.skill_id, ranked.c.correct, ranked.c.score, ranked.c.rating).where(ranked.c.n <= RECENT_RESULTS).order_by(ranked.c.id)
     )
     results: dict[str, list[Result]] = {}
-    for skill_id, correct, score in rows:
-        results.setdefault(skill_id, []).append(Result(bool(correct), float(score or 0.0)))
+    for skill_id, correct, score, rating in rows:
+        results.setdefault(skill_id, []).append(Result(bool(correct), float(score or 0.0), int(rating)))
     return results

@@ -30,7 +30,7 @@ def test_a_partly_right_answer_shows_as_partly_right_with_its_score_not_as_wrong
     auth.login(rep.email)
     page = client.get("/progress/").get_data(as_text=True)
     for attempt in partial:
-        assert f'title="partly right ({round(attempt.score * 100)}%)"' in page
+        assert f'title="partly right (score {round(attempt.score * 100)}%)"' in page
     assert page.count(">◐</span>") == len(partial)
     assert 'title="wrong"' not in page and "✗</span>" not in page
 
@@ -43,6 +43,40 @@ def test_a_wrong_order_still_shows_as_wrong(content, make_user, clock, app, auth
     page = client.get("/progress/").get_data(as_text=True)
     assert wrong and len(re.findall(r'title="wrong" aria-hidden="true">✗</span>', page)) == wrong
     assert "◐" not in page.split("<tbody>")[1].split("</tbody>")[0]
+
+
+def _first_step_last(item):
+    """A wrong order with credit: only the first step moved, to the end (B C D E A: score 60% on five steps)."""
+    order = right_answer(item)
+    return [*order[1:], order[0]]
+
+
+def test_a_wrong_order_with_credit_is_wrong_like_the_schedule_says_with_its_score(content, make_user, clock, app, auth, client):
+    """Before: ◐ "partly right (60%)" for an order the scheduler rated Again (forgotten)."""
+    rep = make_user("rep", team="North")
+    _drill_all_skills(rep, clock, app, _first_step_last)
+    wrong = db.session.scalars(db.select(Attempt).filter_by(user_id=rep.id, correct=False)).all()
+    assert wrong and all(0 < a.score < 1 and a.rating == 1 for a in wrong)
+    auth.login(rep.email)
+    page = client.get("/progress/").get_data(as_text=True)
+    table = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "◐" not in table and "partly" not in table
+    for attempt in wrong:
+        assert f'title="wrong (score {round(attempt.score * 100)}%)" aria-hidden="true">✗</span>' in table
+    assert "✗ wrong (counted as forgotten)" in page
+
+
+def test_an_older_wrong_order_rated_hard_stays_partly_right(content, make_user, clock, app, auth, client):
+    """Attempts from before near misses were rated Hard with half the steps in a run: shown as the schedule took them."""
+    rep = make_user("rep", team="North")
+    _drill_all_skills(rep, clock, app, _first_step_last)
+    old = db.session.scalars(db.select(Attempt).filter_by(user_id=rep.id, correct=False)).first()
+    old.rating = 2  # as the scheduler rated such an order before today
+    db.session.commit()
+    auth.login(rep.email)
+    page = client.get("/progress/").get_data(as_text=True)
+    assert f'title="partly right (score {round(old.score * 100)}%)" aria-hidden="true">◐</span>' in page
+    assert page.split("<tbody>")[1].count(">◐</span>") == 1
 
 
 def test_the_managers_view_of_a_rep_names_the_rep_and_leads_back_to_the_dashboard_range(content, make_user, auth, client):
