@@ -102,9 +102,14 @@ def test_a_refused_vacation_reshows_the_settings_page_with_the_error_and_the_typ
     assert response.status_code == 400
     assert '<p class="error" role="alert" id="vacation-error">The last day is before the first day.</p>' in page
     assert 'name="start" required value="2026-03-10"' in page and 'name="end" required value="2026-03-01"' in page
+    # the page lands on the vacations section (it is below the fold) with the first date in focus
+    assert '<section class="card" id="vacations">' in page and f'action="/vacations/{rep.id}#vacations"' in page
+    assert 'aria-describedby="vacation-error" autofocus>' in page
+    ok = _vacation(client, rep.id, "2026-03-02", "2026-03-06")
+    assert ok.status_code == 303 and ok.headers["Location"].endswith("/settings#vacations")
     # the settings form above still shows the rep's own settings, not the vacation form's (absent) fields
     assert '<input checked id="reminders_on"' in page and '<option selected value="Europe/Berlin">' in page
-    assert _vacation_count() == 0
+    assert _vacation_count() == 1  # the accepted one only
     db.session.remove()
     assert db.session.get(type(rep), rep.id).reminder_time == "07:45"
 
@@ -117,7 +122,7 @@ def test_a_refused_vacation_reshows_the_reps_page_for_their_manager(content, mak
     assert response.status_code == 400 and "<h1>Vera</h1>" in page
     assert '<p class="error" role="alert" id="vacation-error">A vacation can last at most 120 days.</p>' in page
     assert 'name="start" required value="2026-03-02"' in page and 'name="end" required value="2026-08-31"' in page
-    assert f'action="/vacations/{rep.id}"' in page
+    assert f'action="/vacations/{rep.id}#vacations"' in page
     assert _vacation_count() == 0
 
 
@@ -147,7 +152,7 @@ def test_only_the_rep_their_manager_or_an_admin_can_pause_practice(content, make
     assert _vacation(client, rep.id, "2026-03-02", "2026-03-06", page="/team/").status_code == 404
     auth.login(manager.email)
     response = _vacation(client, rep.id, "2026-03-02", "2026-03-06", page="/team/")
-    assert response.status_code == 303 and response.headers["Location"].endswith(f"/team/rep/{rep.id}")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/team/rep/{rep.id}#vacations")
     assert "set by " + manager.email in client.get(f"/team/rep/{rep.id}").get_data(as_text=True)
 
 
@@ -174,10 +179,10 @@ def test_only_the_rep_or_their_manager_can_remove_a_vacation_and_only_by_a_post_
     assert remove(rep_id, first, "/settings", csrf_token="forged").status_code == 400
     assert _vacation_count() == 2
     response = remove(rep_id, first, "/settings")
-    assert response.status_code == 303 and response.headers["Location"].endswith("/settings")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/settings#vacations")
     auth.login(emails["manager"])
     response = remove(rep_id, second, "/team/")
-    assert response.status_code == 303 and response.headers["Location"].endswith(f"/team/rep/{rep_id}")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/team/rep/{rep_id}#vacations")
     assert _vacation_count() == 0
 
 

@@ -29,7 +29,8 @@ def _own(rep: User) -> bool:
 
 
 def _back(rep: User):
-    return redirect(url_for("settings.edit") if _own(rep) else url_for("team.rep", user_id=rep.id), code=303)
+    return redirect(url_for("settings.edit", _anchor="vacations") if _own(rep)
+                    else url_for("team.rep", user_id=rep.id, _anchor="vacations"), code=303)
 
 
 def _form_again(rep: User, error: str):
