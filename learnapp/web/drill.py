@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from learnapp.domain.grading import out_of_order
 from learnapp.domain.model import Kind
 from learnapp.services import drill as drill_service
 from learnapp.services.db import now
@@ -10,6 +11,8 @@ from learnapp.web import roles_required
 
 bp = Blueprint("drill", __name__, url_prefix="/drill")
 DRILLERS = ("rep", "trainer", "manager", "admin")  # everyone may practise; only reps are tracked by managers
+# the order-steps feedback (drill and try-it) marks the steps the grader counted as out of order, and only those
+bp.add_app_template_global(out_of_order, "out_of_order")
 
 
 def _user():

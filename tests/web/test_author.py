@@ -155,6 +155,37 @@ def test_try_it_grades_without_recording_an_attempt(trainer, client):
     assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 0
 
 
+ORDER_SCENARIO = "walk-aisha-clinic"
+
+
+def _try_order(client, order):
+    token = csrf_token(client, f"/author/scenarios/{ORDER_SCENARIO}/try")
+    return client.post(f"/author/scenarios/{ORDER_SCENARIO}/try", data={"order": order, "csrf_token": token}).get_data(as_text=True)
+
+
+def test_try_it_calls_a_wrong_order_not_quite_and_marks_only_the_step_that_moved(trainer, client):
+    """Before: "Partly right (60%)" for B C D E A, which a rep's drill rates Again (forgotten), and the rule
+    repeated the steps as sentences ("'X' comes first.") with no lists to compare."""
+    page = _try_order(client, "2 3 4 5 1")
+    assert '<h2 class="verdict">Not quite</h2>' in page and "Partly right" not in page
+    yours = page[page.index("Your order"):page.index("The right order")]
+    assert yours.count("✗") == 1 and '<span class="mark">✗ comes first</span>' in yours
+    assert "4 of 5 steps in order; score 60%" in page
+    assert "The rule:</strong> 1 step is out of order; it is marked in your order with where it belongs." in page
+    assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 0
+
+
+def test_try_it_calls_two_neighbouring_steps_swapped_partly_right(trainer, client):
+    page = _try_order(client, "2 1 3 4 5")
+    assert '<section class="card feedback partial">' in page
+    assert '<h2 class="verdict">Partly right</h2>' in page and "4 of 5 steps in order; score 90%" in page
+
+
+def test_try_it_shows_a_lead_after_the_purchase_as_days_after_it(trainer, client):
+    page = client.get("/author/scenarios/results-yuki-quiet/try").get_data(as_text=True)
+    assert '<span class="tag">330 days after the purchase</span>' in page and "-330" not in page
+
+
 def test_retired_scenarios_are_not_scheduled_and_their_attempts_stay(trainer, client, make_user, clock):
     skill = db.session.get(Scenario, SCENARIO).skill_id
     token = csrf_token(client, f"/author/scenarios/{SCENARIO}/edit")

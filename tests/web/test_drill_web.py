@@ -212,10 +212,61 @@ def test_order_steps_feedback_shows_the_reps_order_beside_the_right_order(conten
     assert [yours.index(texts[k]) for k in given] == sorted(yours.index(texts[k]) for k in given)
     right_keys = [o.key for o in item.scenario.options]
     assert [right.index(texts[k]) for k in right_keys] == sorted(right.index(texts[k]) for k in right_keys)
-    # every step moved one place: each is marked with where it belongs, and the score is explained
-    assert yours.count("belongs at") == len(given)
-    assert f"0 of {len(given)} steps in their place; score" in feedback
-    assert "<h1>Partly right</h1>" in feedback
+    # only the first step moved (to the end): it alone is marked, with where it belongs; the score is explained.
+    # Before: "0 of 5 steps in their place" and five "✗ belongs at N", as every step sat one place off
+    n = len(given)
+    assert re.findall(r'<li class="(ok|bad)">', yours) == ["ok"] * (n - 1) + ["bad"]
+    assert yours.count("✗") == 1 and '<span class="mark">✗ comes first</span>' in yours
+    score = round(100 * (1 - (n - 1) / (n * (n - 1) / 2)))  # n - 1 of the step pairs swapped
+    assert f"{n - 1} of {n} steps in order; score {score}%, the share of step pairs you put in the right order." in feedback
+    # rated Again (forgotten) by the scheduler, so not called partly right
+    assert "<h1>Not quite</h1>" in feedback and 'class="card feedback wrong"' in feedback
+    assert "Partly right" not in feedback
+    # the rule is one sentence; the lists carry the detail (before: "'X' comes right after 'Y'. ..." for each step)
+    assert '<p class="rule"><strong>The rule:</strong> 1 step is out of order; it is marked in your order with where it belongs.</p>' in feedback
+
+
+def test_a_step_out_of_order_says_which_step_it_belongs_after(content, make_user, auth, client):
+    rep = make_user("rep")
+    _plan_first(rep, "discovery-walk")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    item = _current(rep)
+    right = right_answer(item)
+    given = [right[0], *right[2:], right[1]]  # the second step moved to the end
+    feedback = client.post("/drill/answer", data=form_for(page, given), follow_redirects=True).get_data(as_text=True)
+    texts = {o.key: o.text for o in item.scenario.options}
+    yours = _text_between(feedback, "Your order", "The right order")
+    after = texts[right[0]].rstrip().rstrip(".;:")
+    assert yours.count("✗") == 1
+    assert re.search(r'<li class="bad">' + re.escape(texts[right[1]]) + r'\s*<span class="mark">✗ belongs after</span> “'
+                     + re.escape(after) + "”</li>", yours)
+
+
+def test_two_neighbouring_steps_swapped_is_partly_right(content, make_user, auth, client):
+    rep = make_user("rep")
+    _plan_first(rep, "discovery-walk")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    right = right_answer(_current(rep))
+    given = [right[1], right[0], *right[2:]]
+    feedback = client.post("/drill/answer", data=form_for(page, given), follow_redirects=True).get_data(as_text=True)
+    assert "<h1>Partly right</h1>" in feedback and 'class="card feedback partial"' in feedback
+    n = len(right)
+    assert f"{n - 1} of {n} steps in order; score {round(100 * (1 - 1 / (n * (n - 1) / 2)))}%" in feedback
+    assert db.session.scalars(db.select(Attempt)).one().rating == 2
+
+
+def test_a_lead_after_the_purchase_shows_days_after_the_purchase_not_negative_days_out(content, make_user, auth, client):
+    """Before: "-330 days out" on the results stage."""
+    rep = make_user("rep")
+    _plan_first(rep, "results-loop")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    days = _current(rep).scenario.days_out
+    assert days < 0
+    assert f'<span class="tag">{-days} days after the purchase</span>' in page
+    assert "days out" not in page
 
 
 def test_an_invalid_order_comes_back_with_the_typed_order_kept(content, make_user, auth, client):
@@ -264,6 +315,21 @@ def test_due_dates_are_shown_on_the_viewers_own_calendar_day(content, make_user,
     db.session.commit()
     progress = client.get("/progress/").get_data(as_text=True)
     assert "Wed 11 Mar 2026" in progress and "Tue 10 Mar 2026" not in progress
+
+
+def test_the_summary_counts_a_wrong_order_with_credit_as_wrong(app, content, make_user, auth, client):
+    """Before: "3 answers: 2 right, 1 partly right" for an order the scheduler rated Again (forgotten)."""
+    rep = make_user("rep")
+    _plan_first(rep, "discovery-walk")
+    auth.login(rep.email)
+    answers = 0
+    while (item := _current(rep)) is not None:
+        page = client.get("/drill/").get_data(as_text=True)
+        client.post("/drill/answer", data=form_for(page, wrong_answer(item) if answers == 0 else right_answer(item)))
+        answers += 1
+    page = client.get("/drill/").get_data(as_text=True)
+    assert f"{answers} answers: {answers - 1} right, 1 wrong</p>" in page
+    assert "partly right" not in page
 
 
 def test_the_summary_counts_right_partly_right_and_wrong_apart(app, content, make_user, auth, client, clock):
