@@ -95,10 +95,19 @@ class Client:
 
     def __init__(self, port: int):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookie = ""
+        self.cookies: dict[str, str] = {}  # every cookie the app set (the session, the known-device mark)
+
+    @property
+    def cookie(self) -> str:
+        """The Cookie header a browser would send."""
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    @cookie.setter
+    def cookie(self, header: str) -> None:
+        self.cookies = dict(part.strip().split("=", 1) for part in header.split(";") if "=" in part)
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, str, float]:
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers = {"Cookie": self.cookie} if self.cookies else {}
         body = None
         if form is not None:
             body = urllib.parse.urlencode(form)
@@ -112,9 +121,9 @@ class Client:
             self.conn.close()
             return 0, "", "", time.perf_counter() - started
         elapsed = time.perf_counter() - started
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
+        for set_cookie in response.msg.get_all("Set-Cookie") or []:
+            name, _, value = set_cookie.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value
         return response.status, response.getheader("Location") or "", text, elapsed
 
 
