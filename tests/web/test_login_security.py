@@ -139,3 +139,46 @@ def test_an_unknown_email_is_checked_against_a_hash_like_a_known_one(ctx, make_u
     db.session.commit()
     assert users.authenticate(rep.email, PASSWORD) is None and len(checked) == 4
     assert db.session.get(User, rep.id).session_token
+
+
+def test_workers_sharing_a_redis_store_count_refused_logins_together(tmp_path, clock):
+    """LEARNAPP_RATELIMIT_STORAGE=redis://...: another process (a second worker) sees this one's refused logins.
+
+    The other worker is a real process: apps in one process share the limiter's storage whatever its URI.
+    """
+    import secrets
+    import socket
+    import subprocess
+    import sys
+
+    from learnapp.app import create_app
+    from learnapp.services.users import create_user
+    from tests.conftest import ROOT, database_url
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    url, prefix = database_url(tmp_path), f"learnapp-test-{secrets.token_hex(4)}"  # this run's counters only
+    settings = {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url, "CLOCK": clock,
+                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379", "RATELIMIT_KEY_PREFIX": prefix}
+    app = create_app(settings)
+    with app.app_context():
+        db.create_all()
+        email = create_user("shared@example.com", "Shared", PASSWORD, "rep", team="A", now=clock.now()).email
+    other_worker = f"""
+from learnapp.app import create_app
+app = create_app({{"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": {url!r},
+                  "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379", "RATELIMIT_KEY_PREFIX": {prefix!r},
+                  "WTF_CSRF_ENABLED": False}})
+client = app.test_client()
+print(" ".join(str(client.post("/login", data={{"email": {email!r}, "password": "wrong-password"}},
+                               environ_base={{"REMOTE_ADDR": f"10.2.0.{{n}}"}}).status_code) for n in range(10)))
+"""
+    try:
+        done = subprocess.run([sys.executable, "-c", other_worker], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.stdout.split() == ["400"] * 10, done.stderr[-2000:]
+        assert _login(app.test_client(), email, address="10.2.1.1").status_code == 429
+    finally:
+        with app.app_context():
+            db.drop_all()
