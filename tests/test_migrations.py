@@ -49,6 +49,11 @@ def test_upgrading_a_sqlite_database_with_users_keeps_every_row_and_lets_them_lo
         tokens = [t for (t,) in connection.execute("SELECT session_token FROM user_account")]
     assert len(set(tokens)) == 2 and all(len(t) >= 32 for t in tokens)
     assert runner.invoke(args=["db", "check"]).exit_code == 0
+    # and back: the downgrade drops the column without rebuilding the table either
+    downgrade = runner.invoke(args=["db", "downgrade", "0009"])
+    assert downgrade.exit_code == 0, downgrade.output
+    assert _counts(path) == before
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     client = app.test_client()
     login = client.post("/login", data={"email": "rep1@example.com", "password": "old-pass-123"})
     assert login.status_code == 302 and client.get("/progress/").status_code == 200

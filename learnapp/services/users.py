@@ -94,6 +94,10 @@ def get_or_create_team(name: str) -> Team:
     return team
 
 
+def user_by_email(email: str) -> User | None:
+    return db.session.scalars(db.select(User).filter_by(email=(email or "").strip().lower())).first()
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active account with this email and password, or None (the same answer for both mistakes)."""
     user = db.session.scalars(db.select(User).filter_by(email=(email or "").strip().lower())).first()

@@ -1,21 +1,23 @@
 """Log in and log out."""
 
+import hashlib
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from learnapp.extensions import limiter
-from learnapp.services.users import EMAIL, MAX_PASSWORD, authenticate, end_sessions
+from learnapp.models import User
+from learnapp.services.users import EMAIL, MAX_PASSWORD, authenticate, end_sessions, user_by_email
+from learnapp.web.forms import Form
 
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254), Regexp(EMAIL, message="Enter an email address.")])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD)])
     remember = BooleanField("Keep me logged in")
@@ -38,12 +40,8 @@ def _refused(response) -> bool:
 
 
 def _submitted_email() -> str:
-    """The email a login names, as the form reads it: form fields, or a JSON body (Flask-WTF takes both)."""
-    email = request.form.get("email")
-    if email is None:
-        body = request.get_json(silent=True)
-        email = body.get("email") if isinstance(body, dict) else None
-    return email.strip().lower()[:254] if isinstance(email, str) else ""
+    """The email a login names, as the login form reads it (the posted form only, see web/forms.py)."""
+    return request.form.get("email", "").strip().lower()[:254]
 
 
 def _account() -> str:
@@ -51,32 +49,46 @@ def _account() -> str:
 
 
 _DEVICE_COOKIE = "learnapp_device"
+_DEVICE_DAYS = 180
 
 
-def _devices() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="learnapp-known-device")
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="learnapp-known-device")
+
+
+def _device_mark(user: User) -> list:
+    """What a known-device cookie holds: the account and a digest of its password hash, so a new password
+    (the owner's answer to a stolen cookie or a leaked password) ends every such cookie."""
+    return [user.id, hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]]
 
 
 def _known_device() -> bool:
-    """This browser logged in to the account it names before: the per-account limit does not lock its owner out."""
+    """This browser logged in to the account it names since the account's password was last set."""
     try:
-        return _devices().loads(request.cookies.get(_DEVICE_COOKIE, "")) == _submitted_email() != ""
-    except BadSignature:
+        mark = _devices().loads(request.cookies.get(_DEVICE_COOKIE, ""), max_age=_DEVICE_DAYS * 24 * 3600)
+    except BadSignature:  # also an expired one (SignatureExpired)
         return False
+    user = user_by_email(_submitted_email())
+    return user is not None and mark == _device_mark(user)
+
+
+_ACCOUNT_LIMITED = ("Too many login attempts for this account in the last 15 minutes, not necessarily yours: "
+                    "someone may be guessing its password. If you have forgotten it, ask your administrator to set a new one.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 # Online password guessing. Per address: 30 refused logins a minute (300 an hour), above one account's 10 so one
 # person's typos do not lock out the colleagues behind the same address; successes cost nothing. (Refused logins
 # are counted after the fact, so a burst can pass by the number of requests served at once: the per-account limit
-# is the strict one.) Per account, from anywhere: 10 attempts in 15 minutes, each counted
-# before its password is checked (guesses sent all at once cannot slip past), except from a browser that has
-# logged in to that account before, so a stranger's guesses cannot lock its owner out.
+# is the strict one.) Per account, from anywhere: 10 attempts in 15 minutes, each counted before its password is
+# checked (guesses sent all at once cannot slip past). A browser that has logged in to the account since its
+# password was last set counts apart, with 50, so a stranger's guesses do not lock the owner out of their own.
 @limiter.limit("30 per minute;300 per hour", methods=["POST"], deduct_when=_refused,
                error_message="Too many failed logins from your network (people behind the same address count together).")
 @limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_account, exempt_when=_known_device,
-               error_message="Too many login attempts for this account. If you have forgotten the password, "
-                             "ask your administrator to set a new one.")
+               error_message=_ACCOUNT_LIMITED)
+@limiter.limit("50 per 15 minutes", methods=["POST"], key_func=lambda: "known-" + _account(),
+               exempt_when=lambda: not _known_device(), error_message=_ACCOUNT_LIMITED)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -84,7 +96,7 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             response = redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
-            response.set_cookie(_DEVICE_COOKIE, _devices().dumps(user.email), max_age=365 * 24 * 3600, httponly=True,
+            response.set_cookie(_DEVICE_COOKIE, _devices().dumps(_device_mark(user)), max_age=_DEVICE_DAYS * 24 * 3600, httponly=True,
                                 samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
             return response
         form.password.errors.append("Email or password is wrong.")

@@ -4,7 +4,6 @@ from zoneinfo import available_timezones
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length, ValidationError
@@ -14,6 +13,7 @@ from learnapp.services.db import begin_write
 from learnapp.services.notify import quarter_hour_time, user_for_token
 from learnapp.services.users import MAX_PASSWORD, MIN_PASSWORD, UserError, WrongPassword, change_password
 from learnapp.services.vacations import vacations_of
+from learnapp.web.forms import Form
 
 bp = Blueprint("settings", __name__)
 DAYS = [SelectChoice(str(i), name) for i, name in
@@ -42,7 +42,7 @@ class QuarterHourField(SelectField):
         super().process_data(quarter_hour_time(value).strftime("%H:%M") if value else value)
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     reminders_on = BooleanField("Email me a reminder on days I have due drills and have not drilled yet")
     reminder_time = QuarterHourField("At (your local time)")
     reminder_days = SelectMultipleField("On", choices=DAYS)
@@ -54,7 +54,7 @@ class SettingsForm(FlaskForm):
             raise ValidationError("Pick at least one day, or switch reminders off.")
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     """Change one's own password: the current one, then the new one twice (the rule of ``users create``)."""
 
     current = PasswordField("Current password", validators=[DataRequired("Type your current password."), Length(max=MAX_PASSWORD)],

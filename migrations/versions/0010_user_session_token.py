@@ -37,5 +37,5 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_column('session_token')
+    # ALTER TABLE DROP COLUMN (SQLite 3.35+), not a batch rebuild: that would drop user_account (see above)
+    op.drop_column('user_account', 'session_token')
