@@ -8,7 +8,7 @@ from datetime import datetime
 from learnapp.domain import scheduling
 from learnapp.extensions import db
 from learnapp.models import Attempt, Skill, User
-from learnapp.services.drill import is_partly_right, memory_states, scheduler, streak
+from learnapp.services.drill import is_partly_right, local_day, memory_states, scheduler, streak
 
 RECENT_RESULTS = 5
 
@@ -40,6 +40,9 @@ class SkillProgress:
     reviews: int
     lapses: int
     recent: list[Result] = field(default_factory=list)  # newest last
+    # reviewed today, in the rep's own day: FSRS puts recall at 100% right after any review, right or wrong,
+    # so the page says "practised today" rather than a number that reads as mastery
+    practised_today: bool = False
 
 
 @dataclass
@@ -60,6 +63,7 @@ def rep_progress(user: User, now: datetime) -> RepProgress:
     states = memory_states(user.id)
     sched = scheduler()
     recent = _recent_results(user.id)
+    today = local_day(user, now)
     skills = []
     for skill in db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)):
         state = states.get(skill.id)
@@ -68,6 +72,7 @@ def rep_progress(user: User, now: datetime) -> RepProgress:
             recall=scheduling.predicted_recall(state, now, sched) if state else None,
             due=state.due if state else None, reviews=state.reviews if state else 0,
             lapses=state.lapses if state else 0, recent=recent.get(skill.id, []),
+            practised_today=bool(state and state.last_review and local_day(user, state.last_review) == today),
         ))
     totals = db.session.execute(
         db.select(db.func.count(Attempt.id), db.func.sum(db.case((Attempt.correct, 1), else_=0))).where(Attempt.user_id == user.id)

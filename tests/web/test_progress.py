@@ -106,3 +106,22 @@ def test_an_admin_looking_at_a_rep_without_a_team_goes_back_to_the_team_list(con
     auth.login(admin.email)
     page = client.get(f"/team/rep/{loner.id}").get_data(as_text=True)
     assert "<title>Lone Rep: progress · learnapp</title>" in page and '<a href="/team/">← Teams</a>' in page
+
+
+def test_a_skill_practised_today_says_so_instead_of_a_recall_of_100(content, make_user, clock, app, auth, client):
+    """FSRS puts recall at 100% right after any review: a wrong answer read as mastery (found in browser re-check)."""
+    from datetime import timedelta
+
+    from tests.helpers import wrong_answer
+
+    rep = make_user("rep", team="North")
+    item = drill.current_item(rep, clock.now())
+    drill.submit_answer(rep, item.presentation.token, wrong_answer(item), clock.now())
+    auth.login(rep.email)
+    row = re.search(rf'href="/lessons/{item.scenario.skill}">[^<]+</a></td>\s*<td>(.*?)</td>',
+                    client.get("/progress/").get_data(as_text=True)).group(1)
+    assert "practised today" in row and "%" not in row
+    clock.advance(timedelta(days=1))  # the next day the number is back
+    row = re.search(rf'href="/lessons/{item.scenario.skill}">[^<]+</a></td>\s*<td>(.*?)</td>',
+                    client.get("/progress/").get_data(as_text=True)).group(1)
+    assert "practised today" not in row and re.search(r">\d+%?<", row)
