@@ -63,7 +63,17 @@ def _device_mark(user: User) -> list:
 
 
 def _known_device() -> bool:
-    """This browser logged in to the account it names since the account's password was last set."""
+    """This browser logged in to the account it names since the account's password was last set.
+
+    Asked by both account limits of one login: the answer (a user lookup) is kept on the request.
+    """
+    known = getattr(request, "learnapp_known_device", None)
+    if known is None:
+        known = request.learnapp_known_device = _check_device()
+    return known
+
+
+def _check_device() -> bool:
     try:
         mark = _devices().loads(request.cookies.get(_DEVICE_COOKIE, ""), max_age=_DEVICE_DAYS * 24 * 3600)
     except BadSignature:  # also an expired one (SignatureExpired)

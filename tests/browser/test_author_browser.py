@@ -8,18 +8,16 @@ Skipped when Playwright or /usr/bin/chromium is not installed; .ci/run installs 
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser.conftest import CHROMIUM, chromium_page
 from learnapp.extensions import db
 from learnapp.models import Scenario, ScenarioVersion
 from learnapp.services import authoring
 from tests.conftest import PASSWORD
 
-CHROMIUM = os.environ.get("LEARNAPP_CHROMIUM", "/usr/bin/chromium")
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
 
 SCENARIO = "days-out-priya-brochure"
@@ -28,25 +26,9 @@ PROMPT = "What is your next step?"
 
 
 @pytest.fixture
-def server(app, content):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
 def page():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync"],
-        )
-        yield browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        browser.close()
+    with chromium_page(viewport={"width": 1280, "height": 900}) as page:
+        yield page
 
 
 @pytest.fixture

@@ -8,40 +8,21 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser.conftest import CHROMIUM, chromium_page
 from tests.conftest import CONTENT, PASSWORD
 
-CHROMIUM = os.environ.get("LEARNAPP_CHROMIUM", "/usr/bin/chromium")
 PHONE = 390  # CSS pixels: a common phone's width
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
 
 
 @pytest.fixture
-def server(app, content):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
 def page():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync"],
-        )
-        context = browser.new_context(viewport={"width": PHONE, "height": 844}, is_mobile=True, has_touch=True)
-        yield context.new_page()
-        browser.close()
+    with chromium_page(viewport={"width": PHONE, "height": 844}, is_mobile=True, has_touch=True) as page:
+        yield page
 
 
 def _answer_current_item_with_keys(page):

@@ -197,17 +197,24 @@ def _text_between(page, start, end):
     return page[page.index(start):page.index(end, page.index(start))]
 
 
-def test_order_steps_feedback_shows_the_reps_order_beside_the_right_order(content, make_user, auth, client):
+def _answer_an_order(make_user, auth, client, order):
+    """A new rep answers today's first item, a discovery-walk order, with ``order(item)``; the item, the order
+    given, the feedback page, each step's text by key and the feedback's "Your order" list."""
     rep = make_user("rep")
     _plan_first(rep, "discovery-walk")
     auth.login(rep.email)
     page = client.get("/drill/").get_data(as_text=True)
     item = _current(rep)
     assert item.scenario.kind.value == "order-steps"
-    given = wrong_answer(item)  # the right order with its first step moved to the end
+    given = order(item)
     feedback = client.post("/drill/answer", data=form_for(page, given), follow_redirects=True).get_data(as_text=True)
     texts = {o.key: o.text for o in item.scenario.options}
-    yours = _text_between(feedback, "Your order", "The right order")
+    return item, given, feedback, texts, _text_between(feedback, "Your order", "The right order")
+
+
+def test_order_steps_feedback_shows_the_reps_order_beside_the_right_order(content, make_user, auth, client):
+    # the right order with its first step moved to the end
+    item, given, feedback, texts, yours = _answer_an_order(make_user, auth, client, wrong_answer)
     right = feedback[feedback.index("The right order"):]
     assert [yours.index(texts[k]) for k in given] == sorted(yours.index(texts[k]) for k in given)
     right_keys = [o.key for o in item.scenario.options]
@@ -227,16 +234,12 @@ def test_order_steps_feedback_shows_the_reps_order_beside_the_right_order(conten
 
 
 def test_a_step_out_of_order_says_which_step_it_belongs_after(content, make_user, auth, client):
-    rep = make_user("rep")
-    _plan_first(rep, "discovery-walk")
-    auth.login(rep.email)
-    page = client.get("/drill/").get_data(as_text=True)
-    item = _current(rep)
+    def second_step_last(item):
+        right = right_answer(item)
+        return [right[0], *right[2:], right[1]]
+
+    item, given, feedback, texts, yours = _answer_an_order(make_user, auth, client, second_step_last)
     right = right_answer(item)
-    given = [right[0], *right[2:], right[1]]  # the second step moved to the end
-    feedback = client.post("/drill/answer", data=form_for(page, given), follow_redirects=True).get_data(as_text=True)
-    texts = {o.key: o.text for o in item.scenario.options}
-    yours = _text_between(feedback, "Your order", "The right order")
     after = texts[right[0]].rstrip().rstrip(".;:")
     assert yours.count("✗") == 1
     assert re.search(r'<li class="bad">' + re.escape(texts[right[1]]) + r'\s*<span class="mark">✗ belongs after</span> “'
