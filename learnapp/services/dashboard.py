@@ -11,7 +11,7 @@ from learnapp.domain.retention import AttemptRow, Point
 from learnapp.domain.scheduling import MemoryState
 from learnapp.extensions import db
 from learnapp.models import ORGANISATION, Attempt, CalibrationRollup, MemoryStateRow, RepDayRollup, RetentionRollup, Skill, Team, User
-from learnapp.services.drill import scheduler
+from learnapp.services.drill import local_day, scheduler
 from learnapp.services.vacations import vacation_days
 
 DEFAULT_WEEKS = 26
@@ -55,13 +55,21 @@ class Dashboard:
     calibration: list[retention.CalibrationBin]
     # skills at risk, lowest team mean first: (skill, team mean, reps under 70% with their recall, lowest first)
     at_risk_skills: list[tuple[Skill, float, list[tuple[User, float]]]] = field(default_factory=list)
+    # by rep, the skills practised today in the rep's own day: FSRS puts recall at 100% right after any
+    # review, right or wrong, so the heat map says "today" for them and the means leave them out
+    practised_today: dict[int, set[str]] = field(default_factory=dict)
+
+    def shown_recall(self, user_id: int) -> dict[str, float]:
+        """A rep's predicted recall by skill, without the skills practised today (whose number means nothing yet)."""
+        today = self.practised_today.get(user_id, ())
+        return {skill: r for skill, r in self.recall.get(user_id, {}).items() if skill not in today}
 
     def mean_recall_of_rep(self, user_id: int) -> float | None:
-        values = list(self.recall.get(user_id, {}).values())
+        values = list(self.shown_recall(user_id).values())
         return sum(values) / len(values) if values else None
 
     def mean_recall_of_skill(self, skill_id: str) -> float | None:
-        values = [r[skill_id] for r in self.recall.values() if skill_id in r]
+        values = [r[skill_id] for u in self.recall if skill_id in (r := self.shown_recall(u))]
         return sum(values) / len(values) if values else None
 
 
@@ -133,6 +141,8 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
         inactive=[u for u in reps if u.id in inactive_ids],
         forecast=team_forecast(team.id, states, now),
         calibration=retention.calibration_from_counts(_calibration_counts(team.id, span)),
+        practised_today={u.id: {skill for skill, s in states[u.id].items()
+                                if s.last_review is not None and local_day(u, s.last_review) == local_day(u, now)} for u in reps},
     )
     board.at_risk_skills = _at_risk_skills(board)
     return board
@@ -239,7 +249,7 @@ def _at_risk_skills(board: Dashboard) -> list[tuple[Skill, float, list[tuple[Use
         mean = board.mean_recall_of_skill(skill.id)
         if mean is None:
             continue
-        under = sorted(((u, r) for u in board.reps if (r := board.recall.get(u.id, {}).get(skill.id)) is not None
+        under = sorted(((u, r) for u in board.reps if (r := board.shown_recall(u.id).get(skill.id)) is not None
                         and retention.at_risk(r)), key=lambda t: t[1])
         if retention.at_risk(mean) or under:
             result.append((skill, mean, under))

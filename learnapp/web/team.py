@@ -108,11 +108,16 @@ def heat_legend() -> list[tuple[str, int, str]]:
 
 
 def _heat_rows(board, reps: list[User], skills: list[Skill]) -> list[tuple[User, list[tuple[str, str, bool]], float | None]]:
-    """Per rep: (CSS class, number shown, at risk) per skill, and the rep's mean recall."""
+    """Per rep: (CSS class, text shown, at risk) per skill, and the rep's mean recall.
+
+    A skill practised today (in the rep's own day) shows "today": right after any review FSRS puts its
+    recall at 100%, which would read as mastery even after a wrong answer. The mean leaves it out.
+    """
     rows = []
     for user in reps:
-        recall = board.recall.get(user.id, {})
-        cells = [(heat_class(recall.get(s.id)), "–" if recall.get(s.id) is None else str(recall_percent(recall[s.id])),
+        recall, today = board.recall.get(user.id, {}), board.practised_today.get(user.id, set())
+        cells = [("heat-today", "today", False) if s.id in today else
+                 (heat_class(recall.get(s.id)), "–" if recall.get(s.id) is None else str(recall_percent(recall[s.id])),
                   is_at_risk(recall.get(s.id))) for s in skills]
         rows.append((user, cells, board.mean_recall_of_rep(user.id)))
     return rows
@@ -152,7 +157,8 @@ def _table_weekly(board):
 
 def _table_recall(board):
     header = ["rep"] + [s.id for s in board.skills]
-    rows = [[u.name] + [_pct(board.recall.get(u.id, {}).get(s.id)) for s in board.skills] for u in board.reps]
+    rows = [[u.name] + ["today" if s.id in board.practised_today.get(u.id, ()) else _pct(board.recall.get(u.id, {}).get(s.id))
+                        for s in board.skills] for u in board.reps]
     return header, rows
 
 

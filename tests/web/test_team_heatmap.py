@@ -133,3 +133,40 @@ def test_the_legend_divider_separates_the_two_groups_at_every_width(team, app):
             browser.close()
     finally:
         httpd.shutdown()
+
+
+def test_a_skill_practised_today_says_today_on_the_heat_map_and_is_left_out_of_the_means(content, make_user, clock, auth, client):
+    """FSRS puts recall at 100% right after any review, so a rep who got the skill wrong today showed 100 (browser re-check)."""
+    from datetime import timedelta
+
+    from learnapp.services import drill
+    from tests.helpers import wrong_answer
+
+    rep, other = make_user("rep", team="North", name="Wrong Today"), make_user("rep", team="North", name="Earlier")
+    manager = make_user("manager", team="North")
+    item = drill.current_item(other, clock.now() - timedelta(days=3))
+    drill.submit_answer(other, item.presentation.token, wrong_answer(item), clock.now() - timedelta(days=3))
+    skill = item.scenario.skill
+    item = drill.current_item(rep, clock.now())
+    assert item.scenario.skill == skill
+    drill.submit_answer(rep, item.presentation.token, wrong_answer(item), clock.now())
+    auth.login(manager.email)
+
+    def row(page: str, name: str) -> str:
+        heat = page[page.index('id="recall"'):page.index('id="participation"')]
+        return re.search(rf">{name}</a></th>(.*?)</tr>", heat, re.S).group(1)
+
+    page = client.get(f"/team/{rep.team_id}").get_data(as_text=True)
+    today = row(page, "Wrong Today")
+    assert '<td class="heat-today">today</td>' in today and ">100<" not in today
+    assert today.rstrip().endswith("<td>–</td>")  # the mean of no shown number
+    earlier = _text(row(page, "Earlier"))
+    assert "today" not in earlier and re.fullmatch(r"(\d+)\D.* \1%", earlier)  # a number, and a mean of that number
+    csv = client.get(f"/team/{rep.team_id}/data/recall.csv").get_data(as_text=True)
+    assert re.search(r"^Wrong Today,.*\btoday\b", csv, re.M)
+    skill_page = client.get(f"/team/{rep.team_id}/skill/{skill}").get_data(as_text=True)
+    assert re.search(r'Wrong Today</a></td>\s*<td class="heat-today">practised today</td>', skill_page)
+
+    clock.advance(timedelta(days=1))  # the next day the number is back, and it is no longer near 100
+    today = _text(row(client.get(f"/team/{rep.team_id}").get_data(as_text=True), "Wrong Today"))
+    assert "today" not in today and int(re.search(r"\d+", today).group()) < 100
