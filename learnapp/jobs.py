@@ -117,6 +117,7 @@ def weekly_digest(when: datetime | None = None) -> JobRun | None:
     return run_once("weekly-digest", slot.strftime("%Y-%m-%dT%H:%MZ"), lambda: send_digests(at))
 
 
+QUIET_LOG_EVERY = timedelta(hours=1)
 JOBS = {"nightly-maintenance": nightly_maintenance, "reminders": reminders, "weekly-digest": weekly_digest}
 
 
@@ -131,14 +132,26 @@ def make_scheduler(app: Flask, *, blocking: bool = True):
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600})
 
+    quiet_since: dict[str, datetime] = {}  # per job: when a check that did nothing was last logged
+
     def in_context(fn):
+        name = fn.__name__.replace("_", "-")
+
         def run():
             with app.app_context():
                 done = fn()
-                outcome = "nothing to do (already run, or nothing due)" if done is None else f"{done.status} in {done.seconds:.2f} s: {done.detail}"
-            # one line per check on the scheduler's output (the service's log)
-            print(f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} {fn.__name__.replace('_', '-')}: "
-                  f"{' '.join(outcome.split())[:300]}", flush=True)
+            moment = datetime.now(timezone.utc)
+            if done is None:
+                # a check with nothing to do is logged at start-up and then at most once an hour, as a sign of
+                # life: a line every quarter hour per job buried the runs that did something
+                if name in quiet_since and moment - quiet_since[name] < QUIET_LOG_EVERY:
+                    return
+                quiet_since[name] = moment
+                outcome = "nothing to do (already run, or nothing due)"
+            else:
+                outcome = f"{done.status} in {done.seconds:.2f} s: {done.detail}"
+            # every run that did something gets its line on the scheduler's output (the service's log)
+            print(f"{moment:%Y-%m-%dT%H:%M:%SZ} {name}: {' '.join(outcome.split())[:300]}", flush=True)
         return run
 
     start = datetime.now(timezone.utc)

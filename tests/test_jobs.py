@@ -300,3 +300,30 @@ def test_an_answer_racing_the_memory_check_restoring_its_state_is_stored_not_los
     assert attempt is not None and db.session.get(Attempt, attempt.id).presentation_id == item.presentation.id
     attempts = db.session.scalar(db.select(db.func.count(Attempt.id)).filter_by(user_id=rep_id, skill_id=skill))
     assert db.session.get(MemoryStateRow, (rep_id, skill)).reviews == attempts == 2
+
+
+def test_a_check_with_nothing_to_do_is_logged_at_start_and_then_once_an_hour(app, monkeypatch, capsys):
+    """Every quarter hour two jobs logged "nothing to do": 200 lines a day burying the runs that did something."""
+    from datetime import datetime, timedelta, timezone
+
+    results = iter([None, None, JobRun(job="reminders", run_key="k", status="ok", seconds=0.5, detail="sent 3"), None, None])
+    def reminders():
+        return next(results)
+
+    monkeypatch.setattr(jobs, "reminders", reminders)
+    moments = iter([datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc) + timedelta(minutes=m) for m in (0, 15, 30, 45, 60)])
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return next(moments)
+
+    scheduler = jobs.make_scheduler(app, blocking=False)
+    monkeypatch.setattr(jobs, "datetime", Clock)  # the time each check's line is stamped with
+    check = scheduler.get_job("reminders").func
+    for _ in range(5):
+        check()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["2026-03-02T09:00:00Z reminders: nothing to do (already run, or nothing due)",
+                     "2026-03-02T09:30:00Z reminders: ok in 0.50 s: sent 3",
+                     "2026-03-02T10:00:00Z reminders: nothing to do (already run, or nothing due)"], lines
