@@ -322,7 +322,11 @@ def _load_yaml(path: str, front: str, errors: list[ContentError]) -> tuple[dict,
         loader = yaml.SafeLoader(front)  # safe_load, split in two so the node tree also gives line numbers
         try:
             node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
+            try:
+                data = loader.construct_document(node) if node is not None else None
+            except (ValueError, OverflowError) as exc:  # a date YAML reads as one but no calendar has: 2026-02-30
+                errors.append(_bad_scalar_error(path, node, exc))
+                return None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -350,6 +354,25 @@ def _load_yaml(path: str, front: str, errors: list[ContentError]) -> tuple[dict,
 
 
 MAX_NESTING = 16  # a stage rule is 3 levels deep; the checks after this one walk the tree recursively
+
+
+def _bad_scalar_error(path: str, root: yaml.Node, exc: Exception) -> ContentError:
+    """The error for a value YAML cannot build, at its line: a date or time that does not exist (2026-02-30, 25:00)."""
+    constructor = yaml.constructor.SafeConstructor()
+    stack = [root]
+    while stack:  # walked without recursion, as _deepest
+        node = stack.pop()
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(reversed([child for pair in node.value for child in pair]))
+        elif node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                constructor.construct_yaml_timestamp(node)
+            except (ValueError, OverflowError) as bad:
+                return ContentError(path, node.start_mark.line + 2, f"'{node.value}' reads as a date but is not a real one "
+                                    f"({bad}); put it in quotes if it is meant as text")
+    return ContentError(path, 2, f"invalid YAML: {exc}")
 
 
 def _deepest(root: yaml.Node | None) -> yaml.Node | None:

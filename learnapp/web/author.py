@@ -157,7 +157,10 @@ def _history(title: str, back_url: str, versions: list, current: int, diff):
 @roles_required(*AUTHORS)
 def validate():
     """Live validation and preview while the trainer types (JSON in, JSON out)."""
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # "[[[[..." a thousand deep: the JSON decoder recurses per level, and silent= does not catch it
+        payload = None
     if not isinstance(payload, dict):  # not JSON, or JSON that is not an object ("text", [...], 1)
         payload = {}
     text, lesson_of = payload.get("text"), payload.get("lesson")

@@ -855,3 +855,16 @@ def test_a_file_with_hundreds_of_brackets_is_refused_before_anything_renders_it(
     errors = []  # the same for '<' ('<a ', '<http://'): 12,000 '<a ' took 31 s in the editor's preview
     assert parse_document("x.md", text.replace("word [ ", "<a "), errors) is None
     assert [(e.line, e.message.split(":")[0]) for e in errors] == [(11, "more than 100 '<' in one file")]
+
+
+def test_a_date_that_does_not_exist_is_an_error_at_its_line_not_a_crash():
+    """YAML builds 2026-02-30 as a date and raised ValueError out of the checker (a traceback in check, a 500 in the editor)."""
+    text = "---\ntype: lesson\nskill: x\ntitle: X\nposition: 1\nreviewed:\n  - 2026-01-01\n  - 2026-02-30\n---\nbody\n"
+    errors: list[ContentError] = []
+    assert parse_document("x.md", text, errors) is None
+    assert [(e.path, e.line) for e in errors] == [("x.md", 8)]
+    assert "'2026-02-30' reads as a date but is not a real one" in errors[0].message and "quotes" in errors[0].message
+    quoted = text.replace("- 2026-02-30", "- '2026-02-30'")
+    errors = []
+    parse_document("x.md", quoted, errors)
+    assert not any("real one" in e.message for e in errors)

@@ -139,3 +139,26 @@ def test_live_validation_of_json_that_is_not_an_object_is_400(trainer_client, bo
     token = csrf_token(trainer_client, "/author/scenarios/new")
     response = trainer_client.post("/author/validate", json=body, headers={"X-CSRFToken": token})
     assert response.status_code == 400 and response.get_json()["ok"] is False
+
+
+@pytest.mark.parametrize("body", ["[" * 1000, '{"text": ' + "[" * 1000])
+def test_live_validation_of_deeply_nested_json_is_400(trainer_client, body):
+    """A thousand '[' made the JSON decoder raise RecursionError, which get_json(silent=True) lets through (500)."""
+    token = csrf_token(trainer_client, "/author/scenarios/new")
+    response = trainer_client.post("/author/validate", data=body, content_type="application/json", headers={"X-CSRFToken": token})
+    assert response.status_code == 400 and response.get_json()["ok"] is False
+
+
+@pytest.mark.parametrize("line, value", [("lead: 2026-02-30", "2026-02-30"), ("title: 0000-01-01", "0000-01-01"),
+                                         ("note: 2026-01-01 25:00:00", "2026-01-01 25:00:00")])
+def test_a_date_no_calendar_has_in_the_front_matter_is_an_error_at_its_line(trainer_client, line, value):
+    """YAML reads 2026-02-30 as a date and failed to build it with ValueError: a 500 in the editor, a crash in check."""
+    token = csrf_token(trainer_client, "/author/scenarios/new")
+    text = f"---\ntype: scenario\nid: bad-date\n{line}\n---\nbody\n"
+    response = trainer_client.post("/author/validate", json={"text": text}, headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+    result = response.get_json()
+    assert result["ok"] is False and result["errors"][0]["line"] == 4, result
+    assert f"'{value}' reads as a date but is not a real one" in result["errors"][0]["message"]
+    response = trainer_client.post("/author/scenarios/new", data={"text": text, "csrf_token": token})
+    assert response.status_code == 400 and "reads as a date but is not a real one" in response.get_data(as_text=True)
