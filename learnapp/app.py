@@ -189,7 +189,12 @@ def _is_disconnect(error) -> bool:
     """True when the database connection failed (server down or restarting), not when a query was wrong."""
     from sqlalchemy.exc import OperationalError
 
-    return isinstance(error, OperationalError) and "locked" not in str(error.orig).lower()
+    return isinstance(error, OperationalError) and not _is_locked(error)
+
+
+def _is_locked(error) -> bool:
+    """SQLite's "database is locked" (or "table is locked"): a writer waited past busy_timeout."""
+    return "locked" in str(getattr(error, "orig", error)).lower()
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -263,7 +268,21 @@ def _register_error_pages(app: Flask) -> None:
                 "<h1>Back in a moment</h1><p>The database is restarting. Your last answer is safe; reload in a few seconds.</p></html>")
         return body, 503, {"Retry-After": "5", "Content-Type": "text/html; charset=utf-8"}
 
-    app.register_error_handler(DBAPIError, lambda e: database_unavailable(e) if e.connection_invalidated or _is_disconnect(e) else page(500, "Something went wrong", "The error was logged. Try again in a moment."))
+    def database_error(error):
+        from flask import request
+
+        if error.connection_invalidated or _is_disconnect(error):
+            return database_unavailable(error)
+        db.session.remove()  # what the request had not committed is dropped with its transaction
+        if _is_locked(error):  # SQLite: another writer held the write lock for longer than busy_timeout
+            app.logger.warning("database busy: %s", error.orig)
+            body, code = page(503, "Busy", "Many changes arrived at once and this one waited too long. Try again in a moment.")
+            return body, code, {"Retry-After": "5"}
+        # a handled exception is not logged by Flask: without this the page would promise a log that has nothing
+        app.logger.error("database error on %s %s", request.method, request.path, exc_info=error)
+        return page(500, "Something went wrong", "The error was logged. Try again in a moment.")
+
+    app.register_error_handler(DBAPIError, database_error)
 
 
 def _register_input_guard(app: Flask) -> None:

@@ -162,3 +162,45 @@ def test_a_date_no_calendar_has_in_the_front_matter_is_an_error_at_its_line(trai
     assert f"'{value}' reads as a date but is not a real one" in result["errors"][0]["message"]
     response = trainer_client.post("/author/scenarios/new", data={"text": text, "csrf_token": token})
     assert response.status_code == 400 and "reads as a date but is not a real one" in response.get_data(as_text=True)
+
+
+def _raising(error):
+    def fail(*args, **kwargs):
+        raise error
+    return fail
+
+
+def test_a_database_error_is_logged_as_the_error_page_says(people, auth, client, monkeypatch, caplog):
+    """The DBAPIError handler showed "The error was logged" and logged nothing: Flask logs only unhandled errors."""
+    import sqlite3
+
+    from sqlalchemy.exc import IntegrityError
+
+    from learnapp.services import drill
+
+    monkeypatch.setattr(drill, "current_item", _raising(IntegrityError("INSERT ...", {}, sqlite3.IntegrityError("UNIQUE constraint failed: x"))))
+    auth.login(people["rep"].email)
+    with caplog.at_level("ERROR", logger=client.application.logger.name):
+        response = client.get("/drill/")
+    assert response.status_code == 500 and "The error was logged" in response.get_data(as_text=True)
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert logged and "GET /drill/" in logged[0].getMessage() and logged[0].exc_info[0] is IntegrityError
+
+
+def test_a_write_that_waited_past_sqlites_busy_timeout_gets_a_busy_page_not_a_500(people, auth, client, monkeypatch, caplog):
+    """"database is locked" after busy_timeout (another writer held the lock 10 s) was a 500 and was not logged."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from learnapp.services import drill
+
+    monkeypatch.setattr(drill, "current_item", _raising(OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))))
+    auth.login(people["rep"].email)
+    with caplog.at_level("WARNING", logger=client.application.logger.name):
+        response = client.get("/drill/")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "waited too long. Try again in a moment." in response.get_data(as_text=True)
+    assert any("database busy" in r.getMessage() for r in caplog.records)
+    monkeypatch.undo()
+    assert client.get("/drill/").status_code == 200  # the next request is fine
