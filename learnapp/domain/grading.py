@@ -38,7 +38,9 @@ def grade(scenario: Scenario, answer: str | Sequence[str], model: StageModel) ->
     """Grade one answer against the stage rules; raises InvalidAnswer for an answer not on offer."""
     if scenario.kind is Kind.ORDER_STEPS:
         return _grade_order(scenario, answer, model)
-    if not isinstance(answer, str) or answer not in {o.key for o in scenario.options}:
+    if not isinstance(answer, str):  # an order of steps sent for a one-choice item (a crafted form)
+        raise InvalidAnswer("Pick one of the options.")
+    if answer not in {o.key for o in scenario.options}:
         raise InvalidAnswer(f"'{answer}' is not one of this item's options")
     if scenario.kind is Kind.NEXT_STEP:
         return _grade_next_step(scenario, answer, model)

@@ -235,12 +235,20 @@ def test_order_steps_invalid_answers(answer):
         grade(WALK, answer, MODEL)
 
 
-@pytest.mark.parametrize("answer", ["propose-demo", "", None, ["offer"], ("educate",)])
+@pytest.mark.parametrize("answer", ["propose-demo", ""])
 def test_single_choice_invalid_answers(answer):
     with pytest.raises(InvalidAnswer, match="is not one of this item's options"):
         grade(next_step("early", "offer", "educate"), answer, MODEL)
     with pytest.raises(InvalidAnswer, match="is not one of this item's options"):
         grade(which_stage("middle"), answer, MODEL)
+
+
+@pytest.mark.parametrize("answer", [None, ["offer"], ("educate",), ["offer", "educate"]])
+def test_a_single_choice_answer_that_is_not_one_key_asks_to_pick_one(answer):
+    """An order of steps posted for a one-choice item echoed the Python list of option keys back to the rep."""
+    for scenario in (next_step("early", "offer", "educate"), which_stage("middle")):
+        with pytest.raises(InvalidAnswer, match=r"^Pick one of the options\.$"):
+            grade(scenario, answer, MODEL)
 
 
 def test_a_move_or_stage_that_is_not_an_option_is_invalid():
