@@ -69,11 +69,26 @@ class PasswordForm(Form):
                           render_kw={"autocomplete": "new-password"})
 
 
+# the regions of the IANA database's canonical "Area/City" names; left out are the server's "localtime", "Factory",
+# "Etc/GMT+5" (whose sign is reversed) and legacy aliases such as "US/Eastern" or "Japan"
+TIMEZONE_AREAS = ("Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/", "Australia/", "Europe/",
+                  "Indian/", "Pacific/")
+
+
+def timezone_choices(current: str | None) -> list[str]:
+    """The timezones a user may pick: UTC and every Area/City name, plus the one they have if it is another
+    (set by an admin, say), so saving other settings never changes it."""
+    names = {n for n in available_timezones() if n.startswith(TIMEZONE_AREAS)} | {"UTC"}
+    if current:
+        names.add(current)
+    return sorted(names)
+
+
 def settings_form(*, from_request: bool = True) -> SettingsForm:
     """The settings form for the logged-in user; ``from_request=False`` shows the stored values even on a POST
     (the vacation form posts elsewhere and re-renders this page with its own error)."""
     form = SettingsForm(obj=current_user) if from_request else SettingsForm(formdata=None, obj=current_user)
-    form.timezone.choices = [SelectChoice(name, name) for name in sorted(available_timezones())]
+    form.timezone.choices = [SelectChoice(name, name) for name in timezone_choices(current_user.timezone)]
     if not (from_request and form.is_submitted()):
         form.reminder_days.data = [d for d in (current_user.reminder_days or "").split(",") if d]
     return form

@@ -145,3 +145,24 @@ def test_the_settings_page_and_the_command_line_share_the_password_rule():
     with pytest.raises(UserError):
         check_new_password("x" * (MAX_PASSWORD + 1))
     assert any(getattr(v, "min", None) == MIN_PASSWORD for v in PasswordForm.new.kwargs["validators"])
+
+
+def test_the_timezone_list_holds_real_places_and_refuses_the_servers_own(rep, client):
+    """'localtime' (the server's zone) and 'Factory' were offered and saved (found by a fuzzing pass)."""
+    page = client.get("/settings").get_data(as_text=True)
+    offered = set(re.findall(r'<option[^>]*value="([^"]+)"', page[page.index('id="timezone"'):page.index("</select>", page.index('id="timezone"'))]))
+    assert {"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Auckland"} <= offered
+    assert not offered & {"localtime", "Factory", "Etc/GMT+5", "US/Eastern", "Japan"}
+    for bad in ("localtime", "Factory"):
+        response = _settings(client, timezone=bad)
+        assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, rep.id).timezone == "UTC"
+
+
+def test_a_legacy_timezone_set_by_an_admin_stays_selectable(make_user, auth, client):
+    user = make_user("rep", timezone="US/Eastern")
+    auth.login(user.email)
+    page = client.get("/settings").get_data(as_text=True)
+    assert re.search(r'<option selected value="US/Eastern">|<option value="US/Eastern" selected', page)
+    assert _settings(client, timezone="US/Eastern").status_code == 303
