@@ -42,6 +42,9 @@ class QuarterHourField(SelectField):
         super().process_data(quarter_hour_time(value).strftime("%H:%M") if value else value)
 
 
+DIGEST_LABEL = "Email me my team's weekly digest (Mondays at 06:00, my time)"
+
+
 class SettingsForm(Form):
     reminders_on = BooleanField("Email me a reminder on days I have due drills and have not drilled yet")
     reminder_time = QuarterHourField("At (your local time)")
@@ -49,7 +52,7 @@ class SettingsForm(Form):
     timezone = SelectField("Your timezone", choices=[])
 
     def validate_reminder_days(self, field):
-        # reminders switched on with no day would save fine and then never send one
+        # reminders switched on with no day would save fine and then never send one (reps only: others have no days)
         if self.reminders_on.data and not field.data:
             raise ValidationError("Pick at least one day, or switch reminders off.")
 
@@ -89,7 +92,15 @@ def settings_form(*, from_request: bool = True) -> SettingsForm:
     (the vacation form posts elsewhere and re-renders this page with its own error)."""
     form = SettingsForm(obj=current_user) if from_request else SettingsForm(formdata=None, obj=current_user)
     form.timezone.choices = [SelectChoice(name, name) for name in timezone_choices(current_user.timezone)]
-    if not (from_request and form.is_submitted()):
+    # only reps get reminders and only managers the weekly digest (both switched by reminders_on): each sees
+    # what applies to them, and a field not shown is neither checked nor saved
+    if current_user.role != "rep":
+        del form.reminder_time, form.reminder_days
+        if current_user.role == "manager":
+            form.reminders_on.label.text = DIGEST_LABEL
+        else:
+            del form.reminders_on
+    elif not (from_request and form.is_submitted()):
         form.reminder_days.data = [d for d in (current_user.reminder_days or "").split(",") if d]
     return form
 
@@ -105,9 +116,11 @@ def edit():
     form = settings_form()
     if form.validate_on_submit():
         begin_write()  # the user was read to log in: on SQLite, upgrading that read to a write fails if another write came
-        current_user.reminders_on = form.reminders_on.data
-        current_user.reminder_time = form.reminder_time.data
-        current_user.reminder_days = ",".join(sorted(set(form.reminder_days.data)))  # a day sent twice is one day
+        if "reminders_on" in form:
+            current_user.reminders_on = form.reminders_on.data
+        if "reminder_days" in form:
+            current_user.reminder_time = form.reminder_time.data
+            current_user.reminder_days = ",".join(sorted(set(form.reminder_days.data)))  # a day sent twice is one day
         current_user.timezone = form.timezone.data
         db.session.commit()
         flash("Settings saved.")

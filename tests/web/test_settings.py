@@ -166,3 +166,31 @@ def test_a_legacy_timezone_set_by_an_admin_stays_selectable(make_user, auth, cli
     page = client.get("/settings").get_data(as_text=True)
     assert re.search(r'<option selected value="US/Eastern">|<option value="US/Eastern" selected', page)
     assert _settings(client, timezone="US/Eastern").status_code == 303
+
+
+def test_a_manager_switches_the_weekly_digest_and_keeps_no_reminder_days(make_user, auth, client):
+    """Managers saw only the reps' reminder switch, though it also switches their digest, and had to pick days for it."""
+    manager = make_user("manager", team="North")
+    auth.login(manager.email)
+    page = client.get("/settings").get_data(as_text=True)
+    assert "weekly digest" in page and 'name="reminder_days"' not in page and 'name="reminder_time"' not in page
+    token = csrf_token(client, "/settings")
+    assert client.post("/settings", data={"timezone": "Europe/Berlin", "csrf_token": token}).status_code == 303  # box unticked
+    db.session.expire_all()
+    user = db.session.get(User, manager.id)
+    assert (user.reminders_on, user.timezone, user.reminder_days, user.reminder_time) == (False, "Europe/Berlin", "0,1,2,3,4", "09:00")
+    assert client.post("/settings", data={"reminders_on": "y", "timezone": "UTC", "csrf_token": token}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, manager.id).reminders_on is True
+
+
+@pytest.mark.parametrize("role", ["trainer", "admin"])
+def test_users_who_get_no_email_see_no_email_switch(make_user, auth, client, role):
+    user = make_user(role, team=None)
+    auth.login(user.email)
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'name="reminders_on"' not in page and 'name="reminder_days"' not in page and "sends you no email" in page
+    response = client.post("/settings", data={"timezone": "Asia/Tokyo", "csrf_token": csrf_token(client, "/settings")})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, user.id).timezone == "Asia/Tokyo"
