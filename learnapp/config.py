@@ -142,5 +142,25 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "SMTP_SSL": _bool(env.get("SMTP_SSL")),  # TLS from the first byte (port 465) instead of STARTTLS
         "SMTP_CA_FILE": env.get("SMTP_CA_FILE", ""),  # a private CA for the relay's certificate (default: the system's)
         "MAIL_FROM": env.get("MAIL_FROM", "learnapp <learnapp@localhost>"),
-        "BASE_URL": env.get("LEARNAPP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "BASE_URL": base_url(env),
     }
+
+
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def base_url(env: Mapping[str, str]) -> str:
+    """LEARNAPP_BASE_URL, what links in emails start with: an http(s) address with a host, no query or fragment."""
+    from urllib.parse import urlsplit
+
+    raw = env.get("LEARNAPP_BASE_URL", "").strip()
+    if not raw:
+        return DEFAULT_BASE_URL
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 -- a port that is not a number raises here
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"LEARNAPP_BASE_URL must be the address reps open, like https://learn.example.com, got {raw!r}")
+    return raw.rstrip("/")

@@ -143,3 +143,17 @@ def test_db_upgrade_on_a_database_that_cannot_be_opened_says_so_in_one_line(tmp_
     code, output = run(FLASK_DB_UPGRADE, tmp_path, DATABASE_URL=url)
     assert code != 0
     assert output.startswith("Error: cannot open the database") and reason in output and "\n" not in output, output
+
+
+@pytest.mark.parametrize("value", ["learn.example.com", "ftp://learn.example.com", "https://", "https://learn.example.com/?a=1",
+                                   "https://learn.example.com:port", "javascript:alert(1)"])
+def test_a_base_url_that_is_not_an_http_address_is_refused(tmp_path, value):
+    """Without a scheme the unsubscribe links and List-Unsubscribe header in every email were not URLs (found by an audit)."""
+    with pytest.raises(ConfigError, match="^LEARNAPP_BASE_URL must be the address reps open"):
+        from_env({"SECRET_KEY": "k", "LEARNAPP_BASE_URL": value}, str(tmp_path))
+
+
+def test_a_base_url_keeps_its_path_without_the_last_slash(tmp_path):
+    config = from_env({"SECRET_KEY": "k", "LEARNAPP_BASE_URL": " https://example.com/learn/ "}, str(tmp_path))
+    assert config["BASE_URL"] == "https://example.com/learn"
+    assert from_env({"SECRET_KEY": "k"}, str(tmp_path))["BASE_URL"] == "http://127.0.0.1:5000"
