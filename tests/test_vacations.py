@@ -56,18 +56,18 @@ def test_bad_ranges_are_refused_with_a_message(content, make_user, auth, client)
     ("2026-W14-1", "20260410", "Give both dates, e.g. 2026-12-21."),
 ])
 def test_dates_outside_the_window_are_refused_and_nothing_is_stored(content, make_user, auth, client, start, end, message):
-    rep = make_user("rep")
-    auth.login(rep.email)
-    response = _vacation(client, rep.id, start, end)
+    rep, manager = make_user("rep", team="North"), make_user("manager", team="North")  # a manager may record the past
+    auth.login(manager.email)
+    response = _vacation(client, rep.id, start, end, page="/team/")
     assert response.status_code == 400 and message in _said(response)
     assert _vacation_count() == 0
 
 
 @pytest.mark.parametrize("start, end", [("2025-03-02", "2025-03-06"), ("2028-03-01", "2028-06-28")])
 def test_the_edges_of_the_window_are_accepted(content, make_user, auth, client, start, end):
-    rep = make_user("rep")
-    auth.login(rep.email)
-    assert _vacation(client, rep.id, start, end).status_code == 303
+    rep, manager = make_user("rep", team="North"), make_user("manager", team="North")
+    auth.login(manager.email)
+    assert _vacation(client, rep.id, start, end, page="/team/").status_code == 303
     assert _vacation_count() == 1
 
 
@@ -76,11 +76,15 @@ def test_the_window_follows_the_reps_own_day(content, make_user, clock):
 
     clock.set(datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc))  # already 3 March on Kiritimati (UTC+14)
     ahead, home = make_user("rep", timezone="Pacific/Kiritimati"), make_user("rep")
+    manager = make_user("manager")
     with pytest.raises(VacationError, match="between 03 Mar 2025 and 02 Mar 2028"):
-        add_vacation(ahead, date(2025, 3, 2), date(2025, 3, 6), by=ahead, now=clock.now())
+        add_vacation(ahead, date(2025, 3, 2), date(2025, 3, 6), by=manager, now=clock.now())
     add_vacation(ahead, date(2028, 3, 2), date(2028, 3, 6), by=ahead, now=clock.now())
-    add_vacation(home, date(2025, 3, 2), date(2025, 3, 6), by=home, now=clock.now())
-    assert _vacation_count() == 2
+    add_vacation(home, date(2025, 3, 2), date(2025, 3, 6), by=manager, now=clock.now())
+    with pytest.raises(VacationError, match="can start today at the earliest"):  # 2 March is past on Kiritimati
+        add_vacation(ahead, date(2026, 3, 2), date(2026, 3, 6), by=ahead, now=clock.now())
+    add_vacation(home, date(2026, 3, 2), date(2026, 3, 6), by=home, now=clock.now())  # and today at home
+    assert _vacation_count() == 3
 
 
 def test_a_vacation_in_year_9999_cannot_break_the_team_dashboard(content, make_user, auth, client):
@@ -131,7 +135,7 @@ def test_an_overlapping_vacation_is_refused_naming_the_one_already_there(content
     auth.login(rep.email)
     assert _vacation(client, rep.id, "2026-03-09", "2026-03-13").status_code == 303
     for start, end in [("2026-03-13", "2026-03-20"), ("2026-03-02", "2026-03-09"), ("2026-03-10", "2026-03-11"),
-                       ("2026-03-01", "2026-03-31")]:
+                       ("2026-03-02", "2026-03-31")]:
         response = _vacation(client, rep.id, start, end)
         assert response.status_code == 400
         assert "This overlaps the vacation from 09 Mar 2026 to 13 Mar 2026." in _said(response)
@@ -140,6 +144,22 @@ def test_an_overlapping_vacation_is_refused_naming_the_one_already_there(content
     response = _vacation(client, rep.id, "2026-03-01", "2026-03-31", page="/team/")
     assert response.status_code == 400
     assert "overlaps the vacation from 09 Mar 2026 to 13 Mar 2026 and 14 Mar 2026 to 20 Mar 2026" in _said(response)
+    assert _vacation_count() == 2
+
+
+def test_a_rep_cannot_excuse_their_own_past_days_but_their_manager_can(content, make_user, auth, client):
+    """Vacation days do not count as missed: a rep recording last month as a vacation erased their own missed days
+    from the manager's participation figures (found by an audit)."""
+    rep, manager = make_user("rep", team="North"), make_user("manager", team="North")
+    manager_email = manager.email  # read before the requests: their commits expire what the test holds
+    auth.login(rep.email)
+    response = _vacation(client, rep.id, "2026-02-23", "2026-03-06")
+    assert response.status_code == 400
+    assert "Your own vacation can start today at the earliest; ask your manager to record days already past." in _said(response)
+    assert _vacation_count() == 0
+    assert _vacation(client, rep.id, "2026-03-02", "2026-03-06").status_code == 303  # from today on: fine
+    auth.login(manager_email)
+    assert _vacation(client, rep.id, "2026-02-23", "2026-02-27", page="/team/").status_code == 303
     assert _vacation_count() == 2
 
 

@@ -15,7 +15,7 @@ from learnapp.services.db import begin_write
 from learnapp.services.drill import local_day
 
 MAX_DAYS = 120
-EARLIEST_START = timedelta(days=365)  # a vacation may be recorded after the fact, up to a year back
+EARLIEST_START = timedelta(days=365)  # a manager may record a vacation after the fact, up to a year back
 LATEST_START = timedelta(days=2 * 365)  # and planned up to two years ahead
 
 
@@ -26,11 +26,16 @@ class VacationError(ValueError):
 def add_vacation(user: User, start: date, end: date, *, by: User, now: datetime) -> Vacation:
     """Pause the rep's practice from start to end (inclusive).
 
-    The first day must lie between a year before and two years after the rep's own today, the
+    The first day must lie between a year before (a manager recording it after the fact; a rep's own
+    vacation starts today at the earliest) and two years after the rep's own today, the
     range must last at most MAX_DAYS days, and it must not overlap a vacation the rep already has;
     otherwise a VacationError says why and nothing is written.
     """
-    check_range(start, end, local_day(user, now))
+    today = local_day(user, now)
+    if by.id == user.id and user.role == "rep" and start < today:
+        # past days on vacation do not count as missed: only a manager may excuse them after the fact
+        raise VacationError("Your own vacation can start today at the earliest; ask your manager to record days already past.")
+    check_range(start, end, today)
     begin_write()  # the overlap check and the insert are one step: two requests cannot both pass it
     db.session.execute(db.select(User.id).where(User.id == user.id).with_for_update())  # PostgreSQL's lock
     clash = overlapping(user.id, start, end)
