@@ -36,6 +36,51 @@ class Skipped(Exception):
     """Raised by a job's work when it cannot do anything yet (no mail relay, say): recorded, the key given back."""
 
 
+class Failed(RuntimeError):
+    """Raised by a job's work for a failure it expected (a mail relay down, say): its message, which says what failed
+    and why, is the run's detail; an unexpected exception is recorded as its type and message, then its traceback."""
+
+
+TRACEBACK_START = "Traceback (most recent call last):"
+TRACEBACK_KEPT = 8_000  # characters of an unexpected error's traceback kept in the history (its end: where it was raised)
+CAUSE_KEPT = 1_000  # characters of its type and message (an SQL error's can hold a whole statement)
+
+
+def error_detail(exc: BaseException) -> str:
+    """An unexpected error for the history: its type and message on the first line, a blank line, then its traceback.
+
+    The first line is what the scheduler's log shows (the cause: "ConnectionRefusedError: [Errno 111] Connection
+    refused"), the traceback is for the admins' job history page.
+    """
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if len(trace) > TRACEBACK_KEPT:
+        trace = f"{TRACEBACK_START}\n  […]\n{trace[-TRACEBACK_KEPT:]}"
+    cause = one_line("".join(traceback.format_exception_only(type(exc), exc)))
+    if len(cause) > CAUSE_KEPT:
+        cause = cause[:CAUSE_KEPT - 1] + "…"
+    return f"{cause}\n\n{trace}"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def headline(detail: str) -> str:
+    """A run's detail on one line; for an unexpected error, its first line: the exception's type and message.
+
+    Errors recorded before that line came first start with "Traceback (most recent call last):" and end with the
+    exception's line: that last line then.
+    """
+    detail = detail or ""
+    if detail.startswith(TRACEBACK_START):
+        return one_line(detail.strip().splitlines()[-1])
+    return one_line(detail.split("\n\n" + TRACEBACK_START, 1)[0])
+
+
+def has_traceback(detail: str) -> bool:
+    return TRACEBACK_START in (detail or "")
+
+
 def run_once(job: str, run_key: str, work: Callable[[], str], *, lease: timedelta = LEASE) -> JobRun | None:
     """Run ``work`` for (job, run_key) unless another process or an earlier run claimed it; returns the run or None."""
     started_at = now()
@@ -59,9 +104,12 @@ def run_once(job: str, run_key: str, work: Callable[[], str], *, lease: timedelt
     except Skipped as reason:
         db.session.rollback()
         detail, status = str(reason), "skipped"
-    except Exception:  # a job's failure is recorded for the admins, not raised into the scheduler
+    except Failed as failure:  # an expected failure (emails not sent): its message says which and why
         db.session.rollback()
-        detail, status = traceback.format_exc(limit=5), "error"
+        detail, status = str(failure), "error"
+    except Exception as exc:  # a job's failure is recorded for the admins, not raised into the scheduler
+        db.session.rollback()
+        detail, status = error_detail(exc), "error"
     begin_write()
     claim = db.session.get(JobRun, claim_id)
     claim.status, claim.detail, claim.finished_at = status, detail[:10_000], now()
@@ -118,6 +166,7 @@ def weekly_digest(when: datetime | None = None) -> JobRun | None:
 
 
 QUIET_LOG_EVERY = timedelta(hours=1)
+LOG_LINE_MAX = 300  # characters of a run's outcome on its log line
 JOBS = {"nightly-maintenance": nightly_maintenance, "reminders": reminders, "weekly-digest": weekly_digest}
 
 
@@ -140,18 +189,21 @@ def make_scheduler(app: Flask, *, blocking: bool = True):
         def run():
             with app.app_context():
                 done = fn()
+                # read inside the context: its session ends with it, and the run's row with the session
+                outcome = None if done is None else f"{done.status} in {done.seconds:.2f} s: {headline(done.detail)}"
             moment = datetime.now(timezone.utc)
-            if done is None:
+            if outcome is None:
                 # a check with nothing to do is logged at start-up and then at most once an hour, as a sign of
                 # life: a line every quarter hour per job buried the runs that did something
                 if name in quiet_since and moment - quiet_since[name] < QUIET_LOG_EVERY:
                     return
                 quiet_since[name] = moment
                 outcome = "nothing to do (already run, or nothing due)"
-            else:
-                outcome = f"{done.status} in {done.seconds:.2f} s: {done.detail}"
-            # every run that did something gets its line on the scheduler's output (the service's log)
-            print(f"{moment:%Y-%m-%dT%H:%M:%SZ} {name}: {' '.join(outcome.split())[:300]}", flush=True)
+            # every run that did something gets its line on the scheduler's output (the service's log); a failed
+            # run's line is its error's type and message, the traceback is on the job history page
+            if len(outcome) > LOG_LINE_MAX:
+                outcome = outcome[:LOG_LINE_MAX - 1] + "…"
+            print(f"{moment:%Y-%m-%dT%H:%M:%SZ} {name}: {outcome}", flush=True)
         return run
 
     start = datetime.now(timezone.utc)

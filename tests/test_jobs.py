@@ -327,3 +327,48 @@ def test_a_check_with_nothing_to_do_is_logged_at_start_and_then_once_an_hour(app
     assert lines == ["2026-03-02T09:00:00Z reminders: nothing to do (already run, or nothing due)",
                      "2026-03-02T09:30:00Z reminders: ok in 0.50 s: sent 3",
                      "2026-03-02T10:00:00Z reminders: nothing to do (already run, or nothing due)"], lines
+
+
+def test_a_failed_runs_log_line_says_what_went_wrong_and_the_job_history_keeps_the_traceback(app, content, make_user, auth,
+                                                                                              client, monkeypatch, capsys):
+    """The log line was the start of a traceback cut at 300 characters: "error in 0.08 s: Traceback (most recent call
+    last): File ...", never reaching the cause. Now it is the exception's type and message; the page has the rest."""
+    import re
+    import socket
+
+    from learnapp.services import notify
+    from tests.conftest import free_port
+
+    def skills_from_a_database_that_is_down():  # an unexpected error, deep in a library
+        socket.create_connection(("127.0.0.1", free_port()), timeout=5)
+
+    monkeypatch.setattr(notify, "drillable_skills", skills_from_a_database_that_is_down)
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())
+    make_user("rep")
+    jobs.make_scheduler(app, blocking=False).get_job("reminders").func()
+    line, = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"\S+Z reminders: error in \d+\.\d\d s: ConnectionRefusedError: \[Errno 111\] Connection refused", line), line
+    with app.app_context():
+        run = db.session.scalars(db.select(JobRun)).one()
+        assert run.detail.startswith("ConnectionRefusedError: [Errno 111] Connection refused\n")
+        assert "Traceback (most recent call last):" in run.detail and "skills_from_a_database_that_is_down" in run.detail
+    auth.login(make_user("admin", team=None).email)
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "Traceback (most recent call last):" in page and "in skills_from_a_database_that_is_down" in page
+    assert "error: ConnectionRefusedError: [Errno 111] Connection refused</summary>" in page
+
+
+def test_a_mail_failure_is_recorded_and_logged_as_its_message_not_as_a_traceback(app, content, make_user, clock, capsys):
+    from datetime import datetime, timezone
+
+    from tests.conftest import free_port
+
+    clock.set(datetime(2026, 3, 2, 9, 5, tzinfo=timezone.utc))
+    rep = make_user("rep")
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())  # the relay is down
+    jobs.make_scheduler(app, blocking=False).get_job("reminders").func()
+    message = f"0 reminders sent, 1 failed: {rep.email}: [Errno 111] Connection refused"
+    run = db.session.scalars(db.select(JobRun)).one()
+    assert (run.status, run.detail) == ("error", message)
+    line, = capsys.readouterr().out.splitlines()
+    assert line.endswith(f" reminders: error in {run.seconds:.2f} s: {message}"), line

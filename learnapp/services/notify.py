@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from learnapp.domain.retention import recall_percent
 from learnapp.extensions import db
+from learnapp.jobs import Failed
 from learnapp.models import Attempt, DrillSession, Notification, Presentation, Role, User
 from learnapp.services.db import begin_write, commit
 from learnapp.services.drill import drillable_skills, local_day, plan_for, user_zone
@@ -35,8 +36,8 @@ QUARTER_HOUR = 15  # minutes: the reminders job checks on every quarter hour, UT
 DEFAULT_REMINDER_TIME = time(9, 0)
 
 
-class MailError(RuntimeError):
-    """Some emails could not be sent; the message lists them."""
+class MailError(Failed):
+    """Some emails could not be sent; the message lists them (the run's detail: no traceback, which would say nothing more)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,16 @@ def permanent_refusal(exc: BaseException) -> str | None:
     if isinstance(exc, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)) and exc.smtp_code >= 500:
         return _reply_line(exc.smtp_code, exc.smtp_error)
     return None
+
+
+def failure_line(exc: BaseException) -> str:
+    """Why an email failed, on one line: the relay's reply ("450 4.2.1 mailbox busy") or the error's message
+    ("[Errno 111] Connection refused"), not the repr of smtplib's dictionary of replies."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(_reply_line(code, text) for code, text in exc.recipients.values()) or "recipients refused"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _reply_line(exc.smtp_code, exc.smtp_error)
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _reply_line(code: int, text: bytes | str) -> str:
@@ -172,7 +183,7 @@ class _Sending:
             reply = permanent_refusal(exc)
             if reply is None:
                 _unclaim(user, kind, key)  # try again at the next run
-                self.failed.append(f"{user.email}: {exc}")
+                self.failed.append(f"{user.email}: {failure_line(exc)}")
             else:
                 _mark_refused(user, kind, key, reply)  # sending it again would be refused again
                 self.refused.append(f"{user.email}: {reply}")

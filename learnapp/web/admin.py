@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template
 
 from learnapp.extensions import db
-from learnapp.jobs import JOBS
+from learnapp.jobs import JOBS, has_traceback, headline
 from learnapp.models import JobRun
 from learnapp.web import roles_required
 
@@ -21,4 +21,5 @@ def jobs():
                for name in names}
     last_error = {name: db.session.scalars(db.select(JobRun).filter_by(job=name, status="error")
                                            .order_by(JobRun.started_at.desc()).limit(1)).first() for name in names}
-    return render_template("admin/jobs.html", history=history, last_error=last_error, per_job=RUNS_PER_JOB)
+    return render_template("admin/jobs.html", history=history, last_error=last_error, per_job=RUNS_PER_JOB,
+                           headline=headline, has_traceback=has_traceback)
