@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from learnapp import jobs
 from learnapp.extensions import db
 from learnapp.models import JobRun, Notification, User
-from learnapp.services import dashboard, drill
+from learnapp.services import dashboard, drill, notify
 from tests.conftest import Inbox, csrf_token, free_port
 from tests.helpers import right_answer
 
@@ -105,8 +105,8 @@ def relay(app):
     """Starts a real SMTP server (aiosmtpd) with the given handler and points the app at it."""
     controllers = []
 
-    def start(handler):
-        controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    def start(handler, **options):
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **options)
         controller.start()
         controllers.append(controller)
         app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, BASE_URL="https://learn.example.com")
@@ -197,6 +197,8 @@ def test_a_recipient_refused_for_now_is_tried_again_at_the_next_check(relay, con
     (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), None),
     (ConnectionRefusedError(111, "Connection refused"), None),
     (TimeoutError("timed out"), None),
+    (notify.AddressNotSupported(), notify.NO_SMTPUTF8),  # a non-ASCII recipient address, a relay without SMTPUTF8
+    (smtplib.SMTPNotSupportedError("STARTTLS extension not supported by server."), None),  # the relay's settings
 ])
 def test_only_5xx_replies_about_the_email_are_permanent(error, permanent):
     from learnapp.services.notify import permanent_refusal
@@ -525,3 +527,53 @@ def test_every_email_carries_rfc_8058_one_click_headers_that_work_logged_out(inb
             assert response.status_code == 200 and "Unsubscribed" in response.get_data(as_text=True)
         db.session.expire_all()
         assert db.session.get(User, person.id).reminders_on is False
+
+
+
+def _jose(role: str, clock, team: str = "Team A") -> User:
+    from learnapp.services.users import create_user
+
+    return create_user("josé@example.com", "José", "correct-horse-1", role, team=team, now=clock.now())
+
+
+NO_SMTPUTF8 = "the mail relay does not take addresses with non-ASCII characters (it lacks SMTPUTF8)"
+
+
+def test_a_reminder_to_an_address_the_relay_cannot_take_is_refused_once_not_retried_all_day(relay, content, make_user, clock):
+    """A non-ASCII address needs SMTPUTF8, which this relay lacks (as aiosmtpd's SMTP class by default): smtplib raises
+    SMTPNotSupportedError. It was taken for a failure for now: every quarter hour's run was an error and tried again."""
+    handler = relay(Refusing({}), enable_SMTPUTF8=False)
+    clock.set(MONDAY_0905)
+    jose, here = _jose("rep", clock), make_user("rep")
+    run = jobs.reminders()
+    assert mail_error(run) == ("1 reminders sent, 1 refused for good by the mail relay, not tried again (check the address): "
+                               f"josé@example.com: {NO_SMTPUTF8}")
+    assert [recipients for recipients, _ in handler.messages] == [[here.email]]
+    assert refusals() == {jose.id: NO_SMTPUTF8, here.id: None}  # the claim is kept, marked refused
+    later = make_user("rep", timezone="America/Sao_Paulo")  # 09:00 there is 12:00 UTC
+    for _ in range(16):  # the next four hours' checks: not tried again, and the runs for others are no errors
+        clock.advance(timedelta(minutes=15))
+        assert jobs.reminders().status == "ok"
+    assert [recipients for recipients, _ in handler.messages] == [[here.email], [later.email]]
+    assert handler.tried == {here.email: 1, later.email: 1}  # José's never reached the relay: refused by smtplib
+
+
+def test_a_digest_to_an_address_the_relay_cannot_take_is_refused_once_not_retried_all_week(relay, content, clock):
+    relay(Refusing({}), enable_SMTPUTF8=False)
+    jose = _jose("manager", clock, team="North")
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
+    run = jobs.weekly_digest()
+    assert mail_error(run) == ("0 digests sent, 1 refused for good by the mail relay, not tried again (check the address): "
+                               f"josé@example.com: {NO_SMTPUTF8}")
+    for _ in range(24):
+        clock.advance(timedelta(hours=1))
+        assert jobs.weekly_digest() is None  # nothing due: the week's digest to José is claimed, as refused
+    assert refusals() == {jose.id: NO_SMTPUTF8}
+
+
+def test_a_relay_with_smtputf8_gets_the_non_ascii_address(relay, content, clock):
+    handler = relay(Inbox(), enable_SMTPUTF8=True)
+    clock.set(MONDAY_0905)
+    _jose("rep", clock)
+    assert jobs.reminders().detail == "1 reminders sent"
+    assert [recipients for recipients, _ in handler.messages] == [["josé@example.com"]]

@@ -6,7 +6,7 @@ without SMTP_HOST the jobs skip and claim nothing.
 
 An email that fails for now (relay down, timeout, a 4xx reply) gives its claim back and the run
 fails, so the next check tries it again. One the relay refuses for good (a 5xx reply: no such
-mailbox, say) keeps its claim, marked refused: the run fails that once, naming the address for the
+mailbox, say; or a non-ASCII address a relay without SMTPUTF8 cannot take) keeps its claim, marked refused: the run fails that once, naming the address for the
 admins to fix, and the next checks do not send it again.
 """
 
@@ -17,6 +17,7 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -38,6 +39,18 @@ DEFAULT_REMINDER_TIME = time(9, 0)
 
 class MailError(Failed):
     """Some emails could not be sent; the message lists them (the run's detail: no traceback, which would say nothing more)."""
+
+
+class AddressNotSupported(smtplib.SMTPNotSupportedError):
+    """The relay cannot take the recipient's address: it has non-ASCII characters (josé@example.com) and the relay
+    lacks SMTPUTF8 (RFC 6531), which smtplib finds before sending anything. Refused for good, as a 5xx reply: the same
+    address goes to the same relay the same way at every try."""
+
+    def __init__(self):
+        super().__init__(NO_SMTPUTF8)
+
+
+NO_SMTPUTF8 = "the mail relay does not take addresses with non-ASCII characters (it lacks SMTPUTF8)"
 
 
 @dataclass(frozen=True)
@@ -81,7 +94,14 @@ def send(mail: Mail) -> None:
     with _connect(config) as smtp:
         if config["SMTP_USER"]:
             smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
-        smtp.send_message(message)
+        try:
+            smtp.send_message(message)
+        except smtplib.SMTPNotSupportedError as exc:
+            # about this recipient only when the sender's address is ASCII: a non-ASCII MAIL_FROM fails every email,
+            # a setting to fix, so that stays a failure for now (tried again)
+            if not mail.to.isascii() and parseaddr(config["MAIL_FROM"])[1].isascii():
+                raise AddressNotSupported() from exc
+            raise
 
 
 def permanent_refusal(exc: BaseException) -> str | None:
@@ -90,7 +110,10 @@ def permanent_refusal(exc: BaseException) -> str | None:
     A 5xx reply says the same email will be refused again (RFC 5321): its recipient (no such mailbox),
     the message or its sender. 4xx replies, lost connections and timeouts pass. A refused greeting or
     login is not about this email but the relay's settings, fixed once for every email: tried again too.
+    A recipient address with non-ASCII characters that the relay cannot take (no SMTPUTF8) is refused for good.
     """
+    if isinstance(exc, AddressNotSupported):
+        return str(exc)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         replies = list(exc.recipients.values())
         if replies and all(code >= 500 for code, _ in replies):
