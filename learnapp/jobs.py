@@ -4,8 +4,8 @@ web workers never start a scheduler. Each job calls a service function.
 Every job runs for an occurrence of its schedule (a quarter hour, a day), named by a run key. A run is claimed by inserting its (job, run key) row first: a second scheduler started by
 mistake, or a re-run of the same occurrence, finds the row and does nothing, so no job runs twice
 for the same key. A run that fails, or that skips because it cannot work yet (no mail relay
-configured), gives its key back (its row stays in the history), and a claim whose process died is
-taken over after a lease, so the next check tries again.
+configured), gives its key back (its row stays in the history), so the next check tries again. A run whose
+process died records no end: after a lease, the next claim of any job marks it interrupted and gives its key back.
 
 The scheduler checks the nightly job every hour, the others every quarter hour, and everything once at start-up: each
 check runs the most recent occurrence due if it has not run yet. After downtime the missed
@@ -21,11 +21,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from flask import Flask
-from sqlalchemy import String, cast, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from learnapp.extensions import db
-from learnapp.models import JobRun
+from learnapp.models import JobRun, Notification, User
 from learnapp.services.db import begin_write, now
 
 LEASE = timedelta(hours=3)  # a claim still "running" after this belongs to a process that died
@@ -85,12 +85,9 @@ def run_once(job: str, run_key: str, work: Callable[[], str], *, lease: timedelt
     """Run ``work`` for (job, run_key) unless another process or an earlier run claimed it; returns the run or None."""
     started_at = now()
     begin_write()
-    # a claim left "running" past the lease: its process was killed mid-run; give the key back
-    db.session.execute(
-        update(JobRun)
-        .where(JobRun.job == job, JobRun.run_key == run_key, JobRun.status == "running", JobRun.started_at < started_at - lease)
-        .values(status="abandoned", run_key=JobRun.run_key + " #" + cast(JobRun.id, String), finished_at=started_at,
-                detail="no end was recorded: the process running it stopped; the key was given back"))
+    if mark_interrupted(started_at, lease):  # committed on its own: a claim refused below must not undo it
+        db.session.commit()
+        begin_write()
     claim = JobRun(job=job, run_key=run_key, status="running", started_at=started_at, host=socket.gethostname())
     db.session.add(claim)
     try:
@@ -118,6 +115,51 @@ def run_once(job: str, run_key: str, work: Callable[[], str], *, lease: timedelt
         claim.run_key = f"{run_key} #{claim_id}"
     db.session.commit()
     return claim
+
+
+CLAIMED_EMAILS = {"reminders": "reminder", "weekly-digest": "digest"}  # job: the kind of email its runs claim
+
+
+def mark_interrupted(at: datetime, lease: timedelta = LEASE) -> int:
+    """Mark every run of any job still "running" past the lease as interrupted and give its key back; how many.
+
+    Its process was killed mid-run (a run records its end even when it fails). Runs whose key comes back (a day,
+    a week) were taken over at their next claim, but reminders and digests are keyed by the quarter hour: without
+    this their row said "running" forever. Called at every claim (so by the first check after a scheduler starts).
+    """
+    stale = db.session.scalars(db.select(JobRun).where(JobRun.status == "running", JobRun.started_at < at - lease)).all()
+    for run in stale:
+        # guarded by the status: another scheduler marking the same row meanwhile leaves it as that one wrote it
+        db.session.execute(update(JobRun).where(JobRun.id == run.id, JobRun.status == "running").values(
+            status="interrupted", run_key=f"{run.run_key} #{run.id}", finished_at=at,
+            detail=interrupted_detail(run, lease) + "; its key was given back"))
+    return len(stale)
+
+
+def interrupted_detail(run: JobRun, lease: timedelta = LEASE) -> str:
+    """What the history says of a run whose process ended before it did, with the last email it claimed, if any.
+
+    Each email is claimed before it is sent, so that nothing is ever sent twice: an email claimed by a process
+    killed before it went out is never sent. The run's claims are those of its kind stamped in its quarter hour
+    (its run key); they went out one after the other, so at most the last one can be lost.
+    """
+    detail = f"stopped without finishing: the process ended (no end recorded within the {lease / timedelta(hours=1):g}-hour lease)"
+    kind = CLAIMED_EMAILS.get(run.job)
+    try:
+        slot = datetime.fromisoformat(run.run_key.partition(" #")[0].removesuffix("Z")).replace(tzinfo=timezone.utc)
+    except ValueError:
+        kind = None
+    if kind is None:
+        return detail
+    claims = db.session.execute(
+        db.select(User.email, Notification.refused).join(User, User.id == Notification.user_id)
+        .where(Notification.kind == kind, Notification.sent_at >= slot, Notification.sent_at < slot + timedelta(minutes=15))
+        .order_by(Notification.id)).all()
+    if claims:
+        email, refused = claims[-1]
+        detail += (f"; it had claimed {len(claims)} {kind}{'s' if len(claims) > 1 else ''}, the last to {email}" + (" (refused by the relay)" if refused else
+                   ", which may not have gone out: a claimed email is not sent again"))
+    return detail
 
 
 def last_nightly(at: datetime) -> datetime:

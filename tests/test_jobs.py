@@ -63,8 +63,60 @@ def test_a_claim_whose_process_died_is_taken_over_after_the_lease(ctx, content, 
     assert jobs.run_once("busy-job", "2026-03-02", lambda: "twice") is None  # still within its lease: it may be running
     run = jobs.run_once("killed-job", "2026-03-02", lambda: "done")
     assert run is not None and run.status == "ok"
-    dead = db.session.scalars(db.select(JobRun).filter_by(job="killed-job", status="abandoned")).one()
+    dead = db.session.scalars(db.select(JobRun).filter_by(job="killed-job", status="interrupted")).one()
     assert dead.run_key == f"2026-03-02 #{dead.id}" and dead.finished_at is not None
+
+
+def test_a_run_killed_mid_way_is_shown_and_marked_interrupted_though_its_key_never_comes_back(content, make_user, clock,
+                                                                                                auth, client, inbox):
+    """Reminders and digests are keyed by the quarter hour: the key of a killed run is never claimed again, so the
+    takeover at the next claim of the same key never came and its row said "running" forever."""
+    from datetime import datetime, timedelta, timezone
+
+    from learnapp.models import Notification
+
+    killed_at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    rep, other = make_user("rep"), make_user("rep")
+    # the process was killed while sending: both reminders claimed, the last one perhaps never sent
+    db.session.add(JobRun(job="reminders", run_key="2026-03-02T09:00", status="running", started_at=killed_at, host="gone"))
+    db.session.add_all([Notification(user_id=user.id, kind="reminder", run_key="2026-03-02T09:00Z", sent_at=killed_at)
+                        for user in (rep, other)])
+    db.session.commit()
+    admin = make_user("admin", team=None)
+    auth.login(admin.email)
+
+    def page():
+        return " ".join(client.get("/admin/jobs").get_data(as_text=True).split())
+
+    clock.set(killed_at + timedelta(hours=1))
+    assert "interrupted" not in page()  # within the lease: it may still be running
+    clock.set(killed_at + jobs.LEASE + timedelta(minutes=1))
+    stopped = ("stopped without finishing: the process ended (no end recorded within the 3-hour lease); it had claimed "
+               f"2 reminders, the last to {other.email}, which may not have gone out: a claimed email is not sent again")
+    assert f'<span class="error">interrupted</span>: <span class="muted">{stopped}</span>' in page()  # before any job ran
+    assert db.session.scalars(db.select(JobRun.status)).all() == ["running"]
+
+    jobs.nightly_maintenance()  # any job's next run marks it, not only a claim of the same key
+    killed = db.session.scalars(db.select(JobRun).filter_by(job="reminders")).one()
+    assert (killed.status, killed.run_key, killed.detail) == (
+        "interrupted", f"2026-03-02T09:00 #{killed.id}", stopped + "; its key was given back")
+    assert killed.finished_at == clock.now() and killed.seconds is None
+    assert f'<span class="error">interrupted</span>: <span class="muted">{stopped}; its key was given back</span>' in page()
+    assert jobs.mark_interrupted(clock.now()) == 0  # once
+
+
+def test_a_claim_refused_to_a_second_scheduler_keeps_the_interrupted_mark(ctx, content, clock):
+    from datetime import timedelta
+
+    db.session.add(JobRun(job="weekly-digest", run_key="2026-02-23T06:00Z", status="running",
+                          started_at=clock.now() - jobs.LEASE - timedelta(hours=1), host="gone"))
+    db.session.commit()
+    assert jobs.run_once("demo-job", "k", lambda: "done").status == "ok"
+    db.session.add(JobRun(job="weekly-digest", run_key="2026-03-02T06:00Z", status="running",
+                          started_at=clock.now() - jobs.LEASE - timedelta(minutes=1), host="gone"))
+    db.session.commit()
+    assert jobs.run_once("demo-job", "k", lambda: "again") is None  # claimed already: the sweep before it still counts
+    assert db.session.scalars(db.select(JobRun.status).filter_by(job="weekly-digest")).all() == ["interrupted", "interrupted"]
 
 
 def test_missed_occurrences_are_caught_up_once_with_the_latest_key(ctx, content, clock, inbox, make_user):
