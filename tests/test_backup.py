@@ -107,3 +107,49 @@ def test_restore_refuses_a_database_without_a_migration_revision(tmp_path):
     connection.close()
     result = runner.invoke(args=["restore", "--yes", str(backup_file)])
     assert result.exit_code != 0 and "records no migration revision" in result.output
+
+
+def one_error_line(result):
+    """The command failed with one "Error: ..." line, not a traceback."""
+    assert result.exit_code not in (0, None) and isinstance(result.exception, SystemExit), result.exception
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
+    return result.output
+
+
+def empty_sqlite(path):
+    """What a job run on a wrong DATABASE_URL left behind: a 4 KB SQLite database without tables."""
+    connection = sqlite3.connect(path)
+    connection.execute("pragma journal_mode=wal")
+    connection.close()
+    assert path.stat().st_size == 4096
+
+
+def unstamped(path):
+    migrated(path)
+    connection = sqlite3.connect(path)
+    connection.execute("drop table alembic_version")
+    connection.close()
+
+
+def other_tables(path):
+    connection = sqlite3.connect(path)
+    connection.execute("create table invoice (id integer primary key)")
+    connection.close()
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda path: path.write_bytes(b""), "is empty (no tables)"),
+    (empty_sqlite, "is empty (no tables)"),
+    (lambda path: path.write_text("DATABASE_URL=sqlite:///learnapp.sqlite\n"), "is not a SQLite database"),
+    (other_tables, "is not a learnapp database"),
+    (unstamped, "records no migration revision"),
+], ids=["zero-bytes", "4-kb-empty-database", "text-file", "other-tables", "no-alembic-version"])
+def test_backup_refuses_a_database_file_that_is_not_a_migrated_learnapp_database(tmp_path, make, problem):
+    """It printed "backed up ... (4,096 bytes)" and exited 0: a wrong DATABASE_URL went unseen every night."""
+    live = tmp_path / "live.sqlite"
+    make(live)
+    backups = tmp_path / "backups"
+    output = one_error_line(live_app(live).test_cli_runner().invoke(args=["backup", str(backups / "copy.sqlite")]))
+    assert output.startswith(f"Error: the database file {live} (DATABASE_URL) {problem}"), output
+    assert "nothing was written" in output
+    assert not backups.exists()

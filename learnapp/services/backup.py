@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from learnapp.extensions import db
 
 class BackupError(RuntimeError):
     """The backup or restore cannot be done; the message says why."""
+
+
+LEARNAPP_TABLES = {"attempt", "user_account", "skill"}  # a database without them is not one of ours
 
 
 @dataclass(frozen=True)
@@ -45,15 +49,41 @@ def backup(target: Path) -> int:
         # sqlite3.connect would create an empty database here and "back up" nothing
         raise BackupError(f"the database file {source_path} does not exist; check DATABASE_URL or run "
                           "`flask --app learnapp db upgrade` first (nothing was written)")
-    if target.exists():
-        raise BackupError(f"{target} exists already; choose a new file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(source_path) as source, sqlite3.connect(target) as copy:
-        source.backup(copy)
-        copy.execute("pragma journal_mode=delete")
-    copy.close()
-    source.close()
+    with closing(sqlite3.connect(source_path)) as source:  # the file exists: connecting creates nothing
+        _check_source(source, source_path)
+        if target.exists():
+            raise BackupError(f"{target} exists already; choose a new file name")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(target)) as copy:
+            source.backup(copy)
+            copy.execute("pragma journal_mode=delete")
     return target.stat().st_size
+
+
+def _schema(connection: sqlite3.Connection) -> tuple[set[str], list[str]]:
+    """The tables of an open SQLite database and its migration revisions (alembic_version's rows; none without it)."""
+    tables = {row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")}
+    versions = ([row[0] for row in connection.execute("select version_num from alembic_version")]
+                if "alembic_version" in tables else [])
+    return tables, versions
+
+
+def _check_source(source: sqlite3.Connection, path: Path) -> None:
+    """Refuse to back up a file that is not a migrated learnapp database (a wrong DATABASE_URL, a file a failed job left)."""
+    where = f"the database file {path} (DATABASE_URL)"
+    try:
+        tables, versions = _schema(source)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{where} is not a SQLite database ({exc}); check DATABASE_URL (nothing was written)") from None
+    if not tables:
+        raise BackupError(f"{where} is empty (no tables); check DATABASE_URL or run `flask --app learnapp db upgrade` "
+                          "first (nothing was written)")
+    if not LEARNAPP_TABLES <= tables:
+        raise BackupError(f"{where} is not a learnapp database (tables missing); check DATABASE_URL (nothing was written)")
+    if len(versions) != 1:
+        raise BackupError(f"{where} records no migration revision (no alembic_version row), so its backup could not be "
+                          "restored; stamp it with `flask --app learnapp db stamp head` once `flask --app learnapp db "
+                          "check` finds its schema current (nothing was written)")
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
@@ -76,17 +106,12 @@ def _migration_script():
 def _check_backup(source: Path) -> str:
     """Refuse anything but a sound learnapp backup at a migration this code knows; returns its revision."""
     try:
-        check = _open_read_only(source)
-        try:
-            tables = {row[0] for row in check.execute("select name from sqlite_master where type = 'table'")}
+        with closing(_open_read_only(source)) as check:
+            tables, versions = _schema(check)
             integrity = check.execute("pragma integrity_check").fetchone()[0]
-            versions = ([row[0] for row in check.execute("select version_num from alembic_version")]
-                        if "alembic_version" in tables else [])
-        finally:
-            check.close()
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{source} is not a SQLite database: {exc}") from None
-    if not {"attempt", "user_account", "skill"} <= tables:
+    if not LEARNAPP_TABLES <= tables:
         raise BackupError(f"{source} is not a learnapp backup (tables missing)")
     if integrity != "ok":
         raise BackupError(f"{source} failed SQLite's integrity check: {integrity}")
