@@ -224,6 +224,61 @@ def test_managers_get_a_weekly_digest_of_their_teams(inbox, content, make_user, 
     assert db.session.scalar(db.select(db.func.count(JobRun.id))) == 1
 
 
+def test_the_digests_retention_trend_is_the_last_three_weeks_in_order_and_participation_the_past_week(inbox, content,
+                                                                                                     make_user, clock):
+    """send_digests gave the dashboard the past seven days, so "true retention, last weeks" always had one value: the
+    trend was never a trend. Now it is the three calendar weeks before the manager's Monday, oldest first."""
+    from learnapp.domain.retention import week_start
+    from learnapp.models import RetentionRollup
+    from tests.helpers import wrong_answer
+
+    clock.set(datetime(2026, 2, 9, 8, 0, tzinfo=timezone.utc))  # a Monday, four weeks before the digest of 2-8 March
+    rep = make_user("rep", team="North", name="Rita")
+    manager = make_user("manager", team="North")
+    answers = count()
+    skipped = {date(2026, 2, 18), date(2026, 3, 6)}  # a Wednesday three weeks back, the Friday of the digest's week
+    while clock.now() < datetime(2026, 3, 7, tzinfo=timezone.utc):
+        if clock.now().weekday() < 5 and clock.now().date() not in skipped:
+            if drill.current_item(rep, clock.now()) is None:
+                drill.practise_more(rep, clock.now())  # nothing due today: she practises anyway
+            while (item := drill.current_item(rep, clock.now())) is not None:
+                wrong = next(answers) % {7: 5, 8: 2, 9: 4, 10: 8}[clock.now().isocalendar().week] == 0  # a share a week
+                drill.submit_answer(rep, item.presentation.token, wrong_answer(item) if wrong else right_answer(item), clock.now())
+        clock.advance(timedelta(days=1))
+    by_week: dict[date, list[int]] = {}
+    for day, n, right in db.session.execute(db.select(RetentionRollup.day, RetentionRollup.n, RetentionRollup.right)
+                                            .filter_by(team_id=rep.team_id)):
+        counts = by_week.setdefault(week_start(day), [0, 0])
+        counts[0], counts[1] = counts[0] + n, counts[1] + right
+    weeks = [date(2026, 2, 16), date(2026, 2, 23), date(2026, 3, 2)]
+    assert set(by_week) == {date(2026, 2, 9), *weeks}
+    expected = " -> ".join(f"{by_week[week][1] / by_week[week][0] * 100:.0f}%" for week in weeks)
+    assert len(set(expected.split(" -> "))) == 3, expected  # three different values: the order shows
+
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
+    assert jobs.weekly_digest().detail == "1 digests sent"
+    (recipients, text), = inbox.messages
+    text = text.replace("\r\n", "\n")
+    assert recipients == [manager.email] and "your teams' week (02 Mar to 08 Mar)" in text
+    assert f"- true retention, last 3 weeks (16 Feb to 08 Mar): {expected}\n" in text
+    assert "- participation: 4 of 5 working days drilled (80%)\n" in text  # the week's, not the three weeks' 13 of 15
+
+
+def test_the_digests_trend_says_which_of_the_three_weeks_had_no_reviews(inbox, content, make_user, clock):
+    from learnapp.models import RetentionRollup
+
+    make_user("rep", team="North")
+    manager = make_user("manager", team="North")
+    team_id = manager.led_teams[0].id
+    db.session.add_all([RetentionRollup(team_id=team_id, day=date(2026, 2, 18), week=1, n=10, right=9),
+                        RetentionRollup(team_id=team_id, day=date(2026, 3, 4), week=2, n=4, right=3)])
+    db.session.commit()
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
+    jobs.weekly_digest()
+    (_, text), = inbox.messages
+    assert "- true retention, last 3 weeks (16 Feb to 08 Mar): 90% -> no reviews -> 75%\n" in text.replace("\r\n", "\n")
+
+
 def test_the_digest_counts_a_new_reps_working_days_from_the_day_they_joined(inbox, content, make_user, clock):
     manager = make_user("manager", team="North")
     clock.set(datetime(2026, 3, 4, 9, 0, tzinfo=timezone.utc))  # Wednesday: Nora's first day

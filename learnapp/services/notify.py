@@ -351,6 +351,7 @@ def reminder_mail(user: User) -> Mail:
 
 
 DIGEST_WEEKDAY, DIGEST_TIME = 0, time(6, 0)  # Monday 06:00 in each manager's own timezone
+TREND_WEEKS = 3  # the digest's retention trend: true retention in each of the calendar weeks before the Monday
 
 
 def digest_due(zone: ZoneInfo, at: datetime) -> datetime:
@@ -415,8 +416,11 @@ def send_digests(now: datetime) -> str:
         teams = sorted(manager.led_teams, key=lambda t: t.name)
         monday = due.astimezone(user_zone(manager)).date()
         span = DateRange(monday - timedelta(days=7), monday - timedelta(days=1))
+        # the trend over the weeks before: a dashboard of its own, as the week's would have one weekly point
+        trend_span = DateRange(monday - timedelta(weeks=TREND_WEEKS), span.end)
         # written before the claim: a dashboard that fails to compute leaves no claim behind
-        sections = [_digest_section(team_dashboard(team, span, due)) for team in teams]
+        sections = [_digest_section(team_dashboard(team, span, due), team_dashboard(team, trend_span, due).weekly, trend_span)
+                    for team in teams]
         if not _claim(manager, "digest", week_name, now):
             continue
         body = (f"Hello {manager.name},\n\nyour teams' week ({span.start:%d %b} to {span.end:%d %b}):\n\n" + "\n\n".join(sections)
@@ -441,13 +445,28 @@ def participation_line(board) -> str:
     return f"{drilled} of {due} working days drilled ({drilled / due * 100:.0f}%)"
 
 
-def _digest_section(board) -> str:
-    weeks = [p for p in board.weekly if p.value is not None]
-    trend = " -> ".join(f"{p.value * 100:.0f}%" for p in weeks[-3:]) or "no reviews yet"
+def retention_trend(weekly: list, span) -> str:
+    """True retention in each calendar week of ``span`` (whole weeks from a Monday), oldest first: "76% -> 80% -> 78%".
+
+    A week without reviews says so rather than dropping out, which would make two weeks apart look consecutive.
+    """
+    by_week = {p.x: p.value for p in weekly if p.value is not None}
+    weeks = [span.start + timedelta(weeks=n) for n in range(((span.end - span.start).days + 1) // 7)]
+    if not any(week in by_week for week in weeks):
+        return "no reviews"
+    return " -> ".join(f"{by_week[week] * 100:.0f}%" if week in by_week else "no reviews" for week in weeks)
+
+
+def _digest_section(board, weekly: list, trend_span) -> str:
+    """One team's part of the digest: participation and idle reps over the past week (``board``'s range), true
+    retention in each of the weeks of ``trend_span`` (``weekly``, a dashboard's weekly points over it), and the
+    skills and reps at risk as of the digest's time."""
+    trend = retention_trend(weekly, trend_span)
     risky = "; ".join(_risky_skill(s, mean, under) for s, mean, under in board.at_risk_skills[:5]) or "none"
     idle = ", ".join(u.name for u in board.inactive) or "none"
     return (f"{board.team.name}\n- participation: {participation_line(board)}\n"
-            f"- true retention, last weeks: {trend}\n- skills at risk: {risky}\n- no drill in 7 working days: {idle}")
+            f"- true retention, last {TREND_WEEKS} weeks ({trend_span.start:%d %b} to {trend_span.end:%d %b}): {trend}\n"
+            f"- skills at risk: {risky}\n- no drill in 7 working days: {idle}")
 
 
 def _risky_skill(skill, mean: float, under: list) -> str:
