@@ -111,6 +111,8 @@ def backup_command(path: str) -> None:
     """Back up the SQLite database to PATH while the app keeps running (PostgreSQL: use pg_dump)."""
     from learnapp.services.backup import BackupError, backup
 
+    if not path.strip():  # an unset shell variable: Path("") is the current folder
+        raise click.ClickException("no backup file given (PATH is empty); nothing was written")
     try:
         size = backup(Path(path))
     except BackupError as exc:

@@ -1,5 +1,6 @@
 """`flask backup` and `flask restore` on SQLite databases built by `flask db upgrade`, as an admin runs them."""
 
+import os
 import sqlite3
 
 import pytest
@@ -153,3 +154,56 @@ def test_backup_refuses_a_database_file_that_is_not_a_migrated_learnapp_database
     assert output.startswith(f"Error: the database file {live} (DATABASE_URL) {problem}"), output
     assert "nothing was written" in output
     assert not backups.exists()
+
+
+@pytest.mark.parametrize("destination, problem", [
+    ("", "no backup file given (PATH is empty); nothing was written"),
+    ("{tmp}/notes.txt/copy.sqlite", "cannot write {tmp}/notes.txt/copy.sqlite: {tmp}/notes.txt is a file, not a folder"),
+    ("{tmp}/notes.txt/week/copy.sqlite", "cannot write {tmp}/notes.txt/week/copy.sqlite: {tmp}/notes.txt is a file, not a folder"),
+    ("/proc/copy.sqlite", "cannot write /proc/copy.sqlite: the folder /proc takes no new file"),
+    ("/proc/backups/copy.sqlite", "cannot create the folder /proc/backups"),
+], ids=["empty", "under-a-file", "folders-under-a-file", "proc", "folder-in-proc"])
+def test_backup_to_a_destination_that_cannot_be_written_is_one_line_and_leaves_nothing(tmp_path, destination, problem):
+    """A traceback (sqlite3.OperationalError, FileExistsError) or ". exists already" before."""
+    if destination.startswith("/proc") and not os.path.isdir("/proc/self"):
+        pytest.skip("no /proc here")
+    app = migrated(tmp_path / "live.sqlite")
+    (tmp_path / "notes.txt").write_text("not a folder")
+    before = sorted(tmp_path.rglob("*"))
+    output = one_error_line(app.test_cli_runner().invoke(args=["backup", destination.format(tmp=tmp_path)]))
+    assert output.startswith("Error: " + problem.format(tmp=tmp_path)), output
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_a_backup_that_fails_half_way_leaves_no_file_and_no_folder(tmp_path, monkeypatch):
+    """The copy is written under a temporary name and renamed when complete; a failed one is removed."""
+    live = tmp_path / "live.sqlite"
+    app = migrated(live)
+    connect = sqlite3.connect
+
+    class FullDisk:
+        def __init__(self, connection):
+            self.connection = connection
+
+        def backup(self, *args, **kwargs):
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def __getattr__(self, name):
+            return getattr(self.connection, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.connection.__exit__(*exc)
+
+    def connect_live_on_a_full_disk(database, *args, **kwargs):
+        connection = connect(database, *args, **kwargs)
+        return FullDisk(connection) if str(database) == str(live) else connection
+
+    monkeypatch.setattr(sqlite3, "connect", connect_live_on_a_full_disk)
+    target = tmp_path / "backups" / "weekly" / "copy.sqlite"
+    output = one_error_line(app.test_cli_runner().invoke(args=["backup", str(target)]))
+    assert output == f"Error: writing {target} failed: database or disk is full (nothing was written)\n"
+    assert not (tmp_path / "backups").exists()  # neither the half copy nor the folders made for it
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == ["live.sqlite"]

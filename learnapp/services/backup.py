@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def sqlite_path() -> Path:
 def backup(target: Path) -> int:
     """Copy the live database to ``target`` with SQLite's online backup API (safe while the app runs); returns bytes.
 
-    The copy is one self-contained file (rollback journal, not WAL), so it can be moved or opened alone.
+    The copy is one self-contained file (rollback journal, not WAL), so it can be moved or opened alone. It is
+    written next to ``target`` under a temporary name and renamed when complete: a failed backup leaves nothing.
     """
     source_path = sqlite_path()
     if not source_path.is_file():
@@ -51,12 +53,30 @@ def backup(target: Path) -> int:
                           "`flask --app learnapp db upgrade` first (nothing was written)")
     with closing(sqlite3.connect(source_path)) as source:  # the file exists: connecting creates nothing
         _check_source(source, source_path)
-        if target.exists():
-            raise BackupError(f"{target} exists already; choose a new file name")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(target)) as copy:
-            source.backup(copy)
-            copy.execute("pragma journal_mode=delete")
+        created = _make_folders(target)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            with suppress(OSError):
+                partial.unlink()  # left by a process with this id that was killed mid-backup
+            try:
+                partial.open("xb").close()  # the OS's own reason when the folder takes no new file (/proc, read-only)
+            except OSError as exc:
+                raise BackupError(f"cannot write {target}: the folder {target.parent} takes no new file "
+                                  f"({exc.strerror}); nothing was written") from None
+            try:
+                with closing(sqlite3.connect(partial)) as copy:
+                    source.backup(copy)
+                    copy.execute("pragma journal_mode=delete")
+            except sqlite3.Error as exc:
+                raise BackupError(f"writing {target} failed: {exc} (nothing was written)") from None
+            _rename_new(partial, target)
+        except BaseException:
+            with suppress(OSError):
+                for leftover in (partial, partial.with_name(partial.name + "-journal")):
+                    leftover.unlink(missing_ok=True)
+                for folder in reversed(created):
+                    folder.rmdir()
+            raise
     return target.stat().st_size
 
 
@@ -84,6 +104,45 @@ def _check_source(source: sqlite3.Connection, path: Path) -> None:
         raise BackupError(f"{where} records no migration revision (no alembic_version row), so its backup could not be "
                           "restored; stamp it with `flask --app learnapp db stamp head` once `flask --app learnapp db "
                           "check` finds its schema current (nothing was written)")
+
+
+def _make_folders(target: Path) -> list[Path]:
+    """Check ``target`` is a new file name and create its missing folders; returns the folders created, outermost first."""
+    if not target.name or target.is_dir():
+        raise BackupError(f"{target} is a folder; give the backup a file name (nothing was written)")
+    if target.exists() or target.is_symlink():
+        raise BackupError(f"{target} exists already; choose a new file name")
+    missing = []
+    folder = target.parent
+    while not folder.exists():
+        missing.insert(0, folder)
+        folder = folder.parent
+    if not folder.is_dir():
+        raise BackupError(f"cannot write {target}: {folder} is a file, not a folder (nothing was written)")
+    created: list[Path] = []
+    for folder in missing:
+        try:
+            folder.mkdir()
+        except OSError as exc:
+            for made in reversed(created):
+                made.rmdir()
+            raise BackupError(f"cannot create the folder {folder} ({exc.strerror}); nothing was written") from None
+        created.append(folder)
+    return created
+
+
+def _rename_new(partial: Path, target: Path) -> None:
+    """Give the finished copy its name, never over a file that appeared meanwhile."""
+    try:
+        os.link(partial, target)  # fails if target exists, unlike a rename
+    except FileExistsError:
+        raise BackupError(f"{target} exists already; choose a new file name") from None
+    except OSError:  # a file system without hard links
+        if target.exists():
+            raise BackupError(f"{target} exists already; choose a new file name") from None
+        os.replace(partial, target)
+    else:
+        partial.unlink()
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
