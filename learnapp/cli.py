@@ -134,7 +134,13 @@ def restore_command(path: str, yes: bool) -> None:
         restored = restore(Path(path))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"restored from {path}")
+    if restored.before == "nothing":  # a new machine, or a typo in DATABASE_URL: either way, say where it went
+        click.echo(f"there was no database at {restored.database} (DATABASE_URL): created a new one there, "
+                   f"restored from {path}")
+    elif restored.before == "an empty file":
+        click.echo(f"the database file {restored.database} (DATABASE_URL) was empty: restored {path} into it")
+    else:
+        click.echo(f"restored from {path}")
     if restored.upgraded:
         click.echo(f"the backup was at migration {restored.backup_revision}: upgraded the database to "
                    f"{restored.revision} (as flask db upgrade does)")

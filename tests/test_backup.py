@@ -207,3 +207,57 @@ def test_a_backup_that_fails_half_way_leaves_no_file_and_no_folder(tmp_path, mon
     assert output == f"Error: writing {target} failed: database or disk is full (nothing was written)\n"
     assert not (tmp_path / "backups").exists()  # neither the half copy nor the folders made for it
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == ["live.sqlite"]
+
+
+def test_restore_where_no_database_exists_creates_one_and_says_so(tmp_path):
+    """Restoring onto a new machine is fine, but "restored from ..." hid a typo in DATABASE_URL."""
+    app = migrated(tmp_path / "live.sqlite")
+    add_user(app, "kept@example.com")
+    backup_file = tmp_path / "copy.sqlite"
+    assert app.test_cli_runner().invoke(args=["backup", str(backup_file)]).exit_code == 0
+    fresh = tmp_path / "new-machine.sqlite"
+    result = live_app(fresh).test_cli_runner().invoke(args=["restore", "--yes", str(backup_file)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"there was no database at {fresh} (DATABASE_URL): created a new one there, "
+                                    f"restored from {backup_file}\n"), result.output
+    assert query(fresh, "select email from user_account") == ["kept@example.com"]
+
+
+@pytest.mark.parametrize("make", [lambda path: path.write_bytes(b""), empty_sqlite], ids=["zero-bytes", "4-kb-empty-database"])
+def test_restore_into_an_empty_file_fills_it_and_says_it_was_empty(tmp_path, make):
+    app = migrated(tmp_path / "live.sqlite")
+    backup_file = tmp_path / "copy.sqlite"
+    assert app.test_cli_runner().invoke(args=["backup", str(backup_file)]).exit_code == 0
+    empty = tmp_path / "empty.sqlite"
+    make(empty)
+    result = live_app(empty).test_cli_runner().invoke(args=["restore", "--yes", str(backup_file)])
+    assert result.exit_code == 0, result.output
+    assert f"the database file {empty} (DATABASE_URL) was empty: restored {backup_file} into it" in result.output
+    assert query(empty, "select version_num from alembic_version") == [HEAD]
+
+
+def test_restore_refuses_a_database_path_in_a_folder_that_does_not_exist(tmp_path):
+    """sqlite3.OperationalError: unable to open database file, as a traceback, before."""
+    app = migrated(tmp_path / "live.sqlite")
+    backup_file = tmp_path / "copy.sqlite"
+    assert app.test_cli_runner().invoke(args=["backup", str(backup_file)]).exit_code == 0
+    wrong = tmp_path / "typo" / "live.sqlite"
+    output = one_error_line(live_app(wrong).test_cli_runner().invoke(args=["restore", "--yes", str(backup_file)]))
+    assert output.startswith(f"Error: there is no folder {wrong.parent} for the database file {wrong} (DATABASE_URL)")
+    assert not wrong.parent.exists()
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda path: path.write_text("keep me\n"), "is not a SQLite database"),
+    (other_tables, "is not a learnapp database"),
+], ids=["text-file", "other-tables"])
+def test_restore_refuses_to_overwrite_a_file_that_is_not_a_learnapp_database(tmp_path, make, problem):
+    app = migrated(tmp_path / "live.sqlite")
+    backup_file = tmp_path / "copy.sqlite"
+    assert app.test_cli_runner().invoke(args=["backup", str(backup_file)]).exit_code == 0
+    other = tmp_path / "other.sqlite"
+    make(other)
+    content = other.read_bytes()
+    output = one_error_line(live_app(other).test_cli_runner().invoke(args=["restore", "--yes", str(backup_file)]))
+    assert output.startswith(f"Error: the database file {other} (DATABASE_URL) {problem}") and "nothing was restored" in output
+    assert other.read_bytes() == content

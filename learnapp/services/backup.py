@@ -22,10 +22,16 @@ LEARNAPP_TABLES = {"attempt", "user_account", "skill"}  # a database without the
 
 @dataclass(frozen=True)
 class Restored:
-    """What a restore did: the backup's migration revision and the one the database is at now."""
+    """What a restore did: the backup's migration revision and the one the database is at now.
+
+    ``before`` says what was at ``database`` (DATABASE_URL's file): "a database" it replaced, "nothing" (a new
+    database was created there) or "an empty file" (no tables) it filled.
+    """
 
     backup_revision: str
     revision: str
+    database: Path | None = None
+    before: str = "a database"
 
     @property
     def upgraded(self) -> bool:
@@ -190,24 +196,53 @@ def restore(source: Path) -> Restored:
 
     A backup from an older learnapp is then upgraded to the current schema, exactly as
     ``flask db upgrade`` does; a backup from a newer learnapp is refused before anything changes.
+    Where DATABASE_URL names no file yet (a new machine) the database is created there; a file there that is
+    not a learnapp database (other than an empty one) is refused.
     """
     if not source.is_file():
         raise BackupError(f"{source} is not a file")
     backup_revision = _check_backup(source)
     live_path = sqlite_path()
+    before = _check_restore_target(live_path)
     db.session.remove()
     db.engine.dispose()
-    backup_db = _open_read_only(source)
     try:
-        with sqlite3.connect(live_path) as live:
+        with closing(_open_read_only(source)) as backup_db, closing(sqlite3.connect(live_path)) as live:
             backup_db.backup(live)
-        live.close()
-    finally:
-        backup_db.close()
+    except sqlite3.Error as exc:
+        if before == "nothing":
+            for leftover in ("", "-journal", "-wal", "-shm"):
+                Path(f"{live_path}{leftover}").unlink(missing_ok=True)
+        raise BackupError(f"cannot write the database file {live_path} (DATABASE_URL): {exc}") from None
     head = _migration_script().get_current_head()
     if backup_revision != head:
         _upgrade(source, backup_revision, head)
-    return Restored(backup_revision=backup_revision, revision=head)
+    return Restored(backup_revision=backup_revision, revision=head, database=live_path, before=before)
+
+
+def _check_restore_target(path: Path) -> str:
+    """What is at the live database's path: "a database" of ours, "nothing" or "an empty file"; anything else is refused."""
+    where = f"the database file {path} (DATABASE_URL)"
+    if path.is_dir():
+        raise BackupError(f"{where} is a folder; check DATABASE_URL (nothing was restored)")
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise BackupError(f"there is no folder {path.parent} for {where}; check DATABASE_URL or create the folder "
+                              "(nothing was restored)")
+        return "nothing"
+    if path.stat().st_size == 0:
+        return "an empty file"
+    try:
+        with closing(_open_read_only(path)) as live:
+            tables, _ = _schema(live)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{where} is not a SQLite database ({exc}); check DATABASE_URL (nothing was restored)") from None
+    if not tables:
+        return "an empty file"
+    if not LEARNAPP_TABLES <= tables:
+        raise BackupError(f"{where} is not a learnapp database (it holds other tables); check DATABASE_URL "
+                          "(nothing was restored)")
+    return "a database"
 
 
 def _upgrade(source: Path, backup_revision: str, head: str) -> None:
