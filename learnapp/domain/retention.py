@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence
 from fsrs import Rating, Scheduler
 
 from learnapp.domain.clock import ensure_utc
-from learnapp.domain.scheduling import MemoryState, predicted_recall, review
+from learnapp.domain.scheduling import MemoryState, recall_now, review
 
 MAX_WEEK = 26
 AT_RISK_RECALL = 0.7
@@ -276,9 +276,9 @@ def inactive(last_days: dict[int, date | None], today: date, working: int = 7) -
 
 
 def recall_matrix(states: dict[int, dict[str, MemoryState]], now: datetime, scheduler: Scheduler) -> dict[int, dict[str, float]]:
-    """Predicted recall now for every rep and started skill."""
+    """Predicted recall now for every rep and started skill (scheduling.recall_now: from the moment of the review)."""
     ensure_utc(now)
-    return {u: {skill: predicted_recall(s, now, scheduler) for skill, s in by_skill.items()}
+    return {u: {skill: recall_now(s, now, scheduler) for skill, s in by_skill.items()}
             for u, by_skill in states.items()}
 
 

@@ -133,6 +133,23 @@ def predicted_recall(state: MemoryState | None, now: datetime, scheduler: Schedu
     return scheduler.get_card_retrievability(state.to_card(), now)
 
 
+def recall_now(state: MemoryState | None, now: datetime, scheduler: Scheduler) -> float | None:
+    """The recall people are shown as "now": FSRS's forgetting curve at the exact time since the last review.
+
+    predicted_recall (py-fsrs) counts whole days, so for the first 24 hours after any review, right or
+    wrong, it says 100%: a skill failed last night read as mastered this morning. The same curve with the
+    elapsed time in fractional days falls from the moment of the review; on whole days the two agree.
+    The drill's planning and the predictions stored with each answer keep py-fsrs's own value.
+    """
+    now = _utc(now)
+    if state is None or state.last_review is None or state.stability is None:
+        return None
+    decay = -scheduler.parameters[20]
+    factor = 0.9 ** (1 / decay) - 1
+    elapsed = max(0.0, (now - _utc(state.last_review)).total_seconds() / 86400)
+    return (1 + factor * elapsed / state.stability) ** decay
+
+
 def median_answer_seconds(durations: Sequence[float], minimum: int = 5) -> float | None:
     """The rep's usual answer time, or None until ``minimum`` answers are known."""
     if len(durations) < minimum:

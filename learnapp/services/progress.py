@@ -69,7 +69,7 @@ def rep_progress(user: User, now: datetime) -> RepProgress:
         state = states.get(skill.id)
         skills.append(SkillProgress(
             skill_id=skill.id, title=skill.title,
-            recall=scheduling.predicted_recall(state, now, sched) if state else None,
+            recall=scheduling.recall_now(state, now, sched) if state else None,
             due=state.due if state else None, reviews=state.reviews if state else 0,
             lapses=state.lapses if state else 0, recent=recent.get(skill.id, []),
             practised_today=bool(state and state.last_review and local_day(user, state.last_review) == today),

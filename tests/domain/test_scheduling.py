@@ -276,3 +276,25 @@ def test_replay_gives_the_state_of_the_reviews_answered_one_by_one():
     assert replay("days-out", reviews, SCHED) == state
     assert (state.reviews, state.lapses) == (3, 1)
     assert replay("days-out", [], SCHED) is None
+
+
+def test_recall_now_falls_from_the_moment_of_the_review_and_agrees_with_fsrs_on_whole_days():
+    """py-fsrs counts whole days: for 24 hours after any review, right or wrong, recall read 100% (a manager saw a
+    skill failed last night as mastered this morning)."""
+    from fsrs import Rating
+
+    from learnapp.domain.scheduling import make_scheduler, predicted_recall, recall_now, review
+
+    sched = make_scheduler()
+    evening = datetime(2026, 3, 2, 19, 0, tzinfo=timezone.utc)
+    learned = review(None, "a", Rating.Good, evening - timedelta(days=10), sched)
+    failed = review(learned, "a", Rating.Again, evening, sched)
+    morning = evening + timedelta(hours=14)
+    assert predicted_recall(failed, morning, sched) == 1.0  # what the pages showed
+    assert recall_now(failed, evening, sched) == pytest.approx(1.0)
+    assert recall_now(failed, morning, sched) < 0.95
+    assert recall_now(failed, morning, sched) < recall_now(failed, evening + timedelta(hours=2), sched)
+    for days in (1, 3, 30):  # on whole days the two are the same curve
+        assert recall_now(failed, evening + timedelta(days=days), sched) == pytest.approx(
+            predicted_recall(failed, evening + timedelta(days=days), sched))
+    assert recall_now(None, morning, sched) is None
