@@ -41,10 +41,45 @@ def _check_database_reachable(config):
         with db.engine.connect():
             pass
     except OperationalError as exc:
-        where = db.engine.url.render_as_string(hide_password=True)
-        reason = " ".join(str(exc.orig).split())
-        raise DatabaseUnreachable(f"cannot open the database {where} (DATABASE_URL): {reason}") from None
+        raise DatabaseUnreachable(_cannot_open(" ".join(str(exc.orig).split()))) from None
     return config
+
+
+def _cannot_open(reason: str) -> str:
+    return f"cannot open the database {_database_named()} (DATABASE_URL): {reason}"
+
+
+def _database_named() -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+def _require_migrated_database() -> None:
+    """Before running jobs, one line when the database cannot be opened or was never migrated.
+
+    Otherwise the scheduler said "running" and then printed a traceback at every check, forever, and a job
+    run on a SQLite path that did not exist created an empty database file there.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
+
+    upgrade_first = "check DATABASE_URL or run `flask --app learnapp db upgrade` first"
+    not_migrated = f"the database {_database_named()} (DATABASE_URL) is not migrated ({{}}); {upgrade_first}"
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not url.query.get("uri"):
+        path = Path(url.database)
+        if not path.is_file():  # checked before connecting: connecting would create it
+            raise click.ClickException(_cannot_open(f"the file {path} does not exist; {upgrade_first}"))
+        if path.stat().st_size == 0:  # connecting would write a database header into it (WAL is set on connect)
+            raise click.ClickException(not_migrated.format("an empty file"))
+    try:
+        with db.engine.connect() as connection:
+            migrated = inspect(connection).has_table("job_run")
+    except DBAPIError as exc:
+        raise click.ClickException(_cannot_open(" ".join(str(exc.orig).split()))) from None
+    finally:
+        db.engine.dispose()
+    if not migrated:
+        raise click.ClickException(not_migrated.format("no job_run table"))
 
 
 def register(app: Flask) -> None:
@@ -77,6 +112,7 @@ def scheduler_command() -> None:
     from learnapp.jobs import make_scheduler
 
     _require_lasting_secret_key()
+    _require_migrated_database()
     scheduler = make_scheduler(current_app._get_current_object())
     # service managers stop with SIGTERM; a shell started in the background may ignore SIGINT
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -100,6 +136,7 @@ def jobs_run(name: str) -> None:
     if name not in JOBS:
         raise click.BadParameter(f"unknown job (known: {', '.join(JOBS)})")
     _require_lasting_secret_key()
+    _require_migrated_database()
     run = JOBS[name]()
     click.echo("already ran for this occurrence (day, week or quarter hour): nothing done" if run is None else f"{run.status} in {run.seconds:.2f} s: {run.detail}")
 

@@ -132,12 +132,13 @@ def test_backup_and_restore_round_trip(app, tmp_path, make_user, content):
         assert db.session.scalar(db.select(db.func.count(Scenario.id))) == 45
 
 
-def flask_command(tmp_path, *args, **env):
-    """Run `flask --app learnapp ARGS` as an admin does, on the test database, with exactly the given extra settings."""
+def flask_command(tmp_path, *args, timeout=120, **env):
+    """Run `flask --app learnapp ARGS` as an admin does, on the test database (unless DATABASE_URL is given), with
+    exactly the given extra settings."""
     environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "LEARNAPP_DEMO", "FLASK_DEBUG"}}
-    environment.update(DATABASE_URL=database_url(tmp_path), PYTHONPATH=str(ROOT), **env)
+    environment.update({"DATABASE_URL": database_url(tmp_path), "PYTHONPATH": str(ROOT), **env})
     return subprocess.run([sys.executable, "-m", "flask", "--app", "learnapp", *args], env=environment, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def test_jobs_refuse_to_start_without_a_secret_key_other_commands_do_not(app, tmp_path):
@@ -156,6 +157,41 @@ def test_jobs_refuse_to_start_without_a_secret_key_other_commands_do_not(app, tm
 def test_jobs_run_in_the_demo_without_a_secret_key(app, tmp_path):
     ran = flask_command(tmp_path, "jobs", "run", "nightly-maintenance", LEARNAPP_DEMO="1")
     assert ran.returncode == 0 and "ok in" in ran.stdout, ran.stdout + ran.stderr
+
+
+def unusable_databases(tmp_path):
+    """DATABASE_URLs an admin gets wrong, each with the file it names (None on PostgreSQL) and the line expected."""
+    upgrade = "check DATABASE_URL or run `flask --app learnapp db upgrade` first"
+    missing, empty, bare = tmp_path / "typo.sqlite", tmp_path / "empty.sqlite", tmp_path / "bare.sqlite"
+    empty.write_bytes(b"")
+    sqlite3.connect(bare).execute("pragma journal_mode=wal").fetchone()  # a database without tables
+    cases = [
+        (f"sqlite:///{missing}", missing,
+         f"cannot open the database sqlite:///{missing} (DATABASE_URL): the file {missing} does not exist; {upgrade}"),
+        (f"sqlite:///{empty}", empty, f"the database sqlite:///{empty} (DATABASE_URL) is not migrated (an empty file); {upgrade}"),
+        (f"sqlite:///{bare}", bare, f"the database sqlite:///{bare} (DATABASE_URL) is not migrated (no job_run table); {upgrade}"),
+    ]
+    url = database_url(tmp_path)
+    if url.startswith("postgresql"):
+        from sqlalchemy.engine import make_url
+
+        nowhere = make_url(url).set(database="learnapp_no_such_database")
+        cases.append((nowhere.render_as_string(hide_password=False), None,
+                      f"cannot open the database {nowhere.render_as_string(hide_password=True)} (DATABASE_URL): "))
+    return cases
+
+
+def test_scheduler_and_jobs_run_refuse_a_database_they_cannot_use_in_one_line(tmp_path):
+    """The scheduler said "running" and then printed dozens of traceback lines at every check, forever; a job run on
+    a SQLite path that did not exist created an empty database file there."""
+    for url, path, line in unusable_databases(tmp_path):
+        before = path.read_bytes() if path is not None and path.exists() else None
+        for args in (["scheduler"], ["jobs", "run", "nightly-maintenance"]):
+            refused = flask_command(tmp_path, *args, DATABASE_URL=url, SECRET_KEY="the-web-apps-key", timeout=60)
+            assert refused.returncode != 0 and refused.stdout == "", (args, refused.stdout, refused.stderr)
+            assert refused.stderr.startswith("Error: " + line) and refused.stderr.count("\n") == 1, (args, refused.stderr)
+            if path is not None:  # left as it was: no database created or written to
+                assert (path.read_bytes() if path.exists() else None) == before, args
 
 
 
