@@ -14,8 +14,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from learnapp.extensions import db
 from learnapp.models.types import UTCDateTime
 
-WEEKDAYS = (0, 1, 2, 3, 4)  # Monday to Friday: the working days of a rep who ticked none
-
 
 class Role(str, Enum):
     REP = "rep"
@@ -64,13 +62,6 @@ class User(UserMixin, db.Model):
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
     led_teams: Mapped[list[Team]] = relationship(secondary=team_manager, back_populates="managers")
-
-    @property
-    def working_weekdays(self) -> tuple[int, ...]:
-        """The rep's working days (Monday 0), the days of ``reminder_days``: reminders come on them, and only
-        they count for participation, streaks and inactivity. None ticked means Monday to Friday."""
-        days = sorted({int(d) for d in (self.reminder_days or "").split(",") if d.strip().isdigit() and int(d) < 7})
-        return tuple(days) or WEEKDAYS
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in

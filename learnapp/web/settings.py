@@ -46,16 +46,15 @@ DIGEST_LABEL = "Email me my team's weekly digest (Mondays at 06:00, my time)"
 
 
 class SettingsForm(Form):
-    reminders_on = BooleanField("Email me a reminder on working days when I have due drills and have not drilled yet")
+    reminders_on = BooleanField("Email me a reminder on days I have due drills and have not drilled yet")
     reminder_time = QuarterHourField("At (your local time)")
-    # a rep's working days: reminders come on them, and they alone count for participation, streak and inactivity
-    reminder_days = SelectMultipleField("Your working days (your manager's participation figures count only these)", choices=DAYS)
+    reminder_days = SelectMultipleField("On", choices=DAYS)
     timezone = SelectField("Your timezone", choices=[])
 
     def validate_reminder_days(self, field):
-        # no working day would mean no reminder ever and nothing to measure participation against (reps only)
-        if not field.data:
-            raise ValidationError("Pick at least one working day.")
+        # reminders switched on with no day would save fine and then never send one (reps only: others have no days)
+        if self.reminders_on.data and not field.data:
+            raise ValidationError("Pick at least one day, or switch reminders off.")
 
 
 class PasswordForm(Form):

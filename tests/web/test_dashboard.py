@@ -155,27 +155,3 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_stay_text(content, make_u
         shown = {row[0] for row in rows[1:]}
         assert shown == {"'" + n for n in names[:4]} | {"Plain Name"}, table
         assert all(not cell[:1] in "=+-@" for row in rows[1:] for cell in row if cell and not cell.lstrip("-").replace(".", "").isdigit())
-
-
-def test_a_rep_with_their_own_working_days_is_measured_against_them(content, make_user, clock, auth, client):
-    """Participation, the inactive list and the streak counted Monday to Friday whatever days a rep works."""
-    from datetime import datetime, timezone
-
-    from learnapp.services import drill as drill_service
-
-    manager = make_user("manager", team="North")
-    rep = make_user("rep", team="North", name="Sam")
-    rep.reminder_days = "1,2,3,4,5"  # Tuesday to Saturday, as ticked in his settings
-    db.session.commit()
-    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc))  # Tuesday 3 March
-    for _ in range(12):  # two of his weeks, Tue 3 to Sat 14 March: every working day drilled
-        if drill.current_item(rep, clock.now()) is None:
-            drill.practise_more(rep, clock.now())
-        while (item := drill.current_item(rep, clock.now())) is not None:
-            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
-        clock.advance(timedelta(days=3 if clock.now().weekday() == 5 else 1))  # Saturday, then Tuesday
-    clock.set(datetime(2026, 3, 16, 17, 0, tzinfo=timezone.utc))  # Monday 16 March: his day off
-    assert drill_service.streak(rep, clock.now()) == 10
-    auth.login(manager.email)
-    rows = {row[0]: row for row in read_csv(client, f"/team/{rep.team_id}/data/participation.csv")[1:]}
-    assert rows["Sam"][1:4] == ["10", "10", "1.0000"]  # before: 8 of 10, Mondays missed and Saturdays not counted
