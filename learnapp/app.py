@@ -193,8 +193,11 @@ def _is_disconnect(error) -> bool:
 
 
 def _is_locked(error) -> bool:
-    """SQLite's "database is locked" (or "table is locked"): a writer waited past busy_timeout."""
-    return "locked" in str(getattr(error, "orig", error)).lower()
+    """SQLite's "database is locked" (or "database table is locked"): a writer waited past busy_timeout."""
+    from sqlalchemy.exc import OperationalError
+
+    text = str(getattr(error, "orig", error)).lower()
+    return isinstance(error, OperationalError) and ("database is locked" in text or "database table is locked" in text)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -273,7 +276,12 @@ def _register_error_pages(app: Flask) -> None:
 
         if error.connection_invalidated or _is_disconnect(error):
             return database_unavailable(error)
-        db.session.remove()  # what the request had not committed is dropped with its transaction
+        # what the request had not committed is dropped; rolled back rather than removed, so the objects it loaded (the
+        # logged-in user the layout reads) load again instead of being detached, which failed the error page itself
+        try:
+            db.session.rollback()
+        except DBAPIError:  # the connection went with it: the page that reads nothing from the database
+            return database_unavailable(error)
         if _is_locked(error):  # SQLite: another writer held the write lock for longer than busy_timeout
             app.logger.warning("database busy: %s", error.orig)
             body, code = page(503, "Busy", "Many changes arrived at once and this one waited too long. Try again in a moment.")

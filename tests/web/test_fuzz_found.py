@@ -204,3 +204,40 @@ def test_a_write_that_waited_past_sqlites_busy_timeout_gets_a_busy_page_not_a_50
     assert any("database busy" in r.getMessage() for r in caplog.records)
     monkeypatch.undo()
     assert client.get("/drill/").status_code == 200  # the next request is fine
+
+
+def test_an_error_at_commit_still_renders_the_error_page_for_the_logged_in_user(people, auth, client, monkeypatch, caplog):
+    """A failed flush expires what the session loaded; removing the session then detached the logged-in user, and the
+    error page's layout failed on it (DetachedInstanceError: gunicorn's bare 500), found in review."""
+    from learnapp.extensions import db
+    from learnapp.models import User
+    from learnapp.services import drill
+
+    taken = people["manager"].email
+
+    def duplicate_email(*args, **kwargs):
+        db.session.add(User(email=taken, name="Copy", password_hash="x", role="rep", created_at=people["rep"].created_at))
+        db.session.commit()  # the unique email refuses it at the flush
+
+    auth.login(people["rep"].email)
+    monkeypatch.setattr(drill, "current_item", duplicate_email)
+    with caplog.at_level("ERROR", logger=client.application.logger.name):
+        response = client.get("/drill/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500 and "The error was logged" in page and "Log out" in page  # the layout, logged in
+    assert any(r.levelname == "ERROR" and "GET /drill/" in r.getMessage() for r in caplog.records)
+
+
+def test_only_sqlites_lock_timeout_is_the_busy_page(people, auth, client, monkeypatch):
+    """Any database error whose text held "locked" got the busy page: a unique key 'unlocked@x.com' on PostgreSQL, say."""
+    import sqlite3
+
+    from sqlalchemy.exc import IntegrityError
+
+    from learnapp.services import drill
+
+    error = IntegrityError("INSERT ...", {}, sqlite3.IntegrityError('duplicate key: Key (email)=(unlocked@x.com) already exists'))
+    monkeypatch.setattr(drill, "current_item", _raising(error))
+    auth.login(people["rep"].email)
+    response = client.get("/drill/")
+    assert response.status_code == 500 and "Retry-After" not in response.headers
