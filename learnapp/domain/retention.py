@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence
 from fsrs import Rating, Scheduler
 
 from learnapp.domain.clock import ensure_utc
-from learnapp.domain.scheduling import MemoryState, recall_now, review
+from learnapp.domain.scheduling import MemoryState, forgetting_curve, recall_now, review
 
 MAX_WEEK = 26
 AT_RISK_RECALL = 0.7
@@ -284,8 +284,8 @@ def forecast(states: Sequence[MemoryState], now: datetime, scheduler: Scheduler,
 
     "Goes on" assumes each skill is reviewed on its due day and answered right (rated Good), which is
     what the schedule asks of a rep who keeps drilling. Reviews go through fsrs; the daily recall of
-    thousands of states uses fsrs's forgetting curve with the scheduler's own parameters (see
-    curve_recall), because building an fsrs Card per state and day costs a hundred times more.
+    thousands of states uses fsrs's forgetting curve with the scheduler's own parameters, from the moment
+    of each review as recall now is shown (scheduling.forgetting_curve).
     """
     ensure_utc(now)
     if not states:
@@ -300,20 +300,3 @@ def forecast(states: Sequence[MemoryState], now: datetime, scheduler: Scheduler,
         continued = sum(curve(s, when) for s in going) / len(going)
         result.append((d, stopped, continued))
     return result
-
-
-def forgetting_curve(scheduler: Scheduler):
-    """fsrs's retrievability as a plain function of (state, when): R = (1 + F * t / S) ** -w20 with t in whole days.
-
-    Equal to ``Scheduler.get_card_retrievability`` (a test checks it) without building a Card per call.
-    """
-    decay = -scheduler.parameters[20]
-    factor = 0.9 ** (1 / decay) - 1
-
-    def recall(state: MemoryState, when: datetime) -> float:
-        if state.last_review is None or state.stability is None:
-            return 0.0
-        elapsed = max(0, (when - state.last_review).days)
-        return (1 + factor * elapsed / state.stability) ** decay
-
-    return recall

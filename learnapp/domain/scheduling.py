@@ -11,7 +11,7 @@ import math
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from fsrs import Card, Rating, Scheduler, State
 
@@ -133,21 +133,35 @@ def predicted_recall(state: MemoryState | None, now: datetime, scheduler: Schedu
     return scheduler.get_card_retrievability(state.to_card(), now)
 
 
-def recall_now(state: MemoryState | None, now: datetime, scheduler: Scheduler) -> float | None:
-    """The recall people are shown as "now": FSRS's forgetting curve at the exact time since the last review.
+def forgetting_curve(scheduler: Scheduler) -> Callable[[MemoryState, datetime], float]:
+    """FSRS's forgetting curve as a plain function of (state, when): R = (1 + F * t / S) ** -w20, with the time t
+    since the last review in fractional days (0.0 for a skill never reviewed). Built once for many states.
 
-    predicted_recall (py-fsrs) counts whole days, so for the first 24 hours after any review, right or
-    wrong, it says 100%: a skill failed last night read as mastered this morning. The same curve with the
-    elapsed time in fractional days falls from the moment of the review; on whole days the two agree.
-    The drill's planning and the predictions stored with each answer keep py-fsrs's own value.
+    py-fsrs's retrievability (predicted_recall) counts whole days, so for the first 24 hours after any review,
+    right or wrong, it says 100%: a skill failed last night read as mastered this morning. This curve falls from
+    the moment of the review; on whole days the two agree (a test checks it).
     """
-    now = _utc(now)
-    if state is None or state.last_review is None or state.stability is None:
-        return None
     decay = -scheduler.parameters[20]
     factor = 0.9 ** (1 / decay) - 1
-    elapsed = max(0.0, (now - _utc(state.last_review)).total_seconds() / 86400)
-    return (1 + factor * elapsed / state.stability) ** decay
+
+    def recall(state: MemoryState, when: datetime) -> float:
+        if state.last_review is None or state.stability is None:
+            return 0.0
+        elapsed = max(0.0, (_utc(when) - _utc(state.last_review)).total_seconds() / 86400)
+        return (1 + factor * elapsed / state.stability) ** decay
+
+    return recall
+
+
+def recall_now(state: MemoryState | None, now: datetime, scheduler: Scheduler) -> float | None:
+    """The recall people are shown as "now" (forgetting_curve); None for a skill never reviewed.
+
+    What the pages, the dashboard, the digest and "practise more" use; the drill's daily plan and the
+    prediction stored with each answer keep py-fsrs's own value (predicted_recall).
+    """
+    if state is None or state.last_review is None or state.stability is None:
+        return None
+    return forgetting_curve(scheduler)(state, now)
 
 
 def median_answer_seconds(durations: Sequence[float], minimum: int = 5) -> float | None:

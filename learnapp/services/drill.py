@@ -257,11 +257,13 @@ def practise_more(user: User, now: datetime) -> int:
     session = today_session(user, now)
     states = memory_states(user.id)
     sched = scheduler()
-    ranked = sorted(states.values(), key=lambda s: scheduling.predicted_recall(s, now, sched) or 0.0)
+    # lowest recall first, as the pages show it (from the moment of the review: py-fsrs's whole days tie every
+    # skill practised in the last 24 hours at 100%)
+    ranked = sorted(states.values(), key=lambda s: scheduling.recall_now(s, now, sched) or 0.0)
     capacity = scheduling.session_capacity(usual_answer_seconds(user.id), current_app.config["SESSION_SECONDS"])
     active = set(drillable_skills())
     round_number = max((_round_number(p) for p in session.plan), default=0) + 1
-    extra = [{"skill": s.skill, "reason": "extra", "recall": scheduling.predicted_recall(s, now, sched),
+    extra = [{"skill": s.skill, "reason": "extra", "recall": scheduling.recall_now(s, now, sched),
               "round": round_number}
              for s in ranked if s.skill in active][:capacity]
     session.plan = list(session.plan) + extra

@@ -116,9 +116,9 @@ def test_retention_curve_since_a_day_keeps_learning_days_from_history():
     assert [(p.x, p.n, p.value) for p in curve] == [(0, 0, None), (1, 2, 0.5), (2, 1, 1.0)]
 
 
-def test_forgetting_curve_equals_fsrs_retrievability():
-    from learnapp.domain.retention import forgetting_curve
-    from learnapp.domain.scheduling import predicted_recall
+def test_the_forecasts_forgetting_curve_is_recall_now_and_fsrs_retrievability_on_whole_days():
+    """The forecast's day 0 counted whole days (100% for a skill practised last evening) while the heat map did not."""
+    from learnapp.domain.scheduling import forgetting_curve, predicted_recall, recall_now
 
     for retention_target in (0.8, 0.9, 0.95):
         scheduler = make_scheduler(retention_target)
@@ -126,8 +126,14 @@ def test_forgetting_curve_equals_fsrs_retrievability():
         now = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
         state = review(review(None, "a", Rating.Good, now, scheduler), "a", Rating.Again, now + timedelta(days=3), scheduler)
         for days in (0, 1, 2, 7, 30, 400):
-            when = now + timedelta(days=days, hours=5)
-            assert curve(state, when) == pytest.approx(predicted_recall(state, when, scheduler), rel=1e-12)
+            whole = now + timedelta(days=3 + days)  # whole days after the last review
+            assert curve(state, whole) == pytest.approx(predicted_recall(state, whole, scheduler), rel=1e-12)
+            between = whole + timedelta(hours=5)
+            assert curve(state, between) == pytest.approx(recall_now(state, between, scheduler), rel=1e-12)
+            assert curve(state, between) < curve(state, whole)
+        morning = now + timedelta(days=3, hours=14)  # 14 hours after the failed review: the forecast's day 0
+        (day0, stopped, _), *_ = forecast([state], morning, scheduler, days=1)
+        assert day0 == 0 and stopped < 0.95 and predicted_recall(state, morning, scheduler) == 1.0
 
 
 def test_a_streak_counts_days_drilled_back_from_today_or_yesterday():
