@@ -78,8 +78,14 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.commit()
 
 
+# names the tz database has that are no place: the server's own zone and a placeholder (the settings page offers neither)
+NOT_PLACES = {"localtime", "Factory", "posixrules"}
+
+
 def _check_timezone(name: str) -> None:
     try:
+        if name in NOT_PLACES:
+            raise ValueError(name)
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise UserError(f"unknown timezone '{name}' (use an IANA name such as Europe/Berlin)") from None
