@@ -237,15 +237,18 @@ def participation(rows: Iterable[AttemptRow], user_ids: Iterable[int], start: da
 def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: Iterable[int], start: date, end: date,
                             weekdays: Sequence[int] = (0, 1, 2, 3, 4),
                             away: Mapping[int, set[date]] | None = None,
-                            starts: Mapping[int, date] | None = None) -> list[Participation]:
+                            starts: Mapping[int, date] | None = None,
+                            weekdays_of: Mapping[int, Sequence[int]] | None = None) -> list[Participation]:
     """Participation from milliseconds spent per (rep, day drilled); days after ``end`` are ignored.
 
     ``away`` holds each rep's vacation days: they are not working days for that rep. ``starts`` holds
     each rep's first day (the day they joined): a rep's working days count from the later of ``start``
     and that day, so a rep who joined mid-range is not measured against days before they existed.
+    ``weekdays_of`` gives a rep their own working weekdays (Tuesday to Saturday, say) instead of ``weekdays``.
     """
     starts = starts or {}
     away = away or {}
+    weekdays_of = weekdays_of or {}
     days: dict[int, set[date]] = defaultdict(set)
     spent: dict[int, int] = defaultdict(int)
     last: dict[int, date] = {}
@@ -253,13 +256,13 @@ def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: It
         if day > end:
             continue
         last[user] = max(last.get(user, day), day)
-        if max(start, starts.get(user, start)) <= day and day.weekday() in weekdays:
+        if max(start, starts.get(user, start)) <= day and day.weekday() in weekdays_of.get(user, weekdays):
             days[user].add(day)
             spent[user] += ms
     result = []
     for u in user_ids:
         since = max(start, starts.get(u, start))
-        due = set(working_days(since, end, weekdays)) - away.get(u, set())
+        due = set(working_days(since, end, weekdays_of.get(u, weekdays))) - away.get(u, set())
         drilled = days[u] - away.get(u, set())
         result.append(Participation(u, len(drilled), len(due), spent[u] / 60000 / len(days[u]) if days[u] else 0.0,
                                     last.get(u), since))

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from learnapp.extensions import db
 from learnapp.models.types import UTCDateTime
 
+WEEKDAYS = (0, 1, 2, 3, 4)  # Monday to Friday: the working days of a rep who ticked none
+
 
 class Role(str, Enum):
     REP = "rep"
@@ -57,11 +59,20 @@ class User(UserMixin, db.Model):
     reminders_on: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     reminder_time: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")  # local HH:MM
     reminder_days: Mapped[str] = mapped_column(String(20), default="0,1,2,3,4", server_default="0,1,2,3,4")  # Mon=0
+    # the weekdays a rep works (Mon=0), set by their manager or an admin, not the rep: what participation counts
+    working_days: Mapped[str] = mapped_column(String(20), default="0,1,2,3,4", server_default="0,1,2,3,4")
     # part of the login kept in the session and the remember cookie; replaced on logout, so no copy outlives it
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: new_session_token(), server_default="")
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
     led_teams: Mapped[list[Team]] = relationship(secondary=team_manager, back_populates="managers")
+
+    @property
+    def working_weekdays(self) -> tuple[int, ...]:
+        """The rep's working days (Monday 0), set by their manager: only they count for participation, the streak
+        and the inactive list (a rep's reminder days are their own choice and count for nothing). Unset: Monday to Friday."""
+        days = sorted({int(d) for d in (self.working_days or "").split(",") if d.strip().isdigit() and int(d) < 7})
+        return tuple(days) or WEEKDAYS
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in

@@ -130,8 +130,11 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     # one read of the vacations for both: the days of the range, and back to each rep's last drill
     since = {u.id: _since(u, last_days.get(u.id)) for u in reps}
     away = vacation_days(ids, min([span.start, *since.values()]), span.end)
-    people = retention.participation_from_days(rep_days, ids, span.start, span.end, away=away, starts=rep_starts(reps))
-    inactive_ids = {u for u in ids if today not in away[u] and _idle_working_days(since[u], today, away[u]) >= INACTIVE_AFTER}
+    weekdays = {u.id: u.working_weekdays for u in reps}  # each rep's own working days (settings)
+    people = retention.participation_from_days(rep_days, ids, span.start, span.end, away=away, starts=rep_starts(reps),
+                                               weekdays_of=weekdays)
+    inactive_ids = {u for u in ids if today not in away[u]
+                    and _idle_working_days(since[u], today, away[u], weekdays[u]) >= INACTIVE_AFTER}
     board = Dashboard(
         team=team, range=span, reps=reps, skills=list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id))),
         curve_team=retention_curve(team.id, span), curve_org=retention_curve(ORGANISATION, span),
@@ -173,7 +176,8 @@ def _since(rep: User, last_day: date | None) -> date:
     return rep.created_at.astimezone(_zone(rep.timezone)).date()
 
 
-def _idle_working_days(since: date, today: date, away: set[date], enough: int = INACTIVE_AFTER) -> int:
+def _idle_working_days(since: date, today: date, away: set[date], weekdays: tuple[int, ...] = (0, 1, 2, 3, 4),
+                       enough: int = INACTIVE_AFTER) -> int:
     """The rep's working days from ``since`` to ``today`` (inclusive), vacation days not counted; at most ``enough``.
 
     Counted back from today and stopped at ``enough``, so a rep whose last drill is years ago costs
@@ -181,7 +185,7 @@ def _idle_working_days(since: date, today: date, away: set[date], enough: int = 
     """
     count, day = 0, today
     while day >= since and count < enough:
-        if day not in away and retention.working_days(day, day):
+        if day not in away and day.weekday() in weekdays:
             count += 1
         day -= timedelta(days=1)
     return count

@@ -509,7 +509,8 @@ def summary(user: User, now: datetime) -> Summary:
 
 
 def streak(user: User, now: datetime) -> int:
-    """Consecutive local days drilled up to today; weekends and vacation days pause the streak (retention.streak)."""
+    """Consecutive local days drilled up to today; days off (the rep's own working days decide) and vacation days
+    pause the streak (retention.streak)."""
     from learnapp.domain.retention import streak as days_streak
     from learnapp.services.vacations import vacation_days
 
@@ -517,4 +518,4 @@ def streak(user: User, now: datetime) -> int:
     times = db.session.scalars(db.select(Attempt.answered_at).where(Attempt.user_id == user.id).where(Attempt.answered_at >= since))
     today = local_day(user, now)
     away = vacation_days([user.id], today - timedelta(days=400), today).get(user.id, set())
-    return days_streak({local_day(user, t) for t in times}, today, away)
+    return days_streak({local_day(user, t) for t in times}, today, away, user.working_weekdays)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime
+from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -147,3 +148,35 @@ def end_sessions(user: User) -> None:
     begin_write()
     user.session_token = new_session_token()
     db.session.commit()
+
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def set_working_days(rep: User, weekdays: Iterable[str]) -> tuple[int, ...]:
+    """Set the weekdays ``rep`` works (Monday "0"): what participation, the streak and the inactive list count.
+
+    At least one; a UserError says what is wrong and nothing changes. Their manager or an admin sets them,
+    never the rep, who could otherwise count only the days they happened to drill.
+    """
+    try:
+        days = sorted({int(d) for d in weekdays})
+    except ValueError:
+        raise UserError("Pick the days from the list.") from None
+    if not days:
+        raise UserError("Pick at least one working day.")
+    if not all(0 <= d < 7 for d in days):
+        raise UserError("Pick the days from the list.")
+    begin_write()
+    rep.working_days = ",".join(map(str, days))
+    db.session.commit()
+    return tuple(days)
+
+
+def weekday_span(days: Iterable[int]) -> str:
+    """Working days in words: "Monday to Friday", "Tuesday to Saturday", "Monday, Wednesday and Friday"."""
+    days = sorted(days)
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        return f"{WEEKDAY_NAMES[days[0]]} to {WEEKDAY_NAMES[days[-1]]}"
+    names = [WEEKDAY_NAMES[d] for d in days]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

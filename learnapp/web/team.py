@@ -10,7 +10,7 @@ from bisect import bisect_right
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from learnapp import charts
@@ -20,7 +20,7 @@ from learnapp.models import Skill, Team, User
 from learnapp.services import dashboard as dashboard_service
 from learnapp.services.db import now
 from learnapp.services.progress import rep_progress
-from learnapp.services.users import can_view_rep, visible_teams
+from learnapp.services.users import WEEKDAY_NAMES, UserError, can_view_rep, set_working_days, visible_teams, weekday_span
 from learnapp.services.vacations import vacations_of
 from learnapp.web import roles_required
 
@@ -29,6 +29,9 @@ LEADERS = ("manager", "admin")
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"  # an SVG shown as <img> never runs scripts
 RANGE_PAST = timedelta(days=5 * 365)  # how far back the dashboard's range may start
 RANGE_AHEAD = timedelta(days=365)  # and how far ahead it may end (planned vacations)
+
+
+bp.add_app_template_filter(weekday_span, "weekday_span")
 
 
 @bp.get("/")
@@ -164,10 +167,12 @@ def _table_recall(board):
 
 def _table_participation(board):
     names = {u.id: u.name for u in board.reps}
+    weekdays = {u.id: weekday_span(u.working_weekdays) for u in board.reps}
     rows = [[names[p.user_id], p.days_drilled, p.working_days, f"{p.share:.4f}", f"{p.minutes_per_day:.2f}",
-             p.last_day.isoformat() if p.last_day else "", p.counted_from.isoformat()] for p in board.participation]
+             p.last_day.isoformat() if p.last_day else "", p.counted_from.isoformat(), weekdays[p.user_id]]
+            for p in board.participation]
     return ["rep", "days drilled", "working days", "share", "minutes per drilled day", "last drill",
-            "working days counted from"], rows
+            "working days counted from", "works"], rows
 
 
 def _table_forecast(board):
@@ -275,10 +280,26 @@ def rep(user_id: int):
     return rep_page(rep_user)
 
 
-def rep_page(rep_user: User, **vacation_form) -> str:
-    """A rep's page as their manager sees it; ``vacation_form`` refills the vacation form with its error."""
+def rep_page(rep_user: User, **forms) -> str:
+    """A rep's page as their manager sees it; ``forms`` refills the vacation or working-days form with its error."""
     return render_template("progress/rep.html", progress=rep_progress(rep_user, now()), own=False,
-                           back=_back_to_team(rep_user), vacations=vacations_of(rep_user.id), **vacation_form)
+                           back=_back_to_team(rep_user), vacations=vacations_of(rep_user.id), weekdays=WEEKDAY_NAMES, **forms)
+
+
+@bp.post("/rep/<id:user_id>/working-days")
+@roles_required(*LEADERS)
+def working_days(user_id: int):
+    """The rep's working days, set by their manager or an admin: what participation, the streak and inactivity count."""
+    rep_user = db.get_or_404(User, user_id)
+    if not can_view_rep(current_user, rep_user) or rep_user.role != "rep":
+        abort(404)
+    try:
+        days = set_working_days(rep_user, request.form.getlist("day"))
+    except UserError as exc:
+        return rep_page(rep_user, working_days_error=str(exc), working_days_typed=request.form.getlist("day")), 400
+    flash(f"{rep_user.name} works {weekday_span(days)}: participation, the streak and the inactive list count these days, "
+          "over past weeks too.")
+    return redirect(url_for("team.rep", user_id=rep_user.id, _anchor="working-days"), code=303)
 
 
 def _back_to_team(rep_user: User) -> tuple[str, str]:

@@ -169,3 +169,17 @@ def test_every_recall_shown_under_70_is_at_risk_and_no_other():
     for i in range(100_001):
         recall = i / 100_000
         assert at_risk(recall) == (recall_percent(recall) < 70) == (recall < 0.7), recall
+
+
+def test_each_rep_is_measured_against_their_own_working_days():
+    """A rep working Tuesday to Saturday was measured Monday to Friday: Mondays missed, Saturdays not counted."""
+    tue_to_sat = (1, 2, 3, 4, 5)
+    days = [D0 + timedelta(days=d) for d in range(1, 6)]  # Tue 3 to Sat 7 March
+    millis = {(u, day): 60_000 for u in (1, 2) for day in days}
+    shift, office = participation_from_days(millis, [1, 2], D0, D0 + timedelta(days=6), weekdays_of={1: tue_to_sat})
+    assert (shift.days_drilled, shift.working_days, shift.share) == (5, 5, 1.0)
+    assert (office.days_drilled, office.working_days) == (4, 5)  # Monday missed; Saturday welcome but not a working day
+    # the streak of the Tuesday-to-Saturday rep: Sunday and Monday are days off and pause it
+    drilled = set(days) | {D0 + timedelta(days=8)}  # and Tuesday 10 March
+    assert streak(drilled, D0 + timedelta(days=8), weekdays=tue_to_sat) == 6
+    assert streak(drilled, D0 + timedelta(days=8)) == 1  # Monday to Friday: Monday 9 March broke it

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from learnapp.extensions import db
-from learnapp.models import Attempt
+from learnapp.models import Attempt, User
 from learnapp.services import drill
+from tests.conftest import csrf_token
 from tests.helpers import right_answer, wrong_answer
 from learnapp.web.team import TABLES
 
@@ -135,7 +136,7 @@ def test_participation_counts_a_reps_working_days_from_the_day_they_joined(conte
     clock.set(datetime(2026, 6, 12, 17, 0, tzinfo=timezone.utc))  # Friday 12 June
     auth.login(manager.email)
     rows = {row[0]: row for row in read_csv(client, f"/team/{newcomer.team_id}/data/participation.csv")[1:]}
-    assert rows["Nina"][1:4] == ["8", "10", "0.8000"] and rows["Nina"][-1] == "2026-06-01"
+    assert rows["Nina"][1:4] == ["8", "10", "0.8000"] and rows["Nina"][6] == "2026-06-01"
     assert rows["Vic"][1:3] == ["0", "75"]  # 15 weeks since 2 March, the day his account was made: not drilling shows
     page = " ".join(client.get(f"/team/{newcomer.team_id}").get_data(as_text=True).split())
     # in the page's one date style, as "Last drill" beside it (before: "since 01 Jun", no weekday and no year)
@@ -155,3 +156,74 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_stay_text(content, make_u
         shown = {row[0] for row in rows[1:]}
         assert shown == {"'" + n for n in names[:4]} | {"Plain Name"}, table
         assert all(not cell[:1] in "=+-@" for row in rows[1:] for cell in row if cell and not cell.lstrip("-").replace(".", "").isdigit())
+
+
+def test_a_rep_with_their_own_working_days_is_measured_against_them(content, make_user, clock, auth, client):
+    """Participation, the inactive list and the streak counted Monday to Friday whatever days a rep works (found by an audit)."""
+    from datetime import datetime, timezone
+
+    from learnapp.services import drill as drill_service
+
+    manager = make_user("manager", team="North")
+    rep = make_user("rep", team="North", name="Sam")
+    rep_id, team_id, manager_email = rep.id, rep.team_id, manager.email
+    auth.login(manager_email)  # his manager sets his days: Tuesday to Saturday
+    response = client.post(f"/team/rep/{rep_id}/working-days",
+                           data={"day": ["1", "2", "3", "4", "5"], "csrf_token": csrf_token(client, f"/team/rep/{rep_id}")})
+    assert response.status_code == 303
+    rep = db.session.get(User, rep_id)
+    assert rep.working_weekdays == (1, 2, 3, 4, 5)
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc))  # Tuesday 3 March
+    for _ in range(10):  # two of his weeks, Tue 3 to Sat 14 March: every working day drilled
+        if drill.current_item(rep, clock.now()) is None:
+            drill.practise_more(rep, clock.now())
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=3 if clock.now().weekday() == 5 else 1))  # Saturday, then Tuesday
+    clock.set(datetime(2026, 3, 16, 17, 0, tzinfo=timezone.utc))  # Monday 16 March: his day off
+    assert drill_service.streak(rep, clock.now()) == 10
+    rows = {row[0]: row for row in read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]}
+    assert rows["Sam"][1:4] == ["10", "10", "1.0000"] and rows["Sam"][-1] == "Tuesday to Saturday"  # before: 8 of 10
+    page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
+    assert "Sam</a> <span class=\"muted\">(works Tuesday to Saturday)</span>" in page
+    assert "Everyone drilled in the last 7 working days." in page  # Sunday and Monday are his days off
+    clock.advance(timedelta(days=8))  # Tuesday 24 March: six of his working days without a drill (seven Monday-to-Friday)
+    page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
+    assert "Everyone drilled in the last 7 working days." in page
+    clock.advance(timedelta(days=1))  # Wednesday 25 March: seven
+    page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
+    assert "No drill in the last 7 working days:" in page and ">Sam</a>" in page[page.index("No drill in the last 7"):]
+
+
+def test_only_the_reps_manager_or_an_admin_sets_working_days_and_a_bad_form_changes_nothing(content, make_user, auth, client):
+    rep = make_user("rep", team="North", name="Sam")
+    other = make_user("manager", team="South")
+    manager, admin = make_user("manager", team="North"), make_user("admin", team=None)
+    rep_id, emails = rep.id, {"rep": rep.email, "other": other.email, "manager": manager.email, "admin": admin.email}
+
+    def post(days, token=True):
+        data = {"day": days}
+        if token:
+            data["csrf_token"] = csrf_token(client, "/settings")
+        return client.post(f"/team/rep/{rep_id}/working-days", data=data)
+
+    auth.login(emails["rep"])  # the rep cannot: they could count only the days they happened to drill
+    assert post(["6"]).status_code == 403
+    page = client.get("/settings").get_data(as_text=True)
+    assert "Your working days, set by your manager: Monday to Friday." in page
+    auth.login(emails["other"])
+    assert post(["6"]).status_code == 404
+    auth.login(emails["manager"])
+    assert post(["6"], token=False).status_code == 400
+    for days, message in (([], "Pick at least one working day."), (["7"], "Pick the days from the list."),
+                          (["x"], "Pick the days from the list.")):
+        response = post(days)
+        assert response.status_code == 400 and message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, rep_id).working_days == "0,1,2,3,4"
+    auth.login(emails["admin"])
+    response = post(["0", "2", "4"])
+    assert response.status_code == 303
+    assert "Sam works Monday, Wednesday and Friday" in client.get(response.headers["Location"]).get_data(as_text=True)
+    auth.login(emails["rep"])
+    assert "set by your manager: Monday, Wednesday and Friday." in client.get("/settings").get_data(as_text=True)
