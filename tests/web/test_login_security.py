@@ -59,7 +59,8 @@ def test_a_session_holding_the_bare_user_id_loads_nobody(app, accounts):
         session["_user_id"] = f"{rep.id}:{rep.session_token}"
     assert client.get("/progress/").status_code == 200
     with client.session_transaction() as session:
-        session["_user_id"] = f"{rep.id}:{rep.session_token[:-1]}x"
+        # the token with its last character changed (to "y" when it ends in "x": once in 64 runs the test changed nothing)
+        session["_user_id"] = f"{rep.id}:{rep.session_token[:-1]}{'y' if rep.session_token.endswith('x') else 'x'}"
     assert client.get("/progress/").status_code == 302
 
 
