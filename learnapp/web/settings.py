@@ -11,13 +11,12 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Leng
 from learnapp.extensions import csrf, db, limiter
 from learnapp.services.db import begin_write
 from learnapp.services.notify import quarter_hour_time, user_for_token
-from learnapp.services.users import MAX_PASSWORD, MIN_PASSWORD, UserError, WrongPassword, change_password
+from learnapp.services.users import MAX_PASSWORD, MIN_PASSWORD, WEEKDAY_NAMES, UserError, WrongPassword, change_password
 from learnapp.services.vacations import vacations_of
 from learnapp.web.forms import Form
 
 bp = Blueprint("settings", __name__)
-DAYS = [SelectChoice(str(i), name) for i, name in
-        enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))]
+DAYS = [SelectChoice(str(i), name) for i, name in enumerate(WEEKDAY_NAMES)]
 
 
 # the reminders job checks on the quarter hour, so those are the times a reminder can go out
