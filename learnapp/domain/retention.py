@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence
 from fsrs import Rating, Scheduler
 
 from learnapp.domain.clock import ensure_utc
-from learnapp.domain.scheduling import MemoryState, forgetting_curve, recall_now, review
+from learnapp.domain.scheduling import MemoryState, forgetting_curve, review
 
 MAX_WEEK = 26
 AT_RISK_RECALL = 0.7
@@ -278,7 +278,9 @@ def inactive(last_days: dict[int, date | None], today: date, working: int = 7) -
 def recall_matrix(states: dict[int, dict[str, MemoryState]], now: datetime, scheduler: Scheduler) -> dict[int, dict[str, float]]:
     """Predicted recall now for every rep and started skill (scheduling.recall_now: from the moment of the review)."""
     ensure_utc(now)
-    return {u: {skill: recall_now(s, now, scheduler) for skill, s in by_skill.items()}
+    curve = forgetting_curve(scheduler)  # built once for the whole team, not per state
+    return {u: {skill: None if s.last_review is None or s.stability is None else curve(s, now)
+                for skill, s in by_skill.items()}
             for u, by_skill in states.items()}
 
 

@@ -144,11 +144,16 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
         inactive=[u for u in reps if u.id in inactive_ids],
         forecast=team_forecast(team.id, states, now),
         calibration=retention.calibration_from_counts(_calibration_counts(team.id, span)),
-        practised_today={u.id: {skill for skill, s in states[u.id].items()
-                                if s.last_review is not None and local_day(u, s.last_review) == local_day(u, now)} for u in reps},
+        practised_today={u.id: _practised_today(u, states[u.id], now) for u in reps},
     )
     board.at_risk_skills = _at_risk_skills(board)
     return board
+
+
+def _practised_today(rep: User, states: dict[str, MemoryState], now: datetime) -> set[str]:
+    """The skills the rep reviewed today, in their own day."""
+    today = local_day(rep, now)
+    return {skill for skill, s in states.items() if s.last_review is not None and local_day(rep, s.last_review) == today}
 
 
 def rep_starts(reps: list[User]) -> dict[int, date]:
