@@ -181,13 +181,45 @@ def calibration_from_counts(sums: Mapping[int, Sequence[float]], bins: int = 10)
     return result
 
 
-def working_days(start: date, end: date, weekdays: Sequence[int] = (0, 1, 2, 3, 4)) -> list[date]:
+@dataclass(frozen=True)
+class WorkingWeek:
+    """The weekdays a rep works (Monday 0), as their manager changed them over time.
+
+    ``changes`` holds (first day, weekdays from that day on), oldest first; days before the first change
+    keep ``before``. A rep whose days never changed has no changes, and ``before`` holds for every day,
+    so a change made today leaves every earlier week counted as it was.
+    """
+
+    before: tuple[int, ...] = (0, 1, 2, 3, 4)
+    changes: tuple[tuple[date, tuple[int, ...]], ...] = ()
+
+    def weekdays_on(self, day: date) -> tuple[int, ...]:
+        weekdays = self.before
+        for since, changed in self.changes:
+            if day < since:
+                break
+            weekdays = changed
+        return weekdays
+
+    def works_on(self, day: date) -> bool:
+        return day.weekday() in self.weekdays_on(day)
+
+
+Weekdays = Sequence[int] | WorkingWeek  # the same weekdays every week, or a rep's WorkingWeek
+
+
+def _week(weekdays: Weekdays) -> WorkingWeek:
+    return weekdays if isinstance(weekdays, WorkingWeek) else WorkingWeek(tuple(weekdays))
+
+
+def working_days(start: date, end: date, weekdays: Weekdays = (0, 1, 2, 3, 4)) -> list[date]:
     """The working days from start to end inclusive (Monday-Friday unless told otherwise)."""
+    week = _week(weekdays)
     return [start + timedelta(days=i) for i in range((end - start).days + 1)
-            if (start + timedelta(days=i)).weekday() in weekdays]
+            if week.works_on(start + timedelta(days=i))]
 
 
-def streak(drilled: set[date], today: date, away: set[date] = frozenset(), weekdays: Sequence[int] = (0, 1, 2, 3, 4)) -> int:
+def streak(drilled: set[date], today: date, away: set[date] = frozenset(), weekdays: Weekdays = (0, 1, 2, 3, 4)) -> int:
     """Consecutive days drilled, counted back from today (from yesterday while today is not drilled yet).
 
     Only a working day without a drill ends the streak: weekends and vacation days pause it (a drill on
@@ -195,13 +227,14 @@ def streak(drilled: set[date], today: date, away: set[date] = frozenset(), weekd
     """
     if not drilled:
         return 0
+    week = _week(weekdays)
     first = min(drilled)
     day = today if today in drilled else today - timedelta(days=1)
     count = 0
     while day >= first:
         if day in drilled:
             count += 1
-        elif day.weekday() in weekdays and day not in away:
+        elif week.works_on(day) and day not in away:
             break
         day -= timedelta(days=1)
     return count
@@ -222,7 +255,7 @@ class Participation:
 
 
 def participation(rows: Iterable[AttemptRow], user_ids: Iterable[int], start: date, end: date,
-                  weekdays: Sequence[int] = (0, 1, 2, 3, 4), starts: Mapping[int, date] | None = None) -> list[Participation]:
+                  weekdays: Weekdays = (0, 1, 2, 3, 4), starts: Mapping[int, date] | None = None) -> list[Participation]:
     """Working days drilled out of working days, and minutes per drilled day, per rep, between start and end.
 
     A drill on a day off is welcome but does not count as a working day drilled, so the share stays at most 1.
@@ -235,20 +268,22 @@ def participation(rows: Iterable[AttemptRow], user_ids: Iterable[int], start: da
 
 
 def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: Iterable[int], start: date, end: date,
-                            weekdays: Sequence[int] = (0, 1, 2, 3, 4),
+                            weekdays: Weekdays = (0, 1, 2, 3, 4),
                             away: Mapping[int, set[date]] | None = None,
                             starts: Mapping[int, date] | None = None,
-                            weekdays_of: Mapping[int, Sequence[int]] | None = None) -> list[Participation]:
+                            weekdays_of: Mapping[int, Weekdays] | None = None) -> list[Participation]:
     """Participation from milliseconds spent per (rep, day drilled); days after ``end`` are ignored.
 
     ``away`` holds each rep's vacation days: they are not working days for that rep. ``starts`` holds
     each rep's first day (the day they joined): a rep's working days count from the later of ``start``
     and that day, so a rep who joined mid-range is not measured against days before they existed.
-    ``weekdays_of`` gives a rep their own working weekdays (Tuesday to Saturday, say) instead of ``weekdays``.
+    ``weekdays_of`` gives a rep their own working weekdays (Tuesday to Saturday, say, or a WorkingWeek
+    whose days changed during the range) instead of ``weekdays``.
     """
     starts = starts or {}
     away = away or {}
-    weekdays_of = weekdays_of or {}
+    weeks = {u: _week(w) for u, w in (weekdays_of or {}).items()}
+    everyone = _week(weekdays)
     days: dict[int, set[date]] = defaultdict(set)
     spent: dict[int, int] = defaultdict(int)
     last: dict[int, date] = {}
@@ -256,13 +291,13 @@ def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: It
         if day > end:
             continue
         last[user] = max(last.get(user, day), day)
-        if max(start, starts.get(user, start)) <= day and day.weekday() in weekdays_of.get(user, weekdays):
+        if max(start, starts.get(user, start)) <= day and weeks.get(user, everyone).works_on(day):
             days[user].add(day)
             spent[user] += ms
     result = []
     for u in user_ids:
         since = max(start, starts.get(u, start))
-        due = set(working_days(since, end, weekdays_of.get(u, weekdays))) - away.get(u, set())
+        due = set(working_days(since, end, weeks.get(u, everyone))) - away.get(u, set())
         drilled = days[u] - away.get(u, set())
         result.append(Participation(u, len(drilled), len(due), spent[u] / 60000 / len(days[u]) if days[u] else 0.0,
                                     last.get(u), since))

@@ -4,7 +4,7 @@ from learnapp.models.content import LessonVersion, Scenario, ScenarioVersion, Sk
 from learnapp.models.jobs import JobRun, Notification
 from learnapp.models.practice import Attempt, DrillSession, MemoryStateRow, Presentation, Vacation
 from learnapp.models.rollup import ORGANISATION, CalibrationRollup, RepDayRollup, RetentionRollup
-from learnapp.models.user import Role, Team, User
+from learnapp.models.user import Role, Team, User, WorkingDaysChange
 
 __all__ = [
     "ORGANISATION",
@@ -26,4 +26,5 @@ __all__ = [
     "Team",
     "User",
     "Vacation",
+    "WorkingDaysChange",
 ]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, Date, ForeignKey, String, Table
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -71,8 +71,7 @@ class User(UserMixin, db.Model):
     def working_weekdays(self) -> tuple[int, ...]:
         """The rep's working days (Monday 0), set by their manager: only they count for participation, the streak
         and the inactive list (a rep's reminder days are their own choice and count for nothing). Unset: Monday to Friday."""
-        days = sorted({int(d) for d in (self.working_days or "").split(",") if d.strip().isdigit() and int(d) < 7})
-        return tuple(days) or WEEKDAYS
+        return parse_weekdays(self.working_days)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in
@@ -83,6 +82,34 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+
+def parse_weekdays(text: str | None) -> tuple[int, ...]:
+    """Weekdays kept as text ("1,2,3,4,5", Monday 0) as a tuple; none or nothing readable: Monday to Friday."""
+    days = sorted({int(d) for d in (text or "").split(",") if d.strip().isdigit() and int(d) < 7})
+    return tuple(days) or WEEKDAYS
+
+
+class WorkingDaysChange(db.Model):
+    """A change of a rep's working days, from a day on (the rep's own local day): the days before it keep
+    ``before``, so participation, the streak and the inactive list count each past day by the days worked then."""
+
+    __tablename__ = "working_days_change"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    since: Mapped[date] = mapped_column(Date, primary_key=True)
+    before: Mapped[str] = mapped_column(String(20))  # the days in force until ``since``, as User.working_days
+    days: Mapped[str] = mapped_column(String(20))  # from ``since`` on
+    changed_by: Mapped[str] = mapped_column(String(254))  # who changed them (an email)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def weekdays(self) -> tuple[int, ...]:
+        return parse_weekdays(self.days)
+
+    @property
+    def weekdays_before(self) -> tuple[int, ...]:
+        return parse_weekdays(self.before)
 
 
 def new_session_token() -> str:

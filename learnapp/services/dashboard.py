@@ -7,11 +7,12 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from learnapp.domain import retention
-from learnapp.domain.retention import AttemptRow, Point
+from learnapp.domain.retention import AttemptRow, Point, WorkingWeek
 from learnapp.domain.scheduling import MemoryState
 from learnapp.extensions import db
 from learnapp.models import ORGANISATION, Attempt, CalibrationRollup, MemoryStateRow, RepDayRollup, RetentionRollup, Skill, Team, User
 from learnapp.services.drill import local_day, scheduler
+from learnapp.services.users import working_weeks
 from learnapp.services.vacations import vacation_days
 
 DEFAULT_WEEKS = 26
@@ -130,7 +131,7 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     # one read of the vacations for both: the days of the range, and back to each rep's last drill
     since = {u.id: _since(u, last_days.get(u.id)) for u in reps}
     away = vacation_days(ids, min([span.start, *since.values()]), span.end)
-    weekdays = {u.id: u.working_weekdays for u in reps}  # each rep's own working days (settings)
+    weekdays = working_weeks(reps)  # each rep's own working days, as their manager changed them over time
     people = retention.participation_from_days(rep_days, ids, span.start, span.end, away=away, starts=rep_starts(reps),
                                                weekdays_of=weekdays)
     inactive_ids = {u for u in ids if today not in away[u]
@@ -181,7 +182,7 @@ def _since(rep: User, last_day: date | None) -> date:
     return rep.created_at.astimezone(_zone(rep.timezone)).date()
 
 
-def _idle_working_days(since: date, today: date, away: set[date], weekdays: tuple[int, ...] = (0, 1, 2, 3, 4),
+def _idle_working_days(since: date, today: date, away: set[date], week: WorkingWeek = WorkingWeek(),
                        enough: int = INACTIVE_AFTER) -> int:
     """The rep's working days from ``since`` to ``today`` (inclusive), vacation days not counted; at most ``enough``.
 
@@ -190,7 +191,7 @@ def _idle_working_days(since: date, today: date, away: set[date], weekdays: tupl
     """
     count, day = 0, today
     while day >= since and count < enough:
-        if day not in away and day.weekday() in weekdays:
+        if day not in away and week.works_on(day):
             count += 1
         day -= timedelta(days=1)
     return count

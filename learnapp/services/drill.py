@@ -512,10 +512,11 @@ def streak(user: User, now: datetime) -> int:
     """Consecutive local days drilled up to today; days off (the rep's own working days decide) and vacation days
     pause the streak (retention.streak)."""
     from learnapp.domain.retention import streak as days_streak
+    from learnapp.services.users import working_weeks
     from learnapp.services.vacations import vacation_days
 
     since = now - timedelta(days=400)
     times = db.session.scalars(db.select(Attempt.answered_at).where(Attempt.user_id == user.id).where(Attempt.answered_at >= since))
     today = local_day(user, now)
     away = vacation_days([user.id], today - timedelta(days=400), today).get(user.id, set())
-    return days_streak({local_day(user, t) for t in times}, today, away, user.working_weekdays)
+    return days_streak({local_day(user, t) for t in times}, today, away, working_weeks([user])[user.id])

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from learnapp.extensions import db
-from learnapp.models import Role, Team, User
-from learnapp.models.user import new_session_token
+from learnapp.domain.retention import WorkingWeek
+from learnapp.models import Role, Team, User, WorkingDaysChange
+from learnapp.models.user import new_session_token, parse_weekdays
 from learnapp.services.db import begin_write
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -153,11 +154,14 @@ def end_sessions(user: User) -> None:
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def set_working_days(rep: User, weekdays: Iterable[str]) -> tuple[int, ...]:
-    """Set the weekdays ``rep`` works (Monday "0"): what participation, the streak and the inactive list count.
+def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datetime) -> tuple[int, ...]:
+    """Set the weekdays ``rep`` works (Monday "0") from today, the rep's own local day, on.
 
-    At least one; a UserError says what is wrong and nothing changes. Their manager or an admin sets them,
-    never the rep, who could otherwise count only the days they happened to drill.
+    Participation, the streak and the inactive list count them from today; earlier days keep the days in
+    force then (a WorkingDaysChange records each change and who made it). A second change the same day
+    replaces the first, and one back to the days before it undoes it. At least one day; a UserError says
+    what is wrong and nothing changes. Their manager or an admin sets them, never the rep, who could
+    otherwise count only the days they happened to drill.
     """
     try:
         days = sorted({int(d) for d in weekdays})
@@ -168,9 +172,43 @@ def set_working_days(rep: User, weekdays: Iterable[str]) -> tuple[int, ...]:
     if not all(0 <= d < 7 for d in days):
         raise UserError("Pick the days from the list.")
     begin_write()
-    rep.working_days = ",".join(map(str, days))
+    text = ",".join(map(str, days))
+    if tuple(days) != rep.working_weekdays:
+        from learnapp.services.drill import local_day
+
+        today = local_day(rep, now)
+        change = db.session.get(WorkingDaysChange, (rep.id, today))
+        if change is None:
+            db.session.add(WorkingDaysChange(user_id=rep.id, since=today, before=",".join(map(str, rep.working_weekdays)),
+                                             days=text, changed_by=by.email, changed_at=now))
+        elif parse_weekdays(change.before) == tuple(days):  # back to the days before today's change: undone
+            db.session.delete(change)
+        else:
+            change.days, change.changed_by, change.changed_at = text, by.email, now
+        rep.working_days = text
     db.session.commit()
     return tuple(days)
+
+
+def working_weeks(reps: Iterable[User]) -> dict[int, WorkingWeek]:
+    """Each rep's working days over time, from their recorded changes (one query for them all)."""
+    reps = list(reps)
+    changes: dict[int, list[WorkingDaysChange]] = {rep.id: [] for rep in reps}
+    if reps:
+        query = (db.select(WorkingDaysChange).where(WorkingDaysChange.user_id.in_(list(changes)))
+                 .order_by(WorkingDaysChange.user_id, WorkingDaysChange.since))
+        for change in db.session.scalars(query):
+            changes[change.user_id].append(change)
+    return {rep.id: WorkingWeek(parse_weekdays(changes[rep.id][0].before),
+                                tuple((c.since, parse_weekdays(c.days)) for c in changes[rep.id]))
+            if changes[rep.id] else WorkingWeek(rep.working_weekdays)
+            for rep in reps}
+
+
+def working_days_history(rep: User) -> list[WorkingDaysChange]:
+    """The changes of the rep's working days, newest first."""
+    return list(db.session.scalars(db.select(WorkingDaysChange).filter_by(user_id=rep.id)
+                                   .order_by(WorkingDaysChange.since.desc())))
 
 
 def weekday_span(days: Iterable[int]) -> str:

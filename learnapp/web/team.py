@@ -20,7 +20,8 @@ from learnapp.models import Skill, Team, User
 from learnapp.services import dashboard as dashboard_service
 from learnapp.services.db import now
 from learnapp.services.progress import rep_progress
-from learnapp.services.users import WEEKDAY_NAMES, UserError, can_view_rep, set_working_days, visible_teams, weekday_span
+from learnapp.services.users import (WEEKDAY_NAMES, UserError, can_view_rep, set_working_days, visible_teams, weekday_span,
+                                     working_days_history)
 from learnapp.services.vacations import vacations_of
 from learnapp.web import roles_required
 
@@ -283,7 +284,8 @@ def rep(user_id: int):
 def rep_page(rep_user: User, **forms) -> str:
     """A rep's page as their manager sees it; ``forms`` refills the vacation or working-days form with its error."""
     return render_template("progress/rep.html", progress=rep_progress(rep_user, now()), own=False,
-                           back=_back_to_team(rep_user), vacations=vacations_of(rep_user.id), weekdays=WEEKDAY_NAMES, **forms)
+                           back=_back_to_team(rep_user), vacations=vacations_of(rep_user.id), weekdays=WEEKDAY_NAMES,
+                           working_days_changes=working_days_history(rep_user), **forms)
 
 
 @bp.post("/rep/<id:user_id>/working-days")
@@ -294,11 +296,11 @@ def working_days(user_id: int):
     if not can_view_rep(current_user, rep_user) or rep_user.role != "rep":
         abort(404)
     try:
-        days = set_working_days(rep_user, request.form.getlist("day"))
+        days = set_working_days(rep_user, request.form.getlist("day"), by=current_user, now=now())
     except UserError as exc:
         return rep_page(rep_user, working_days_error=str(exc), working_days_typed=request.form.getlist("day")), 400
-    flash(f"{rep_user.name} works {weekday_span(days)}: participation, the streak and the inactive list count these days, "
-          "over past weeks too.")
+    flash(f"{rep_user.name} works {weekday_span(days)} from today on: participation, the streak and the inactive list "
+          "count these days from today; earlier days keep the days worked then.")
     return redirect(url_for("team.rep", user_id=rep_user.id, _anchor="working-days"), code=303)
 
 

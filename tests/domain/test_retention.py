@@ -8,7 +8,7 @@ from fsrs import Rating
 from learnapp.domain.retention import (
     AttemptRow, calibration, first_tries, forecast, inactive, one_day_training_reference, participation,
     participation_from_days, at_risk, recall_percent,
-    retention_curve, streak, true_retention_by_week, working_days,
+    WorkingWeek, retention_curve, streak, true_retention_by_week, working_days,
 )
 from learnapp.domain.scheduling import make_scheduler, review
 
@@ -183,3 +183,25 @@ def test_each_rep_is_measured_against_their_own_working_days():
     drilled = set(days) | {D0 + timedelta(days=8)}  # and Tuesday 10 March
     assert streak(drilled, D0 + timedelta(days=8), weekdays=tue_to_sat) == 6
     assert streak(drilled, D0 + timedelta(days=8)) == 1  # Monday to Friday: Monday 9 March broke it
+
+
+def test_a_change_of_working_days_counts_from_its_day_and_earlier_days_keep_the_old_ones():
+    """A rep moved from Monday-Friday to Tuesday-Saturday on Monday 9 March: the week before is still counted Monday
+    to Friday (its Monday drilled counts, its Saturday is no missed day), the week after Tuesday to Saturday."""
+    week = WorkingWeek((0, 1, 2, 3, 4), ((D0 + timedelta(days=7), (1, 2, 3, 4, 5)),))
+    assert [week.works_on(D0 + timedelta(days=d)) for d in (0, 5, 7, 12)] == [True, False, False, True]
+    assert week.weekdays_on(D0 - timedelta(days=30)) == (0, 1, 2, 3, 4)  # before the first change: its "before"
+    assert len(working_days(D0, D0 + timedelta(days=13), week)) == 10
+    drilled = {D0 + timedelta(days=d) for d in (0, 1, 2, 3, 4, 8, 9, 10, 11, 12)}  # Mon-Fri, then Tue-Sat
+    rep, = participation_from_days({(1, day): 60_000 for day in drilled}, [1], D0, D0 + timedelta(days=13),
+                                   weekdays_of={1: week})
+    assert (rep.days_drilled, rep.working_days) == (10, 10)
+    assert streak(drilled, D0 + timedelta(days=13), weekdays=week) == 10  # Sat 7, Sun 8 and Mon 9 March were days off
+    # the same drills against only the new days, as before the change was dated: two missed days, one not counted
+    rep, = participation_from_days({(1, day): 60_000 for day in drilled}, [1], D0, D0 + timedelta(days=13),
+                                   weekdays_of={1: (1, 2, 3, 4, 5)})
+    assert (rep.days_drilled, rep.working_days) == (9, 10)
+    # two changes: the days in force on each day are those of the latest change on or before it
+    twice = WorkingWeek((0, 1, 2, 3, 4), ((D0 + timedelta(days=7), (5, 6)), (D0 + timedelta(days=14), (0,))))
+    assert [twice.weekdays_on(D0 + timedelta(days=d)) for d in (6, 7, 13, 14, 40)] == [
+        (0, 1, 2, 3, 4), (5, 6), (5, 6), (0,), (0,)]

@@ -195,6 +195,58 @@ def test_a_rep_with_their_own_working_days_is_measured_against_them(content, mak
     assert "No drill in the last 7 working days:" in page and ">Sam</a>" in page[page.index("No drill in the last 7"):]
 
 
+def test_a_change_of_working_days_counts_from_the_day_it_is_made(content, make_user, clock, auth, client):
+    """Changing a rep's days used to rewrite past weeks: his drilled Mondays stopped counting, his past Saturdays became
+    missed days. A change now counts from the rep's day it is made on, and the page lists the changes."""
+    from datetime import datetime, timezone
+
+    from learnapp.models import WorkingDaysChange
+    from learnapp.services import drill as drill_service
+
+    manager = make_user("manager", team="North")
+    rep = make_user("rep", team="North", name="Sam")
+    rep_id, team_id, manager_email = rep.id, rep.team_id, manager.email
+
+    def drill_days(n):
+        for _ in range(n):
+            rep = db.session.get(User, rep_id)
+            if drill.current_item(rep, clock.now()) is None:
+                drill.practise_more(rep, clock.now())
+            while (item := drill.current_item(rep, clock.now())) is not None:
+                drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+            clock.advance(timedelta(days=1))
+
+    def set_days(days):
+        token = csrf_token(client, f"/team/rep/{rep_id}")
+        return client.post(f"/team/rep/{rep_id}/working-days", data={"day": days, "csrf_token": token})
+
+    clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))  # Monday 2 March: a Monday-to-Friday week drilled
+    drill_days(5)
+    clock.set(datetime(2026, 3, 9, 8, 0, tzinfo=timezone.utc))  # Monday 9 March: from now on Tuesday to Saturday
+    auth.login(manager_email)
+    assert set_days(["1", "2", "3", "4", "5", "6"]).status_code == 303  # a slip, put right the same day:
+    assert set_days(["1", "2", "3", "4", "5"]).status_code == 303
+    changes = db.session.scalars(db.select(WorkingDaysChange).filter_by(user_id=rep_id)).all()
+    assert [(c.since.isoformat(), c.before, c.days, c.changed_by) for c in changes] == [
+        ("2026-03-09", "0,1,2,3,4", "1,2,3,4,5", manager_email)]  # one change: the second replaced the first
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc))
+    drill_days(5)  # Tuesday 10 to Saturday 14 March
+    clock.set(datetime(2026, 3, 16, 17, 0, tzinfo=timezone.utc))  # Monday 16 March: his day off
+    rep = db.session.get(User, rep_id)
+    assert drill_service.streak(rep, clock.now()) == 10
+    rows = {row[0]: row for row in read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]}
+    assert rows["Sam"][1:3] == ["10", "10"]  # counting the new days back: Monday 2 March not counted, Saturday 7 missed
+    page = " ".join(client.get(f"/team/rep/{rep_id}").get_data(as_text=True).split())
+    assert ("From Mon 09 Mar 2026: Tuesday to Saturday, before Monday to Friday "
+            f'<span class="muted">(set by {manager_email})</span>') in page
+    assert "Everyone drilled in the last 7 working days." in " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
+    # a change made and undone the same day leaves no trace
+    assert set_days(["0", "1", "2"]).status_code == 303 and set_days(["1", "2", "3", "4", "5"]).status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count()).select_from(WorkingDaysChange)) == 1
+    assert db.session.get(User, rep_id).working_weekdays == (1, 2, 3, 4, 5)
+
+
 def test_only_the_reps_manager_or_an_admin_sets_working_days_and_a_bad_form_changes_nothing(content, make_user, auth, client):
     rep = make_user("rep", team="North", name="Sam")
     other = make_user("manager", team="South")
