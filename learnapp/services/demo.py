@@ -15,9 +15,10 @@ from learnapp.domain.clock import FixedClock
 from learnapp.domain.model import Kind
 from learnapp.extensions import db
 from learnapp.models import User
+from learnapp.models.user import WEEKDAYS
 from learnapp.services import content as content_service
 from learnapp.services import drill
-from learnapp.services.users import create_user
+from learnapp.services.users import create_user, set_working_days
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_DOMAIN = "demo.learnapp.test"
@@ -38,10 +39,15 @@ class RepProfile:
     seconds: float
     breaks: tuple[tuple[int, int], ...] = ()
     team: str = ""
+    shift: tuple[int, tuple[int, ...]] | None = None  # (week, weekdays): works these days from that week on
+
+    def weekdays(self, week: int) -> tuple[int, ...]:
+        return self.shift[1] if self.shift is not None and week >= self.shift[0] else WEEKDAYS
 
 
 def profiles(count: int, weeks: int, rng: random.Random, team: str = "") -> list[RepProfile]:
-    """A mix of diligent, average and patchy reps; some take a holiday, one stopped three weeks ago, one after a month."""
+    """A mix of diligent, average and patchy reps; some take a holiday, one stopped three weeks ago, one after a month,
+    and one moved to Tuesday-Saturday four weeks ago (their manager changed their working days)."""
     result = []
     for i in range(count):
         diligence = [0.95, 0.85, 0.7, 0.5][i % 4]
@@ -52,9 +58,10 @@ def profiles(count: int, weeks: int, rng: random.Random, team: str = "") -> list
             breaks = ((weeks - 3, weeks + 1),)  # stopped three weeks ago
         if i == count - 1:
             breaks = ((min(4, weeks - 1), weeks + 1),)  # drilled for a month, then stopped
+        shift = (max(1, weeks - 4), (1, 2, 3, 4, 5)) if i == 1 and weeks > 1 else None
         result.append(RepProfile(name=FIRST_NAMES[i % len(FIRST_NAMES)] + ("" if i < len(FIRST_NAMES) else str(i)),
                                  diligence=diligence, ability=rng.uniform(0.4, 0.95),
-                                 seconds=rng.uniform(15, 40), breaks=breaks, team=team))
+                                 seconds=rng.uniform(15, 40), breaks=breaks, team=team, shift=shift))
     return result
 
 
@@ -87,14 +94,17 @@ def build_demo(clock: FixedClock, content_paths: list[str], *, reps: int = 12, w
     people = profiles(reps, weeks, rng, team_name) + second_team(reps, rng)
     logins = _accounts(clock.now(), people, team_name)
     users = {u.name: u for u in db.session.scalars(db.select(User).filter_by(role="rep"))}
+    manager = db.session.scalars(db.select(User).filter_by(email=f"manager@{DEMO_DOMAIN}")).one()
     day = start_day
     while day < end.date():
         week = (day - start_day).days // 7
-        if day.weekday() < 5:
-            for profile in people:
-                if _drills_today(profile, week, rng):
-                    clock.set(datetime.combine(day, time(8, 0), tzinfo=timezone.utc) + timedelta(minutes=rng.randint(0, 600)))
-                    simulate_drill(users[profile.name], profile, clock, rng)
+        for profile in people:
+            if profile.shift is not None and day == start_day + timedelta(weeks=profile.shift[0]):
+                clock.set(datetime.combine(day, time(7, 0), tzinfo=timezone.utc))  # the manager changes the days that morning
+                set_working_days(users[profile.name], map(str, profile.shift[1]), by=manager, now=clock.now())
+            if day.weekday() in profile.weekdays(week) and _drills_today(profile, week, rng):
+                clock.set(datetime.combine(day, time(8, 0), tzinfo=timezone.utc) + timedelta(minutes=rng.randint(0, 600)))
+                simulate_drill(users[profile.name], profile, clock, rng)
         day += timedelta(days=1)
     clock.set(end)
     return logins
