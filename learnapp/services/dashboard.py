@@ -12,7 +12,8 @@ from learnapp.domain.scheduling import MemoryState
 from learnapp.extensions import db
 from learnapp.models import ORGANISATION, Attempt, CalibrationRollup, MemoryStateRow, RepDayRollup, RetentionRollup, Skill, Team, User
 from learnapp.services.drill import local_day, scheduler
-from learnapp.services.users import working_weeks
+from learnapp.models.user import WEEKDAYS
+from learnapp.services.users import weekday_span, working_weeks
 from learnapp.services.vacations import vacation_days
 
 DEFAULT_WEEKS = 26
@@ -59,6 +60,8 @@ class Dashboard:
     # by rep, the skills practised today in the rep's own day: FSRS puts recall at 100% right after any
     # review, right or wrong, so the heat map says "today" for them and the means leave them out
     practised_today: dict[int, set[str]] = field(default_factory=dict)
+    # by rep, their working days over the range in words ("" for Monday to Friday throughout): see works_label()
+    works: dict[int, str] = field(default_factory=dict)
 
     def shown_recall(self, user_id: int) -> dict[str, float]:
         """A rep's predicted recall by skill, without the skills practised today (whose number means nothing yet)."""
@@ -132,7 +135,8 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     since = {u.id: _since(u, last_days.get(u.id)) for u in reps}
     away = vacation_days(ids, min([span.start, *since.values()]), span.end)
     weekdays = working_weeks(reps)  # each rep's own working days, as their manager changed them over time
-    people = retention.participation_from_days(rep_days, ids, span.start, span.end, away=away, starts=rep_starts(reps),
+    starts = rep_starts(reps)
+    people = retention.participation_from_days(rep_days, ids, span.start, span.end, away=away, starts=starts,
                                                weekdays_of=weekdays)
     inactive_ids = {u for u in ids if today not in away[u]
                     and _idle_working_days(since[u], today, away[u], weekdays[u]) >= INACTIVE_AFTER}
@@ -146,6 +150,7 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
         forecast=team_forecast(team.id, states, now),
         calibration=retention.calibration_from_counts(_calibration_counts(team.id, span)),
         practised_today={u.id: _practised_today(u, states[u.id], now) for u in reps},
+        works={u.id: works_label(weekdays[u.id], DateRange(max(span.start, starts[u.id]), span.end)) for u in reps},
     )
     board.at_risk_skills = _at_risk_skills(board)
     return board
@@ -155,6 +160,21 @@ def _practised_today(rep: User, states: dict[str, MemoryState], now: datetime) -
     """The skills the rep reviewed today, in their own day."""
     today = local_day(rep, now)
     return {skill for skill, s in states.items() if s.last_review is not None and local_day(rep, s.last_review) == today}
+
+
+def works_label(week: WorkingWeek, span: DateRange) -> str:
+    """A rep's working days over a range (from the day they joined, if later) in words, "" when Monday to Friday throughout.
+
+    The days in force on the range's last day; when they changed within the range, from which day and what
+    they were before ("Tuesday to Saturday from Mon 09 Mar 2026, Monday to Friday before"), so the label of a
+    past range matches the days its participation was counted on.
+    """
+    days = week.weekdays_on(span.end)
+    changed = [since for since, _ in week.changes if span.start < since <= span.end]
+    if changed:
+        before = week.weekdays_on(changed[-1] - timedelta(days=1))
+        return f"{weekday_span(days)} from {changed[-1]:%a %d %b %Y}, {weekday_span(before)} before"
+    return "" if days == WEEKDAYS else weekday_span(days)
 
 
 def rep_starts(reps: list[User]) -> dict[int, date]:

@@ -100,7 +100,8 @@ def build_demo(clock: FixedClock, content_paths: list[str], *, reps: int = 12, w
         week = (day - start_day).days // 7
         for profile in people:
             if profile.shift is not None and day == start_day + timedelta(weeks=profile.shift[0]):
-                clock.set(datetime.combine(day, time(7, 0), tzinfo=timezone.utc))  # the manager changes the days that morning
+                # the manager changes the days the evening before: they count from the rep's next day
+                clock.set(datetime.combine(day - timedelta(days=1), time(23, 0), tzinfo=timezone.utc))
                 set_working_days(users[profile.name], map(str, profile.shift[1]), by=manager, now=clock.now())
             if day.weekday() in profile.weekdays(week) and _drills_today(profile, week, rng):
                 clock.set(datetime.combine(day, time(8, 0), tzinfo=timezone.utc) + timedelta(minutes=rng.randint(0, 600)))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -154,17 +155,31 @@ def end_sessions(user: User) -> None:
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datetime) -> tuple[int, ...]:
-    """Set the weekdays ``rep`` works (Monday "0") from today, the rep's own local day, on.
+@dataclass(frozen=True)
+class WorkingDaysSet:
+    """What set_working_days did: ``outcome`` is "changed", "undone" (back to the days before a change still to
+    come) or "unchanged"; ``since`` the rep's day the change counts from (None when unchanged)."""
 
-    Participation, the streak and the inactive list count them from today; earlier days keep the days in
-    force then (a WorkingDaysChange records each change and who made it). A second change the same day
-    replaces the first, and one back to the days before it undoes it. At least one day; a UserError says
-    what is wrong and nothing changes. Their manager or an admin sets them, never the rep, who could
-    otherwise count only the days they happened to drill.
+    days: tuple[int, ...]
+    outcome: str
+    since: date | None = None
+
+
+def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datetime) -> WorkingDaysSet:
+    """Set the weekdays ``rep`` works (Monday "0") from the rep's next day (in their timezone) on.
+
+    Participation, the streak and the inactive list count them from that day; earlier days keep the days
+    in force then (a WorkingDaysChange records each change and who made it), today included, so a drill
+    the rep already did today still counts as it did. For a rep who joined today, they count from today:
+    there is nothing before to keep. Another change before that day replaces the first,
+    and one back to the days before it undoes it. At least one day; a UserError says what is wrong and
+    nothing changes. Their manager or an admin sets them, never the rep, who could otherwise count only
+    the days they happened to drill.
     """
+    from learnapp.services.drill import local_day
+
     try:
-        days = sorted({int(d) for d in weekdays})
+        days = tuple(sorted({int(d) for d in weekdays}))
     except ValueError:
         raise UserError("Pick the days from the list.") from None
     if not days:
@@ -172,22 +187,35 @@ def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datet
     if not all(0 <= d < 7 for d in days):
         raise UserError("Pick the days from the list.")
     begin_write()
+    # the rep's row read again and locked until the commit (on PostgreSQL; SQLite's write lock already serialises):
+    # two saves at once would otherwise both add the same day's change, and the second fail
+    rep = db.session.execute(db.select(User).where(User.id == rep.id).with_for_update()
+                             .execution_options(populate_existing=True)).scalar_one()
+    today = local_day(rep, now)
+    since = today if local_day(rep, rep.created_at) == today else today + timedelta(days=1)  # a rep who joined today: today
+    latest = db.session.scalars(db.select(WorkingDaysChange).filter_by(user_id=rep.id)
+                                .order_by(WorkingDaysChange.since.desc()).limit(1)).first()
+    # a change still to come is replaced; one further ahead than the rep's next day (made before the rep moved
+    # to a timezone further west) too, so the changes stay in order and the newest decides
+    pending = latest if latest is not None and latest.since >= since else None
     text = ",".join(map(str, days))
-    if tuple(days) != rep.working_weekdays:
-        from learnapp.services.drill import local_day
-
-        today = local_day(rep, now)
-        change = db.session.get(WorkingDaysChange, (rep.id, today))
-        if change is None:
-            db.session.add(WorkingDaysChange(user_id=rep.id, since=today, before=",".join(map(str, rep.working_weekdays)),
-                                             days=text, changed_by=by.email, changed_at=now))
-        elif parse_weekdays(change.before) == tuple(days):  # back to the days before today's change: undone
-            db.session.delete(change)
-        else:
-            change.days, change.changed_by, change.changed_at = text, by.email, now
-        rep.working_days = text
+    if pending is None and days == rep.working_weekdays or pending is not None and days == pending.weekdays:
+        return WorkingDaysSet(days, "unchanged")
+    if pending is None:
+        db.session.add(WorkingDaysChange(user_id=rep.id, since=since, before=",".join(map(str, rep.working_weekdays)),
+                                         days=text, changed_by=by.email, changed_at=now))
+        outcome = "changed"
+    elif days == pending.weekdays_before:
+        since = pending.since
+        db.session.delete(pending)
+        outcome = "undone"
+    else:
+        since = pending.since
+        pending.days, pending.changed_by, pending.changed_at = text, by.email, now
+        outcome = "changed"
+    rep.working_days = text
     db.session.commit()
-    return tuple(days)
+    return WorkingDaysSet(days, outcome, since)
 
 
 def working_weeks(reps: Iterable[User]) -> dict[int, WorkingWeek]:

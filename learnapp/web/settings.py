@@ -11,7 +11,8 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Leng
 from learnapp.extensions import csrf, db, limiter
 from learnapp.services.db import begin_write
 from learnapp.services.notify import quarter_hour_time, user_for_token
-from learnapp.services.users import MAX_PASSWORD, MIN_PASSWORD, WEEKDAY_NAMES, UserError, WrongPassword, change_password
+from learnapp.services.users import (MAX_PASSWORD, MIN_PASSWORD, WEEKDAY_NAMES, UserError, WrongPassword, change_password,
+                                     working_days_history)
 from learnapp.services.vacations import vacations_of
 from learnapp.web.forms import Form
 
@@ -106,7 +107,9 @@ def settings_form(*, from_request: bool = True) -> SettingsForm:
 
 def settings_page(form: SettingsForm, **extra) -> str:
     extra.setdefault("password_form", PasswordForm(formdata=None, prefix="password"))
-    return render_template("settings.html", form=form, vacations=vacations_of(current_user.id), **extra)
+    changes = working_days_history(current_user) if current_user.role == "rep" else []
+    return render_template("settings.html", form=form, vacations=vacations_of(current_user.id),
+                           working_days_change=changes[0] if changes else None, **extra)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -17,6 +17,7 @@ from learnapp import charts
 from learnapp.domain.retention import AT_RISK_PERCENT, at_risk, recall_percent
 from learnapp.extensions import db
 from learnapp.models import Skill, Team, User
+from learnapp.models.user import WEEKDAYS
 from learnapp.services import dashboard as dashboard_service
 from learnapp.services.db import now
 from learnapp.services.progress import rep_progress
@@ -168,7 +169,7 @@ def _table_recall(board):
 
 def _table_participation(board):
     names = {u.id: u.name for u in board.reps}
-    weekdays = {u.id: weekday_span(u.working_weekdays) for u in board.reps}
+    weekdays = {u.id: board.works[u.id] or weekday_span(WEEKDAYS) for u in board.reps}
     rows = [[names[p.user_id], p.days_drilled, p.working_days, f"{p.share:.4f}", f"{p.minutes_per_day:.2f}",
              p.last_day.isoformat() if p.last_day else "", p.counted_from.isoformat(), weekdays[p.user_id]]
             for p in board.participation]
@@ -296,11 +297,17 @@ def working_days(user_id: int):
     if not can_view_rep(current_user, rep_user) or rep_user.role != "rep":
         abort(404)
     try:
-        days = set_working_days(rep_user, request.form.getlist("day"), by=current_user, now=now())
+        result = set_working_days(rep_user, request.form.getlist("day"), by=current_user, now=now())
     except UserError as exc:
         return rep_page(rep_user, working_days_error=str(exc), working_days_typed=request.form.getlist("day")), 400
-    flash(f"{rep_user.name} works {weekday_span(days)} from today on: participation, the streak and the inactive list "
-          "count these days from today; earlier days keep the days worked then.")
+    name, days = rep_user.name, weekday_span(result.days)
+    if result.outcome == "unchanged":
+        flash(f"No change: {name} already works {days}.")
+    elif result.outcome == "undone":
+        flash(f"Change undone: {name} works {days}, as before.")
+    else:
+        flash(f"{name} works {days} from {result.since:%a %d %b %Y} on (in {name}'s timezone): participation, the "
+              "streak and the inactive list count these days from then; earlier days keep the days worked before.")
     return redirect(url_for("team.rep", user_id=rep_user.id, _anchor="working-days"), code=303)
 
 

@@ -195,9 +195,10 @@ def test_a_rep_with_their_own_working_days_is_measured_against_them(content, mak
     assert "No drill in the last 7 working days:" in page and ">Sam</a>" in page[page.index("No drill in the last 7"):]
 
 
-def test_a_change_of_working_days_counts_from_the_day_it_is_made(content, make_user, clock, auth, client):
+def test_a_change_of_working_days_counts_from_the_reps_next_day(content, make_user, clock, auth, client):
     """Changing a rep's days used to rewrite past weeks: his drilled Mondays stopped counting, his past Saturdays became
-    missed days. A change now counts from the rep's day it is made on, and the page lists the changes."""
+    missed days. A change now counts from the rep's next day, so the day it is made on keeps its drill too; the rep's
+    page lists the changes, and the dashboard labels a past range with the days it was counted on."""
     from datetime import datetime, timezone
 
     from learnapp.models import WorkingDaysChange
@@ -207,44 +208,125 @@ def test_a_change_of_working_days_counts_from_the_day_it_is_made(content, make_u
     rep = make_user("rep", team="North", name="Sam")
     rep_id, team_id, manager_email = rep.id, rep.team_id, manager.email
 
-    def drill_days(n):
-        for _ in range(n):
-            rep = db.session.get(User, rep_id)
-            if drill.current_item(rep, clock.now()) is None:
-                drill.practise_more(rep, clock.now())
-            while (item := drill.current_item(rep, clock.now())) is not None:
-                drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
-            clock.advance(timedelta(days=1))
+    def drill_today():
+        rep = db.session.get(User, rep_id)
+        if drill.current_item(rep, clock.now()) is None:
+            drill.practise_more(rep, clock.now())
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
 
     def set_days(days):
         token = csrf_token(client, f"/team/rep/{rep_id}")
-        return client.post(f"/team/rep/{rep_id}/working-days", data={"day": days, "csrf_token": token})
+        response = client.post(f"/team/rep/{rep_id}/working-days", data={"day": days, "csrf_token": token})
+        assert response.status_code == 303
+        return " ".join(client.get(response.headers["Location"]).get_data(as_text=True).split())
 
-    clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))  # Monday 2 March: a Monday-to-Friday week drilled
-    drill_days(5)
-    clock.set(datetime(2026, 3, 9, 8, 0, tzinfo=timezone.utc))  # Monday 9 March: from now on Tuesday to Saturday
+    def days_of(start, end):
+        rows = read_csv(client, f"/team/{team_id}/data/participation.csv?start={start}&end={end}")[1:]
+        return rows[0][1:3] + rows[0][-1:]
+
+    clock.set(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))  # Monday 2 to Monday 9 March: Monday to Friday, drilled
+    for _ in range(8):
+        if clock.now().weekday() < 5:
+            drill_today()
+        clock.advance(timedelta(days=1))
+    clock.set(datetime(2026, 3, 9, 15, 0, tzinfo=timezone.utc))  # Monday afternoon, after his drill: Tuesday to Saturday
     auth.login(manager_email)
-    assert set_days(["1", "2", "3", "4", "5", "6"]).status_code == 303  # a slip, put right the same day:
-    assert set_days(["1", "2", "3", "4", "5"]).status_code == 303
+    set_days(["1", "2", "3", "4", "5", "6"])  # a slip, put right before it counts:
+    page = set_days(["1", "2", "3", "4", "5"])
+    assert "Sam works Tuesday to Saturday from Tue 10 Mar 2026 on (in Sam&#39;s timezone)" in page
+    assert ("From Tue 10 Mar 2026: Tuesday to Saturday, before Monday to Friday "
+            f'<span class="muted">(set by {manager_email})</span>') in page
+    assert "No change: Sam already works Tuesday to Saturday." in set_days(["1", "2", "3", "4", "5"])
     changes = db.session.scalars(db.select(WorkingDaysChange).filter_by(user_id=rep_id)).all()
     assert [(c.since.isoformat(), c.before, c.days, c.changed_by) for c in changes] == [
-        ("2026-03-09", "0,1,2,3,4", "1,2,3,4,5", manager_email)]  # one change: the second replaced the first
+        ("2026-03-10", "0,1,2,3,4", "1,2,3,4,5", manager_email)]  # one change: the second replaced the first
     clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc))
-    drill_days(5)  # Tuesday 10 to Saturday 14 March
+    for _ in range(5):  # Tuesday 10 to Saturday 14 March
+        drill_today()
+        clock.advance(timedelta(days=1))
     clock.set(datetime(2026, 3, 16, 17, 0, tzinfo=timezone.utc))  # Monday 16 March: his day off
     rep = db.session.get(User, rep_id)
-    assert drill_service.streak(rep, clock.now()) == 10
-    rows = {row[0]: row for row in read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]}
-    assert rows["Sam"][1:3] == ["10", "10"]  # counting the new days back: Monday 2 March not counted, Saturday 7 missed
-    page = " ".join(client.get(f"/team/rep/{rep_id}").get_data(as_text=True).split())
-    assert ("From Mon 09 Mar 2026: Tuesday to Saturday, before Monday to Friday "
-            f'<span class="muted">(set by {manager_email})</span>') in page
-    assert "Everyone drilled in the last 7 working days." in " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
-    # a change made and undone the same day leaves no trace
-    assert set_days(["0", "1", "2"]).status_code == 303 and set_days(["1", "2", "3", "4", "5"]).status_code == 303
+    assert drill_service.streak(rep, clock.now()) == 11
+    # counted back with only the new days, Mondays 2 and 9 would not count and Saturday 7 would be missed: 9 of 10
+    assert days_of("2026-03-02", "2026-03-15") == ["11", "11", "Tuesday to Saturday from Tue 10 Mar 2026, Monday to Friday before"]
+    assert days_of("2026-03-02", "2026-03-06") == ["5", "5", "Monday to Friday"]  # a past range: its own days
+    assert days_of("2026-03-10", "2026-03-15") == ["5", "5", "Tuesday to Saturday"]
+    page = " ".join(client.get(f"/team/{team_id}?start=2026-03-02&end=2026-03-06").get_data(as_text=True).split())
+    assert "Sam</a> <span" not in page  # Monday to Friday then: no label
+    page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
+    assert "(works Tuesday to Saturday" in page and "Everyone drilled in the last 7 working days." in page
+    # a change made and undone before it counts leaves no trace
+    set_days(["0", "1", "2"])
+    assert "Change undone: Sam works Tuesday to Saturday, as before." in set_days(["1", "2", "3", "4", "5"])
     db.session.expire_all()
     assert db.session.scalar(db.select(db.func.count()).select_from(WorkingDaysChange)) == 1
     assert db.session.get(User, rep_id).working_weekdays == (1, 2, 3, 4, 5)
+    auth.login(db.session.get(User, rep_id).email)
+    page = " ".join(client.get("/settings").get_data(as_text=True).split())
+    assert "set by your manager: Tuesday to Saturday (from Tue 10 Mar 2026; Monday to Friday before)." in page
+
+
+def test_working_days_changes_stay_in_order_when_the_rep_moves_west(make_user, clock):
+    """A change made for an Auckland rep counts from his next day there; moved to Los Angeles, whose next day is a day
+    earlier, a second change replaced nothing and sorted before the first, so the first won from then on (review)."""
+    from datetime import date, datetime, timezone
+
+    from learnapp.services.users import set_working_days, working_weeks
+
+    manager = make_user("manager", team="North")
+    rep = make_user("rep", team="North", name="Sam", timezone="Pacific/Auckland")
+    now = datetime(2026, 3, 9, 12, 0, tzinfo=timezone.utc)  # Tuesday 10 March in Auckland, Monday 9 in Los Angeles
+    assert set_working_days(rep, ["1", "2", "3", "4", "5"], by=manager, now=now).since == date(2026, 3, 11)
+    rep.timezone = "America/Los_Angeles"
+    db.session.commit()
+    result = set_working_days(rep, ["0", "2", "4"], by=manager, now=now + timedelta(hours=1))
+    assert (result.outcome, result.since) == ("changed", date(2026, 3, 11))  # replaces the change still to come
+    week = working_weeks([db.session.get(User, rep.id)])[rep.id]
+    assert [week.weekdays_on(date(2026, 3, d)) for d in (10, 11, 20)] == [(0, 1, 2, 3, 4), (0, 2, 4), (0, 2, 4)]
+
+
+def test_two_saves_of_working_days_at_once_record_one_change(app, make_user, clock):
+    """A double click, or two managers at once: on PostgreSQL both read "no change yet" and both inserted the same
+    day's change, and the second failed with a 500 (review). The rep's row is locked while the change is made."""
+    import threading
+    from datetime import datetime, timezone
+
+    from learnapp.models import WorkingDaysChange
+    from learnapp.services import drill as drill_module
+    from learnapp.services.users import set_working_days
+
+    rep_id, manager_id = make_user("rep", team="North").id, make_user("manager", team="North").id
+    barrier, real, outcomes = threading.Barrier(2, timeout=1), drill_module.local_day, []
+
+    def both_at_once(user, when):  # after the checks, before the change is read: the moment two saves would race
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:  # the other save waits for the lock this one holds
+            pass
+        return real(user, when)
+
+    def save():
+        with app.app_context():
+            try:
+                outcomes.append(set_working_days(db.session.get(User, rep_id), ["1", "2", "3", "4", "5"],
+                                                 by=db.session.get(User, manager_id),
+                                                 now=datetime(2026, 3, 9, 12, 0, tzinfo=timezone.utc)).outcome)
+            finally:
+                db.session.remove()
+
+    drill_module.local_day = both_at_once
+    try:
+        threads = [threading.Thread(target=save) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        drill_module.local_day = real
+    assert sorted(outcomes) == ["changed", "unchanged"]
+    db.session.rollback()  # this thread's read snapshot predates the saves
+    assert db.session.scalar(db.select(db.func.count()).select_from(WorkingDaysChange)) == 1
 
 
 def test_only_the_reps_manager_or_an_admin_sets_working_days_and_a_bad_form_changes_nothing(content, make_user, auth, client):
@@ -278,4 +360,5 @@ def test_only_the_reps_manager_or_an_admin_sets_working_days_and_a_bad_form_chan
     assert response.status_code == 303
     assert "Sam works Monday, Wednesday and Friday" in client.get(response.headers["Location"]).get_data(as_text=True)
     auth.login(emails["rep"])
-    assert "set by your manager: Monday, Wednesday and Friday." in client.get("/settings").get_data(as_text=True)
+    page = " ".join(client.get("/settings").get_data(as_text=True).split())
+    assert "set by your manager: Monday, Wednesday and Friday (from " in page
