@@ -204,6 +204,17 @@ class WorkingWeek:
     def works_on(self, day: date) -> bool:
         return day.weekday() in self.weekdays_on(day)
 
+    def changed(self, since: date, weekdays: Sequence[int]) -> WorkingWeek:
+        """This week with ``weekdays`` worked from ``since`` on: changes from that day on are replaced. Changes that
+        no longer change anything are dropped, so setting the days back to what they were undoes a change."""
+        periods = [(day, days) for day, days in self.changes if day < since] + [(since, tuple(sorted(set(weekdays))))]
+        kept, current = [], self.before
+        for day, days in periods:
+            if days != current:
+                kept.append((day, days))
+                current = days
+        return WorkingWeek(self.before, tuple(kept))
+
 
 Weekdays = Sequence[int] | WorkingWeek  # the same weekdays every week, or a rep's WorkingWeek
 

@@ -157,27 +157,41 @@ WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturd
 
 @dataclass(frozen=True)
 class WorkingDaysSet:
-    """What set_working_days did: ``outcome`` is "changed", "undone" (back to the days before a change still to
-    come) or "unchanged"; ``since`` the rep's day the change counts from (None when unchanged)."""
+    """What set_working_days did: ``changed`` False when the days were already so; ``since`` the rep's day they count from."""
 
     days: tuple[int, ...]
-    outcome: str
-    since: date | None = None
+    since: date
+    changed: bool
 
 
-def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datetime) -> WorkingDaysSet:
-    """Set the weekdays ``rep`` works (Monday "0") from the rep's next day (in their timezone) on.
-
-    Participation, the streak and the inactive list count them from that day; earlier days keep the days
-    in force then (a WorkingDaysChange records each change and who made it), today included, so a drill
-    the rep already did today still counts as it did. For a rep who joined today, they count from today:
-    there is nothing before to keep. Another change before that day replaces the first,
-    and one back to the days before it undoes it. At least one day; a UserError says what is wrong and
-    nothing changes. Their manager or an admin sets them, never the rep, who could otherwise count only
-    the days they happened to drill.
-    """
+def next_working_days_day(rep: User, now: datetime) -> date:
+    """The day a change of the rep's working days counts from unless another is picked: the rep's next day (in
+    their timezone), so a drill done today still counts as it did; for a rep who joined today, today."""
     from learnapp.services.drill import local_day
 
+    today = local_day(rep, now)
+    return today if local_day(rep, rep.created_at) == today else today + timedelta(days=1)
+
+
+def working_days_bounds(rep: User, now: datetime) -> tuple[date, date]:
+    """The first and last day a change of the rep's days may count from: the day they joined, and a year ahead."""
+    from learnapp.services.drill import local_day
+
+    return local_day(rep, rep.created_at), local_day(rep, now) + timedelta(days=365)
+
+
+def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datetime, since: date | None = None) -> WorkingDaysSet:
+    """Set the weekdays ``rep`` works (Monday "0") from ``since`` (default: next_working_days_day) on.
+
+    Participation, the streak and the inactive list count each day by the days in force then: a change
+    dated ahead waits for its day, one dated back (a move the manager forgot to record) corrects the days
+    since. Each change is a WorkingDaysChange with the days before it and who made it; changes dated from
+    ``since`` on are replaced, and one that no longer changes anything is dropped (WorkingWeek.changed), so
+    setting the days back undoes a change. At
+    least one day, and ``since`` between working_days_bounds(); a UserError says what is wrong and nothing
+    changes. Their manager or an admin sets them, never the rep, who could otherwise count only the days
+    they happened to drill.
+    """
     try:
         days = tuple(sorted({int(d) for d in weekdays}))
     except ValueError:
@@ -186,36 +200,47 @@ def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datet
         raise UserError("Pick at least one working day.")
     if not all(0 <= d < 7 for d in days):
         raise UserError("Pick the days from the list.")
+    first, last = working_days_bounds(rep, now)
+    since = since or next_working_days_day(rep, now)
+    if since < first:
+        raise UserError(f"Pick a day from {first:%a %d %b %Y} on: {rep.name} joined then.")
+    if since > last:
+        raise UserError(f"Pick a day within a year: {last:%a %d %b %Y} at the latest.")
     begin_write()
     # the rep's row read again and locked until the commit (on PostgreSQL; SQLite's write lock already serialises):
     # two saves at once would otherwise both add the same day's change, and the second fail
     rep = db.session.execute(db.select(User).where(User.id == rep.id).with_for_update()
                              .execution_options(populate_existing=True)).scalar_one()
-    today = local_day(rep, now)
-    since = today if local_day(rep, rep.created_at) == today else today + timedelta(days=1)  # a rep who joined today: today
-    latest = db.session.scalars(db.select(WorkingDaysChange).filter_by(user_id=rep.id)
-                                .order_by(WorkingDaysChange.since.desc()).limit(1)).first()
-    # a change still to come is replaced; one further ahead than the rep's next day (made before the rep moved
-    # to a timezone further west) too, so the changes stay in order and the newest decides
-    pending = latest if latest is not None and latest.since >= since else None
-    text = ",".join(map(str, days))
-    if pending is None and days == rep.working_weekdays or pending is not None and days == pending.weekdays:
-        return WorkingDaysSet(days, "unchanged")
-    if pending is None:
-        db.session.add(WorkingDaysChange(user_id=rep.id, since=since, before=",".join(map(str, rep.working_weekdays)),
-                                         days=text, changed_by=by.email, changed_at=now))
-        outcome = "changed"
-    elif days == pending.weekdays_before:
-        since = pending.since
-        db.session.delete(pending)
-        outcome = "undone"
-    else:
-        since = pending.since
-        pending.days, pending.changed_by, pending.changed_at = text, by.email, now
-        outcome = "changed"
-    rep.working_days = text
+    rows = {row.since: row for row in db.session.scalars(db.select(WorkingDaysChange).filter_by(user_id=rep.id))}
+    old = _working_week(rep, sorted(rows.values(), key=lambda row: row.since))
+    new = old.changed(since, days)
+    if new == old:
+        return WorkingDaysSet(days, since, False)
+    before = new.before
+    for day, weekdays_then in new.changes:
+        row, text, text_before = rows.pop(day, None), _days_text(weekdays_then), _days_text(before)
+        if row is None:
+            db.session.add(WorkingDaysChange(user_id=rep.id, since=day, before=text_before, days=text,
+                                             changed_by=by.email, changed_at=now))
+        elif (row.before, row.days) != (text_before, text):
+            row.before, row.days, row.changed_by, row.changed_at = text_before, text, by.email, now
+        before = weekdays_then
+    for row in rows.values():  # changes that no longer change anything
+        db.session.delete(row)
+    rep.working_days = _days_text(before)  # the days after every change, those to come included
     db.session.commit()
-    return WorkingDaysSet(days, outcome, since)
+    return WorkingDaysSet(days, since, True)
+
+
+def _days_text(days: Iterable[int]) -> str:
+    return ",".join(map(str, days))
+
+
+def _working_week(rep: User, changes: list[WorkingDaysChange]) -> WorkingWeek:
+    """The rep's WorkingWeek from their changes, oldest first; without any, their present days hold for every day."""
+    if not changes:
+        return WorkingWeek(rep.working_weekdays)
+    return WorkingWeek(parse_weekdays(changes[0].before), tuple((c.since, parse_weekdays(c.days)) for c in changes))
 
 
 def working_weeks(reps: Iterable[User]) -> dict[int, WorkingWeek]:
@@ -227,10 +252,7 @@ def working_weeks(reps: Iterable[User]) -> dict[int, WorkingWeek]:
                  .order_by(WorkingDaysChange.user_id, WorkingDaysChange.since))
         for change in db.session.scalars(query):
             changes[change.user_id].append(change)
-    return {rep.id: WorkingWeek(parse_weekdays(changes[rep.id][0].before),
-                                tuple((c.since, parse_weekdays(c.days)) for c in changes[rep.id]))
-            if changes[rep.id] else WorkingWeek(rep.working_weekdays)
-            for rep in reps}
+    return {rep.id: _working_week(rep, changes[rep.id]) for rep in reps}
 
 
 def working_days_history(rep: User) -> list[WorkingDaysChange]:

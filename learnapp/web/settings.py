@@ -9,10 +9,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from learnapp.extensions import csrf, db, limiter
-from learnapp.services.db import begin_write
+from learnapp.services.db import begin_write, now
 from learnapp.services.notify import quarter_hour_time, user_for_token
+from learnapp.services.drill import local_day
 from learnapp.services.users import (MAX_PASSWORD, MIN_PASSWORD, WEEKDAY_NAMES, UserError, WrongPassword, change_password,
-                                     working_days_history)
+                                     working_days_history, working_weeks)
 from learnapp.services.vacations import vacations_of
 from learnapp.web.forms import Form
 
@@ -107,9 +108,13 @@ def settings_form(*, from_request: bool = True) -> SettingsForm:
 
 def settings_page(form: SettingsForm, **extra) -> str:
     extra.setdefault("password_form", PasswordForm(formdata=None, prefix="password"))
-    changes = working_days_history(current_user) if current_user.role == "rep" else []
-    return render_template("settings.html", form=form, vacations=vacations_of(current_user.id),
-                           working_days_change=changes[0] if changes else None, **extra)
+    if current_user.role == "rep":  # the rep's working days today, since when, and a change to come
+        today = local_day(current_user, now())
+        changes = working_days_history(current_user)
+        extra.update(working_days_now=working_weeks([current_user])[current_user.id].weekdays_on(today),
+                     working_days_since=next((c.since for c in changes if c.since <= today), None),
+                     working_days_next=next((c for c in reversed(changes) if c.since > today), None))
+    return render_template("settings.html", form=form, vacations=vacations_of(current_user.id), **extra)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ import io
 import re
 import unicodedata
 from bisect import bisect_right
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -21,8 +21,9 @@ from learnapp.models.user import WEEKDAYS
 from learnapp.services import dashboard as dashboard_service
 from learnapp.services.db import now
 from learnapp.services.progress import rep_progress
-from learnapp.services.users import (WEEKDAY_NAMES, UserError, can_view_rep, set_working_days, visible_teams, weekday_span,
-                                     working_days_history)
+from learnapp.services.drill import local_day
+from learnapp.services.users import (WEEKDAY_NAMES, UserError, can_view_rep, next_working_days_day, set_working_days,
+                                     visible_teams, weekday_span, working_days_bounds, working_days_history, working_weeks)
 from learnapp.services.vacations import vacations_of
 from learnapp.web import roles_required
 
@@ -284,9 +285,15 @@ def rep(user_id: int):
 
 def rep_page(rep_user: User, **forms) -> str:
     """A rep's page as their manager sees it; ``forms`` refills the vacation or working-days form with its error."""
-    return render_template("progress/rep.html", progress=rep_progress(rep_user, now()), own=False,
+    at = now()
+    since = next_working_days_day(rep_user, at)
+    first, last = working_days_bounds(rep_user, at)
+    forms.setdefault("working_days_since", since.isoformat())
+    return render_template("progress/rep.html", progress=rep_progress(rep_user, at), own=False,
                            back=_back_to_team(rep_user), vacations=vacations_of(rep_user.id), weekdays=WEEKDAY_NAMES,
-                           working_days_changes=working_days_history(rep_user), **forms)
+                           working_days_changes=working_days_history(rep_user), working_days_today=local_day(rep_user, at),
+                           working_days_ticked=working_weeks([rep_user])[rep_user.id].weekdays_on(since),
+                           working_days_first=first, working_days_last=last, **forms)
 
 
 @bp.post("/rep/<id:user_id>/working-days")
@@ -296,15 +303,18 @@ def working_days(user_id: int):
     rep_user = db.get_or_404(User, user_id)
     if not can_view_rep(current_user, rep_user) or rep_user.role != "rep":
         abort(404)
+    typed = {"working_days_typed": request.form.getlist("day"), "working_days_since": request.form.get("since", "")}
     try:
-        result = set_working_days(rep_user, request.form.getlist("day"), by=current_user, now=now())
+        since = datetime.strptime(typed["working_days_since"].strip(), "%Y-%m-%d").date() if typed["working_days_since"].strip() else None
+    except ValueError:
+        return rep_page(rep_user, working_days_error="Pick the day the change counts from as a date, like 2026-03-09.", **typed), 400
+    try:
+        result = set_working_days(rep_user, typed["working_days_typed"], by=current_user, now=now(), since=since)
     except UserError as exc:
-        return rep_page(rep_user, working_days_error=str(exc), working_days_typed=request.form.getlist("day")), 400
+        return rep_page(rep_user, working_days_error=str(exc), **typed), 400
     name, days = rep_user.name, weekday_span(result.days)
-    if result.outcome == "unchanged":
-        flash(f"No change: {name} already works {days}.")
-    elif result.outcome == "undone":
-        flash(f"Change undone: {name} works {days}, as before.")
+    if not result.changed:
+        flash(f"No change: {name} already works {days} from {result.since:%a %d %b %Y} on.")
     else:
         flash(f"{name} works {days} from {result.since:%a %d %b %Y} on (in {name}'s timezone): participation, the "
               "streak and the inactive list count these days from then; earlier days keep the days worked before.")

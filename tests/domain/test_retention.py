@@ -205,3 +205,20 @@ def test_a_change_of_working_days_counts_from_its_day_and_earlier_days_keep_the_
     twice = WorkingWeek((0, 1, 2, 3, 4), ((D0 + timedelta(days=7), (5, 6)), (D0 + timedelta(days=14), (0,))))
     assert [twice.weekdays_on(D0 + timedelta(days=d)) for d in (6, 7, 13, 14, 40)] == [
         (0, 1, 2, 3, 4), (5, 6), (5, 6), (0,), (0,)]
+
+
+def test_a_change_of_working_days_can_be_dated_before_between_or_after_the_others():
+    mon_fri, tue_sat, mon_wed_fri = (0, 1, 2, 3, 4), (1, 2, 3, 4, 5), (0, 2, 4)
+    week = WorkingWeek(mon_fri).changed(D0 + timedelta(days=8), tue_sat)  # from Tuesday 10 March
+    assert week.changes == ((D0 + timedelta(days=8), tue_sat),)
+    assert week.changed(D0 + timedelta(days=8), mon_fri) == WorkingWeek(mon_fri)  # back to what it was: undone
+    assert week.changed(D0 + timedelta(days=8), tue_sat) == week  # the same again: nothing changes
+    # dated earlier, to the same days: "he moved on the 3rd, not the 10th" absorbs the later change
+    assert week.changed(D0 + timedelta(days=1), tue_sat).changes == ((D0 + timedelta(days=1), tue_sat),)
+    # dated between two changes: from then on, the later one replaced
+    between = week.changed(D0 + timedelta(days=3), mon_wed_fri)
+    assert between.changes == ((D0 + timedelta(days=3), mon_wed_fri),)
+    assert [between.weekdays_on(D0 + timedelta(days=d)) for d in (2, 3, 8, 40)] == [mon_fri, mon_wed_fri, mon_wed_fri, mon_wed_fri]
+    # one to come, after the others: they stay
+    later = week.changed(D0 + timedelta(days=30), mon_fri)
+    assert later.changes == ((D0 + timedelta(days=8), tue_sat), (D0 + timedelta(days=30), mon_fri))

@@ -235,9 +235,9 @@ def test_a_change_of_working_days_counts_from_the_reps_next_day(content, make_us
     set_days(["1", "2", "3", "4", "5", "6"])  # a slip, put right before it counts:
     page = set_days(["1", "2", "3", "4", "5"])
     assert "Sam works Tuesday to Saturday from Tue 10 Mar 2026 on (in Sam&#39;s timezone)" in page
-    assert ("From Tue 10 Mar 2026: Tuesday to Saturday, before Monday to Friday "
+    assert ("From Tue 10 Mar 2026 (to come): Tuesday to Saturday, before Monday to Friday "
             f'<span class="muted">(set by {manager_email})</span>') in page
-    assert "No change: Sam already works Tuesday to Saturday." in set_days(["1", "2", "3", "4", "5"])
+    assert "No change: Sam already works Tuesday to Saturday from Tue 10 Mar 2026 on." in set_days(["1", "2", "3", "4", "5"])
     changes = db.session.scalars(db.select(WorkingDaysChange).filter_by(user_id=rep_id)).all()
     assert [(c.since.isoformat(), c.before, c.days, c.changed_by) for c in changes] == [
         ("2026-03-10", "0,1,2,3,4", "1,2,3,4,5", manager_email)]  # one change: the second replaced the first
@@ -258,13 +258,63 @@ def test_a_change_of_working_days_counts_from_the_reps_next_day(content, make_us
     assert "(works Tuesday to Saturday" in page and "Everyone drilled in the last 7 working days." in page
     # a change made and undone before it counts leaves no trace
     set_days(["0", "1", "2"])
-    assert "Change undone: Sam works Tuesday to Saturday, as before." in set_days(["1", "2", "3", "4", "5"])
+    assert "(to come)" in set_days(["0", "1", "2"]) and "(to come)" not in set_days(["1", "2", "3", "4", "5"])
     db.session.expire_all()
     assert db.session.scalar(db.select(db.func.count()).select_from(WorkingDaysChange)) == 1
     assert db.session.get(User, rep_id).working_weekdays == (1, 2, 3, 4, 5)
     auth.login(db.session.get(User, rep_id).email)
     page = " ".join(client.get("/settings").get_data(as_text=True).split())
-    assert "set by your manager: Tuesday to Saturday (from Tue 10 Mar 2026; Monday to Friday before)." in page
+    assert "set by your manager: Tuesday to Saturday (since Tue 10 Mar 2026). Your participation" in page
+
+
+def test_a_manager_dates_a_change_of_working_days_back_or_ahead(content, make_user, clock, auth, client):
+    """"He has worked Tuesday to Saturday since the 3rd, I forgot to say": a change dated back corrects the weeks since,
+    one dated ahead waits for its day; a day before the rep joined, more than a year ahead or no date is refused."""
+    from datetime import datetime, timezone
+
+    from learnapp.models import WorkingDaysChange
+
+    manager = make_user("manager", team="North")
+    rep = make_user("rep", team="North", name="Sam")  # joined Monday 2 March
+    rep_id, team_id, manager_email, rep_email = rep.id, rep.team_id, manager.email, rep.email
+    for _ in range(6):  # Monday 2 to Saturday 7 March, every day drilled
+        rep = db.session.get(User, rep_id)
+        if drill.current_item(rep, clock.now()) is None:
+            drill.practise_more(rep, clock.now())
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=1))
+    clock.set(datetime(2026, 3, 11, 12, 0, tzinfo=timezone.utc))  # Wednesday 11 March
+    auth.login(manager_email)
+
+    def post(days, since):
+        token = csrf_token(client, f"/team/rep/{rep_id}")
+        return client.post(f"/team/rep/{rep_id}/working-days", data={"day": days, "since": since, "csrf_token": token})
+
+    def week_of_2_march():
+        return read_csv(client, f"/team/{team_id}/data/participation.csv?start=2026-03-02&end=2026-03-08")[1][1:3]
+
+    assert week_of_2_march() == ["5", "5"]  # Monday to Friday: Saturday's drill welcome, not counted
+    for since, message in (("2026-02-30", "Pick the day the change counts from as a date, like 2026-03-09."),
+                           ("2026-03-01", "Pick a day from Mon 02 Mar 2026 on: Sam joined then."),
+                           ("2027-03-12", "Pick a day within a year: Thu 11 Mar 2027 at the latest.")):
+        response = post(["1", "2", "3", "4", "5"], since)
+        page = " ".join(response.get_data(as_text=True).split())
+        assert response.status_code == 400 and message in page, since
+        assert f'name="since" required value="{since}"' in page and 'value="5" checked' in page  # as typed
+    assert db.session.scalar(db.select(db.func.count()).select_from(WorkingDaysChange)) == 0
+    assert post(["1", "2", "3", "4", "5"], "2026-03-03").status_code == 303  # dated back
+    assert week_of_2_march() == ["6", "6"]  # Monday 2 by the old days, Tuesday 3 to Saturday 7 by the new
+    assert post(["0", "1", "2", "3", "4"], "2026-03-16").status_code == 303  # back to Monday to Friday next week
+    page = " ".join(client.get(f"/team/rep/{rep_id}").get_data(as_text=True).split())
+    assert "From Mon 16 Mar 2026 (to come): Monday to Friday, before Tuesday to Saturday" in page
+    assert "From Tue 03 Mar 2026: Tuesday to Saturday, before Monday to Friday" in page
+    assert 'name="since" required value="2026-03-12"' in page  # the rep's next day, ticked as then: Tuesday to Saturday
+    assert 'value="0" > Monday' in page and 'value="5" checked> Saturday' in page
+    auth.login(rep_email)
+    page = " ".join(client.get("/settings").get_data(as_text=True).split())
+    assert ("set by your manager: Tuesday to Saturday (since Tue 03 Mar 2026); from Mon 16 Mar 2026: Monday to Friday. "
+            "Your participation") in page
 
 
 def test_working_days_changes_stay_in_order_when_the_rep_moves_west(make_user, clock):
@@ -281,9 +331,9 @@ def test_working_days_changes_stay_in_order_when_the_rep_moves_west(make_user, c
     rep.timezone = "America/Los_Angeles"
     db.session.commit()
     result = set_working_days(rep, ["0", "2", "4"], by=manager, now=now + timedelta(hours=1))
-    assert (result.outcome, result.since) == ("changed", date(2026, 3, 11))  # replaces the change still to come
+    assert (result.changed, result.since) == (True, date(2026, 3, 10))  # from then on: the change to come is replaced
     week = working_weeks([db.session.get(User, rep.id)])[rep.id]
-    assert [week.weekdays_on(date(2026, 3, d)) for d in (10, 11, 20)] == [(0, 1, 2, 3, 4), (0, 2, 4), (0, 2, 4)]
+    assert [week.weekdays_on(date(2026, 3, d)) for d in (9, 10, 11, 20)] == [(0, 1, 2, 3, 4), (0, 2, 4), (0, 2, 4), (0, 2, 4)]
 
 
 def test_two_saves_of_working_days_at_once_record_one_change(app, make_user, clock):
@@ -311,7 +361,7 @@ def test_two_saves_of_working_days_at_once_record_one_change(app, make_user, clo
             try:
                 outcomes.append(set_working_days(db.session.get(User, rep_id), ["1", "2", "3", "4", "5"],
                                                  by=db.session.get(User, manager_id),
-                                                 now=datetime(2026, 3, 9, 12, 0, tzinfo=timezone.utc)).outcome)
+                                                 now=datetime(2026, 3, 9, 12, 0, tzinfo=timezone.utc)).changed)
             finally:
                 db.session.remove()
 
@@ -324,7 +374,7 @@ def test_two_saves_of_working_days_at_once_record_one_change(app, make_user, clo
             thread.join(timeout=30)
     finally:
         drill_module.local_day = real
-    assert sorted(outcomes) == ["changed", "unchanged"]
+    assert sorted(outcomes) == [False, True]
     db.session.rollback()  # this thread's read snapshot predates the saves
     assert db.session.scalar(db.select(db.func.count()).select_from(WorkingDaysChange)) == 1
 
@@ -361,4 +411,4 @@ def test_only_the_reps_manager_or_an_admin_sets_working_days_and_a_bad_form_chan
     assert "Sam works Monday, Wednesday and Friday" in client.get(response.headers["Location"]).get_data(as_text=True)
     auth.login(emails["rep"])
     page = " ".join(client.get("/settings").get_data(as_text=True).split())
-    assert "set by your manager: Monday, Wednesday and Friday (from " in page
+    assert "set by your manager: Monday, Wednesday and Friday (since Mon 02 Mar 2026). Your" in page  # joined that day
