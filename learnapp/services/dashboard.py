@@ -165,16 +165,13 @@ def _practised_today(rep: User, states: dict[str, MemoryState], now: datetime) -
 def works_label(week: WorkingWeek, span: DateRange) -> str:
     """A rep's working days over a range (from the day they joined, if later) in words, "" when Monday to Friday throughout.
 
-    The days in force on the range's last day; when they changed within the range, from which day and what
-    they were before ("Tuesday to Saturday from Mon 09 Mar 2026, Monday to Friday before"), so the label of a
-    past range matches the days its participation was counted on.
+    Each period of the range with the day it began ("Monday to Friday; Tuesday to Saturday from Tue 10 Mar 2026"),
+    so the label of a past range matches the days its participation was counted on.
     """
-    days = week.weekdays_on(span.end)
-    changed = [since for since, _ in week.changes if span.start < since <= span.end]
-    if changed:
-        before = week.weekdays_on(changed[-1] - timedelta(days=1))
-        return f"{weekday_span(days)} from {changed[-1]:%a %d %b %Y}, {weekday_span(before)} before"
-    return "" if days == WEEKDAYS else weekday_span(days)
+    periods = [(None, week.weekdays_on(span.start))] + [(since, days) for since, days in week.changes if span.start < since <= span.end]
+    if len(periods) == 1:
+        return "" if periods[0][1] == WEEKDAYS else weekday_span(periods[0][1])
+    return "; ".join(weekday_span(days) + (f" from {since:%a %d %b %Y}" if since else "") for since, days in periods)
 
 
 def rep_starts(reps: list[User]) -> dict[int, date]:

@@ -157,16 +157,18 @@ WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturd
 
 @dataclass(frozen=True)
 class WorkingDaysSet:
-    """What set_working_days did: ``changed`` False when the days were already so; ``since`` the rep's day they count from."""
+    """What set_working_days did: ``changed`` False when the days were already so; ``since`` the rep's day they count
+    from; ``replaced`` the changes dated from that day on that it replaced (first day, weekdays), to be told."""
 
     days: tuple[int, ...]
     since: date
     changed: bool
+    replaced: tuple[tuple[date, tuple[int, ...]], ...] = ()
 
 
 def next_working_days_day(rep: User, now: datetime) -> date:
-    """The day a change of the rep's working days counts from unless another is picked: the rep's next day (in
-    their timezone), so a drill done today still counts as it did; for a rep who joined today, today."""
+    """The day a change of the rep's working days counts from unless another is picked: tomorrow in the rep's
+    timezone, so a drill done today still counts as it did; for a rep who joined today, today."""
     from learnapp.services.drill import local_day
 
     today = local_day(rep, now)
@@ -174,10 +176,14 @@ def next_working_days_day(rep: User, now: datetime) -> date:
 
 
 def working_days_bounds(rep: User, now: datetime) -> tuple[date, date]:
-    """The first and last day a change of the rep's days may count from: the day they joined, and a year ahead."""
+    """The first and last day a change of the rep's days may count from: the rep's first day (the day they joined,
+    or their first drill if history from before was imported: participation counts from it), and a year ahead."""
+    from learnapp.models import RepDayRollup
     from learnapp.services.drill import local_day
 
-    return local_day(rep, rep.created_at), local_day(rep, now) + timedelta(days=365)
+    joined = local_day(rep, rep.created_at)
+    first_drill = db.session.scalar(db.select(db.func.min(RepDayRollup.day)).where(RepDayRollup.user_id == rep.id))
+    return min(joined, first_drill or joined), local_day(rep, now) + timedelta(days=365)
 
 
 def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datetime, since: date | None = None) -> WorkingDaysSet:
@@ -186,10 +192,9 @@ def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datet
     Participation, the streak and the inactive list count each day by the days in force then: a change
     dated ahead waits for its day, one dated back (a move the manager forgot to record) corrects the days
     since. Each change is a WorkingDaysChange with the days before it and who made it; changes dated from
-    ``since`` on are replaced, and one that no longer changes anything is dropped (WorkingWeek.changed), so
-    setting the days back undoes a change. At
-    least one day, and ``since`` between working_days_bounds(); a UserError says what is wrong and nothing
-    changes. Their manager or an admin sets them, never the rep, who could otherwise count only the days
+    ``since`` on are replaced (and returned, so the manager is told), and one that no longer changes anything
+    is dropped (WorkingWeek.changed), so setting the days back undoes a change. At least one day, and
+    ``since`` between working_days_bounds(); a UserError says what is wrong and nothing changes. Their manager or an admin sets them, never the rep, who could otherwise count only the days
     they happened to drill.
     """
     try:
@@ -203,7 +208,7 @@ def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datet
     first, last = working_days_bounds(rep, now)
     since = since or next_working_days_day(rep, now)
     if since < first:
-        raise UserError(f"Pick a day from {first:%a %d %b %Y} on: {rep.name} joined then.")
+        raise UserError(f"Pick a day from {first:%a %d %b %Y} on: {rep.name}'s first day.")
     if since > last:
         raise UserError(f"Pick a day within a year: {last:%a %d %b %Y} at the latest.")
     begin_write()
@@ -216,6 +221,8 @@ def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datet
     new = old.changed(since, days)
     if new == old:
         return WorkingDaysSet(days, since, False)
+    replaced = tuple((day, weekdays_then) for day, weekdays_then in old.changes
+                     if day > since or day == since and weekdays_then != days)
     before = new.before
     for day, weekdays_then in new.changes:
         row, text, text_before = rows.pop(day, None), _days_text(weekdays_then), _days_text(before)
@@ -225,11 +232,11 @@ def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datet
         elif (row.before, row.days) != (text_before, text):
             row.before, row.days, row.changed_by, row.changed_at = text_before, text, by.email, now
         before = weekdays_then
-    for row in rows.values():  # changes that no longer change anything
+    for row in rows.values():  # changes replaced from ``since`` on, and those that no longer change anything
         db.session.delete(row)
     rep.working_days = _days_text(before)  # the days after every change, those to come included
     db.session.commit()
-    return WorkingDaysSet(days, since, True)
+    return WorkingDaysSet(days, since, True, replaced)
 
 
 def _days_text(days: Iterable[int]) -> str:

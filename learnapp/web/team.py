@@ -286,12 +286,14 @@ def rep(user_id: int):
 def rep_page(rep_user: User, **forms) -> str:
     """A rep's page as their manager sees it; ``forms`` refills the vacation or working-days form with its error."""
     at = now()
-    since = next_working_days_day(rep_user, at)
+    today, changes = local_day(rep_user, at), working_days_history(rep_user)
+    # the form starts at the change still to come if there is one (saved as shown, it changes nothing), else tomorrow
+    since = changes[0].since if changes and changes[0].since > today else next_working_days_day(rep_user, at)
     first, last = working_days_bounds(rep_user, at)
     forms.setdefault("working_days_since", since.isoformat())
     return render_template("progress/rep.html", progress=rep_progress(rep_user, at), own=False,
                            back=_back_to_team(rep_user), vacations=vacations_of(rep_user.id), weekdays=WEEKDAY_NAMES,
-                           working_days_changes=working_days_history(rep_user), working_days_today=local_day(rep_user, at),
+                           working_days_changes=changes, working_days_today=today,
                            working_days_ticked=working_weeks([rep_user])[rep_user.id].weekdays_on(since),
                            working_days_first=first, working_days_last=last, **forms)
 
@@ -316,8 +318,16 @@ def working_days(user_id: int):
     if not result.changed:
         flash(f"No change: {name} already works {days} from {result.since:%a %d %b %Y} on.")
     else:
-        flash(f"{name} works {days} from {result.since:%a %d %b %Y} on (in {name}'s timezone): participation, the "
-              "streak and the inactive list count these days from then; earlier days keep the days worked before.")
+        first_day = result.since == working_days_bounds(rep_user, now())[0]  # nothing earlier to keep
+        first_note = f", {name}'s first day" if first_day else ""
+        earlier = "" if first_day else "; earlier days keep the days worked before"
+        message = (f"{name} works {days} from {result.since:%a %d %b %Y} on (in {name}'s timezone{first_note}): "
+                   f"participation, the streak and the inactive list count these days from then{earlier}.")
+        if result.replaced:
+            listed = [f"{day:%a %d %b %Y} ({weekday_span(weekdays)})" for day, weekdays in result.replaced]
+            message += (f" It replaces the change{'s' if len(listed) > 1 else ''} from "
+                        f"{', '.join(listed[:-1]) + ' and ' + listed[-1] if len(listed) > 1 else listed[0]}.")
+        flash(message)
     return redirect(url_for("team.rep", user_id=rep_user.id, _anchor="working-days"), code=303)
 
 

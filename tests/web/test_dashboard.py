@@ -236,7 +236,7 @@ def test_a_change_of_working_days_counts_from_the_reps_next_day(content, make_us
     page = set_days(["1", "2", "3", "4", "5"])
     assert "Sam works Tuesday to Saturday from Tue 10 Mar 2026 on (in Sam&#39;s timezone)" in page
     assert ("From Tue 10 Mar 2026 (to come): Tuesday to Saturday, before Monday to Friday "
-            f'<span class="muted">(set by {manager_email})</span>') in page
+            f'<span class="muted">(set by {manager_email} on Mon 09 Mar 2026)</span>') in page
     assert "No change: Sam already works Tuesday to Saturday from Tue 10 Mar 2026 on." in set_days(["1", "2", "3", "4", "5"])
     changes = db.session.scalars(db.select(WorkingDaysChange).filter_by(user_id=rep_id)).all()
     assert [(c.since.isoformat(), c.before, c.days, c.changed_by) for c in changes] == [
@@ -249,13 +249,14 @@ def test_a_change_of_working_days_counts_from_the_reps_next_day(content, make_us
     rep = db.session.get(User, rep_id)
     assert drill_service.streak(rep, clock.now()) == 11
     # counted back with only the new days, Mondays 2 and 9 would not count and Saturday 7 would be missed: 9 of 10
-    assert days_of("2026-03-02", "2026-03-15") == ["11", "11", "Tuesday to Saturday from Tue 10 Mar 2026, Monday to Friday before"]
+    assert days_of("2026-03-02", "2026-03-15") == ["11", "11", "Monday to Friday; Tuesday to Saturday from Tue 10 Mar 2026"]
     assert days_of("2026-03-02", "2026-03-06") == ["5", "5", "Monday to Friday"]  # a past range: its own days
     assert days_of("2026-03-10", "2026-03-15") == ["5", "5", "Tuesday to Saturday"]
     page = " ".join(client.get(f"/team/{team_id}?start=2026-03-02&end=2026-03-06").get_data(as_text=True).split())
     assert "Sam</a> <span" not in page  # Monday to Friday then: no label
     page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
-    assert "(works Tuesday to Saturday" in page and "Everyone drilled in the last 7 working days." in page
+    assert "(works Monday to Friday; Tuesday to Saturday from Tue 10 Mar 2026)" in page
+    assert "Everyone drilled in the last 7 working days." in page
     # a change made and undone before it counts leaves no trace
     set_days(["0", "1", "2"])
     assert "(to come)" in set_days(["0", "1", "2"]) and "(to come)" not in set_days(["1", "2", "3", "4", "5"])
@@ -296,7 +297,7 @@ def test_a_manager_dates_a_change_of_working_days_back_or_ahead(content, make_us
 
     assert week_of_2_march() == ["5", "5"]  # Monday to Friday: Saturday's drill welcome, not counted
     for since, message in (("2026-02-30", "Pick the day the change counts from as a date, like 2026-03-09."),
-                           ("2026-03-01", "Pick a day from Mon 02 Mar 2026 on: Sam joined then."),
+                           ("2026-03-01", "Pick a day from Mon 02 Mar 2026 on: Sam&#39;s first day."),
                            ("2027-03-12", "Pick a day within a year: Thu 11 Mar 2027 at the latest.")):
         response = post(["1", "2", "3", "4", "5"], since)
         page = " ".join(response.get_data(as_text=True).split())
@@ -309,8 +310,18 @@ def test_a_manager_dates_a_change_of_working_days_back_or_ahead(content, make_us
     page = " ".join(client.get(f"/team/rep/{rep_id}").get_data(as_text=True).split())
     assert "From Mon 16 Mar 2026 (to come): Monday to Friday, before Tuesday to Saturday" in page
     assert "From Tue 03 Mar 2026: Tuesday to Saturday, before Monday to Friday" in page
-    assert 'name="since" required value="2026-03-12"' in page  # the rep's next day, ticked as then: Tuesday to Saturday
+    # the form starts at the change to come: saved as shown, it changes nothing (it used to cancel the plan unsaid)
+    assert 'name="since" required value="2026-03-16"' in page
+    assert 'value="0" checked> Monday' in page and 'value="5" > Saturday' in page
+    response = post(["0", "1", "2", "3", "4"], "2026-03-16")
+    assert "No change: Sam already works Monday to Friday from Mon 16 Mar 2026 on." in client.get(response.headers["Location"]).get_data(as_text=True)
+    response = post(["1", "2", "3", "4", "5"], "2026-03-12")  # "stay on Tuesday to Saturday": the plan goes, and is named
+    page = " ".join(client.get(response.headers["Location"]).get_data(as_text=True).split())
+    assert "It replaces the change from Mon 16 Mar 2026 (Monday to Friday)." in page
+    assert "From Tue 03 Mar 2026: Tuesday to Saturday, before Monday to Friday" in page and "(to come)" not in page
+    assert 'name="since" required value="2026-03-12"' in page  # nothing to come: tomorrow, ticked as then
     assert 'value="0" > Monday' in page and 'value="5" checked> Saturday' in page
+    assert post(["0", "1", "2", "3", "4"], "2026-03-16").status_code == 303  # planned again
     auth.login(rep_email)
     page = " ".join(client.get("/settings").get_data(as_text=True).split())
     assert ("set by your manager: Tuesday to Saturday (since Tue 03 Mar 2026); from Mon 16 Mar 2026: Monday to Friday. "
@@ -412,3 +423,29 @@ def test_only_the_reps_manager_or_an_admin_sets_working_days_and_a_bad_form_chan
     auth.login(emails["rep"])
     page = " ".join(client.get("/settings").get_data(as_text=True).split())
     assert "set by your manager: Monday, Wednesday and Friday (since Mon 02 Mar 2026). Your" in page  # joined that day
+
+
+def test_a_reps_days_set_on_their_first_day_have_no_before(content, make_user, clock, auth, client):
+    """Set on the day a rep joins, the days count from that day and the page names no earlier days (review)."""
+    manager, rep = make_user("manager", team="North"), make_user("rep", team="North", name="Kim")
+    rep_id = rep.id
+    auth.login(manager.email)
+    response = client.post(f"/team/rep/{rep_id}/working-days",
+                           data={"day": ["1", "2", "3", "4", "5"], "csrf_token": csrf_token(client, f"/team/rep/{rep_id}")})
+    page = " ".join(client.get(response.headers["Location"]).get_data(as_text=True).split())
+    assert ("Kim works Tuesday to Saturday from Mon 02 Mar 2026 on (in Kim&#39;s timezone, Kim&#39;s first day): "
+            "participation, the streak and the inactive list count these days from then.") in page
+    assert "From Mon 02 Mar 2026: Tuesday to Saturday <span" in page and "before Monday to Friday" not in page
+
+
+def test_the_works_label_names_every_period_of_a_range():
+    from datetime import date
+
+    from learnapp.domain.retention import WorkingWeek
+    from learnapp.services.dashboard import DateRange, works_label
+
+    week = WorkingWeek((0, 1, 2, 3, 4), ((date(2026, 3, 10), (1, 2, 3, 4, 5)), (date(2026, 3, 17), (0, 2, 4))))
+    assert works_label(week, DateRange(date(2026, 3, 2), date(2026, 3, 20))) == (
+        "Monday to Friday; Tuesday to Saturday from Tue 10 Mar 2026; Monday, Wednesday and Friday from Tue 17 Mar 2026")
+    assert works_label(week, DateRange(date(2026, 3, 10), date(2026, 3, 16))) == "Tuesday to Saturday"
+    assert works_label(week, DateRange(date(2026, 3, 2), date(2026, 3, 9))) == ""  # Monday to Friday throughout
