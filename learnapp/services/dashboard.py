@@ -78,7 +78,8 @@ class Dashboard:
 
 
 def team_reps(team: Team) -> list[User]:
-    return sorted((u for u in team.members if u.role == "rep"), key=lambda u: u.name.lower())
+    """The team's active reps (a deactivated rep has left: their history stays in the team's curves)."""
+    return sorted((u for u in team.members if u.role == "rep" and u.active), key=lambda u: u.name.lower())
 
 
 def attempt_rows(user_ids: list[int] | None, until: datetime, skill_id: str | None = None) -> list[AttemptRow]:

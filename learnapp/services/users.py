@@ -152,6 +152,69 @@ def end_sessions(user: User) -> None:
     db.session.commit()
 
 
+MAX_NAME = 120  # User.name and Team.name
+
+
+def create_team(name: str) -> Team:
+    """A new team (an admin names it); a UserError for no name, a name too long or one taken already."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise UserError("Give the team a name.")
+    if len(name) > MAX_NAME:
+        raise UserError(f"Use at most {MAX_NAME} characters.")
+    begin_write()
+    if db.session.scalars(db.select(Team).where(db.func.lower(Team.name) == name.lower())).first() is not None:
+        raise UserError(f"A team named {name} exists already.")
+    team = Team(name=name)
+    db.session.add(team)
+    db.session.commit()
+    return team
+
+
+def update_account(user: User, *, name: str, role: str, team_id: int | None, leads: Iterable[int], active: bool,
+                   by: User) -> None:
+    """An admin's changes to an account: name, role, team (for a manager, the teams they lead instead), active.
+
+    A manager leads the teams in ``leads`` and is no team's member; anyone else is a member of ``team_id`` (or
+    none) and leads nothing. Deactivating ends every login of theirs (a new session token) and takes a rep
+    off their team's dashboard and reminders; their history stays. An admin cannot take their own admin role
+    or deactivate themself, so there is always a way back in. A UserError says what is wrong; nothing changes.
+    """
+    name = " ".join((name or "").split())
+    if not name:
+        raise UserError("Give a name.")
+    if len(name) > MAX_NAME:
+        raise UserError(f"Use at most {MAX_NAME} characters for the name.")
+    if role not in {r.value for r in Role}:
+        raise UserError("Pick a role from the list.")
+    if user.id == by.id and (role != Role.ADMIN.value or not active):
+        raise UserError("You cannot take your own admin role or deactivate yourself; another admin can.")
+    begin_write()
+    teams = {t.id: t for t in db.session.scalars(db.select(Team))}
+    leads = set(leads)
+    if team_id is not None and team_id not in teams or not leads <= set(teams):
+        raise UserError("Pick the teams from the list.")
+    user.name, user.role = name, role
+    if role == Role.MANAGER.value:
+        user.team, user.led_teams = None, sorted((teams[t] for t in leads), key=lambda t: t.name)
+    else:
+        user.team, user.led_teams = (teams[team_id] if team_id is not None else None), []
+    if user.active and not active:
+        user.session_token = new_session_token()  # logged out everywhere
+    user.active = active
+    db.session.commit()
+
+
+def reset_password(user: User, password: str) -> None:
+    """An admin sets a new password for someone who lost theirs; every login of theirs ends (the rule of
+    check_new_password; a UserError otherwise, and nothing changes)."""
+    check_new_password(password)
+    begin_write()
+    user.password_hash = generate_password_hash(password)
+    user.session_token = new_session_token()
+    db.session.commit()
+
+
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 

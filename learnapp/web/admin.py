@@ -1,12 +1,22 @@
-"""Admins: the history of background job runs."""
+"""Admins: the history of background job runs, and people: accounts and teams."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
 
 from learnapp.extensions import db
 from learnapp.jobs import JOBS, LEASE, has_traceback, headline, interrupted_detail
-from learnapp.models import JobRun
+from learnapp.models import JobRun, Role, Team, User
 from learnapp.services.db import now
+from learnapp.services.users import (MAX_NAME, MAX_PASSWORD, MIN_PASSWORD, UserError, create_team, create_user,
+                                     reset_password, update_account)
 from learnapp.web import roles_required
+from learnapp.web.forms import Form
+from learnapp.web.settings import timezone_choices
+
+_AUTO = object()  # "read the posted form" (a form built with formdata=None shows the stored values)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -29,3 +39,178 @@ def jobs():
                                            .order_by(JobRun.started_at.desc()).limit(1)).first() for name in names}
     return render_template("admin/jobs.html", history=history, last_error=last_error, per_job=RUNS_PER_JOB,
                            stopped=stopped, headline=headline, has_traceback=has_traceback)
+
+
+# -- people: accounts and teams ------------------------------------------------------------------------------
+
+ROLE_CHOICES = [SelectChoice(r.value, r.value.title()) for r in Role]
+NO_TEAM = ""
+
+
+class AccountForm(Form):
+    """A new account: what ``flask users create`` asks for."""
+
+    email = EmailField("Email", validators=[DataRequired("Give an email address."), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired("Give a name."), Length(max=MAX_NAME)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    team = SelectField("Team (a manager leads it)", choices=[])
+    timezone = SelectField("Timezone", choices=[])
+    password = PasswordField(f"First password (at least {MIN_PASSWORD} characters; they can change it in their settings)",
+                             validators=[DataRequired("Give a first password."), Length(max=MAX_PASSWORD)],
+                             render_kw={"autocomplete": "new-password"})
+
+
+class EditForm(Form):
+    name = StringField("Name", validators=[DataRequired("Give a name."), Length(max=MAX_NAME)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    team = SelectField("Team (reps, trainers and admins)", choices=[])
+    leads = SelectMultipleField("Leads (managers)", choices=[])
+    active = BooleanField("Active: can log in, gets email, counts on the team's dashboard")
+
+
+class ResetForm(Form):
+    password = PasswordField(f"New password (at least {MIN_PASSWORD} characters)",
+                             validators=[DataRequired("Give a new password."), Length(max=MAX_PASSWORD)],
+                             render_kw={"autocomplete": "new-password"})
+
+
+class TeamForm(Form):
+    name = StringField("Team name", validators=[DataRequired("Give the team a name."), Length(max=MAX_NAME)])
+
+
+def _teams() -> list[Team]:
+    return list(db.session.scalars(db.select(Team).order_by(Team.name)))
+
+
+def _team_choices(teams: list[Team]) -> list[tuple[str, str]]:
+    return [SelectChoice(NO_TEAM, "No team")] + [SelectChoice(str(t.id), t.name) for t in teams]
+
+
+def _account_form(teams: list[Team], formdata=_AUTO) -> AccountForm:
+    form = AccountForm() if formdata is _AUTO else AccountForm(formdata=formdata)
+    form.team.choices = _team_choices(teams)
+    form.timezone.choices = [SelectChoice(name, name) for name in timezone_choices("UTC")]
+    if not form.is_submitted() or formdata is None:
+        form.timezone.data = form.timezone.data or "UTC"
+    return form
+
+
+def _people_page(account_form: AccountForm | None = None, team_form: TeamForm | None = None, code: int = 200):
+    teams = _teams()
+    query = request.args.get("q", "").strip()[:254]
+    people = db.select(User).order_by(User.active.desc(), User.role, db.func.lower(User.name))
+    if query:
+        pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        people = people.where(db.or_(db.func.lower(User.name).like(pattern, escape="\\"),
+                                     User.email.like(pattern, escape="\\")))
+    return render_template("admin/people.html", people=list(db.session.scalars(people.limit(PEOPLE_SHOWN + 1))),
+                           shown=PEOPLE_SHOWN, query=query, teams=teams,
+                           account_form=account_form or _account_form(teams, formdata=None),
+                           team_form=team_form or TeamForm(formdata=None)), code
+
+
+PEOPLE_SHOWN = 200  # a search finds anyone beyond
+
+
+@bp.get("/people")
+@roles_required("admin")
+def people():
+    return _people_page()
+
+
+@bp.post("/people")
+@roles_required("admin")
+def create_person():
+    teams = _teams()
+    form = _account_form(teams)
+    if not form.validate():
+        return _people_page(account_form=form, code=400)
+    team = next((t.name for t in teams if str(t.id) == form.team.data), None)
+    try:
+        user = create_user(form.email.data, form.name.data, form.password.data, form.role.data, team=team,
+                           timezone=form.timezone.data, now=now())
+    except UserError as exc:
+        form.form_errors.append(_sentence(str(exc)))
+        return _people_page(account_form=form, code=400)
+    flash(f"{user.name} ({user.email}) can now log in as a {user.role}.")
+    return redirect(url_for("admin.person", user_id=user.id), code=303)
+
+
+@bp.post("/teams")
+@roles_required("admin")
+def create_team_view():
+    form = TeamForm()
+    if form.validate():
+        try:
+            team = create_team(form.name.data)
+        except UserError as exc:
+            form.name.errors = [str(exc)]
+        else:
+            flash(f"Team {team.name} created: pick it for reps and managers.")
+            return redirect(url_for("admin.people"), code=303)
+    return _people_page(team_form=form, code=400)
+
+
+def _edit_form(user: User, teams: list[Team], formdata=_AUTO) -> EditForm:
+    form = EditForm(obj=user) if formdata is _AUTO else EditForm(formdata=formdata, obj=user)
+    form.team.choices = _team_choices(teams)
+    form.leads.choices = [SelectChoice(str(t.id), t.name) for t in teams]
+    if formdata is None or not form.is_submitted():
+        form.team.data = str(user.team_id) if user.team_id else NO_TEAM
+        form.leads.data = [str(t.id) for t in user.led_teams]
+    return form
+
+
+def _person_page(user: User, edit_form: EditForm | None = None, reset_form: ResetForm | None = None, code: int = 200):
+    teams = _teams()
+    return render_template("admin/person.html", person=user, edit_form=edit_form or _edit_form(user, teams, formdata=None),
+                           reset_form=reset_form or ResetForm(formdata=None)), code
+
+
+@bp.get("/people/<id:user_id>")
+@roles_required("admin")
+def person(user_id: int):
+    return _person_page(db.get_or_404(User, user_id))
+
+
+@bp.post("/people/<id:user_id>")
+@roles_required("admin")
+def update_person(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = _edit_form(user, _teams())
+    if not form.validate():
+        return _person_page(user, edit_form=form, code=400)
+    try:
+        leads = [int(t) for t in form.leads.data or []]
+        update_account(user, name=form.name.data, role=form.role.data, active=form.active.data, by=current_user,
+                       team_id=int(form.team.data) if form.team.data else None, leads=leads)
+    except (UserError, ValueError) as exc:
+        db.session.rollback()
+        form.form_errors.append(str(exc) if isinstance(exc, UserError) else "Pick the teams from the list.")
+        return _person_page(db.get_or_404(User, user_id), edit_form=form, code=400)
+    flash(f"{user.name}'s account is saved." + ("" if user.active else " They are logged out and can no longer log in."))
+    return redirect(url_for("admin.person", user_id=user.id), code=303)
+
+
+@bp.post("/people/<id:user_id>/password")
+@roles_required("admin")
+def reset_person_password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = ResetForm()
+    if form.validate():
+        try:
+            reset_password(user, form.password.data)
+        except UserError as exc:
+            form.password.errors = [_sentence(str(exc))]
+        else:
+            if user.id == current_user.id:  # their own: this login goes on with the new token
+                login_user(user)
+            flash(f"{user.name}'s password is replaced and every login of theirs ended. Tell them the new one.")
+            return redirect(url_for("admin.person", user_id=user.id), code=303)
+    return _person_page(user, reset_form=form, code=400)
+
+
+def _sentence(message: str) -> str:
+    """A service message ("the password must have ...") as a sentence on a page."""
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith(".") else message + "."

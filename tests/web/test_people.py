@@ -1,0 +1,164 @@
+"""Admins manage people in the app: add accounts and teams, change a role or team, deactivate, replace a password."""
+
+from learnapp.extensions import db
+from learnapp.models import Team, User
+from learnapp.services import drill
+from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import right_answer
+
+
+def _post(client, url, page, **data):
+    return client.post(url, data={"csrf_token": csrf_token(client, page), **data})
+
+
+def _text(response) -> str:
+    return " ".join(response.get_data(as_text=True).split())
+
+
+def test_only_admins_see_people_and_every_change_needs_a_csrf_token(make_user, auth, client):
+    admin, rep_id = make_user("admin", team=None), make_user("rep").id
+    for role in ("rep", "trainer", "manager"):
+        auth.login(make_user(role, team=None).email)
+        assert client.get("/admin/people").status_code == 403
+        assert client.get(f"/admin/people/{rep_id}").status_code == 403
+        assert _post(client, f"/admin/people/{rep_id}", "/settings", name="x", role="admin", active="y").status_code == 403
+        assert "/admin/people" not in client.get("/settings").get_data(as_text=True)
+    auth.login(admin.email)
+    assert 'href="/admin/people">People</a>' in client.get("/settings").get_data(as_text=True)
+    assert client.post(f"/admin/people/{rep_id}", data={"name": "x", "role": "admin", "active": "y"}).status_code == 400
+    assert client.post("/admin/teams", data={"name": "Sneaky"}).status_code == 400
+    assert db.session.get(User, rep_id).role == "rep" and db.session.scalars(db.select(Team).filter_by(name="Sneaky")).first() is None
+    assert client.get("/admin/people/999999").status_code == 404
+
+
+def test_an_admin_adds_a_team_and_a_rep_who_can_log_in_and_drill(content, make_user, auth, client):
+    auth.login(make_user("admin", team=None).email)
+    response = _post(client, "/admin/teams", "/admin/people", name="  Field   North ")
+    assert response.status_code == 303 and "Team Field North created" in _text(client.get(response.headers["Location"]))
+    response = _post(client, "/admin/teams", "/admin/people", name="field north")
+    assert response.status_code == 400 and "A team named field north exists already." in _text(response)
+    team_id = db.session.scalars(db.select(Team.id).filter_by(name="Field North")).one()
+    response = _post(client, "/admin/people", "/admin/people", email="New.Rep@Example.com", name="Nia", role="rep",
+                     team=str(team_id), timezone="Europe/Berlin", password="first-pass-123")
+    assert response.status_code == 303
+    assert "Nia (new.rep@example.com) can now log in as a rep." in _text(client.get(response.headers["Location"]))
+    nia = db.session.scalars(db.select(User).filter_by(email="new.rep@example.com")).one()
+    assert (nia.team.name, nia.timezone, nia.role) == ("Field North", "Europe/Berlin", "rep")
+    auth.login("new.rep@example.com", "first-pass-123")
+    assert client.get("/drill/").status_code == 200
+
+
+def test_a_bad_new_account_is_refused_with_the_form_as_typed(make_user, auth, client):
+    auth.login(make_user("admin", team=None).email)
+    existing = make_user("rep").email
+    cases = [
+        (dict(email="not-an-email", name="A", role="rep", team="", timezone="UTC", password="long-enough-1"), "is not an email address."),
+        (dict(email=existing, name="A", role="rep", team="", timezone="UTC", password="long-enough-1"), "exists already."),
+        (dict(email="a@example.com", name="A", role="rep", team="", timezone="UTC", password="short"), "at least 8 characters."),
+        (dict(email="a@example.com", name="A", role="boss", team="", timezone="UTC", password="long-enough-1"), "Not a valid choice."),
+        (dict(email="a@example.com", name="A", role="rep", team="999", timezone="UTC", password="long-enough-1"), "Not a valid choice."),
+        (dict(email="a@example.com", name="A", role="rep", team="", timezone="Mars/Base", password="long-enough-1"), "Not a valid choice."),
+        (dict(email="a@example.com", name="", role="rep", team="", timezone="UTC", password="long-enough-1"), "Give a name."),
+        (dict(email="a@example.com", name="A" * 121, role="rep", team="", timezone="UTC", password="long-enough-1"), "120 characters"),
+    ]
+    before = db.session.scalar(db.select(db.func.count()).select_from(User))
+    for data, message in cases:
+        response = _post(client, "/admin/people", "/admin/people", **data)
+        page = _text(response)
+        assert response.status_code == 400 and message in page, (data, message)
+        assert f'value="{data["email"]}"' in page  # as typed
+    assert db.session.scalar(db.select(db.func.count()).select_from(User)) == before
+
+
+def test_a_deactivated_rep_is_logged_out_and_leaves_the_dashboard(content, make_user, auth, client, clock):
+    from learnapp.web.main import load_user
+
+    admin, manager = make_user("admin", team=None), make_user("manager", team="North")
+    rep = make_user("rep", team="North", name="Leaving Lou")
+    rep_id, rep_email, team_id, manager_email, admin_email = rep.id, rep.email, rep.team_id, manager.email, admin.email
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    their_login = rep.get_id()  # what their browser's session holds
+    assert load_user(their_login) is not None
+    auth.login(admin_email)
+    response = _post(client, f"/admin/people/{rep_id}", f"/admin/people/{rep_id}", name="Leaving Lou", role="rep",
+                     team=str(team_id))  # "active" unticked
+    assert response.status_code == 303
+    assert "They are logged out and can no longer log in." in _text(client.get(response.headers["Location"]))
+    assert load_user(their_login) is None  # the session they had ended
+    page = _text(client.get("/admin/people"))
+    assert "Leaving Lou</a></th><td>" in page and "<td>deactivated</td>" in page
+    response = auth.login(rep_email)
+    assert response.status_code == 400
+    auth.login(manager_email)
+    assert "Leaving Lou" not in client.get(f"/team/{team_id}").get_data(as_text=True)
+    assert client.get(f"/team/rep/{rep_id}").status_code == 200  # their history is still there to look at
+
+
+def test_an_admin_moves_people_between_teams_and_roles(make_user, auth, client):
+    admin = make_user("admin", team=None)
+    rep, manager = make_user("rep", team="North", name="Rosa"), make_user("manager", team="North")
+    south = make_user("rep", team="South").team_id
+    north = rep.team_id
+    rep_id, manager_id, manager_email = rep.id, manager.id, manager.email
+    auth.login(admin.email)
+    page = f"/admin/people/{rep_id}"
+    assert _post(client, page, page, name="Rosa", role="rep", team=str(south), active="y").status_code == 303
+    assert db.session.get(User, rep_id).team_id == south
+    # Rosa becomes a manager leading both teams: she leads them and is no team's member
+    assert _post(client, page, page, name="Rosa M", role="manager", team="", leads=[str(north), str(south)], active="y").status_code == 303
+    rosa = db.session.get(User, rep_id)
+    assert (rosa.name, rosa.role, rosa.team_id, sorted(t.id for t in rosa.led_teams)) == ("Rosa M", "manager", None, sorted([north, south]))
+    # the old manager steps down to rep in North: he leads nothing any more
+    page = f"/admin/people/{manager_id}"
+    assert _post(client, page, page, name="Max", role="rep", team=str(north), active="y").status_code == 303
+    auth.login(manager_email)
+    assert client.get(f"/team/{north}").status_code == 403
+    for data, message in ((dict(name="", role="rep", team="", active="y"), "Give a name."),
+                          (dict(name="Max", role="rep", team="12345", active="y"), "Not a valid choice"),
+                          (dict(name="Max", role="manager", leads=["12345"], active="y"), "not a valid choice")):
+        auth.login(admin.email)
+        response = _post(client, page, page, **data)
+        assert response.status_code == 400 and message in _text(response), data
+    assert db.session.get(User, manager_id).name == "Max"
+
+
+def test_an_admin_cannot_lock_themself_out(make_user, auth, client):
+    admin = make_user("admin", team=None, name="Ada")
+    admin_id = admin.id
+    auth.login(admin.email)
+    page = f"/admin/people/{admin_id}"
+    for data in (dict(name="Ada", role="rep", team=""), dict(name="Ada", role="admin", team="")):  # demoted, or not active
+        response = _post(client, page, page, **data)
+        assert response.status_code == 400 and "You cannot take your own admin role or deactivate yourself" in _text(response)
+    db.session.expire_all()
+    assert (db.session.get(User, admin_id).role, db.session.get(User, admin_id).active) == ("admin", True)
+
+
+def test_an_admin_replaces_a_lost_password_and_every_old_login_ends(make_user, auth, client):
+    from learnapp.web.main import load_user
+
+    admin, rep = make_user("admin", team=None), make_user("rep", name="Pat")
+    rep_id, rep_email = rep.id, rep.email
+    old_login = rep.get_id()
+    auth.login(admin.email)
+    page = f"/admin/people/{rep_id}"
+    response = client.post(f"{page}/password", data={"password": "short", "csrf_token": csrf_token(client, page)})
+    assert response.status_code == 400 and "at least 8 characters" in _text(response)
+    response = client.post(f"{page}/password", data={"password": "brand-new-pass", "csrf_token": csrf_token(client, page)})
+    assert response.status_code == 303
+    assert "Pat&#39;s password is replaced" in _text(client.get(response.headers["Location"]))
+    assert load_user(old_login) is None
+    auth.login(rep_email, "brand-new-pass")
+    assert client.get("/drill/").status_code == 200
+    assert db.session.get(User, rep_id).active
+
+
+def test_people_are_found_by_name_or_email_and_search_text_is_taken_literally(make_user, auth, client):
+    auth.login(make_user("admin", team=None).email)
+    make_user("rep", name="Zoë 100%_sure")
+    make_user("rep", name="Other")
+    page = _text(client.get("/admin/people?q=100%25_"))
+    assert "Zoë 100%_sure" in page and ">Other<" not in page
+    assert "Nobody matches" in _text(client.get("/admin/people?q=%25%25nobody"))
+    assert client.get("/admin/people?q=" + "x" * 5000).status_code == 200
