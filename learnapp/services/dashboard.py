@@ -190,14 +190,16 @@ def rep_starts(reps: list[User]) -> dict[int, date]:
     for rep in reps:
         joined = rep.created_at.astimezone(_zone(rep.timezone)).date()
         starts[rep.id] = min(joined, first[rep.id]) if rep.id in first else joined
+        if rep.rep_since is not None:  # a rep again, or back after being deactivated: counted from then
+            starts[rep.id] = max(starts[rep.id], rep.rep_since)
     return starts
 
 
 def _since(rep: User, last_day: date | None) -> date:
-    """The day from which a rep's days without a drill count: after their last drill, else from the day they joined."""
-    if last_day is not None:
-        return last_day + timedelta(days=1)
-    return rep.created_at.astimezone(_zone(rep.timezone)).date()
+    """The day from which a rep's days without a drill count: after their last drill, else from the day they joined;
+    not before they became a rep again or came back (rep_since)."""
+    since = last_day + timedelta(days=1) if last_day is not None else rep.created_at.astimezone(_zone(rep.timezone)).date()
+    return max(since, rep.rep_since) if rep.rep_since is not None else since
 
 
 def _idle_working_days(since: date, today: date, away: set[date], week: WorkingWeek = WorkingWeek(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date
@@ -120,6 +121,18 @@ def rebuild(batch: int = 50_000) -> dict[str, int]:
     _replace(totals, teamless, batch, counts)
     db.session.commit()
     return counts
+
+
+def rebuild_teams(team_ids: Iterable[int], batch: int = 50_000) -> None:
+    """Recompute these teams' rollup rows (and their reps' daily rows) from the attempts of their present members,
+    in the caller's write transaction, which commits. After an admin moves a rep, the rep's history moves with
+    them at once, as the nightly rebuild would book it; the organisation's rows do not change."""
+    counts = {model.__tablename__: 0 for model in KEYS}
+    for team_id in set(team_ids):
+        members = User.team_id == team_id
+        db.session.execute(delete(RetentionRollup).where(RetentionRollup.team_id == team_id))
+        db.session.execute(delete(CalibrationRollup).where(CalibrationRollup.team_id == team_id))
+        _replace(_totals(members, batch, with_organisation=False), members, batch, counts)
 
 
 def _membership() -> dict[int, int | None]:

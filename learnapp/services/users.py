@@ -42,7 +42,7 @@ def create_user(email: str, name: str, password: str, role: str = "rep", *, team
     _check_timezone(timezone)
     if db.session.scalars(db.select(User).filter_by(email=email)).first():
         raise UserError(f"an account for {email} exists already")
-    user = User(email=email, name=(name or email.split("@")[0]).strip(), role=role, timezone=timezone,
+    user = User(email=email, name=" ".join((name or email.split("@")[0]).split()), role=role, timezone=timezone,
                 password_hash=generate_password_hash(password), created_at=now)
     db.session.add(user)
     if team:
@@ -157,6 +157,8 @@ MAX_NAME = 120  # User.name and Team.name
 
 def create_team(name: str) -> Team:
     """A new team (an admin names it); a UserError for no name, a name too long or one taken already."""
+    from sqlalchemy.exc import IntegrityError
+
     name = " ".join((name or "").split())
     if not name:
         raise UserError("Give the team a name.")
@@ -167,47 +169,83 @@ def create_team(name: str) -> Team:
         raise UserError(f"A team named {name} exists already.")
     team = Team(name=name)
     db.session.add(team)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same name added at the same moment by another request (PostgreSQL)
+        db.session.rollback()
+        raise UserError(f"A team named {name} exists already.") from None
     return team
 
 
-def update_account(user: User, *, name: str, role: str, team_id: int | None, leads: Iterable[int], active: bool,
-                   by: User) -> None:
-    """An admin's changes to an account: name, role, team (for a manager, the teams they lead instead), active.
+def update_account(user: User, *, name: str, email: str, role: str, timezone: str, team_id: int | None,
+                   leads: Iterable[int], active: bool, by: User, now: datetime) -> None:
+    """An admin's changes to an account: name, email, role, timezone, team (for a manager, the teams they lead
+    instead), active.
 
     A manager leads the teams in ``leads`` and is no team's member; anyone else is a member of ``team_id`` (or
-    none) and leads nothing. Deactivating ends every login of theirs (a new session token) and takes a rep
-    off their team's dashboard and reminders; their history stays. An admin cannot take their own admin role
-    or deactivate themself, so there is always a way back in. A UserError says what is wrong; nothing changes.
+    none) and leads nothing: a team given to a manager, or teams to lead given to anyone else, is refused
+    rather than dropped. A rep moved to another team takes their history along: both teams' rollups are
+    rebuilt at once, as the nightly rebuild would book them. Deactivating ends every login of theirs (a new
+    session token) and takes a rep off their team's dashboard and email. Someone who becomes a rep again, or
+    comes back, is counted from today (``rep_since``), not charged for the days in between. No change may
+    leave the organisation without an active admin (admins' rows are locked meanwhile, so two admins cannot
+    demote each other at once). A UserError says what is wrong; nothing changes.
     """
+    from learnapp.services import rollups
+    from learnapp.services.drill import local_day
+
     name = " ".join((name or "").split())
+    email = (email or "").strip().lower()
     if not name:
         raise UserError("Give a name.")
     if len(name) > MAX_NAME:
         raise UserError(f"Use at most {MAX_NAME} characters for the name.")
+    if not EMAIL.match(email) or len(email) > 254:
+        raise UserError(f"{email or 'That'} is not an email address.")
     if role not in {r.value for r in Role}:
         raise UserError("Pick a role from the list.")
+    _check_timezone(timezone)
+    leads = set(leads)
+    if role == Role.MANAGER.value and team_id is not None:
+        raise UserError("A manager leads teams rather than belonging to one: tick them under Leads and set Team to No team.")
+    if role != Role.MANAGER.value and leads:
+        raise UserError("Only a manager leads teams: untick Leads, or make them a manager.")
     if user.id == by.id and (role != Role.ADMIN.value or not active):
         raise UserError("You cannot take your own admin role or deactivate yourself; another admin can.")
     begin_write()
+    admins = {u.id: u for u in db.session.scalars(db.select(User).where(User.role == Role.ADMIN.value, User.active)
+                                                   .with_for_update())}  # locked until the commit (PostgreSQL)
+    if by.id not in admins:
+        raise UserError("Only an active admin can change accounts.")
+    if not any(a.id != user.id for a in admins.values()) and user.id in admins and (role != Role.ADMIN.value or not active):
+        raise UserError("That would leave no active admin.")
+    if email != user.email and user_by_email(email) is not None:
+        raise UserError(f"An account for {email} exists already.")
     teams = {t.id: t for t in db.session.scalars(db.select(Team))}
-    leads = set(leads)
     if team_id is not None and team_id not in teams or not leads <= set(teams):
         raise UserError("Pick the teams from the list.")
-    user.name, user.role = name, role
+    was_rep, was_active, old_team = user.role == Role.REP.value, user.active, user.team_id
+    user.name, user.email, user.role, user.timezone = name, email, role, timezone
     if role == Role.MANAGER.value:
         user.team, user.led_teams = None, sorted((teams[t] for t in leads), key=lambda t: t.name)
     else:
         user.team, user.led_teams = (teams[team_id] if team_id is not None else None), []
-    if user.active and not active:
+    if was_active and not active:
         user.session_token = new_session_token()  # logged out everywhere
     user.active = active
+    if role == Role.REP.value and active and (not was_rep or not was_active):
+        user.rep_since = local_day(user, now)  # counted from today: the days before, they were not a rep here
+    if user.team_id != old_team:
+        rollups.rebuild_teams(t for t in (old_team, user.team_id) if t is not None)
     db.session.commit()
 
 
-def reset_password(user: User, password: str) -> None:
+def reset_password(user: User, password: str, *, by: User) -> None:
     """An admin sets a new password for someone who lost theirs; every login of theirs ends (the rule of
-    check_new_password; a UserError otherwise, and nothing changes)."""
+    check_new_password; a UserError otherwise, and nothing changes). Not their own: that asks for the current
+    password, under Settings."""
+    if user.id == by.id:
+        raise UserError("Change your own password under Settings: it asks for the current one.")
     check_new_password(password)
     begin_write()
     user.password_hash = generate_password_hash(password)

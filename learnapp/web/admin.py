@@ -1,7 +1,7 @@
 """Admins: the history of background job runs, and people: accounts and teams."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -62,9 +62,11 @@ class AccountForm(Form):
 
 class EditForm(Form):
     name = StringField("Name", validators=[DataRequired("Give a name."), Length(max=MAX_NAME)])
+    email = EmailField("Email", validators=[DataRequired("Give an email address."), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES)
-    team = SelectField("Team (reps, trainers and admins)", choices=[])
-    leads = SelectMultipleField("Leads (managers)", choices=[])
+    timezone = SelectField("Timezone", choices=[])
+    team = SelectField("Team (reps, trainers and admins; a manager: No team)", choices=[])
+    leads = SelectMultipleField("Leads (managers only)", choices=[])
     active = BooleanField("Active: can log in, gets email, counts on the team's dashboard")
 
 
@@ -89,9 +91,9 @@ def _team_choices(teams: list[Team]) -> list[tuple[str, str]]:
 def _account_form(teams: list[Team], formdata=_AUTO) -> AccountForm:
     form = AccountForm() if formdata is _AUTO else AccountForm(formdata=formdata)
     form.team.choices = _team_choices(teams)
-    form.timezone.choices = [SelectChoice(name, name) for name in timezone_choices("UTC")]
+    form.timezone.choices = [SelectChoice(name, name) for name in timezone_choices(current_user.timezone)]
     if not form.is_submitted() or formdata is None:
-        form.timezone.data = form.timezone.data or "UTC"
+        form.timezone.data = form.timezone.data or current_user.timezone or "UTC"  # most people work where their admin does
     return form
 
 
@@ -99,10 +101,11 @@ def _people_page(account_form: AccountForm | None = None, team_form: TeamForm | 
     teams = _teams()
     query = request.args.get("q", "").strip()[:254]
     people = db.select(User).order_by(User.active.desc(), User.role, db.func.lower(User.name))
-    if query:
-        pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        people = people.where(db.or_(db.func.lower(User.name).like(pattern, escape="\\"),
-                                     User.email.like(pattern, escape="\\")))
+    if query:  # matched here, not in SQL: SQLite's lower() leaves "É" as it is, casefold() does not
+        wanted = query.casefold()
+        ids = [user_id for user_id, name, email in db.session.execute(db.select(User.id, User.name, User.email))
+               if wanted in name.casefold() or wanted in email.casefold()]
+        people = people.where(User.id.in_(ids[:PEOPLE_SHOWN + 1]))
     return render_template("admin/people.html", people=list(db.session.scalars(people.limit(PEOPLE_SHOWN + 1))),
                            shown=PEOPLE_SHOWN, query=query, teams=teams,
                            account_form=account_form or _account_form(teams, formdata=None),
@@ -153,6 +156,7 @@ def create_team_view():
 
 def _edit_form(user: User, teams: list[Team], formdata=_AUTO) -> EditForm:
     form = EditForm(obj=user) if formdata is _AUTO else EditForm(formdata=formdata, obj=user)
+    form.timezone.choices = [SelectChoice(name, name) for name in timezone_choices(user.timezone)]
     form.team.choices = _team_choices(teams)
     form.leads.choices = [SelectChoice(str(t.id), t.name) for t in teams]
     if formdata is None or not form.is_submitted():
@@ -182,11 +186,12 @@ def update_person(user_id: int):
         return _person_page(user, edit_form=form, code=400)
     try:
         leads = [int(t) for t in form.leads.data or []]
-        update_account(user, name=form.name.data, role=form.role.data, active=form.active.data, by=current_user,
+        update_account(user, name=form.name.data, email=form.email.data, role=form.role.data, timezone=form.timezone.data,
+                       active=form.active.data, by=current_user, now=now(),
                        team_id=int(form.team.data) if form.team.data else None, leads=leads)
     except (UserError, ValueError) as exc:
         db.session.rollback()
-        form.form_errors.append(str(exc) if isinstance(exc, UserError) else "Pick the teams from the list.")
+        form.form_errors.append(_sentence(str(exc)) if isinstance(exc, UserError) else "Pick the teams from the list.")
         return _person_page(db.get_or_404(User, user_id), edit_form=form, code=400)
     flash(f"{user.name}'s account is saved." + ("" if user.active else " They are logged out and can no longer log in."))
     return redirect(url_for("admin.person", user_id=user.id), code=303)
@@ -199,12 +204,10 @@ def reset_person_password(user_id: int):
     form = ResetForm()
     if form.validate():
         try:
-            reset_password(user, form.password.data)
+            reset_password(user, form.password.data, by=current_user)
         except UserError as exc:
             form.password.errors = [_sentence(str(exc))]
         else:
-            if user.id == current_user.id:  # their own: this login goes on with the new token
-                login_user(user)
             flash(f"{user.name}'s password is replaced and every login of theirs ended. Tell them the new one.")
             return redirect(url_for("admin.person", user_id=user.id), code=303)
     return _person_page(user, reset_form=form, code=400)
