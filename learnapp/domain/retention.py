@@ -259,6 +259,7 @@ class Participation:
     minutes_per_day: float  # average minutes on the days drilled
     last_day: date | None
     counted_from: date | None = None  # the first day counted: the range's start, or the rep's start if later
+    counted_until: date | None = None  # the last day counted: the range's end, or the day before the rep left if earlier
 
     @property
     def share(self) -> float:
@@ -282,16 +283,19 @@ def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: It
                             weekdays: Weekdays = (0, 1, 2, 3, 4),
                             away: Mapping[int, set[date]] | None = None,
                             starts: Mapping[int, date] | None = None,
-                            weekdays_of: Mapping[int, Weekdays] | None = None) -> list[Participation]:
+                            weekdays_of: Mapping[int, Weekdays] | None = None,
+                            ends: Mapping[int, date] | None = None) -> list[Participation]:
     """Participation from milliseconds spent per (rep, day drilled); days after ``end`` are ignored.
 
     ``away`` holds each rep's vacation days: they are not working days for that rep. ``starts`` holds
     each rep's first day (the day they joined): a rep's working days count from the later of ``start``
     and that day, so a rep who joined mid-range is not measured against days before they existed.
     ``weekdays_of`` gives a rep their own working weekdays (Tuesday to Saturday, say, or a WorkingWeek
-    whose days changed during the range) instead of ``weekdays``.
+    whose days changed during the range) instead of ``weekdays``. ``ends`` holds the last day of a rep who
+    left (the day before they were deactivated): no working day after it is due.
     """
     starts = starts or {}
+    ends = ends or {}
     away = away or {}
     weeks = {u: _week(w) for u, w in (weekdays_of or {}).items()}
     everyone = _week(weekdays)
@@ -299,7 +303,7 @@ def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: It
     spent: dict[int, int] = defaultdict(int)
     last: dict[int, date] = {}
     for (user, day), ms in millis.items():
-        if day > end:
+        if day > min(end, ends.get(user, end)):
             continue
         last[user] = max(last.get(user, day), day)
         if max(start, starts.get(user, start)) <= day and weeks.get(user, everyone).works_on(day):
@@ -307,11 +311,11 @@ def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: It
             spent[user] += ms
     result = []
     for u in user_ids:
-        since = max(start, starts.get(u, start))
-        due = set(working_days(since, end, weeks.get(u, everyone))) - away.get(u, set())
+        since, until = max(start, starts.get(u, start)), min(end, ends.get(u, end))
+        due = set(working_days(since, until, weeks.get(u, everyone))) - away.get(u, set())
         drilled = days[u] - away.get(u, set())
         result.append(Participation(u, len(drilled), len(due), spent[u] / 60000 / len(days[u]) if days[u] else 0.0,
-                                    last.get(u), since))
+                                    last.get(u), since, until))
     return result
 
 

@@ -64,6 +64,8 @@ class User(UserMixin, db.Model):
     # the rep's local day from which participation counts when they became a rep again or came back after being
     # deactivated (set by an admin's change); None: from the day they joined
     rep_since: Mapped[date | None] = mapped_column(Date)
+    # the local day an admin deactivated them (None while active): a past range they worked in still shows them
+    deactivated_on: Mapped[date | None] = mapped_column(Date)
     # part of the login kept in the session and the remember cookie; replaced on logout, so no copy outlives it
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: new_session_token(), server_default="")
 

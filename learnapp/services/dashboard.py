@@ -62,6 +62,8 @@ class Dashboard:
     practised_today: dict[int, set[str]] = field(default_factory=dict)
     # by rep, their working days over the range in words ("" for Monday to Friday throughout): see works_label()
     works: dict[int, str] = field(default_factory=dict)
+    # everyone in the participation table by id: the reps, and those who left during the range
+    people: dict[int, User] = field(default_factory=dict)
 
     def shown_recall(self, user_id: int) -> dict[str, float]:
         """A rep's predicted recall by skill, without the skills practised today (whose number means nothing yet)."""
@@ -75,6 +77,13 @@ class Dashboard:
     def mean_recall_of_skill(self, skill_id: str) -> float | None:
         values = [r[skill_id] for u in self.recall if skill_id in (r := self.shown_recall(u))]
         return sum(values) / len(values) if values else None
+
+
+def team_leavers(team: Team, span: DateRange) -> list[User]:
+    """The team's reps who were deactivated after the range began: they worked part of it, so its participation
+    still shows them, up to the day before they left."""
+    return sorted((u for u in team.members if u.role == "rep" and not u.active and u.deactivated_on is not None
+                   and u.deactivated_on > span.start), key=lambda u: u.name.lower())
 
 
 def team_reps(team: Team) -> list[User]:
@@ -123,22 +132,25 @@ def _in_range(rows: list[AttemptRow], span: DateRange) -> list[AttemptRow]:
 
 def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     """Compute every panel of the team dashboard for a date range, from the daily rollups and memory states."""
-    reps = team_reps(team)
+    reps, left = team_reps(team), team_leavers(team, span)
     ids = [u.id for u in reps]
     states = team_states(ids)
     sched = scheduler()
     today = min(span.end, now.date())
-    rep_days = _rep_days(ids, span)
+    rep_days = _rep_days(ids + [u.id for u in left], span)
     last_days: dict[int, date] = {}
     for user_id, day in rep_days:
         last_days[user_id] = max(day, last_days.get(user_id, day))
     # one read of the vacations for both: the days of the range, and back to each rep's last drill
     since = {u.id: _since(u, last_days.get(u.id)) for u in reps}
-    away = vacation_days(ids, min([span.start, *since.values()]), span.end)
-    weekdays = working_weeks(reps)  # each rep's own working days, as their manager changed them over time
-    starts = rep_starts(reps)
-    people = retention.participation_from_days(rep_days, ids, span.start, span.end, away=away, starts=starts,
-                                               weekdays_of=weekdays)
+    away = vacation_days(ids + [u.id for u in left], min([span.start, *since.values()]), span.end)
+    weekdays = working_weeks(reps + left)  # each rep's own working days, as their manager changed them over time
+    starts = rep_starts(reps + left)
+    left = [u for u in left if u.deactivated_on > starts[u.id]]  # who left before a day of theirs counted: nobody to show
+    counted = sorted(reps + left, key=lambda u: u.name.lower())
+    people = retention.participation_from_days(rep_days, [u.id for u in counted], span.start, span.end, away=away,
+                                               starts=starts, weekdays_of=weekdays,
+                                               ends={u.id: u.deactivated_on - timedelta(days=1) for u in left})
     inactive_ids = {u for u in ids if today not in away[u]
                     and _idle_working_days(since[u], today, away[u], weekdays[u]) >= INACTIVE_AFTER}
     board = Dashboard(
@@ -151,7 +163,8 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
         forecast=team_forecast(team.id, states, now),
         calibration=retention.calibration_from_counts(_calibration_counts(team.id, span)),
         practised_today={u.id: _practised_today(u, states[u.id], now) for u in reps},
-        works={u.id: works_label(weekdays[u.id], DateRange(max(span.start, starts[u.id]), span.end)) for u in reps},
+        works={u.id: works_label(weekdays[u.id], DateRange(max(span.start, starts[u.id]), span.end)) for u in counted},
+        people={u.id: u for u in counted},
     )
     board.at_risk_skills = _at_risk_skills(board)
     return board

@@ -232,6 +232,9 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
         user.team, user.led_teams = (teams[team_id] if team_id is not None else None), []
     if was_active and not active:
         user.session_token = new_session_token()  # logged out everywhere
+        user.deactivated_on = local_day(user, now)
+    elif active:
+        user.deactivated_on = None
     user.active = active
     if role == Role.REP.value and active and (not was_rep or not was_active):
         user.rep_since = local_day(user, now)  # counted from today: the days before, they were not a rep here

@@ -169,13 +169,13 @@ def _table_recall(board):
 
 
 def _table_participation(board):
-    names = {u.id: u.name for u in board.reps}
-    weekdays = {u.id: board.works[u.id] or weekday_span(WEEKDAYS) for u in board.reps}
+    names = {u.id: u.name for u in board.people.values()}
+    weekdays = {u.id: board.works[u.id] or weekday_span(WEEKDAYS) for u in board.people.values()}
     rows = [[names[p.user_id], p.days_drilled, p.working_days, f"{p.share:.4f}", f"{p.minutes_per_day:.2f}",
-             p.last_day.isoformat() if p.last_day else "", p.counted_from.isoformat(), weekdays[p.user_id]]
-            for p in board.participation]
+             p.last_day.isoformat() if p.last_day else "", p.counted_from.isoformat(), p.counted_until.isoformat(),
+             weekdays[p.user_id]] for p in board.participation]
     return ["rep", "days drilled", "working days", "share", "minutes per drilled day", "last drill",
-            "working days counted from", "works"], rows
+            "working days counted from", "working days counted until", "works"], rows
 
 
 def _table_forecast(board):

@@ -285,3 +285,33 @@ def test_search_folds_case_beyond_ascii(make_user, auth, client):
     make_user("rep", name="Élodie Ødegaard")
     assert "Élodie Ødegaard" in _text(client.get("/admin/people?q=élodie"))
     assert "Élodie Ødegaard" in _text(client.get("/admin/people?q=ØDEGAARD"))
+
+
+def test_a_rep_who_left_stays_in_the_participation_of_the_ranges_they_worked_in(content, make_user, auth, client, clock):
+    """Deactivated reps dropped out of every range, so a team's March participation changed when someone left in
+    April (review). They are counted up to the day before they left; a range after that has no row for them."""
+    from datetime import timedelta
+
+    admin, manager = make_user("admin", team=None), make_user("manager", team="North")
+    leaver = make_user("rep", team="North", name="Lea")
+    leaver_id, leaver_email, north, admin_email, manager_email = leaver.id, leaver.email, leaver.team_id, admin.email, manager.email
+    for _ in range(5):  # Monday 2 to Friday 6 March, every day drilled
+        rep = db.session.get(User, leaver_id)
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=1))
+    clock.advance(timedelta(days=2))  # Monday 9 March: she leaves
+    auth.login(admin_email)
+    assert _edit(client, leaver_id, name="Lea", email=leaver_email, role="rep", timezone="UTC", team=str(north)).status_code == 303
+    auth.login(manager_email)
+    rows = _csv(client, f"/team/{north}/data/participation.csv?start=2026-03-02&end=2026-03-13")
+    assert rows[0][7] == "working days counted until"
+    assert [r[:3] + r[6:8] for r in rows[1:]] == [["Lea", "5", "5", "2026-03-02", "2026-03-08"]]  # not 5 of 10
+    page = _text(client.get(f"/team/{north}?start=2026-03-02&end=2026-03-13"))
+    assert "until Sun 08 Mar 2026 (left)" in page and "0 reps" in page  # in the table, not among today's reps
+    assert _csv(client, f"/team/{north}/data/participation.csv?start=2026-03-09&end=2026-03-13")[1:] == []
+    auth.login(admin_email)  # back again: counted from the day she came back, no 'left' any more
+    assert _edit(client, leaver_id, name="Lea", email=leaver_email, role="rep", timezone="UTC", team=str(north),
+                 active="y").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, leaver_id).deactivated_on is None

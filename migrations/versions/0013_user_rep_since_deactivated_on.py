@@ -1,9 +1,10 @@
-"""user_account.rep_since: the day a rep who became a rep again, or came back, is counted from
+"""user_account.rep_since and deactivated_on: when a rep counts from, and when they left
 
 Admins now change roles and deactivate accounts in the app (the People pages). A manager made a rep, or
 a rep reactivated after months away, was counted from the day the account was made: every day in
 between showed as a missed working day, and they landed on the inactive list at once. NULL (everyone
-so far): counted from the day they joined, as before.
+so far): counted from the day they joined, as before. deactivated_on keeps a rep who left in the
+participation of the ranges they worked in, up to the day before they left.
 
 Revision ID: 0013
 Revises: 0012
@@ -23,7 +24,9 @@ depends_on = None
 
 def upgrade():
     op.add_column('user_account', sa.Column('rep_since', sa.Date(), nullable=True))
+    op.add_column('user_account', sa.Column('deactivated_on', sa.Date(), nullable=True))
 
 
 def downgrade():
+    op.drop_column('user_account', 'deactivated_on')
     op.drop_column('user_account', 'rep_since')
