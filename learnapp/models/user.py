@@ -61,11 +61,9 @@ class User(UserMixin, db.Model):
     reminder_days: Mapped[str] = mapped_column(String(20), default="0,1,2,3,4", server_default="0,1,2,3,4")  # Mon=0
     # the weekdays a rep works (Mon=0), set by their manager or an admin, not the rep: what participation counts
     working_days: Mapped[str] = mapped_column(String(20), default="0,1,2,3,4", server_default="0,1,2,3,4")
-    # the rep's local day from which participation counts when they became a rep again or came back after being
-    # deactivated (set by an admin's change); None: from the day they joined
-    rep_since: Mapped[date | None] = mapped_column(Date)
-    # the local day an admin deactivated them (None while active): a past range they worked in still shows them
-    deactivated_on: Mapped[date | None] = mapped_column(Date)
+    # the local day they stopped counting as one of their team's reps (deactivated, or given another role); None
+    # while they count: a past range they worked in still shows them, and the days until they return are not due
+    left_on: Mapped[date | None] = mapped_column(Date)
     # part of the login kept in the session and the remember cookie; replaced on logout, so no copy outlives it
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: new_session_token(), server_default="")
 

@@ -65,6 +65,10 @@ class Dashboard:
     # everyone in the participation table by id: the reps, and those who left during the range
     people: dict[int, User] = field(default_factory=dict)
 
+    @property
+    def reps_by_id(self) -> dict[int, User]:
+        return {u.id: u for u in self.reps}
+
     def shown_recall(self, user_id: int) -> dict[str, float]:
         """A rep's predicted recall by skill, without the skills practised today (whose number means nothing yet)."""
         today = self.practised_today.get(user_id, ())
@@ -80,10 +84,10 @@ class Dashboard:
 
 
 def team_leavers(team: Team, span: DateRange) -> list[User]:
-    """The team's reps who were deactivated after the range began: they worked part of it, so its participation
-    still shows them, up to the day before they left."""
-    return sorted((u for u in team.members if u.role == "rep" and not u.active and u.deactivated_on is not None
-                   and u.deactivated_on > span.start), key=lambda u: u.name.lower())
+    """The team's members who stopped counting as its reps (deactivated, or given another role) after the range
+    began: they worked part of it, so its participation still shows them, up to the day before they left."""
+    return sorted((u for u in team.members if not (u.role == "rep" and u.active) and u.left_on is not None
+                   and u.left_on > span.start), key=lambda u: u.name.lower())
 
 
 def team_reps(team: Team) -> list[User]:
@@ -146,11 +150,11 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     away = vacation_days(ids + [u.id for u in left], min([span.start, *since.values()]), span.end)
     weekdays = working_weeks(reps + left)  # each rep's own working days, as their manager changed them over time
     starts = rep_starts(reps + left)
-    left = [u for u in left if u.deactivated_on > starts[u.id]]  # who left before a day of theirs counted: nobody to show
+    left = [u for u in left if u.left_on > starts[u.id]]  # who left before a day of theirs counted: nobody to show
     counted = sorted(reps + left, key=lambda u: u.name.lower())
+    ends = {u.id: u.left_on - timedelta(days=1) for u in left}
     people = retention.participation_from_days(rep_days, [u.id for u in counted], span.start, span.end, away=away,
-                                               starts=starts, weekdays_of=weekdays,
-                                               ends={u.id: u.deactivated_on - timedelta(days=1) for u in left})
+                                               starts=starts, weekdays_of=weekdays, ends=ends)
     inactive_ids = {u for u in ids if today not in away[u]
                     and _idle_working_days(since[u], today, away[u], weekdays[u]) >= INACTIVE_AFTER}
     board = Dashboard(
@@ -163,7 +167,8 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
         forecast=team_forecast(team.id, states, now),
         calibration=retention.calibration_from_counts(_calibration_counts(team.id, span)),
         practised_today={u.id: _practised_today(u, states[u.id], now) for u in reps},
-        works={u.id: works_label(weekdays[u.id], DateRange(max(span.start, starts[u.id]), span.end)) for u in counted},
+        works={u.id: works_label(weekdays[u.id], DateRange(max(span.start, starts[u.id]), min(span.end, ends.get(u.id, span.end))))
+               for u in counted},
         people={u.id: u for u in counted},
     )
     board.at_risk_skills = _at_risk_skills(board)
@@ -203,16 +208,15 @@ def rep_starts(reps: list[User]) -> dict[int, date]:
     for rep in reps:
         joined = rep.created_at.astimezone(_zone(rep.timezone)).date()
         starts[rep.id] = min(joined, first[rep.id]) if rep.id in first else joined
-        if rep.rep_since is not None:  # a rep again, or back after being deactivated: counted from then
-            starts[rep.id] = max(starts[rep.id], rep.rep_since)
     return starts
 
 
 def _since(rep: User, last_day: date | None) -> date:
-    """The day from which a rep's days without a drill count: after their last drill, else from the day they joined;
-    not before they became a rep again or came back (rep_since)."""
-    since = last_day + timedelta(days=1) if last_day is not None else rep.created_at.astimezone(_zone(rep.timezone)).date()
-    return max(since, rep.rep_since) if rep.rep_since is not None else since
+    """The day from which a rep's days without a drill count: after their last drill, else from the day they joined
+    (the days they were away, deactivated or not a rep included, are vacation days: not counted)."""
+    if last_day is not None:
+        return last_day + timedelta(days=1)
+    return rep.created_at.astimezone(_zone(rep.timezone)).date()
 
 
 def _idle_working_days(since: date, today: date, away: set[date], week: WorkingWeek = WorkingWeek(),

@@ -105,6 +105,16 @@ def rebuild(batch: int = 50_000) -> dict[str, int]:
     begin_write()
     if _membership() != teams_at_start:
         return _rebuild_at_once(batch)
+    _rebuild_organisation(batch, counts)
+    db.session.commit()
+    return counts
+
+
+def _rebuild_organisation(batch: int, counts: dict[str, int]) -> None:
+    """The organisation's rows: the sum of the teams' plus what the reps without a team add, whose daily rows are
+    rebuilt here too (in the caller's write transaction)."""
+    from learnapp.models import Team
+
     teamless = User.team_id.is_(None)
     for model in (RetentionRollup, CalibrationRollup):  # the organisation's, and those of teams deleted since
         db.session.execute(delete(model).where((model.team_id == ORGANISATION)
@@ -119,20 +129,24 @@ def rebuild(batch: int = 50_000) -> dict[str, int]:
             for name, value in zip(sums, row[len(names):]):
                 bucket[name] += value
     _replace(totals, teamless, batch, counts)
-    db.session.commit()
-    return counts
 
 
-def rebuild_teams(team_ids: Iterable[int], batch: int = 50_000) -> None:
+def rebuild_teams(team_ids: Iterable[int], *, organisation: bool = False, batch: int = 50_000) -> None:
     """Recompute these teams' rollup rows (and their reps' daily rows) from the attempts of their present members,
-    in the caller's write transaction, which commits. After an admin moves a rep, the rep's history moves with
-    them at once, as the nightly rebuild would book it; the organisation's rows do not change."""
+    and with ``organisation`` the organisation's rows too, in the caller's write transaction, which commits.
+
+    After an admin moves a rep, the rep's history moves with them at once, as the nightly rebuild would book it
+    (the organisation's rows do not change); after a timezone correction their answers' days move, in their
+    team's rows and the organisation's.
+    """
     counts = {model.__tablename__: 0 for model in KEYS}
     for team_id in set(team_ids):
         members = User.team_id == team_id
         db.session.execute(delete(RetentionRollup).where(RetentionRollup.team_id == team_id))
         db.session.execute(delete(CalibrationRollup).where(CalibrationRollup.team_id == team_id))
         _replace(_totals(members, batch, with_organisation=False), members, batch, counts)
+    if organisation:
+        _rebuild_organisation(batch, counts)
 
 
 def _membership() -> dict[int, int | None]:

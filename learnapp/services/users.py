@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from learnapp.extensions import db
 from learnapp.domain.retention import WorkingWeek
-from learnapp.models import Role, Team, User, WorkingDaysChange
+from learnapp.models import Role, Team, User, Vacation, WorkingDaysChange
 from learnapp.models.user import new_session_token, parse_weekdays
 from learnapp.services.db import begin_write
 
@@ -185,9 +185,12 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
     A manager leads the teams in ``leads`` and is no team's member; anyone else is a member of ``team_id`` (or
     none) and leads nothing: a team given to a manager, or teams to lead given to anyone else, is refused
     rather than dropped. A rep moved to another team takes their history along: both teams' rollups are
-    rebuilt at once, as the nightly rebuild would book them. Deactivating ends every login of theirs (a new
-    session token) and takes a rep off their team's dashboard and email. Someone who becomes a rep again, or
-    comes back, is counted from today (``rep_since``), not charged for the days in between. No change may
+    rebuilt at once, as the nightly rebuild would book them; so are their rows when their timezone changes (their
+    answers' days move). Deactivating ends every login of theirs (a new session token) and takes a rep off their
+    team's dashboard and email; the day they stop counting as a rep (deactivated or given another role) is
+    ``left_on``, and their past ranges still show them until then. When they count again, the days between (from
+    the day they joined, for someone who never was a rep) are recorded as a pause, a Vacation: not due, the
+    streak kept, the backlog spread as after any pause; nothing of their earlier participation is lost. No change may
     leave the organisation without an active admin (admins' rows are locked meanwhile, so two admins cannot
     demote each other at once). A UserError says what is wrong; nothing changes.
     """
@@ -224,22 +227,27 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
     teams = {t.id: t for t in db.session.scalars(db.select(Team))}
     if team_id is not None and team_id not in teams or not leads <= set(teams):
         raise UserError("Pick the teams from the list.")
-    was_rep, was_active, old_team = user.role == Role.REP.value, user.active, user.team_id
+    counted_before, old_team, old_zone = user.role == Role.REP.value and user.active, user.team_id, user.timezone
     user.name, user.email, user.role, user.timezone = name, email, role, timezone
     if role == Role.MANAGER.value:
         user.team, user.led_teams = None, sorted((teams[t] for t in leads), key=lambda t: t.name)
     else:
         user.team, user.led_teams = (teams[team_id] if team_id is not None else None), []
-    if was_active and not active:
+    if user.active and not active:
         user.session_token = new_session_token()  # logged out everywhere
-        user.deactivated_on = local_day(user, now)
-    elif active:
-        user.deactivated_on = None
     user.active = active
-    if role == Role.REP.value and active and (not was_rep or not was_active):
-        user.rep_since = local_day(user, now)  # counted from today: the days before, they were not a rep here
-    if user.team_id != old_team:
-        rollups.rebuild_teams(t for t in (old_team, user.team_id) if t is not None)
+    counted, today = role == Role.REP.value and active, local_day(user, now)
+    if counted_before and not counted:
+        user.left_on = today
+    elif counted and not counted_before:
+        away_from = user.left_on or local_day(user, user.created_at)
+        if away_from < today:  # not due while they were not a rep here (unticked and ticked again today: nothing)
+            db.session.add(Vacation(user_id=user.id, start=away_from, end=today - timedelta(days=1),
+                                    created_by=by.email, created_at=now))
+        user.left_on = None
+    if user.team_id != old_team or user.timezone != old_zone:
+        rollups.rebuild_teams([t for t in (old_team, user.team_id) if t is not None],
+                              organisation=user.timezone != old_zone)
     db.session.commit()
 
 

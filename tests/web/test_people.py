@@ -217,28 +217,81 @@ def test_a_team_for_a_manager_or_teams_to_lead_for_anyone_else_are_refused_not_d
     assert "1 rep</span>" in _text(client.get("/team/"))  # reps only, not the manager himself
 
 
-def test_a_manager_made_a_rep_or_a_rep_back_is_counted_from_that_day(content, make_user, auth, client, clock):
+def test_a_manager_made_a_rep_or_a_rep_back_is_not_charged_for_the_days_between(content, make_user, auth, client, clock):
     """Counted from the day the account was made, a manager of two months made a rep today showed 0 of 40 working days
-    and was on the inactive list at once; so was a rep back after a month away (review)."""
+    and was on the inactive list at once; so was a rep back after two months away (review). The days between are a
+    pause now (a vacation): not due, and nothing of what came before is lost."""
     from datetime import timedelta
+
+    from learnapp.models import Vacation
 
     admin, manager = make_user("admin", team=None), make_user("manager", team="North")
     rep = make_user("rep", team="North", name="Back Bo")
     admin_email, manager_id, manager_email, rep_id, rep_email, north = (admin.email, manager.id, manager.email, rep.id,
                                                                         rep.email, rep.team_id)
+    for _ in range(5):  # Monday 2 to Friday 6 March, every day drilled
+        rep = db.session.get(User, rep_id)
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=1))
+    clock.advance(timedelta(days=2))  # Monday 9 March: deactivated
     auth.login(admin_email)
     assert _edit(client, rep_id, name="Back Bo", email=rep_email, role="rep", timezone="UTC", team=str(north)).status_code == 303
-    clock.advance(timedelta(days=60))
+    clock.advance(timedelta(days=59))  # Thursday 7 May: back
     assert _edit(client, rep_id, name="Back Bo", email=rep_email, role="rep", timezone="UTC", team=str(north),
-                 active="y").status_code == 303  # back after two months
+                 active="y").status_code == 303
     make_user("manager", team="North")  # North keeps a manager
     assert _edit(client, manager_id, name="Ex Manager", email=manager_email, role="rep", timezone="UTC", team=str(north),
                  active="y").status_code == 303
+    pauses = db.session.scalars(db.select(Vacation).order_by(Vacation.user_id)).all()
+    assert [(v.user_id, v.start.isoformat(), v.end.isoformat()) for v in pauses] == [
+        (manager_id, "2026-03-02", "2026-05-06"), (rep_id, "2026-03-09", "2026-05-06")]
     rows = {row[0]: row for row in _csv(client, f"/team/{north}/data/participation.csv")[1:]}
-    today = clock.now().date().isoformat()
-    assert rows["Back Bo"][2] == "1" and rows["Back Bo"][6] == today  # today only (a Wednesday): not 40 days missed
-    assert rows["Ex Manager"][2] == "1" and rows["Ex Manager"][6] == today
+    assert rows["Back Bo"][1:3] == ["5", "6"]  # his first week, and today
+    assert rows["Ex Manager"][1:3] == ["0", "1"]  # today only
+    first_week = {row[0]: row for row in _csv(client, f"/team/{north}/data/participation.csv?start=2026-03-02&end=2026-03-06")[1:]}
+    assert first_week["Back Bo"][1:3] == ["5", "5"]  # kept (the first try counted him from his return: 0 of 0)
     assert "Everyone drilled in the last 7 working days." in _text(client.get(f"/team/{north}"))
+
+
+def test_deactivating_by_mistake_and_ticking_active_again_the_same_day_changes_nothing(content, make_user, auth, client, clock):
+    from learnapp.models import Vacation
+
+    admin, rep = make_user("admin", team=None), make_user("rep", team="North", name="Oops")
+    rep_id, rep_email, north = rep.id, rep.email, rep.team_id
+    auth.login(admin.email)
+    for active in ({}, {"active": "y"}):
+        assert _edit(client, rep_id, name="Oops", email=rep_email, role="rep", timezone="UTC", team=str(north),
+                     **active).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, rep_id).left_on is None
+    assert db.session.scalar(db.select(db.func.count()).select_from(Vacation)) == 0
+
+
+def test_correcting_a_reps_timezone_moves_their_answers_days_at_once(content, make_user, auth, client, clock):
+    """The rollups keep each answer under the rep's local day: a timezone corrected in the app left them as they were
+    until the nightly rebuild moved them (review)."""
+    from datetime import timedelta
+
+    from learnapp.services import rollups
+    from tests.services.test_rollups import _snapshot
+
+    admin, rep = make_user("admin", team=None), make_user("rep", team="North", name="Zed")
+    rep_id, rep_email, north = rep.id, rep.email, rep.team_id
+    for _ in range(4):
+        clock.advance(timedelta(hours=14))  # answers at every hour of the day, so some change day in Tokyo
+        rep = db.session.get(User, rep_id)
+        if drill.current_item(rep, clock.now()) is None:
+            drill.practise_more(rep, clock.now())
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    auth.login(admin.email)
+    assert _edit(client, rep_id, name="Zed", email=rep_email, role="rep", timezone="Asia/Tokyo", team=str(north),
+                 active="y").status_code == 303
+    db.session.expire_all()
+    live = _snapshot()
+    rollups.rebuild()
+    assert _snapshot() == live
 
 
 def _csv(client, url):
@@ -308,10 +361,12 @@ def test_a_rep_who_left_stays_in_the_participation_of_the_ranges_they_worked_in(
     assert rows[0][7] == "working days counted until"
     assert [r[:3] + r[6:8] for r in rows[1:]] == [["Lea", "5", "5", "2026-03-02", "2026-03-08"]]  # not 5 of 10
     page = _text(client.get(f"/team/{north}?start=2026-03-02&end=2026-03-13"))
-    assert "until Sun 08 Mar 2026 (left)" in page and "0 reps" in page  # in the table, not among today's reps
+    assert "until Sun 08 Mar 2026 (left on Mon 09 Mar 2026)" in page and "0 reps" in page  # in the table, not in today's
+    page = _text(client.get(f"/team/{north}?start=2026-03-02&end=2026-03-06"))
+    assert "Lea</a>" in page and "(left on" not in page  # a range that ended before she left: nothing to say
     assert _csv(client, f"/team/{north}/data/participation.csv?start=2026-03-09&end=2026-03-13")[1:] == []
     auth.login(admin_email)  # back again: counted from the day she came back, no 'left' any more
     assert _edit(client, leaver_id, name="Lea", email=leaver_email, role="rep", timezone="UTC", team=str(north),
                  active="y").status_code == 303
     db.session.expire_all()
-    assert db.session.get(User, leaver_id).deactivated_on is None
+    assert db.session.get(User, leaver_id).left_on is None
