@@ -74,9 +74,14 @@ def change_password(user: User, current: str, new: str) -> None:
         raise WrongPassword("That is not your current password.")
     if new == current:  # a "change" to the same password would only log the user's other devices out
         raise UserError("That is your current password: choose a different one.")
-    check_new_password(new)
+    _set_password(user, new)
+
+
+def _set_password(user: User, password: str) -> None:
+    """Replace the password once it passes the rule; a new session token ends every login made with the old one."""
+    check_new_password(password)
     begin_write()
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = generate_password_hash(password)
     user.session_token = new_session_token()
     db.session.commit()
 
@@ -257,11 +262,7 @@ def reset_password(user: User, password: str, *, by: User) -> None:
     password, under Settings."""
     if user.id == by.id:
         raise UserError("Change your own password under Settings: it asks for the current one.")
-    check_new_password(password)
-    begin_write()
-    user.password_hash = generate_password_hash(password)
-    user.session_token = new_session_token()
-    db.session.commit()
+    _set_password(user, password)
 
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
