@@ -20,6 +20,7 @@ from learnapp.services.db import begin_write
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200  # the login form's limit too: a longer one could be set but never typed in again
+NO_PASSWORD = "!no password yet"  # an account's password_hash until its owner sets one through a link; no password matches it
 
 
 class UserError(ValueError):
@@ -30,20 +31,24 @@ class WrongPassword(UserError):
     """The password given to confirm a change is not the user's."""
 
 
-def create_user(email: str, name: str, password: str, role: str = "rep", *, team: str | None = None,
+def create_user(email: str, name: str, password: str | None, role: str = "rep", *, team: str | None = None,
                 timezone: str = "UTC", now: datetime) -> User:
-    """Create an account with a hashed password; a manager given a team leads it, anyone else joins it."""
+    """Create an account with a hashed password; a manager given a team leads it, anyone else joins it.
+
+    ``password`` None: no password yet, nobody can log in to it until its owner sets one through a link
+    (services.password_links: an invitation)."""
     email = (email or "").strip().lower()
     if not EMAIL.match(email):
         raise UserError(f"'{email}' is not an email address")
     if role not in {r.value for r in Role}:
         raise UserError(f"unknown role '{role}' (choose one of: {', '.join(r.value for r in Role)})")
-    check_new_password(password)
+    if password is not None:
+        check_new_password(password)
     _check_timezone(timezone)
     if db.session.scalars(db.select(User).filter_by(email=email)).first():
         raise UserError(f"an account for {email} exists already")
     user = User(email=email, name=" ".join((name or email.split("@")[0]).split()), role=role, timezone=timezone,
-                password_hash=generate_password_hash(password), created_at=now)
+                password_hash=NO_PASSWORD if password is None else generate_password_hash(password), created_at=now)
     db.session.add(user)
     if team:
         team_row = get_or_create_team(team)
@@ -74,13 +79,20 @@ def change_password(user: User, current: str, new: str) -> None:
         raise WrongPassword("That is not your current password.")
     if new == current:  # a "change" to the same password would only log the user's other devices out
         raise UserError("That is your current password: choose a different one.")
-    _set_password(user, new)
+    replace_password(user, new)
 
 
-def _set_password(user: User, password: str) -> None:
-    """Replace the password once it passes the rule; a new session token ends every login made with the old one."""
+def has_password(user: User) -> bool:
+    """False for an account made without one (an invitation not taken up yet)."""
+    return user.password_hash != NO_PASSWORD
+
+
+def replace_password(user: User, password: str, *, writing: bool = False) -> None:
+    """Replace the password once it passes the rule; a new session token ends every login made with the old one.
+    ``writing``: the caller began the write transaction already (begin_write) and checked what it read in it."""
     check_new_password(password)
-    begin_write()
+    if not writing:
+        begin_write()
     user.password_hash = generate_password_hash(password)
     user.session_token = new_session_token()
     db.session.commit()
@@ -262,7 +274,7 @@ def reset_password(user: User, password: str, *, by: User) -> None:
     password, under Settings."""
     if user.id == by.id:
         raise UserError("Change your own password under Settings: it asks for the current one.")
-    _set_password(user, password)
+    replace_password(user, password)
 
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -1,17 +1,20 @@
 """Admins: the history of background job runs, and people: accounts and teams."""
 
+import smtplib
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from learnapp.extensions import db
 from learnapp.jobs import JOBS, LEASE, has_traceback, headline, interrupted_detail
 from learnapp.models import JobRun, Role, Team, User
+from learnapp.services import notify, password_links
 from learnapp.services.db import now
-from learnapp.services.users import (MAX_NAME, MAX_PASSWORD, MIN_PASSWORD, UserError, create_team, create_user,
-                                     reset_password, update_account)
+from learnapp.services.users import (MAX_NAME, MAX_PASSWORD, MIN_PASSWORD, NO_PASSWORD, UserError, create_team,
+                                     create_user, has_password, reset_password, update_account)
 from learnapp.web import roles_required
 from learnapp.web.forms import Form
 from learnapp.web.settings import timezone_choices
@@ -55,9 +58,9 @@ class AccountForm(Form):
     role = SelectField("Role", choices=ROLE_CHOICES)
     team = SelectField("Team (a manager leads it)", choices=[])
     timezone = SelectField("Timezone", choices=[])
-    password = PasswordField(f"First password (at least {MIN_PASSWORD} characters; they can change it in their settings)",
-                             validators=[DataRequired("Give a first password."), Length(max=MAX_PASSWORD)],
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(f"First password (at least {MIN_PASSWORD} characters), or leave it empty: they set their own "
+                             "through an invitation link",
+                             validators=[Optional(), Length(max=MAX_PASSWORD)], render_kw={"autocomplete": "new-password"})
 
 
 class EditForm(Form):
@@ -107,7 +110,7 @@ def _people_page(account_form: AccountForm | None = None, team_form: TeamForm | 
                if wanted in name.casefold() or wanted in email.casefold()]
         people = people.where(User.id.in_(ids[:PEOPLE_SHOWN + 1]))
     return render_template("admin/people.html", people=list(db.session.scalars(people.limit(PEOPLE_SHOWN + 1))),
-                           shown=PEOPLE_SHOWN, query=query, teams=teams,
+                           shown=PEOPLE_SHOWN, query=query, teams=teams, no_password=NO_PASSWORD,
                            account_form=account_form or _account_form(teams, formdata=None),
                            team_form=team_form or TeamForm(formdata=None)), code
 
@@ -130,13 +133,30 @@ def create_person():
         return _people_page(account_form=form, code=400)
     team = next((t.name for t in teams if str(t.id) == form.team.data), None)
     try:
-        user = create_user(form.email.data, form.name.data, form.password.data, form.role.data, team=team,
+        user = create_user(form.email.data, form.name.data, form.password.data or None, form.role.data, team=team,
                            timezone=form.timezone.data, now=now())
     except UserError as exc:
         form.form_errors.append(_sentence(str(exc)))
         return _people_page(account_form=form, code=400)
-    flash(f"{user.name} ({user.email}) can now log in as a {user.role}.")
+    if has_password(user):
+        flash(f"{user.name} ({user.email}) can now log in as a {user.role}.")
+    elif password_links.mail_configured():
+        flash(f"{user.name} ({user.email}) has an account as a {user.role}. " + _email_link(user))
+    else:
+        flash(f"{user.name} ({user.email}) has an account as a {user.role}, with no password yet: make them an "
+              "invitation link below and hand it over (this server sends no email).")
     return redirect(url_for("admin.person", user_id=user.id), code=303)
+
+
+def _email_link(user: User) -> str:
+    """Email the person a link to set their password; what happened, as a sentence for the admin."""
+    try:
+        password_links.send(user, password_links.INVITE, by=current_user)
+    except (smtplib.SMTPException, OSError) as exc:
+        return (f"The email with their link could not be sent ({notify.failure_line(exc)}): make a link below and "
+                "hand it over yourself, or email it again later.")
+    return (f"An email with a link to set their password went to {user.email}; it works for "
+            f"{password_links.lifetime_text(password_links.INVITE)}.")
 
 
 @bp.post("/teams")
@@ -165,10 +185,13 @@ def _edit_form(user: User, teams: list[Team], formdata=_AUTO) -> EditForm:
     return form
 
 
-def _person_page(user: User, edit_form: EditForm | None = None, reset_form: ResetForm | None = None, code: int = 200):
+def _person_page(user: User, edit_form: EditForm | None = None, reset_form: ResetForm | None = None, code: int = 200,
+                 link: str | None = None):
     teams = _teams()
     return render_template("admin/person.html", person=user, edit_form=edit_form or _edit_form(user, teams, formdata=None),
-                           reset_form=reset_form or ResetForm(formdata=None)), code
+                           reset_form=reset_form or ResetForm(formdata=None), has_password=has_password(user),
+                           can_mail=password_links.mail_configured(), link=link, link_form=Form(formdata=None),
+                           link_days=password_links.lifetime_text(password_links.INVITE)), code
 
 
 @bp.get("/people/<id:user_id>")
@@ -211,6 +234,40 @@ def reset_person_password(user_id: int):
             flash(f"{user.name}'s password is replaced and every login of theirs ended. Tell them the new one.")
             return redirect(url_for("admin.person", user_id=user.id), code=303)
     return _person_page(user, reset_form=form, code=400)
+
+
+def _link_refused(user: User) -> str | None:
+    if user.id == current_user.id:
+        return "Change your own password under Settings: it asks for the current one."
+    if not user.active:
+        return "Their account is deactivated: tick Active and save first."
+    return None
+
+
+@bp.post("/people/<id:user_id>/link")
+@roles_required("admin")
+def make_link(user_id: int):
+    """Show a link that lets them set their password, for the admin to hand over (this response only: never stored)."""
+    user = db.get_or_404(User, user_id)
+    if not Form().validate():
+        return _person_page(user, code=400)
+    refused = _link_refused(user)
+    if refused:
+        flash(refused)
+        return redirect(url_for("admin.person", user_id=user.id, _anchor="password"), code=303)
+    page, code = _person_page(user, link=password_links.url(user, password_links.INVITE))
+    return page, code, {"Cache-Control": "no-store"}
+
+
+@bp.post("/people/<id:user_id>/link/email")
+@roles_required("admin")
+def email_link(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not Form().validate():
+        return _person_page(user, code=400)
+    refused = _link_refused(user) or (None if password_links.mail_configured() else "This server sends no email: make a link and hand it over.")
+    flash(refused or _email_link(user))
+    return redirect(url_for("admin.person", user_id=user.id, _anchor="password"), code=303)
 
 
 def _sentence(message: str) -> str:

@@ -1,17 +1,19 @@
 """Log in and log out."""
 
 import hashlib
+import smtplib
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from learnapp.extensions import limiter
 from learnapp.models import User
-from learnapp.services.users import EMAIL, MAX_PASSWORD, authenticate, end_sessions, user_by_email
+from learnapp.services import notify, password_links
+from learnapp.services.users import EMAIL, MAX_PASSWORD, MIN_PASSWORD, UserError, authenticate, end_sessions, user_by_email
 from learnapp.web.forms import Form
 
 bp = Blueprint("auth", __name__)
@@ -83,7 +85,7 @@ def _check_device() -> bool:
 
 
 _ACCOUNT_LIMITED = ("Too many login attempts for this account in the last 15 minutes, not necessarily yours: "
-                    "someone may be guessing its password. If you have forgotten it, ask your administrator to set a new one.")
+                    "someone may be guessing its password. If you have forgotten it, the login page says how to get a new one.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -110,7 +112,7 @@ def login():
                                 samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
             return response
         form.password.errors.append("Email or password is wrong.")
-    return render_template("auth/login.html", form=form), (400 if form.errors else 200)
+    return render_template("auth/login.html", form=form, can_mail=password_links.mail_configured()), (400 if form.errors else 200)
 
 
 @bp.post("/logout")
@@ -120,3 +122,76 @@ def logout():
     logout_user()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
+
+
+# -- forgotten passwords and invitations: a link by email sets a new password ----------------------------------
+
+class ForgotForm(Form):
+    email = EmailField("Your email", validators=[DataRequired("Give your email address."), Length(max=254),
+                                                 Regexp(EMAIL, message="Enter an email address.")])
+
+
+class NewPasswordForm(Form):
+    password = PasswordField(f"New password (at least {MIN_PASSWORD} characters)",
+                             validators=[DataRequired("Choose a password."), Length(max=MAX_PASSWORD)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("The same password again",
+                            validators=[DataRequired("Type the password again."), EqualTo("password", "The two passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+# Each request may send an email: per address 10 in 15 minutes; per account 3 an hour, so nobody can flood
+# someone's inbox with reset emails (the person asking cannot tell either limit from "sent", by design).
+@limiter.limit("10 per 15 minutes", methods=["POST"],
+               error_message="Too many password emails asked for from your network: try again in a few minutes.")
+@limiter.limit("3 per hour", methods=["POST"], key_func=lambda: "forgot:" + _submitted_email(),
+               error_message="Three emails went to this address in the last hour: use the latest, or try again later.")
+def forgot():
+    """Ask for a link to set a new password. The answer is the same whether the address has an account or not."""
+    if not password_links.mail_configured():
+        return render_template("auth/forgot.html", form=None), 200
+    form = ForgotForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = user_by_email(email)
+        if user is not None and user.active:
+            try:
+                password_links.send(user, password_links.RESET)
+            except (smtplib.SMTPException, OSError) as exc:  # the same page either way: it must not tell who has an account
+                current_app.logger.warning("password reset email to %s not sent: %s", email, notify.failure_line(exc))
+        flash(f"If {email} has an account here, an email with a link to set a new password is on its way; the link works "
+              f"for {password_links.lifetime_text(password_links.RESET)}. No email? Check the address, or ask your administrator.")
+        return redirect(url_for("auth.login"), code=303)
+    return render_template("auth/forgot.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """Where a link from an invitation or a reset email leads: choose a password, and you are logged in."""
+    try:
+        link = password_links.check(token)
+    except password_links.LinkError as exc:
+        return _no_referrer(render_template("auth/set_password.html", form=None, problem=str(exc),
+                                            can_mail=password_links.mail_configured()), 400)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            password_links.set_password(link, form.password.data)
+        except UserError as exc:
+            form.password.errors.append(exc.args[0][:1].upper() + exc.args[0][1:] + ".")
+        except password_links.LinkError as exc:
+            return _no_referrer(render_template("auth/set_password.html", form=None, problem=str(exc),
+                                                can_mail=password_links.mail_configured()), 400)
+        else:
+            logout_user()
+            login_user(link.user)
+            flash("Your password is set and you are logged in.")
+            return redirect(url_for("main.index"), code=303)
+    return _no_referrer(render_template("auth/set_password.html", form=form, person=link.user, problem=None),
+                        400 if form.errors else 200)
+
+
+def _no_referrer(page: str, code: int):
+    """The link's token is in this page's address: no Referer header carries it anywhere from here."""
+    return page, code, {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}

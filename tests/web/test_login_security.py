@@ -88,7 +88,7 @@ def test_failed_logins_for_one_account_are_limited_from_any_address(app, account
     assert refused.status_code == 429 and 840 < int(refused.headers["Retry-After"]) <= 900
     page = " ".join(refused.get_data(as_text=True).split())
     assert ("Too many login attempts for this account in the last 15 minutes, not necessarily yours: someone may be "
-            "guessing its password. If you have forgotten it, ask your administrator to set a new one. "
+            "guessing its password. If you have forgotten it, the login page says how to get a new one. "
             "Try again in about 15 minutes.") in page
     assert _login(client, other.email, address="10.0.2.1").status_code == 302
 

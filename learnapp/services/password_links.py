@@ -1,0 +1,135 @@
+"""Links that let someone set their own password: an invitation to a new account, or a reset of a forgotten one.
+
+A link carries a signed token: the account, what the link is for, and a digest of the account's password hash
+at the time. Setting a password replaces the hash (a fresh salt every time), so a link works once; a newer
+link of the same kind keeps working, an older one stops as soon as any of them is used. A reset link lasts an
+hour, an invitation a week. A deactivated account can use neither.
+
+Accounts made without a password (an invitation, or a people import) hold users.NO_PASSWORD, a value no
+password matches, until their owner sets one through a link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+
+from learnapp.extensions import db
+from learnapp.models import User
+from learnapp.services import notify
+from learnapp.services.db import begin_write, now
+from learnapp.services.users import check_new_password, has_password, replace_password
+
+SALT = "learnapp-password-link"
+RESET, INVITE = "reset", "invite"
+LIFETIME = {RESET: timedelta(hours=1), INVITE: timedelta(days=7)}
+class LinkError(Exception):
+    """A link that cannot set a password; the message is for the person who opened it."""
+
+
+@dataclass(frozen=True)
+class Link:
+    user: User
+    purpose: str  # RESET or INVITE
+    mark: str  # the digest of the password hash it was made for
+
+
+class _ClockSigner(TimestampSigner):
+    """Signs and checks ages on the app's clock (the tests' fixed clock too), not the machine's."""
+
+    def get_timestamp(self) -> int:
+        return int(now().timestamp())
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT, signer=_ClockSigner)
+
+
+def _mark(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+
+
+def token(user: User, purpose: str) -> str:
+    if purpose not in LIFETIME:
+        raise ValueError(purpose)
+    return _serializer().dumps([user.id, purpose, _mark(user)])
+
+
+def url(user: User, purpose: str) -> str:
+    """The link itself, on LEARNAPP_BASE_URL like every link in an email."""
+    return f"{current_app.config['BASE_URL']}/password/{token(user, purpose)}"
+
+
+def lifetime_text(purpose: str) -> str:
+    return "an hour" if purpose == RESET else f"{LIFETIME[purpose].days} days"
+
+
+def check(text: str) -> Link:
+    """The account and purpose of a link's token; LinkError for an expired, used, damaged or foreign one."""
+    try:
+        (user_id, purpose, mark), signed = _serializer().loads(text, return_timestamp=True)
+    except (BadSignature, ValueError, TypeError):
+        raise LinkError(_INVALID) from None
+    if purpose not in LIFETIME or not isinstance(user_id, int):
+        raise LinkError(_INVALID)
+    if now() - signed > LIFETIME[purpose]:
+        raise LinkError(_EXPIRED)
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or mark != _mark(user):
+        raise LinkError(_INVALID)
+    return Link(user, purpose, mark)
+
+
+_EXPIRED = "This link has expired. Ask for a new one below, or ask your administrator."
+_INVALID = ("This link does not work any more: it was used already, a newer password was set since, or the account "
+            "is closed. Ask for a new one below, or ask your administrator.")
+
+
+def mail(user: User, purpose: str, *, by: User | None = None) -> notify.Mail:
+    """The email that carries a link: an invitation (from ``by``, an admin) or a reset someone asked for."""
+    link = url(user, purpose)
+    if purpose == INVITE:
+        inviter = f"{by.name} ({by.email})" if by is not None else "Your administrator"
+        if has_password(user):
+            subject = "Set a new learnapp password"
+            opening = f"{inviter} sent you a link to set a new password for your learnapp account."
+        else:
+            subject = "Your learnapp account"
+            opening = (f"{inviter} made you a learnapp account: a five-minute daily drill that keeps what you learned "
+                       "in training.")
+        body = (f"Hello {user.name},\n\n{opening}\n\nSet your password here (the link works for "
+                f"{lifetime_text(INVITE)}, once):\n{link}\n\nThen log in with {user.email}.\n")
+    else:
+        subject = "Set a new learnapp password"
+        body = (f"Hello {user.name},\n\nSomeone, probably you, asked to set a new password for {user.email}.\n\n"
+                f"Set it here (the link works for {lifetime_text(RESET)}, once):\n{link}\n\n"
+                "If you did not ask, ignore this email: your password stays as it is.\n")
+    unsubscribe = notify.unsubscribe_url(user)
+    body += f"\nTo stop learnapp's reminders and digests: {unsubscribe}\n"
+    return notify.Mail(to=user.email, subject=subject, body=body, unsubscribe_url=unsubscribe)
+
+
+def set_password(link: Link, password: str) -> None:
+    """Set the password a link is for (the password rule of users.check_new_password: a UserError, nothing changes).
+    The new hash ends the link and every other link made before, and every login made with an old password.
+    LinkError if the link was used meanwhile."""
+    check_new_password(password)
+    begin_write()
+    user = db.session.scalars(db.select(User).filter_by(id=link.user.id).with_for_update()).one()  # locked (PostgreSQL)
+    if _mark(user) != link.mark or not user.active:  # the same link used twice at once: the first one counts
+        db.session.rollback()
+        raise LinkError(_INVALID)
+    replace_password(user, password, writing=True)
+
+
+def mail_configured() -> bool:
+    return bool(current_app.config["SMTP_HOST"])
+
+
+def send(user: User, purpose: str, *, by: User | None = None) -> None:
+    """Email a link now; the SMTP error (smtplib's, or OSError) is the caller's to report."""
+    notify.send(mail(user, purpose, by=by))

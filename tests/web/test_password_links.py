@@ -1,0 +1,183 @@
+"""Links that set a password: "Forgot your password?" by email, and admins' invitations to accounts made without one."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from learnapp.extensions import db
+from learnapp.models import User
+from learnapp.services import password_links, users
+from tests.conftest import PASSWORD, csrf_token
+
+
+def _text(response) -> str:
+    return " ".join(response.get_data(as_text=True).split())
+
+
+def _link_in(message_text: str) -> str:
+    match = re.search(r"https://learn\.example\.com(/password/[\w.\-]+)", message_text)
+    assert match, message_text
+    return match.group(1)
+
+
+def _forgot(client, email, address="127.0.0.1"):
+    return client.post("/password/forgot", data={"email": email, "csrf_token": csrf_token(client, "/password/forgot")},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def _set(client, path, password, confirm=None):
+    return client.post(path, data={"password": password, "confirm": password if confirm is None else confirm,
+                                   "csrf_token": csrf_token(client, path)})
+
+
+def test_a_rep_who_forgot_their_password_sets_a_new_one_through_the_emailed_link(make_user, auth, client, inbox):
+    rep = make_user("rep", name="Rita Forgetful")
+    email, old_token = rep.email, rep.session_token
+    assert 'href="/password/forgot"' in client.get("/login").get_data(as_text=True)
+    response = _forgot(client, email.upper())
+    assert response.status_code == 303
+    assert f"If {email} has an account here, an email with a link" in _text(client.get(response.headers["Location"]))
+    assert len(inbox.messages) == 1
+    recipients, message = inbox.messages[0]
+    assert recipients == [email] and "Subject: Set a new learnapp password" in message and "works for an hour, once" in message
+    assert "List-Unsubscribe: <https://learn.example.com/unsubscribe/" in message
+    path = _link_in(message)
+
+    page = client.get(path)
+    assert page.status_code == 200 and "For Rita Forgetful" in _text(page)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "The two passwords differ." in _text(_set(client, path, "new-password-1", "new-password-2"))
+    refused = _set(client, path, "short")
+    assert refused.status_code == 400 and "at least 8 characters" in _text(refused), _text(refused)[-900:]
+    assert db.session.get(User, rep.id).session_token == old_token  # nothing changed yet
+
+    done = _set(client, path, "new-password-1")
+    assert done.status_code == 303 and client.get("/drill/").status_code == 200  # logged in
+    assert db.session.get(User, rep.id).session_token != old_token  # every older login ended
+    assert "does not work any more" in _text(client.get(path))  # once only
+    assert auth.login(email).status_code == 400  # the old password is gone
+    assert auth.login(email, "new-password-1").status_code == 302
+
+
+def test_the_answer_is_the_same_for_unknown_and_deactivated_addresses_and_nothing_is_sent(make_user, client, inbox):
+    gone = make_user("rep")
+    gone.active = False
+    db.session.commit()
+    answers = [_text(client.get(_forgot(client, email).headers["Location"]))
+               for email in ("nobody.here@example.com", gone.email)]
+    assert "If nobody.here@example.com has an account here" in answers[0]
+    assert f"If {gone.email} has an account here" in answers[1]
+    assert inbox.messages == []
+    bad = _forgot(client, "not an address")
+    assert bad.status_code == 400 and "Enter an email address." in _text(bad)
+
+
+def test_a_reset_link_lasts_an_hour_and_an_invitation_a_week(make_user, ctx, clock):
+    rep = make_user("rep")
+    reset, invite = password_links.token(rep, password_links.RESET), password_links.token(rep, password_links.INVITE)
+    clock.advance(timedelta(minutes=59))
+    assert password_links.check(reset).purpose == "reset"
+    clock.advance(timedelta(minutes=2))
+    with pytest.raises(password_links.LinkError, match="expired"):
+        password_links.check(reset)
+    clock.advance(timedelta(days=6))
+    assert password_links.check(invite).user.id == rep.id
+    clock.advance(timedelta(days=1))
+    with pytest.raises(password_links.LinkError, match="expired"):
+        password_links.check(invite)
+
+
+def test_a_link_is_refused_when_tampered_with_used_or_the_account_is_closed(make_user, ctx, client):
+    rep, other = make_user("rep"), make_user("rep")
+    token = password_links.token(rep, password_links.RESET)
+    for bad in (token[:-2] + ("aa" if not token.endswith("aa") else "bb"), "nonsense", token + "x"):
+        with pytest.raises(password_links.LinkError, match="does not work"):
+            password_links.check(bad)
+    response = client.get("/password/nonsense")
+    assert response.status_code == 400 and "does not work any more" in _text(response)
+    # the same link posted twice at once: both pass the first check, only the first sets a password
+    first, second = password_links.check(token), password_links.check(token)
+    password_links.set_password(first, "first-password-1")
+    with pytest.raises(password_links.LinkError):
+        password_links.set_password(second, "second-password-1")
+    assert users.authenticate(rep.email, "first-password-1") is not None
+    # a newer password (set any way) ends every link made before it; so does deactivating the account
+    older = password_links.token(other, password_links.INVITE)
+    users.replace_password(other, "another-password-1")
+    with pytest.raises(password_links.LinkError):
+        password_links.check(older)
+    newer = password_links.token(other, password_links.INVITE)
+    other.active = False
+    db.session.commit()
+    with pytest.raises(password_links.LinkError):
+        password_links.check(newer)
+
+
+def test_without_email_the_login_page_sends_people_to_their_administrator(make_user, client):
+    rep_email = make_user("rep").email
+    assert "Ask your administrator to set a new one." in _text(client.get("/login"))
+    page = client.get("/password/forgot")
+    assert page.status_code == 200 and "sends no email" in _text(page) and 'name="email"' not in page.get_data(as_text=True)
+    sent = client.post("/password/forgot", data={"email": rep_email, "csrf_token": csrf_token(client)})
+    assert sent.status_code == 200 and "sends no email" in _text(sent)  # no form, nothing done
+
+
+def test_reset_emails_to_one_address_are_limited_to_three_an_hour(make_user, client, inbox):
+    email = make_user("rep", name="Flooded").email.replace("@", ".flood@")
+    db.session.get(User, users.user_by_email(email.replace(".flood@", "@")).id).email = email
+    db.session.commit()
+    codes = [_forgot(client, email, address=f"10.9.8.{i}").status_code for i in range(5)]
+    assert codes == [303, 303, 303, 429, 429] and len(inbox.messages) == 3
+
+
+def test_an_account_made_without_a_password_cannot_log_in_until_its_invitation_is_used(make_user, ctx, auth, client):
+    made = users.create_user("invited@example.com", "Ines Invited", None, "rep", team="North", now=ctx.extensions["learnapp.clock"].now())
+    assert not users.has_password(made)
+    for guess in ("", users.NO_PASSWORD, PASSWORD):
+        assert users.authenticate("invited@example.com", guess) is None
+    path = password_links.url(made, password_links.INVITE).removeprefix(ctx.config["BASE_URL"])
+    assert auth.login("invited@example.com", users.NO_PASSWORD).status_code == 400
+    assert _set(client, path, "my-own-password-1").status_code == 303
+    assert client.get("/drill/").status_code == 200
+    assert users.has_password(db.session.get(User, made.id))
+
+
+def test_an_admin_adds_someone_without_a_password_and_the_invitation_goes_out(content, make_user, auth, client, inbox):
+    admin = make_user("admin", team=None, name="Ada Admin")
+    auth.login(admin.email)
+    response = client.post("/admin/people", data={"email": "newbie@example.com", "name": "Nico New", "role": "rep",
+                                                  "team": "", "timezone": "UTC", "password": "",
+                                                  "csrf_token": csrf_token(client, "/admin/people")})
+    assert response.status_code == 303
+    page = _text(client.get(response.headers["Location"]))
+    assert "An email with a link to set their password went to newbie@example.com; it works for 7 days." in page
+    assert "no password yet (invited)" in page
+    assert "no password yet" in _text(client.get("/admin/people"))
+    (recipients, message), = inbox.messages
+    assert recipients == ["newbie@example.com"] and "Subject: Your learnapp account" in message
+    assert "Ada Admin (" in message and "made you a learnapp account" in message
+    auth.logout()
+    path = _link_in(message)
+    assert _set(client, path, "nicos-password-1").status_code == 303
+    assert client.get("/drill/").status_code == 200
+
+
+def test_without_email_an_admin_makes_a_link_to_hand_over(make_user, auth, client):
+    admin, rep = make_user("admin", team=None), make_user("rep")
+    rep_id, admin_id = rep.id, admin.id
+    auth.login(admin.email)
+    person = f"/admin/people/{rep_id}"
+    page = _text(client.get(person))
+    assert "Email them a link" not in page and "Make a link to hand over" in page
+    assert client.post(f"{person}/link").status_code == 400  # no CSRF token: nothing shown
+    shown = client.post(f"{person}/link", data={"csrf_token": csrf_token(client, person)})
+    assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
+    link = re.search(r'value="(http://[^"]+/password/[^"]+)"', shown.get_data(as_text=True)).group(1)
+    assert "it works for 7 days, once" in _text(shown)
+    refused = client.post(f"/admin/people/{admin_id}/link", data={"csrf_token": csrf_token(client, person)})
+    assert refused.status_code == 303 and "Change your own password under Settings" in _text(client.get(refused.headers["Location"]))
+    auth.logout()
+    path = link.split("127.0.0.1:5000", 1)[1]
+    assert _set(client, path, "handed-over-1").status_code == 303
+    assert client.get("/drill/").status_code == 200
