@@ -336,6 +336,42 @@ def users_create(email: str, name: str, role: str, team: str | None, tz: str, pa
     click.echo(f"created {user.role} {user.email}" + (f" in team {team}" if team else ""))
 
 
+@users_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--timezone", "tz", default="UTC", show_default=True, help="For lines that name none.")
+@click.option("--invite/--no-invite", default=True, show_default=True,
+              help="Email each new person an invitation link (when SMTP_HOST is set).")
+@click.option("--print-links", is_flag=True, help="Print each new person's invitation link (to hand over yourself).")
+def users_import(file: str, tz: str, invite: bool, print_links: bool) -> None:
+    """Add everyone a CSV file lists (columns email, name, role, team, timezone), all or nothing."""
+    from learnapp.domain.people_csv import valid_timezone
+    from learnapp.services import password_links, people_import
+
+    if not valid_timezone(tz):
+        raise click.BadParameter(f"unknown timezone {tz!r}", param_hint="--timezone")
+    try:
+        text = people_import.decode(Path(file).read_bytes(), file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    report = people_import.import_people(text, file, default_timezone=tz, now=now())
+    if not report.ok:
+        for problem in report.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"nothing imported: {len(report.problems)} problem(s)")
+    click.echo(f"imported {len(report.created)} people" + (f"; new teams: {', '.join(report.new_teams)}" if report.new_teams else ""))
+    if invite and password_links.mail_configured():
+        invitations = people_import.invite(report.created, by=None)
+        failed = [i for i in invitations if not i.sent]
+        click.echo(f"invitations emailed: {len(invitations) - len(failed)}")
+        for i in failed:
+            click.echo(f"not sent to {i.user.email}: {i.failure}", err=True)
+    elif invite:
+        click.echo("no invitations emailed: SMTP_HOST is not set (use --print-links, or each person's page)")
+    if print_links:
+        for user in report.created:
+            click.echo(f"{user.email} {password_links.url(user, password_links.INVITE)}")
+
+
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Build the demo database and exit.")
 @click.option("--reps", default=12, show_default=True,

@@ -85,23 +85,68 @@ def _connect(config) -> smtplib.SMTP:
 def send(mail: Mail) -> None:
     """Send one email over SMTP (TLS and login when configured)."""
     config = current_app.config
+    with _open(config) as smtp:
+        _deliver(smtp, mail, config)
+
+
+def send_batch(mails: list[Mail]) -> dict[int, str]:
+    """Send several emails over one SMTP connection; why each one that failed did (by its index), on one line.
+
+    A refused recipient fails its own email only. A lost connection is opened again for the next email, once per
+    email; when the relay cannot be reached at all, every remaining email fails with that reason.
+    """
+    config, failures, smtp = current_app.config, {}, None
+    try:
+        for i, mail in enumerate(mails):
+            if smtp is None:
+                try:
+                    smtp = _open(config)
+                except (smtplib.SMTPException, OSError) as exc:
+                    failures.update({j: failure_line(exc) for j in range(i, len(mails))})
+                    break
+            try:
+                _deliver(smtp, mail, config)
+            except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as exc:
+                failures[i] = failure_line(exc)
+                smtp.close()
+                smtp = None
+            except smtplib.SMTPException as exc:
+                failures[i] = failure_line(exc)
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+    return failures
+
+
+def _open(config) -> smtplib.SMTP:
+    smtp = _connect(config)
+    try:
+        if config["SMTP_USER"]:
+            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _deliver(smtp: smtplib.SMTP, mail: Mail, config) -> None:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = config["MAIL_FROM"], mail.to, mail.subject
     if mail.unsubscribe_url:
         message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.body)
-    with _connect(config) as smtp:
-        if config["SMTP_USER"]:
-            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
-        try:
-            smtp.send_message(message)
-        except smtplib.SMTPNotSupportedError as exc:
-            # about this recipient only when the sender's address is ASCII: a non-ASCII MAIL_FROM fails every email,
-            # a setting to fix, so that stays a failure for now (tried again)
-            if not mail.to.isascii() and parseaddr(config["MAIL_FROM"])[1].isascii():
-                raise AddressNotSupported() from exc
-            raise
+    try:
+        smtp.send_message(message)
+    except smtplib.SMTPNotSupportedError as exc:
+        # about this recipient only when the sender's address is ASCII: a non-ASCII MAIL_FROM fails every email,
+        # a setting to fix, so that stays a failure for now (tried again)
+        if not mail.to.isascii() and parseaddr(config["MAIL_FROM"])[1].isascii():
+            raise AddressNotSupported() from exc
+        raise
 
 
 def permanent_refusal(exc: BaseException) -> str | None:

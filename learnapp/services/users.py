@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from learnapp.extensions import db
+from learnapp.domain.people_csv import EMAIL, valid_timezone
 from learnapp.domain.retention import WorkingWeek
 from learnapp.models import Role, Team, User, Vacation, WorkingDaysChange
 from learnapp.models.user import new_session_token, parse_weekdays
 from learnapp.services.db import begin_write
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200  # the login form's limit too: a longer one could be set but never typed in again
 NO_PASSWORD = "!no password yet"  # an account's password_hash until its owner sets one through a link; no password matches it
@@ -98,17 +96,9 @@ def replace_password(user: User, password: str, *, writing: bool = False) -> Non
     db.session.commit()
 
 
-# names the tz database has that are no place: the server's own zone and a placeholder (the settings page offers neither)
-NOT_PLACES = {"localtime", "Factory", "posixrules"}
-
-
 def _check_timezone(name: str) -> None:
-    try:
-        if name in NOT_PLACES:
-            raise ValueError(name)
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"unknown timezone '{name}' (use an IANA name such as Europe/Berlin)") from None
+    if not valid_timezone(name):
+        raise UserError(f"unknown timezone '{name}' (use an IANA name such as Europe/Berlin)")
 
 
 def get_or_create_team(name: str) -> Team:

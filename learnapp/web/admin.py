@@ -4,14 +4,15 @@ import smtplib
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from learnapp.extensions import db
 from learnapp.jobs import JOBS, LEASE, has_traceback, headline, interrupted_detail
 from learnapp.models import JobRun, Role, Team, User
-from learnapp.services import notify, password_links
+from learnapp.domain import people_csv
+from learnapp.services import notify, password_links, people_import
 from learnapp.services.db import now
 from learnapp.services.users import (MAX_NAME, MAX_PASSWORD, MIN_PASSWORD, NO_PASSWORD, UserError, create_team,
                                      create_user, has_password, reset_password, update_account)
@@ -268,6 +269,51 @@ def email_link(user_id: int):
     refused = _link_refused(user) or (None if password_links.mail_configured() else "This server sends no email: make a link and hand it over.")
     flash(refused or _email_link(user))
     return redirect(url_for("admin.person", user_id=user.id, _anchor="password"), code=303)
+
+
+class ImportForm(Form):
+    pasted = TextAreaField("Or paste the list here", validators=[Length(max=1024 * 1024)])
+    invite = BooleanField("Email each new person an invitation to set their password", default=True)
+
+
+def _import_page(form: ImportForm, problems: list[str] | None = None, code: int = 200):
+    return render_template("admin/import.html", form=form, problems=problems or [], can_mail=password_links.mail_configured(),
+                           columns=people_csv.COLUMNS, max_people=people_csv.MAX_PEOPLE, timezone=current_user.timezone,
+                           link_days=password_links.lifetime_text(password_links.INVITE)), code
+
+
+@bp.get("/people/import")
+@roles_required("admin")
+def import_people():
+    return _import_page(ImportForm(formdata=None))
+
+
+@bp.post("/people/import")
+@roles_required("admin")
+def import_people_post():
+    """Import the uploaded (or pasted) list, all or nothing; the answer lists who was added and their invitations."""
+    form = ImportForm()
+    if not form.validate():
+        return _import_page(form, code=400)
+    upload = request.files.get("file")
+    path = (upload.filename or "upload.csv") if upload and upload.filename else "pasted list"
+    try:
+        text = people_import.decode(upload.read(), path) if upload and upload.filename else (form.pasted.data or "")
+    except ValueError as exc:
+        return _import_page(form, [str(exc)], 400)
+    if not text.strip():
+        return _import_page(form, ["Choose a CSV file or paste the list."], 400)
+    report = people_import.import_people(text, path, default_timezone=current_user.timezone or "UTC", now=now())
+    if not report.ok:
+        return _import_page(form, report.problems, 400)
+    if form.invite.data and password_links.mail_configured():
+        invitations = people_import.invite(report.created, by=current_user)
+    else:
+        invitations = [people_import.Invitation(user, sent=False) for user in report.created]
+    links = {i.user.id: password_links.url(i.user, password_links.INVITE) for i in invitations if not i.sent}
+    page = render_template("admin/imported.html", report=report, invitations=invitations, links=links,
+                           link_days=password_links.lifetime_text(password_links.INVITE))
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 def _sentence(message: str) -> str:

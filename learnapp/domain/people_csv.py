@@ -1,0 +1,136 @@
+"""A list of people as CSV, read and checked line by line: the part of a people import that needs no database.
+
+The first line names the columns, in any order and case: ``email`` and ``name`` are required, ``role``
+(rep, trainer, manager or admin; empty: rep), ``team`` (a manager leads it, anyone else joins it) and
+``timezone`` (an IANA name; empty: the importer's default) are optional. A file saved by a spreadsheet in a
+locale that separates with semicolons is read as such. Every problem is reported with its line, and a file
+with any problem imports nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+COLUMNS = ("email", "name", "role", "team", "timezone")
+REQUIRED = ("email", "name")
+ROLES = ("rep", "trainer", "manager", "admin")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # what every account's email must look like (services.users too)
+MAX_EMAIL, MAX_NAME = 254, 120
+MAX_PEOPLE = 5000
+# names the tz database has that are no place: the server's own zone and a placeholder (the settings page offers neither)
+NOT_PLACES = {"localtime", "Factory", "posixrules"}
+
+
+@dataclass(frozen=True)
+class Person:
+    line: int
+    email: str
+    name: str
+    role: str
+    team: str | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int  # 0: the file as a whole
+    message: str
+
+    def where(self, path: str) -> str:
+        return f"{path}:{self.line}: {self.message}" if self.line else f"{path}: {self.message}"
+
+
+def valid_timezone(name: str) -> bool:
+    if name in NOT_PLACES:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _dialect(first_line: str) -> str:
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def parse(text: str, *, default_timezone: str = "UTC") -> tuple[list[Person], list[Problem]]:
+    """The people a CSV text lists, and the problems found; emails lower-cased, names' spaces collapsed."""
+    if not text.strip():
+        return [], [Problem(0, "the file is empty: its first line names the columns, e.g. email,name,role,team,timezone")]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_dialect(text.lstrip().splitlines()[0]))
+    header: list[str] | None = None
+    people: list[Person] = []
+    problems: list[Problem] = []
+    first_line_of: dict[str, int] = {}
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = [cell.strip().lower() for cell in row]
+                unknown = [c for c in header if c not in COLUMNS]
+                missing = [c for c in REQUIRED if c not in header]
+                repeated = sorted({c for c in header if header.count(c) > 1})
+                if unknown:
+                    problems.append(Problem(line, f"unknown column {', '.join(repr(c) for c in unknown)}; the columns are "
+                                                  + ", ".join(COLUMNS)))
+                if missing:
+                    problems.append(Problem(line, f"no {' or '.join(missing)} column: the first line names the columns, "
+                                                  "e.g. email,name,role,team,timezone"))
+                if repeated:
+                    problems.append(Problem(line, f"column {', '.join(repeated)} named twice"))
+                if problems:
+                    return [], problems
+                continue
+            if len(row) > len(header):
+                problems.append(Problem(line, f"{len(row)} values for {len(header)} columns (a comma inside a name needs "
+                                              "the name in double quotes)"))
+                continue
+            values = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
+            person, problem = _person(values, line, default_timezone)
+            if problem:
+                problems.append(problem)
+                continue
+            if person.email in first_line_of:
+                problems.append(Problem(line, f"{person.email} is listed already, on line {first_line_of[person.email]}"))
+                continue
+            first_line_of[person.email] = line
+            people.append(person)
+            if len(people) > MAX_PEOPLE:
+                return [], [Problem(line, f"more than {MAX_PEOPLE} people: split the file")]
+    except csv.Error as exc:
+        problems.append(Problem(reader.line_num, f"not readable as CSV ({exc})"))
+    if header is None:
+        problems.append(Problem(0, "the file has no lines with values"))
+    elif not people and not problems:
+        problems.append(Problem(0, "the file lists nobody: after the first line, one person per line"))
+    return people, problems
+
+
+def _person(values: dict[str, str], line: int, default_timezone: str) -> tuple[Person | None, Problem | None]:
+    email = values["email"].lower()
+    name = " ".join(values["name"].split())
+    role = values.get("role", "").lower() or "rep"
+    team = " ".join(values.get("team", "").split()) or None
+    timezone = values.get("timezone", "") or default_timezone
+    if not email:
+        return None, Problem(line, "no email")
+    if not EMAIL.match(email) or len(email) > MAX_EMAIL:
+        return None, Problem(line, f"{email!r} is not an email address")
+    if not name:
+        return None, Problem(line, f"no name for {email}")
+    if len(name) > MAX_NAME:
+        return None, Problem(line, f"the name has more than {MAX_NAME} characters")
+    if role not in ROLES:
+        return None, Problem(line, f"unknown role {role!r} (one of: {', '.join(ROLES)})")
+    if team is not None and len(team) > MAX_NAME:
+        return None, Problem(line, f"the team name has more than {MAX_NAME} characters")
+    if not valid_timezone(timezone):
+        return None, Problem(line, f"unknown timezone {timezone!r} (an IANA name such as Europe/Berlin)")
+    return Person(line, email, name, role, team, timezone), None

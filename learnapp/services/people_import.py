@@ -1,0 +1,96 @@
+"""Import a list of people (CSV, see domain.people_csv) as accounts, all or nothing, and invite them.
+
+New accounts have no password (users.NO_PASSWORD): each person sets their own through an invitation link,
+emailed at once when the server sends email, or handed over by the admin. Teams the file names are matched
+by name whatever the case, and created when new. An address that has an account already is a problem of
+its line: the import adds people, it never changes anyone.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from learnapp.domain import people_csv
+from learnapp.extensions import db
+from learnapp.models import Role, Team, User
+from learnapp.services import notify, password_links
+from learnapp.services.db import begin_write
+from learnapp.services.users import NO_PASSWORD
+
+
+@dataclass
+class Report:
+    path: str
+    problems: list[str] = field(default_factory=list)  # "path:line: message"; any problem: nothing was written
+    created: list[User] = field(default_factory=list)
+    new_teams: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def decode(data: bytes, path: str) -> str:
+    """The text of an uploaded or read file: UTF-8, with or without the byte-order mark spreadsheets write."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start + 1}); save it as \"CSV UTF-8\"") from None
+
+
+def import_people(text: str, path: str, *, default_timezone: str, now: datetime) -> Report:
+    """Create an account for everyone the CSV lists, in one transaction; nothing at all if any line has a problem."""
+    report = Report(path)
+    people, problems = people_csv.parse(text, default_timezone=default_timezone)
+    report.problems = [p.where(path) for p in problems]
+    if report.problems:
+        return report
+    begin_write()
+    taken = {email for (email,) in db.session.execute(
+        db.select(User.email).where(User.email.in_([p.email for p in people])))}
+    report.problems = [f"{path}:{p.line}: an account for {p.email} exists already" for p in people if p.email in taken]
+    if report.problems:
+        db.session.rollback()
+        return report
+    teams = {team.name.lower(): team for team in db.session.scalars(db.select(Team))}
+    for person in people:
+        user = User(email=person.email, name=person.name, role=person.role, timezone=person.timezone,
+                    password_hash=NO_PASSWORD, created_at=now)
+        if person.team is not None:
+            team = teams.get(person.team.lower())
+            if team is None:
+                team = teams[person.team.lower()] = Team(name=person.team)
+                db.session.add(team)
+                report.new_teams.append(person.team)
+            if person.role == Role.MANAGER.value:
+                user.led_teams = [team]
+            else:
+                user.team = team
+        db.session.add(user)
+        report.created.append(user)
+    try:
+        db.session.commit()
+    except IntegrityError:  # an address or team added by someone else since the check above
+        db.session.rollback()
+        report.created, report.new_teams = [], []
+        report.problems = [f"{path}: someone added one of these people or teams meanwhile; nothing was imported, "
+                           "import the file again"]
+    return report
+
+
+@dataclass(frozen=True)
+class Invitation:
+    user: User
+    sent: bool
+    failure: str | None = None  # why the email was not sent (the relay's reply), if it was tried
+
+
+def invite(people: list[User], *, by: User | None) -> list[Invitation]:
+    """Email each person their invitation link, over one SMTP connection; what happened to each."""
+    mails = [password_links.mail(user, password_links.INVITE, by=by) for user in people]
+    failures = notify.send_batch(mails)
+    return [Invitation(user, sent=i not in failures, failure=failures.get(i)) for i, user in enumerate(people)]

@@ -1,0 +1,62 @@
+"""Reading a people list (CSV) without a database: every problem with its line, nothing half-read."""
+
+from learnapp.domain.people_csv import parse
+
+
+def _where(problems):
+    return [p.where("team.csv") for p in problems]
+
+
+def test_a_list_is_read_with_defaults_and_tidied():
+    text = ("Email,NAME,role,team,timezone\n"
+            "Ana.Lopez@Example.com,  Ana   López ,,Field North,Europe/Madrid\n"
+            "\n"
+            '"ben@example.com","Okafor, Ben",Manager,  Field  North ,\n'
+            "cy@example.com,Cy,trainer,,\n")
+    people, problems = parse(text, default_timezone="Europe/Berlin")
+    assert problems == []
+    assert [(p.line, p.email, p.name, p.role, p.team, p.timezone) for p in people] == [
+        (2, "ana.lopez@example.com", "Ana López", "rep", "Field North", "Europe/Madrid"),
+        (4, "ben@example.com", "Okafor, Ben", "manager", "Field North", "Europe/Berlin"),
+        (5, "cy@example.com", "Cy", "trainer", None, "Europe/Berlin"),
+    ]
+
+
+def test_semicolons_as_spreadsheets_save_them_in_some_languages_and_columns_in_any_order():
+    people, problems = parse("\ufeffname;email\nDora;dora@example.com\n".lstrip("\ufeff"))
+    assert problems == [] and [(p.name, p.email, p.role, p.timezone) for p in people] == [("Dora", "dora@example.com", "rep", "UTC")]
+
+
+def test_every_bad_line_is_reported_with_its_number():
+    text = ("email,name,role,team,timezone\n"
+            "not-an-email,A,rep,,\n"
+            "b@example.com,,rep,,\n"
+            "c@example.com,C,boss,,\n"
+            "d@example.com,D,rep,,Mars/Base\n"
+            "e@example.com,E,rep,,\n"
+            "E@example.com,E again,rep,,\n"
+            "f@example.com,F,rep,,UTC,extra\n"
+            f"g@example.com,{'G' * 121},rep,,\n"
+            "h@example.com,H,rep,,localtime\n")
+    people, problems = parse(text)
+    assert _where(problems) == [
+        "team.csv:2: 'not-an-email' is not an email address",
+        "team.csv:3: no name for b@example.com",
+        "team.csv:4: unknown role 'boss' (one of: rep, trainer, manager, admin)",
+        "team.csv:5: unknown timezone 'Mars/Base' (an IANA name such as Europe/Berlin)",
+        "team.csv:7: e@example.com is listed already, on line 6",
+        "team.csv:8: 6 values for 5 columns (a comma inside a name needs the name in double quotes)",
+        "team.csv:9: the name has more than 120 characters",
+        "team.csv:10: unknown timezone 'localtime' (an IANA name such as Europe/Berlin)",
+    ]
+
+
+def test_a_bad_header_or_an_empty_file_stops_at_once():
+    assert _where(parse("")[1]) == ["team.csv: the file is empty: its first line names the columns, e.g. email,name,role,team,timezone"]
+    assert _where(parse("mail,name\nx@example.com,X\n")[1]) == [
+        "team.csv:1: unknown column 'mail'; the columns are email, name, role, team, timezone",
+        "team.csv:1: no email column: the first line names the columns, e.g. email,name,role,team,timezone"]
+    assert _where(parse("email,name,email\n")[1]) == ["team.csv:1: column email named twice"]
+    assert _where(parse("email,name\n\n")[1]) == ["team.csv: the file lists nobody: after the first line, one person per line"]
+    people, problems = parse('email,name\n"a@example.com,A\n')
+    assert people == [] and problems and problems[0].line >= 2

@@ -1,0 +1,158 @@
+"""Admins import a list of people (CSV), all or nothing, and each new person gets an invitation."""
+
+import io
+import re
+
+from learnapp.extensions import db
+from learnapp.models import Team, User
+from learnapp.services import users
+from tests.conftest import csrf_token
+
+GOOD = ("email,name,role,team,timezone\n"
+        "ana@example.com,Ana López,rep,Field North,Europe/Madrid\n"
+        "ben@example.com,Ben Okafor,manager,field north,\n"
+        "cy@example.com,Cy Trainer,trainer,,\n")
+
+
+def _text(response) -> str:
+    return " ".join(response.get_data(as_text=True).split())
+
+
+def _import(client, csv_text=None, *, filename="people.csv", pasted="", invite=True, raw=None):
+    data = {"csrf_token": csrf_token(client, "/admin/people/import"), "pasted": pasted}
+    if invite:
+        data["invite"] = "y"
+    if csv_text is not None or raw is not None:
+        data["file"] = (io.BytesIO(raw if raw is not None else csv_text.encode()), filename)
+    return client.post("/admin/people/import", data=data, content_type="multipart/form-data")
+
+
+def _people():
+    return {u.email: u for u in db.session.scalars(db.select(User))}
+
+
+def test_an_admin_imports_a_list_and_everyone_is_invited_by_email(content, make_user, auth, client, inbox):
+    make_user("rep", team="Field North")  # the team exists: the file's "field north" is matched to it
+    auth.login(make_user("admin", team=None, name="Ada Admin").email)
+    assert "Import a list (CSV)" in _text(client.get("/admin/people"))
+    response = _import(client, GOOD)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    page = _text(response)
+    assert "3 people imported" in page and "3 invitations emailed" in page and "New teams" not in page
+    people = _people()
+    north = db.session.scalars(db.select(Team).filter_by(name="Field North")).one()
+    assert (people["ana@example.com"].team_id, people["ana@example.com"].timezone) == (north.id, "Europe/Madrid")
+    assert people["ben@example.com"].led_teams == [north] and people["ben@example.com"].team_id is None
+    assert people["ben@example.com"].timezone == "UTC"  # the importing admin's timezone
+    assert people["cy@example.com"].team_id is None
+    assert not any(users.has_password(people[e]) for e in ("ana@example.com", "ben@example.com", "cy@example.com"))
+    assert sorted(r[0] for r, _ in inbox.messages) == ["ana@example.com", "ben@example.com", "cy@example.com"]
+    message = next(m for r, m in inbox.messages if r == ["ana@example.com"])
+    assert "Ada Admin (" in message and "made you a learnapp account" in message
+    path = re.search(r"https://learn\.example\.com(/password/\S+)", message).group(1)
+    auth.logout()
+    done = client.post(path, data={"password": "anas-password", "confirm": "anas-password",
+                                   "csrf_token": csrf_token(client, path)})
+    assert done.status_code == 303 and client.get("/drill/").status_code == 200
+
+
+def test_a_list_with_any_problem_imports_nobody_and_names_each_line(make_user, auth, client, inbox):
+    taken = make_user("rep").email
+    auth.login(make_user("admin", team=None).email)
+    before = len(_people())
+    bad = GOOD + f"{taken},Someone,rep,New Team,\nnobody,No One,rep,,\n"
+    response = _import(client, bad, filename="autumn.csv")
+    page = _text(response)
+    assert response.status_code == 400 and "Nothing was imported" in page
+    assert "autumn.csv:6: &#39;nobody&#39; is not an email address" in page
+    response = _import(client, GOOD + f"{taken},Someone,rep,New Team,\n", filename="autumn.csv")
+    assert response.status_code == 400 and f"autumn.csv:5: an account for {taken} exists already" in _text(response)
+    assert len(_people()) == before and db.session.scalars(db.select(Team).filter_by(name="New Team")).first() is None
+    assert inbox.messages == []
+    latin1 = _import(client, raw="email,name\nzoe@example.com,Zoë\n".encode("latin-1"), filename="old.csv")
+    assert latin1.status_code == 400 and "old.csv: not UTF-8 text (byte 30); save it as &#34;CSV UTF-8&#34;" in _text(latin1)
+    assert "Choose a CSV file or paste the list." in _text(_import(client))
+    assert _import(client, GOOD, filename="x.csv").status_code == 200  # the same file, fixed, goes in whole
+
+
+def test_without_email_the_page_hands_over_the_links_and_pasted_text_works(make_user, auth, client):
+    auth.login(make_user("admin", team=None).email)
+    page = _text(client.get("/admin/people/import"))
+    assert "This server sends no email" in page and 'name="invite"' not in page
+    response = _import(client, pasted="name;email;team\nDora;dora@example.com;Inside Sales\n")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "New teams: Inside Sales" in _text(response)
+    link = re.search(r'value="(http://127\.0\.0\.1:5000/password/[^"]+)"', page).group(1)
+    assert _people()["dora@example.com"].team.name == "Inside Sales"
+    auth.logout()
+    path = link.removeprefix("http://127.0.0.1:5000")
+    assert client.post(path, data={"password": "doras-password", "confirm": "doras-password",
+                                   "csrf_token": csrf_token(client, path)}).status_code == 303
+
+
+def test_only_admins_import_and_only_with_a_csrf_token(make_user, auth, client):
+    for role in ("rep", "manager", "trainer"):
+        auth.login(make_user(role, team=None).email)
+        assert client.get("/admin/people/import").status_code == 403
+    auth.login(make_user("admin", team=None).email)
+    response = client.post("/admin/people/import", data={"pasted": GOOD})
+    assert response.status_code == 400 and "ana@example.com" not in _people()
+
+
+def test_the_command_line_imports_a_file_and_prints_links(app, tmp_path):
+    good, bad = tmp_path / "people.csv", tmp_path / "bad.csv"
+    good.write_text(GOOD, encoding="utf-8-sig")
+    bad.write_text("email,name\nnope,Nope\n")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "import", str(bad)])
+    assert result.exit_code == 1 and f"{bad}:2: 'nope' is not an email address" in result.output
+    result = runner.invoke(args=["users", "import", str(good), "--timezone", "Europe/Paris", "--print-links"])
+    assert result.exit_code == 0, result.output
+    assert "imported 3 people; new teams: Field North" in result.output
+    assert "SMTP_HOST is not set" in result.output
+    assert re.search(r"^ana@example\.com http://127\.0\.0\.1:5000/password/\S+$", result.output, re.M)
+    with app.app_context():
+        assert db.session.scalars(db.select(User.timezone).filter_by(email="cy@example.com")).one() == "Europe/Paris"
+    again = runner.invoke(args=["users", "import", str(good)])
+    assert again.exit_code == 1 and "an account for ana@example.com exists already" in again.output
+
+
+class _RefusingInbox:
+    """An SMTP server that refuses one mailbox for good and keeps the rest."""
+
+    def __init__(self, refused: str):
+        self.refused, self.messages = refused, []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refused:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.rcpt_tos)
+        return "250 OK"
+
+
+def test_invitations_the_relay_refuses_or_cannot_take_are_listed_with_their_links(app, make_user, auth, client):
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import free_port
+
+    handler = _RefusingInbox("ben@example.com")
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+        auth.login(make_user("admin", team=None).email)
+        page = _text(_import(client, GOOD))
+    finally:
+        controller.stop()
+    assert "2 invitations emailed" in page and "not sent: 550 5.1.1 no such mailbox" in page
+    assert sorted(handler.messages) == [["ana@example.com"], ["cy@example.com"]]
+    assert page.count('class="link-field"') == 1  # Ben's link, to hand over
+    app.config.update(SMTP_PORT=free_port())  # nothing listens there: the relay is down
+    response = _import(client, "email,name\ndee@example.com,Dee\neve@example.com,Eve\n")
+    page = _text(response)
+    assert response.status_code == 200 and "2 people imported" in page and "invitations emailed" not in page
+    assert page.count("not sent: [Errno 111] Connection refused") == 2 and page.count('class="link-field"') == 2
