@@ -21,6 +21,9 @@ ROLES = ("rep", "trainer", "manager", "admin")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # what every account's email must look like (services.users too)
 MAX_EMAIL, MAX_NAME = 254, 120
 MAX_PEOPLE = 5000
+MAX_PROBLEMS = 100  # a file that is wrong throughout (another export, a shifted column) stops there: fix these first
+# NUL (PostgreSQL text cannot hold it) and other control characters; line breaks and tabs are spaces, collapsed
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 # names the tz database has that are no place: the server's own zone and a placeholder (the settings page offers neither)
 NOT_PLACES = {"localtime", "Factory", "posixrules"}
 
@@ -67,9 +70,13 @@ def parse(text: str, *, default_timezone: str = "UTC") -> tuple[list[Person], li
     people: list[Person] = []
     problems: list[Problem] = []
     first_line_of: dict[str, int] = {}
+    ended = 0  # the line the previous record ended on: a quoted value may span lines, a record is named by its first
     try:
         for row in reader:
-            line = reader.line_num
+            line, ended = ended + 1, reader.line_num
+            if len(problems) >= MAX_PROBLEMS:
+                problems.append(Problem(line, f"more than {MAX_PROBLEMS} problems: fix these first (is it the right file?)"))
+                return [], problems
             if not any(cell.strip() for cell in row):
                 continue
             if header is None:
@@ -105,7 +112,7 @@ def parse(text: str, *, default_timezone: str = "UTC") -> tuple[list[Person], li
             if len(people) > MAX_PEOPLE:
                 return [], [Problem(line, f"more than {MAX_PEOPLE} people: split the file")]
     except csv.Error as exc:
-        problems.append(Problem(reader.line_num, f"not readable as CSV ({exc})"))
+        problems.append(Problem(ended + 1, f"not readable as CSV ({exc})"))
     if header is None:
         problems.append(Problem(0, "the file has no lines with values"))
     elif not people and not problems:
@@ -119,6 +126,8 @@ def _person(values: dict[str, str], line: int, default_timezone: str) -> tuple[P
     role = values.get("role", "").lower() or "rep"
     team = " ".join(values.get("team", "").split()) or None
     timezone = values.get("timezone", "") or default_timezone
+    if any(CONTROL.search(value) for value in values.values()):
+        return None, Problem(line, "a control character (such as NUL) in a value: save the file again as plain CSV")
     if not email:
         return None, Problem(line, "no email")
     if not EMAIL.match(email) or len(email) > MAX_EMAIL:

@@ -1,7 +1,7 @@
 """Links that let someone set their own password: an invitation to a new account, or a reset of a forgotten one.
 
 A link carries a signed token: the account, what the link is for, and a digest of the account's password hash
-at the time. Setting a password replaces the hash (a fresh salt every time), so a link works once; a newer
+and email address at the time (a new address ends the links sent to the old one). Setting a password replaces the hash (a fresh salt every time), so a link works once; a newer
 link of the same kind keeps working, an older one stops as soon as any of them is used. A reset link lasts an
 hour, an invitation a week. A deactivated account can use neither.
 
@@ -50,7 +50,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _mark(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+    # the address too: a link emailed to an address since corrected (a typo, a reassigned mailbox) must die with it
+    return hashlib.sha256(f"{user.password_hash}\n{user.email}".encode()).hexdigest()[:32]
 
 
 def token(user: User, purpose: str) -> str:

@@ -60,3 +60,30 @@ def test_a_bad_header_or_an_empty_file_stops_at_once():
     assert _where(parse("email,name\n\n")[1]) == ["team.csv: the file lists nobody: after the first line, one person per line"]
     people, problems = parse('email,name\n"a@example.com,A\n')
     assert people == [] and problems and problems[0].line >= 2
+
+
+# -- review: defects ------------------------------------------------------------------------------------------
+
+
+def test_a_nul_or_control_character_is_a_problem_of_its_line():
+    """The web form refuses NUL (app._no_nul_bytes) but an uploaded file is not a form value: PostgreSQL then
+    fails the insert (a 500), SQLite stores it."""
+    for bad in ("ana@example.com,An\x00a\n", "an\x00a@example.com,Ana\n", "ana@example.com,Ana,rep,No\x00rth\n",
+                "ana@example.com,An\x07a\n"):
+        people, problems = parse("email,name,role,team\n" + bad)
+        assert people == [] and problems, repr(bad)
+        assert [p.line for p in problems] == [2], (repr(bad), problems)
+
+
+def test_a_quoted_value_over_several_lines_is_reported_at_the_line_it_starts_on():
+    text = 'email,name\n"ana@example.com","Ana\nLópez"\nnope,Nope\n'
+    people, problems = parse(text)
+    assert [p.name for p in people] == ["Ana López"]
+    assert [(p.line, p.message) for p in problems] == [(4, "'nope' is not an email address")]
+    _, problems = parse('email,name\n"bad\naddress",X\n')
+    assert [p.line for p in problems] == [2]  # where the admin finds the record, not where it ends
+
+
+def test_a_huge_file_of_bad_lines_reports_a_bounded_number_of_problems():
+    people, problems = parse("email,name\n" + "nope,Nope\n" * 100_000)
+    assert people == [] and 0 < len(problems) <= 101, len(problems)

@@ -181,3 +181,38 @@ def test_without_email_an_admin_makes_a_link_to_hand_over(make_user, auth, clien
     path = link.split("127.0.0.1:5000", 1)[1]
     assert _set(client, path, "handed-over-1").status_code == 303
     assert client.get("/drill/").status_code == 200
+
+
+# -- review: defects ------------------------------------------------------------------------------------------
+
+
+def test_a_link_sent_to_an_address_since_corrected_stops_working(make_user, ctx, client, clock):
+    """An invitation to a mistyped address reaches a stranger; the admin fixes the address: the stranger's link
+    must die, or they take over the account (the same for a reset link sent before an email change)."""
+    made = users.create_user("ana@exmaple.com", "Ana", None, "rep", team=None, now=clock.now())  # the typo
+    admin = make_user("admin", team=None)
+    stranger_link = password_links.url(made, password_links.INVITE).removeprefix(ctx.config["BASE_URL"])
+    users.update_account(made, name="Ana", email="ana@example.com", role="rep", timezone="UTC", team_id=None,
+                         leads=[], active=True, by=admin, now=clock.now())
+    assert client.get(stranger_link).status_code == 400
+    posted = client.post(stranger_link, data={"password": "strangers-password", "confirm": "strangers-password",
+                                              "csrf_token": csrf_token(client, "/login")})
+    assert posted.status_code == 400
+    assert not users.has_password(db.session.get(User, made.id))
+
+
+def test_forgot_answers_as_fast_for_an_account_as_for_an_unknown_address(make_user, client, monkeypatch, app):
+    """The page says the same either way, but only an account's request waits for the SMTP relay: timing tells."""
+    import time
+
+    app.config.update(SMTP_HOST="127.0.0.1")
+    monkeypatch.setattr("learnapp.services.notify.send", lambda mail: time.sleep(0.5))  # a slow relay
+    email = make_user("rep").email
+
+    def timed(address, ip):
+        start = time.monotonic()
+        assert _forgot(client, address, address=ip).status_code == 303
+        return time.monotonic() - start
+
+    unknown, known = timed("nobody@example.com", "10.0.0.1"), timed(email, "10.0.0.2")
+    assert known - unknown < 0.25, (known, unknown)

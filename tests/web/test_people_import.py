@@ -156,3 +156,15 @@ def test_invitations_the_relay_refuses_or_cannot_take_are_listed_with_their_link
     page = _text(response)
     assert response.status_code == 200 and "2 people imported" in page and "invitations emailed" not in page
     assert page.count("not sent: [Errno 111] Connection refused") == 2 and page.count('class="link-field"') == 2
+
+
+# -- review: defects ------------------------------------------------------------------------------------------
+
+
+def test_a_file_with_a_nul_character_is_refused_with_its_line_not_a_500(make_user, auth, client):
+    """The form's NUL guard (app._no_nul_bytes) does not see an uploaded file; on PostgreSQL the insert failed (500)."""
+    auth.login(make_user("admin", team=None).email)
+    before = len(_people())
+    response = _import(client, "email,name,team\nana@example.com,An\x00a,North\n", filename="nul.csv")
+    assert response.status_code == 400 and "nul.csv:2: a control character" in _text(response)
+    assert len(_people()) == before and db.session.scalars(db.select(Team).filter_by(name="North")).first() is None
