@@ -287,7 +287,9 @@ def _register_error_pages(app: Flask) -> None:
             body, code = page(503, "Busy", "Many changes arrived at once and this one waited too long. Try again in a moment.")
             return body, code, {"Retry-After": "5"}
         # a handled exception is not logged by Flask: without this the page would promise a log that has nothing
-        app.logger.error("database error on %s %s", request.method, request.path, exc_info=error)
+        # a password link's path is its secret: the route names it instead
+        where = request.url_rule.rule if request.endpoint == "auth.set_password" and request.url_rule else request.path
+        app.logger.error("database error on %s %s", request.method, where, exc_info=error)
         return page(500, "Something went wrong", "The error was logged. Try again in a moment.")
 
     app.register_error_handler(DBAPIError, database_error)

@@ -12,6 +12,8 @@ password matches, until their owner sets one through a link.
 from __future__ import annotations
 
 import hashlib
+import smtplib
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -125,6 +127,36 @@ def set_password(link: Link, password: str) -> None:
         db.session.rollback()
         raise LinkError(_INVALID)
     replace_password(user, password, writing=True)
+
+
+def send_later(user: User, purpose: str) -> None:
+    """Email a link from a thread of its own: the request answers at once, as fast as for an address with no account
+    (waiting for the relay here would tell who has one). A failure is logged; the person asks again."""
+    app, message = current_app._get_current_object(), mail(user, purpose)
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                notify.send(message)
+            except (smtplib.SMTPException, OSError) as exc:
+                app.logger.warning("password link email to %s not sent: %s", message.to, notify.failure_line(exc))
+
+    thread = threading.Thread(target=run, name="learnapp-password-link-mail", daemon=True)
+    with _LOCK:
+        _SENDING[:] = [t for t in _SENDING if t.is_alive()] + [thread]
+    thread.start()
+
+
+_SENDING: list[threading.Thread] = []
+_LOCK = threading.Lock()
+
+
+def wait_for_sending(timeout: float = 10.0) -> None:
+    """Wait until the links being emailed in the background are sent (for tests and a clean shutdown)."""
+    with _LOCK:
+        threads = list(_SENDING)
+    for thread in threads:
+        thread.join(timeout)
 
 
 def mail_configured() -> bool:

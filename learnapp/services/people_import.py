@@ -56,20 +56,34 @@ def import_people(text: str, path: str, *, default_timezone: str, now: datetime)
     if report.problems:
         db.session.rollback()
         return report
-    teams = {team.name.lower(): team for team in db.session.scalars(db.select(Team))}
+    existing = list(db.session.scalars(db.select(Team)))
+    teams: dict[str, Team] = {}  # by the name as the file writes it
+    new: dict[str, Team] = {}  # new teams by lower-cased name: "North" and "north" in one file make one team
+    for person in people:
+        if person.team is None or person.team in teams:
+            continue
+        exact = [t for t in existing if t.name == person.team]
+        alike = [t for t in existing if t.name.lower() == person.team.lower()]
+        if exact or len(alike) == 1:  # the name as written, else the one team it matches whatever the case
+            teams[person.team] = (exact or alike)[0]
+        elif alike:
+            report.problems.append(f"{path}:{person.line}: team {person.team!r} could be any of "
+                                   f"{', '.join(sorted(t.name for t in alike))}: write the name exactly as one of them")
+        else:
+            teams[person.team] = new.setdefault(person.team.lower(), Team(name=person.team))
+    if report.problems:
+        db.session.rollback()
+        return report
+    db.session.add_all(new.values())
+    report.new_teams = [team.name for team in new.values()]
     for person in people:
         user = User(email=person.email, name=person.name, role=person.role, timezone=person.timezone,
                     password_hash=NO_PASSWORD, created_at=now)
         if person.team is not None:
-            team = teams.get(person.team.lower())
-            if team is None:
-                team = teams[person.team.lower()] = Team(name=person.team)
-                db.session.add(team)
-                report.new_teams.append(person.team)
             if person.role == Role.MANAGER.value:
-                user.led_teams = [team]
+                user.led_teams = [teams[person.team]]
             else:
-                user.team = team
+                user.team = teams[person.team]
         db.session.add(user)
         report.created.append(user)
     try:

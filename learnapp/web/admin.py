@@ -271,6 +271,9 @@ def email_link(user_id: int):
     return redirect(url_for("admin.person", user_id=user.id, _anchor="password"), code=303)
 
 
+MAX_WEB_INVITATIONS = 200  # emailed within one request (about 2 ms each to a local relay, far more to a remote one)
+
+
 class ImportForm(Form):
     pasted = TextAreaField("Or paste the list here", validators=[Length(max=1024 * 1024)])
     invite = BooleanField("Email each new person an invitation to set their password", default=True)
@@ -303,10 +306,19 @@ def import_people_post():
         return _import_page(form, [str(exc)], 400)
     if not text.strip():
         return _import_page(form, ["Choose a CSV file or paste the list."], 400)
+    inviting = form.invite.data and password_links.mail_configured()
+    if inviting:
+        listed = len(people_csv.parse(text)[0])
+        if listed > MAX_WEB_INVITATIONS:
+            return _import_page(form, [
+                f"{path}: {listed} people, and this page emails at most {MAX_WEB_INVITATIONS} invitations at a time (a web "
+                "request has to end within seconds; a slow mail relay takes about a tenth of a second per email). Split "
+                "the file, untick the invitations to get each person's link instead, or run "
+                "flask --app learnapp users import FILE on the server."], 400)
     report = people_import.import_people(text, path, default_timezone=current_user.timezone or "UTC", now=now())
     if not report.ok:
         return _import_page(form, report.problems, 400)
-    if form.invite.data and password_links.mail_configured():
+    if inviting:
         invitations = people_import.invite(report.created, by=current_user)
     else:
         invitations = [people_import.Invitation(user, sent=False) for user in report.created]

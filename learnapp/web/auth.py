@@ -1,7 +1,6 @@
 """Log in and log out."""
 
 import hashlib
-import smtplib
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -12,7 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from learnapp.extensions import limiter
 from learnapp.models import User
-from learnapp.services import notify, password_links
+from learnapp.services import password_links
 from learnapp.services.users import EMAIL, MAX_PASSWORD, MIN_PASSWORD, UserError, authenticate, end_sessions, user_by_email
 from learnapp.web.forms import Form
 
@@ -155,11 +154,8 @@ def forgot():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = user_by_email(email)
-        if user is not None and user.active:
-            try:
-                password_links.send(user, password_links.RESET)
-            except (smtplib.SMTPException, OSError) as exc:  # the same page either way: it must not tell who has an account
-                current_app.logger.warning("password reset email to %s not sent: %s", email, notify.failure_line(exc))
+        if user is not None and user.active:  # sent after this answer: the same page, as fast, either way
+            password_links.send_later(user, password_links.RESET)
         flash(f"If {email} has an account here, an email with a link to set a new password is on its way; the link works "
               f"for {password_links.lifetime_text(password_links.RESET)}. No email? Check the address, or ask your administrator.")
         return redirect(url_for("auth.login"), code=303)

@@ -168,3 +168,28 @@ def test_a_file_with_a_nul_character_is_refused_with_its_line_not_a_500(make_use
     response = _import(client, "email,name,team\nana@example.com,An\x00a,North\n", filename="nul.csv")
     assert response.status_code == 400 and "nul.csv:2: a control character" in _text(response)
     assert len(_people()) == before and db.session.scalars(db.select(Team).filter_by(name="North")).first() is None
+
+
+def test_teams_are_matched_whatever_the_case_unless_two_differ_only_by_it(make_user, auth, client, ctx):
+    make_user("rep", team="North")
+    make_user("rep", team="NORTH")  # `flask users create --team` takes names as written
+    make_user("rep", team="South")
+    auth.login(make_user("admin", team=None).email)
+    ambiguous = _import(client, "email,name,team\nx@example.com,X,north\n", invite=False)
+    assert ambiguous.status_code == 400 and "team &#39;north&#39; could be any of NORTH, North" in _text(ambiguous)
+    response = _import(client, "email,name,team\na@example.com,A,NORTH\nb@example.com,B,south\n"
+                               "c@example.com,C,West\nd@example.com,D,west\n", invite=False)
+    assert response.status_code == 200 and "New teams: West." in _text(response)
+    people = _people()
+    assert [people[e].team.name for e in ("a@example.com", "b@example.com", "c@example.com", "d@example.com")] == [
+        "NORTH", "South", "West", "West"]
+
+
+def test_the_web_page_emails_at_most_200_invitations_at_once(make_user, auth, client, inbox):
+    auth.login(make_user("admin", team=None).email)
+    many = "email,name\n" + "".join(f"p{i}@example.com,P {i}\n" for i in range(201))
+    response = _import(client, many)
+    assert response.status_code == 400 and "201 people, and this page emails at most 200 invitations" in _text(response)
+    assert "p0@example.com" not in _people() and inbox.messages == []
+    response = _import(client, many, invite=False)  # their links instead
+    assert response.status_code == 200 and _text(response).count('class="link-field"') == 201
