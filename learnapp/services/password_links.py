@@ -1,9 +1,10 @@
 """Links that let someone set their own password: an invitation to a new account, or a reset of a forgotten one.
 
 A link carries a signed token: the account, what the link is for, and a digest of the account's password hash
-and email address at the time (a new address ends the links sent to the old one). Setting a password replaces the hash (a fresh salt every time), so a link works once; a newer
-link of the same kind keeps working, an older one stops as soon as any of them is used. A reset link lasts an
-hour, an invitation a week. A deactivated account can use neither.
+and email address at the time (a new address ends the links sent to the old one). Setting a password replaces
+the hash (a fresh salt every time), so a link works once; a newer link keeps working, an older one stops as
+soon as any of them is used. A reset link lasts an hour, an invitation a week. A deactivated account can use
+neither.
 
 Accounts made without a password (an invitation, or a people import) hold users.NO_PASSWORD, a value no
 password matches, until their owner sets one through a link.
@@ -11,6 +12,7 @@ password matches, until their owner sets one through a link.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import smtplib
 import threading
@@ -29,6 +31,8 @@ from learnapp.services.users import check_new_password, has_password, replace_pa
 SALT = "learnapp-password-link"
 RESET, INVITE = "reset", "invite"
 LIFETIME = {RESET: timedelta(hours=1), INVITE: timedelta(days=7)}
+
+
 class LinkError(Exception):
     """A link that cannot set a password; the message is for the person who opened it."""
 
@@ -37,7 +41,7 @@ class LinkError(Exception):
 class Link:
     user: User
     purpose: str  # RESET or INVITE
-    mark: str  # the digest of the password hash it was made for
+    mark: str  # the digest of the password hash and email address it was made for
 
 
 class _ClockSigner(TimestampSigner):
@@ -152,11 +156,15 @@ _LOCK = threading.Lock()
 
 
 def wait_for_sending(timeout: float = 10.0) -> None:
-    """Wait until the links being emailed in the background are sent (for tests and a clean shutdown)."""
+    """Wait until the links being emailed in the background are sent: the tests, and a worker that is stopping
+    (below: a gunicorn worker leaves through sys.exit, so a graceful stop sends what it had begun)."""
     with _LOCK:
         threads = list(_SENDING)
     for thread in threads:
         thread.join(timeout)
+
+
+atexit.register(wait_for_sending)
 
 
 def mail_configured() -> bool:

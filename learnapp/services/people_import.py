@@ -8,7 +8,6 @@ its line: the import adds people, it never changes anyone.
 
 from __future__ import annotations
 
-import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime
 

@@ -9,9 +9,9 @@ from typing import Iterable
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from learnapp.extensions import db
 from learnapp.domain.people_csv import EMAIL, valid_timezone
 from learnapp.domain.retention import WorkingWeek
+from learnapp.extensions import db
 from learnapp.models import Role, Team, User, Vacation, WorkingDaysChange
 from learnapp.models.user import new_session_token, parse_weekdays
 from learnapp.services.db import begin_write

@@ -8,13 +8,13 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, Select
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from learnapp.domain import people_csv
 from learnapp.extensions import db
 from learnapp.jobs import JOBS, LEASE, has_traceback, headline, interrupted_detail
 from learnapp.models import JobRun, Role, Team, User
-from learnapp.domain import people_csv
 from learnapp.services import notify, password_links, people_import
 from learnapp.services.db import now
-from learnapp.services.users import (MAX_NAME, MAX_PASSWORD, MIN_PASSWORD, NO_PASSWORD, UserError, create_team,
+from learnapp.services.users import (MAX_NAME, MAX_PASSWORD, MIN_PASSWORD, UserError, create_team,
                                      create_user, has_password, reset_password, update_account)
 from learnapp.web import roles_required
 from learnapp.web.forms import Form
@@ -111,7 +111,7 @@ def _people_page(account_form: AccountForm | None = None, team_form: TeamForm | 
                if wanted in name.casefold() or wanted in email.casefold()]
         people = people.where(User.id.in_(ids[:PEOPLE_SHOWN + 1]))
     return render_template("admin/people.html", people=list(db.session.scalars(people.limit(PEOPLE_SHOWN + 1))),
-                           shown=PEOPLE_SHOWN, query=query, teams=teams, no_password=NO_PASSWORD,
+                           shown=PEOPLE_SHOWN, query=query, teams=teams, has_password=has_password,
                            account_form=account_form or _account_form(teams, formdata=None),
                            team_form=team_form or TeamForm(formdata=None)), code
 
