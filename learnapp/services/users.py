@@ -162,26 +162,70 @@ def end_sessions(user: User) -> None:
 MAX_NAME = 120  # User.name and Team.name
 
 
-def create_team(name: str) -> Team:
-    """A new team (an admin names it); a UserError for no name, a name too long or one taken already."""
-    from sqlalchemy.exc import IntegrityError
-
+def _team_name(name: str, *, renaming: Team | None = None) -> str:
+    """A team name as stored (spaces collapsed); a UserError for none, one too long or one another team has (in
+    any case). Call inside the write transaction, so the check and the write see the same teams."""
     name = " ".join((name or "").split())
     if not name:
         raise UserError("Give the team a name.")
     if len(name) > MAX_NAME:
         raise UserError(f"Use at most {MAX_NAME} characters.")
-    begin_write()
-    if db.session.scalars(db.select(Team).where(db.func.lower(Team.name) == name.lower())).first() is not None:
+    taken = db.select(Team).where(db.func.lower(Team.name) == name.lower())
+    if renaming is not None:
+        taken = taken.where(Team.id != renaming.id)
+    if db.session.scalars(taken).first() is not None:
         raise UserError(f"A team named {name} exists already.")
-    team = Team(name=name)
-    db.session.add(team)
+    return name
+
+
+def _commit_team_name(name: str) -> None:
+    from sqlalchemy.exc import IntegrityError
+
     try:
         db.session.commit()
-    except IntegrityError:  # the same name added at the same moment by another request (PostgreSQL)
+    except IntegrityError:  # the same name written at the same moment by another request (PostgreSQL)
         db.session.rollback()
         raise UserError(f"A team named {name} exists already.") from None
+
+
+def create_team(name: str) -> Team:
+    """A new team (an admin names it); a UserError for no name, a name too long or one taken already."""
+    begin_write()
+    team = Team(name=_team_name(name))
+    db.session.add(team)
+    _commit_team_name(team.name)
     return team
+
+
+def rename_team(team: Team, name: str) -> None:
+    """A new name for a team (a reorganisation): its people, managers and history stay; the rules of create_team."""
+    begin_write()
+    team.name = _team_name(name, renaming=team)
+    _commit_team_name(team.name)
+
+
+def delete_team(team: Team) -> None:
+    """Remove a team nobody belongs to or leads any more, with its rollups (the curves of answers given in it).
+    A UserError names who is still in it (deactivated people count: move them to No team first); nothing changes."""
+    from learnapp.models import CalibrationRollup, RetentionRollup
+
+    begin_write()
+    members = list(db.session.scalars(db.select(User).filter_by(team_id=team.id).with_for_update()))
+    if members or team.managers:
+        inactive = sum(1 for m in members if not m.active)
+        led = "led by " + ", ".join(sorted(m.name for m in team.managers))
+        if members:
+            who = (f"still has {len(members)} member{'s' if len(members) != 1 else ''}"
+                   + (f" ({inactive} deactivated)" if inactive else "") + (f" and is {led}" if team.managers else ""))
+        else:
+            who = f"is still {led}"
+        name = team.name
+        db.session.rollback()
+        raise UserError(f"{name} {who}: move them to another team (or No team) first.")
+    for rollup in (RetentionRollup, CalibrationRollup):
+        db.session.execute(db.delete(rollup).where(rollup.team_id == team.id))
+    db.session.delete(team)
+    db.session.commit()
 
 
 def update_account(user: User, *, name: str, email: str, role: str, timezone: str, team_id: int | None,

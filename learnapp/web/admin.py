@@ -14,8 +14,8 @@ from learnapp.jobs import JOBS, LEASE, has_traceback, headline, interrupted_deta
 from learnapp.models import JobRun, Role, Team, User
 from learnapp.services import notify, password_links, people_import
 from learnapp.services.db import now
-from learnapp.services.users import (MAX_NAME, MAX_PASSWORD, MIN_PASSWORD, UserError, create_team,
-                                     create_user, has_password, reset_password, update_account)
+from learnapp.services.users import (MAX_NAME, MAX_PASSWORD, MIN_PASSWORD, UserError, create_team, create_user,
+                                     delete_team, has_password, rename_team, reset_password, update_account)
 from learnapp.web import roles_required
 from learnapp.web.forms import Form
 from learnapp.web.settings import timezone_choices
@@ -173,6 +173,52 @@ def create_team_view():
             flash(f"Team {team.name} created: pick it for reps and managers.")
             return redirect(url_for("admin.people"), code=303)
     return _people_page(team_form=form, code=400)
+
+
+def _team_page(team: Team, rename_form: TeamForm | None = None, delete_error: str | None = None, code: int = 200):
+    members = list(db.session.scalars(db.select(User).filter_by(team_id=team.id)
+                                      .order_by(User.active.desc(), db.func.lower(User.name))))
+    return render_template("admin/team.html", team=team, members=members, managers=sorted(team.managers, key=lambda m: m.name),
+                           rename_form=rename_form or TeamForm(formdata=None, obj=team), delete_form=Form(formdata=None),
+                           delete_error=delete_error), code
+
+
+@bp.get("/teams/<id:team_id>")
+@roles_required("admin")
+def team(team_id: int):
+    return _team_page(db.get_or_404(Team, team_id))
+
+
+@bp.post("/teams/<id:team_id>")
+@roles_required("admin")
+def rename_team_view(team_id: int):
+    team = db.get_or_404(Team, team_id)
+    form = TeamForm()
+    if form.validate():
+        old = team.name
+        try:
+            rename_team(team, form.name.data)
+        except UserError as exc:
+            form.name.errors = [str(exc)]
+        else:
+            flash(f"{old} is now {team.name}." if old != team.name else "The name is unchanged.")
+            return redirect(url_for("admin.team", team_id=team.id), code=303)
+    return _team_page(db.get_or_404(Team, team_id), rename_form=form, code=400)
+
+
+@bp.post("/teams/<id:team_id>/delete")
+@roles_required("admin")
+def delete_team_view(team_id: int):
+    team = db.get_or_404(Team, team_id)
+    if not Form().validate():
+        return _team_page(team, code=400)
+    name = team.name
+    try:
+        delete_team(team)
+    except UserError as exc:
+        return _team_page(db.get_or_404(Team, team_id), delete_error=str(exc), code=400)
+    flash(f"Team {name} is deleted.")
+    return redirect(url_for("admin.people", _anchor="new-team"), code=303)
 
 
 def _edit_form(user: User, teams: list[Team], formdata=_AUTO) -> EditForm:

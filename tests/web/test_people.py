@@ -16,11 +16,14 @@ def _text(response) -> str:
 
 
 def test_only_admins_see_people_and_every_change_needs_a_csrf_token(make_user, auth, client):
-    admin, rep_id = make_user("admin", team=None), make_user("rep").id
+    admin, rep = make_user("admin", team=None), make_user("rep")
+    rep_id, team_id = rep.id, rep.team_id
     for role in ("rep", "trainer", "manager"):
         auth.login(make_user(role, team=None).email)
         assert client.get("/admin/people").status_code == 403
         assert client.get(f"/admin/people/{rep_id}").status_code == 403
+        assert client.get(f"/admin/teams/{team_id}").status_code == 403
+        assert _post(client, f"/admin/teams/{team_id}/delete", "/settings").status_code == 403
         assert _post(client, f"/admin/people/{rep_id}", "/settings", name="x", role="admin", active="y").status_code == 403
         assert "/admin/people" not in client.get("/settings").get_data(as_text=True)
     auth.login(admin.email)
@@ -370,3 +373,52 @@ def test_a_rep_who_left_stays_in_the_participation_of_the_ranges_they_worked_in(
                  active="y").status_code == 303
     db.session.expire_all()
     assert db.session.get(User, leaver_id).left_on is None
+
+
+def test_an_admin_renames_a_team_and_deletes_it_once_nobody_is_in_it(content, make_user, auth, client, clock):
+    from learnapp.models import RetentionRollup
+    from learnapp.services import users as users_service
+
+    admin = make_user("admin", team=None)
+    rep, gone = make_user("rep", team="North", name="Rita Rep"), make_user("rep", team="North", name="Gus Gone")
+    manager = make_user("manager", team="North", name="Mia Manager")
+    make_user("rep", team="South")
+    north_id, rep_id, gone_id, manager_id = rep.team_id, rep.id, gone.id, manager.id
+    item = drill.current_item(rep, clock.now())  # an answer, so North has rollups
+    drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    auth.login(admin.email)
+    page = f"/admin/teams/{north_id}"
+    assert f'href="{page}">North</a>' in _text(client.get("/admin/people"))
+    shown = _text(client.get(page))
+    assert f'Led by <a href="/admin/people/{manager_id}">Mia Manager</a>' in shown
+    assert "Rita Rep</a> · rep" in shown and "Gus Gone</a> · rep" in shown
+
+    taken = _post(client, page, page, name="  south ")
+    assert taken.status_code == 400 and "A team named south exists already." in _text(taken)
+    assert _post(client, page, page, name="").status_code == 400
+    renamed = _post(client, page, page, name=" North   East ")
+    assert renamed.status_code == 303 and "North is now North East." in _text(client.get(renamed.headers["Location"]))
+    assert db.session.get(Team, north_id).name == "North East" and db.session.get(User, rep_id).team_id == north_id
+
+    refused = _post(client, f"{page}/delete", page)
+    assert refused.status_code == 400
+    assert "North East still has 2 members and is led by Mia Manager: move them" in _text(refused)
+    gone_user = db.session.get(User, gone_id)
+    gone_user.active = False
+    db.session.commit()
+    assert "still has 2 members (1 deactivated) and is led by" in _text(_post(client, f"{page}/delete", page))
+    assert client.post(f"{page}/delete").status_code == 400  # no CSRF token
+    for user_id, data in ((rep_id, dict(role="rep", team="")), (gone_id, dict(role="rep", team=""))):
+        person = db.session.get(User, user_id)
+        _post(client, f"/admin/people/{user_id}", f"/admin/people/{user_id}", name=person.name, email=person.email,
+              timezone="UTC", active="y" if user_id == rep_id else "", **data)
+    refused = _post(client, f"{page}/delete", page)
+    assert "North East is still led by Mia Manager: move them" in _text(refused)
+    users_service.update_account(db.session.get(User, manager_id), name="Mia Manager", email="manager3@example.com",
+                                 role="manager", timezone="UTC", team_id=None, leads=[], active=True,
+                                 by=db.session.get(User, admin.id), now=clock.now())
+    deleted = _post(client, f"{page}/delete", page)
+    assert deleted.status_code == 303 and "Team North East is deleted." in _text(client.get(deleted.headers["Location"]))
+    assert db.session.get(Team, north_id) is None
+    assert db.session.scalars(db.select(RetentionRollup).filter_by(team_id=north_id)).first() is None
+    assert client.get(page).status_code == 404
