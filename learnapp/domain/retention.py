@@ -319,6 +319,50 @@ def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: It
     return result
 
 
+Stint = tuple[date | None, date | None]  # first and last day in a team; None: since they joined, or still there
+
+
+def team_stints(moves: Iterable[tuple[date, int | None, int | None]], team_id: int) -> list[Stint]:
+    """The spans someone belonged to a team, from their moves (day, from team, to team) in the order made.
+
+    A move's day is the first day in the new team. Before a first move out of the team they were in it since
+    they joined (start None); after the last move into it they are still there (end None). Moved in and out
+    on one day: no span. No move involving the team: no span (their present team alone says where they are).
+    """
+    stints: list[Stint] = []
+    start: date | None = None
+    inside = None  # unknown until the first move involving the team
+    for day, from_team, to_team in moves:
+        if from_team == to_team:
+            continue
+        if from_team == team_id and inside is not False:
+            if start is None or start <= day - timedelta(days=1):
+                stints.append((start, day - timedelta(days=1)))
+            inside, start = False, None
+        elif to_team == team_id:
+            inside, start = True, day
+    if inside:
+        stints.append((start, None))
+    return stints
+
+
+def stint_bounds(stints: list[Stint], first: date, last: date | None) -> tuple[date, date | None, set[date]]:
+    """A rep's first and last day counted for a team (their own ``first`` and ``last``, narrowed by their stints in
+    it) and the days between two stints (in another team then: not due here). No stints: ``first`` and ``last``."""
+    if not stints:
+        return first, last, set()
+    start, end = stints[0][0], stints[-1][1]
+    gaps: set[date] = set()
+    for (_, before_end), (after_start, _) in zip(stints, stints[1:]):
+        day = before_end + timedelta(days=1)
+        while day < after_start:
+            gaps.add(day)
+            day += timedelta(days=1)
+    start = first if start is None else max(first, start)
+    end = last if end is None else (end if last is None else min(last, end))
+    return start, end, gaps
+
+
 def inactive(last_days: dict[int, date | None], today: date, working: int = 7) -> list[int]:
     """Reps with no drill in the last ``working`` working days (today included)."""
     recent = working_days(today - timedelta(days=working * 2 + 7), today)[-working:]

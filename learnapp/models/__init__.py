@@ -4,7 +4,7 @@ from learnapp.models.content import LessonVersion, Scenario, ScenarioVersion, Sk
 from learnapp.models.jobs import JobRun, Notification
 from learnapp.models.practice import Attempt, DrillSession, MemoryStateRow, Presentation, Vacation
 from learnapp.models.rollup import ORGANISATION, CalibrationRollup, RepDayRollup, RetentionRollup
-from learnapp.models.user import Role, Team, User, WorkingDaysChange
+from learnapp.models.user import Role, Team, TeamMove, User, WorkingDaysChange
 
 __all__ = [
     "ORGANISATION",
@@ -24,6 +24,7 @@ __all__ = [
     "Skill",
     "StageModelVersion",
     "Team",
+    "TeamMove",
     "User",
     "Vacation",
     "WorkingDaysChange",

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import Enum
 
 from flask_login import UserMixin
-from sqlalchemy import Column, Date, ForeignKey, String, Table
+from sqlalchemy import Column, Date, ForeignKey, Integer, String, Table
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -113,6 +113,22 @@ class WorkingDaysChange(db.Model):
     @property
     def weekdays_before(self) -> tuple[int, ...]:
         return parse_weekdays(self.before)
+
+
+class TeamMove(db.Model):
+    """Someone moved from one team to another (or from or to no team) on a day, their own local day: a team's
+    past ranges count a rep only for the days they belonged to it. Team ids without a foreign key: a team
+    deleted later leaves its moves readable."""
+
+    __tablename__ = "team_move"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)  # the first day in the new team
+    from_team_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    to_team_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    moved_by: Mapped[str] = mapped_column(String(254))  # who moved them (an email)
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 def new_session_token() -> str:

@@ -10,7 +10,8 @@ from learnapp.domain import retention
 from learnapp.domain.retention import AttemptRow, Point, WorkingWeek
 from learnapp.domain.scheduling import MemoryState
 from learnapp.extensions import db
-from learnapp.models import ORGANISATION, Attempt, CalibrationRollup, MemoryStateRow, RepDayRollup, RetentionRollup, Skill, Team, User
+from learnapp.models import (ORGANISATION, Attempt, CalibrationRollup, MemoryStateRow, RepDayRollup, RetentionRollup, Skill,
+                             Team, TeamMove, User)
 from learnapp.services.drill import local_day, scheduler
 from learnapp.models.user import WEEKDAYS
 from learnapp.services.users import weekday_span, working_weeks
@@ -64,6 +65,8 @@ class Dashboard:
     works: dict[int, str] = field(default_factory=dict)
     # everyone in the participation table by id: the reps, and those who left during the range
     people: dict[int, User] = field(default_factory=dict)
+    # reps shown who moved to another team since: the day they moved and their team now (None: no team)
+    moved: dict[int, tuple[date, str | None]] = field(default_factory=dict)
 
     @property
     def reps_by_id(self) -> dict[int, User]:
@@ -88,6 +91,18 @@ def team_leavers(team: Team, span: DateRange) -> list[User]:
     began: they worked part of it, so its participation still shows them, up to the day before they left."""
     return sorted((u for u in team.members if not (u.role == "rep" and u.active) and u.left_on is not None
                    and u.left_on > span.start), key=lambda u: u.name.lower())
+
+
+def team_movers(team: Team) -> dict[User, list[retention.Stint]]:
+    """Everyone who moved into or out of the team, with their spans in it (retention.team_stints); the reps among
+    those who moved out still count in the ranges they were in it, up to the day before they moved."""
+    moves: dict[int, list] = {}
+    involved = db.select(TeamMove.user_id).where((TeamMove.from_team_id == team.id) | (TeamMove.to_team_id == team.id))
+    for move in db.session.scalars(db.select(TeamMove).where(TeamMove.user_id.in_(involved))
+                                   .order_by(TeamMove.day, TeamMove.id)):
+        moves.setdefault(move.user_id, []).append((move.day, move.from_team_id, move.to_team_id))
+    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(list(moves))))} if moves else {}
+    return {users[u]: retention.team_stints(m, team.id) for u, m in moves.items()}
 
 
 def team_reps(team: Team) -> list[User]:
@@ -137,6 +152,13 @@ def _in_range(rows: list[AttemptRow], span: DateRange) -> list[AttemptRow]:
 def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     """Compute every panel of the team dashboard for a date range, from the daily rollups and memory states."""
     reps, left = team_reps(team), team_leavers(team, span)
+    movers = team_movers(team)
+    stints = {u.id: spans for u, spans in movers.items()}
+    # reps who moved to another team (or were reps once: left_on) and were in this one during the range
+    moved_out = [u for u, spans in movers.items()
+                 if u.team_id != team.id and (u.role == "rep" or u.left_on is not None)
+                 and spans and spans[-1][1] is not None and spans[-1][1] >= span.start and u not in left]
+    left = left + moved_out
     ids = [u.id for u in reps]
     states = team_states(ids)
     sched = scheduler()
@@ -150,9 +172,15 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     away = vacation_days(ids + [u.id for u in left], min([span.start, *since.values()]), span.end)
     weekdays = working_weeks(reps + left)  # each rep's own working days, as their manager changed them over time
     starts = rep_starts(reps + left)
-    left = [u for u in left if u.left_on > starts[u.id]]  # who left before a day of theirs counted: nobody to show
-    counted = sorted(reps + left, key=lambda u: u.name.lower())
-    ends = {u.id: u.left_on - timedelta(days=1) for u in left}
+    ends = {u.id: u.left_on - timedelta(days=1) for u in left if u.left_on is not None and u.team_id == team.id}
+    for u in reps + left:  # their days in this team only: from moving in, to the day before moving out
+        starts[u.id], end, between = retention.stint_bounds(stints.get(u.id, []), starts[u.id], ends.get(u.id))
+        if end is not None:
+            ends[u.id] = end
+        away[u.id] = away.get(u.id, set()) | between
+    left = [u for u in left if ends.get(u.id, span.end) >= starts[u.id]]  # left before a day of theirs counted: not shown
+    # in the participation table: who belonged to the team on a day of the range (not a rep who came after it)
+    counted = sorted([u for u in reps if starts[u.id] <= span.end] + left, key=lambda u: u.name.lower())
     people = retention.participation_from_days(rep_days, [u.id for u in counted], span.start, span.end, away=away,
                                                starts=starts, weekdays_of=weekdays, ends=ends)
     inactive_ids = {u for u in ids if today not in away[u]
@@ -170,6 +198,7 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
         works={u.id: works_label(weekdays[u.id], DateRange(max(span.start, starts[u.id]), min(span.end, ends.get(u.id, span.end))))
                for u in counted},
         people={u.id: u for u in counted},
+        moved={u.id: (ends[u.id] + timedelta(days=1), u.team.name if u.team else None) for u in left if u in moved_out},
     )
     board.at_risk_skills = _at_risk_skills(board)
     return board

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from learnapp.domain.people_csv import EMAIL, valid_timezone
 from learnapp.domain.retention import WorkingWeek
 from learnapp.extensions import db
-from learnapp.models import Role, Team, User, Vacation, WorkingDaysChange
+from learnapp.models import Role, Team, TeamMove, User, Vacation, WorkingDaysChange
 from learnapp.models.user import new_session_token, parse_weekdays
 from learnapp.services.db import begin_write
 
@@ -296,6 +296,9 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
             db.session.add(Vacation(user_id=user.id, start=away_from, end=today - timedelta(days=1),
                                     created_by=by.email, created_at=now))
         user.left_on = None
+    if user.team_id != old_team:  # the old team's past ranges still count them up to the day before
+        db.session.add(TeamMove(user_id=user.id, day=today, from_team_id=old_team, to_team_id=user.team_id,
+                                moved_by=by.email, moved_at=now))
     if user.team_id != old_team or user.timezone != old_zone:
         rollups.rebuild_teams([t for t in (old_team, user.team_id) if t is not None],
                               organisation=user.timezone != old_zone)

@@ -222,3 +222,25 @@ def test_a_change_of_working_days_can_be_dated_before_between_or_after_the_other
     # one to come, after the others: they stay
     later = week.changed(D0 + timedelta(days=30), mon_fri)
     assert later.changes == ((D0 + timedelta(days=8), tue_sat), (D0 + timedelta(days=30), mon_fri))
+
+
+def test_team_stints_follow_moves_in_and_out_of_a_team():
+    from datetime import date as d
+
+    from learnapp.domain.retention import stint_bounds, team_stints
+
+    north, south = 1, 2
+    moves = [(d(2026, 3, 9), north, south), (d(2026, 3, 16), south, north), (d(2026, 3, 23), north, None)]
+    assert team_stints(moves, north) == [(None, d(2026, 3, 8)), (d(2026, 3, 16), d(2026, 3, 22))]
+    assert team_stints(moves, south) == [(d(2026, 3, 9), d(2026, 3, 15))]
+    assert team_stints(moves, 3) == []
+    assert team_stints([(d(2026, 3, 9), None, north)], north) == [(d(2026, 3, 9), None)]  # still there
+    # in and out on one day: no span; a no-op move changes nothing
+    assert team_stints([(d(2026, 3, 9), south, north), (d(2026, 3, 9), north, south)], north) == []
+    assert team_stints([(d(2026, 3, 9), north, north)], north) == []
+
+    start, end, gaps = stint_bounds(team_stints(moves, north), d(2026, 3, 2), None)
+    assert (start, end) == (d(2026, 3, 2), d(2026, 3, 22)) and gaps == {d(2026, 3, 9) + timedelta(days=i) for i in range(7)}
+    # a leaver's own last day stands when it comes first; no stints: the rep's own bounds
+    assert stint_bounds([(d(2026, 3, 9), None)], d(2026, 3, 2), d(2026, 3, 20)) == (d(2026, 3, 9), d(2026, 3, 20), set())
+    assert stint_bounds([], d(2026, 3, 2), None) == (d(2026, 3, 2), None, set())

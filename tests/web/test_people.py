@@ -422,3 +422,55 @@ def test_an_admin_renames_a_team_and_deletes_it_once_nobody_is_in_it(content, ma
     assert db.session.get(Team, north_id) is None
     assert db.session.scalars(db.select(RetentionRollup).filter_by(team_id=north_id)).first() is None
     assert client.get(page).status_code == 404
+
+
+def test_a_moved_rep_counts_in_each_team_only_for_the_days_they_were_in_it(content, make_user, auth, client, clock):
+    """A rep moved to another team dropped out of the old team's past ranges and counted in the new one's ranges
+    from before they joined it (review): each team now counts them for their days in it."""
+    from datetime import timedelta
+
+    admin = make_user("admin", team=None)
+    north_manager, south_manager = make_user("manager", team="North"), make_user("manager", team="South")
+    mover = make_user("rep", team="North", name="Mo")
+    south = make_user("rep", team="South", name="Sia").team_id
+    mover_id, mover_email, north = mover.id, mover.email, mover.team_id
+    admin_email, north_email, south_email = admin.email, north_manager.email, south_manager.email
+
+    def drill_week():  # Monday to Friday drilled, the weekend not
+        for _ in range(5):
+            rep = db.session.get(User, mover_id)
+            if drill.current_item(rep, clock.now()) is None:  # nothing due today: five minutes more
+                drill.practise_more(rep, clock.now())
+            while (item := drill.current_item(rep, clock.now())) is not None:
+                drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+            clock.advance(timedelta(days=1))
+        clock.advance(timedelta(days=2))
+
+    drill_week()  # 2 to 6 March in North
+    auth.login(admin_email)  # Monday 9 March: to South
+    assert _edit(client, mover_id, name="Mo", email=mover_email, role="rep", timezone="UTC", team=str(south),
+                 active="y").status_code == 303
+    drill_week()  # 9 to 13 March in South
+    both_weeks = "start=2026-03-02&end=2026-03-13"
+
+    auth.login(north_email)
+    rows = _csv(client, f"/team/{north}/data/participation.csv?{both_weeks}")
+    assert [r[:3] + r[6:8] for r in rows[1:]] == [["Mo", "5", "5", "2026-03-02", "2026-03-08"]]
+    page = _text(client.get(f"/team/{north}?{both_weeks}"))
+    assert "until Sun 08 Mar 2026 (moved to South on Mon 09 Mar 2026)" in page
+    assert f'/team/rep/{mover_id}' not in page  # no link: he is not this manager's rep any more
+    assert _csv(client, f"/team/{north}/data/participation.csv?start=2026-03-09&end=2026-03-13")[1:] == []
+
+    auth.login(south_email)
+    rows = {r[0]: r[:3] + r[6:8] for r in _csv(client, f"/team/{south}/data/participation.csv?{both_weeks}")[1:]}
+    assert rows["Mo"] == ["Mo", "5", "5", "2026-03-09", "2026-03-13"]  # not 10 of 10, nor 5 of 10
+    first_week = _csv(client, f"/team/{south}/data/participation.csv?start=2026-03-02&end=2026-03-06")
+    assert "Mo" not in [r[0] for r in first_week[1:]] and "Sia" in [r[0] for r in first_week[1:]]
+
+    auth.login(admin_email)  # and back to North: North counts both stints, not the week in South
+    assert _edit(client, mover_id, name="Mo", email=mover_email, role="rep", timezone="UTC", team=str(north),
+                 active="y").status_code == 303
+    drill_week()  # 16 to 20 March in North
+    auth.login(north_email)
+    rows = _csv(client, f"/team/{north}/data/participation.csv?start=2026-03-02&end=2026-03-20")
+    assert [r[:3] + r[6:8] for r in rows[1:]] == [["Mo", "10", "10", "2026-03-02", "2026-03-20"]]
