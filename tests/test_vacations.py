@@ -302,3 +302,12 @@ def test_removing_a_vacation_waits_for_other_writes_instead_of_failing(content, 
     response = client.post(f"/vacations/{rep_id}/{away}/delete", data={"csrf_token": csrf})
     assert response.status_code == 303
     assert _vacation_count() == 0
+
+
+def test_a_rep_planning_their_own_vacation_too_far_ahead_is_told_their_own_window(content, make_user, auth, client):
+    """They were told a window starting a year back, which their own vacation cannot (exploratory test)."""
+    rep = make_user("rep")
+    auth.login(rep.email)
+    response = _vacation(client, rep.id, "2029-12-15", "2029-12-20")
+    assert response.status_code == 400 and "The first day must be between 02 Mar 2026 and 01 Mar 2028." in _said(response)
+    assert _vacation_count() == 0

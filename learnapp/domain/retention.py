@@ -303,9 +303,11 @@ def participation_from_days(millis: Mapping[tuple[int, date], int], user_ids: It
     spent: dict[int, int] = defaultdict(int)
     last: dict[int, date] = {}
     for (user, day), ms in millis.items():
-        if day > min(end, ends.get(user, end)):
+        if day > end:
             continue
-        last[user] = max(last.get(user, day), day)
+        last[user] = max(last.get(user, day), day)  # their last drill, also one after the last day counted
+        if day > ends.get(user, end):
+            continue
         if max(start, starts.get(user, start)) <= day and weeks.get(user, everyone).works_on(day):
             days[user].add(day)
             spent[user] += ms

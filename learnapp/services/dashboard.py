@@ -149,8 +149,11 @@ def _in_range(rows: list[AttemptRow], span: DateRange) -> list[AttemptRow]:
     return [r for r in rows if span.start <= r.day <= span.end]
 
 
-def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
-    """Compute every panel of the team dashboard for a date range, from the daily rollups and memory states."""
+def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | None = None) -> Dashboard:
+    """Compute every panel of the team dashboard for a date range, from the daily rollups and memory states.
+
+    ``today`` is the viewer's day (default: now's UTC date): no working day after it is counted as missed, so a
+    range that runs into the future counts up to today only."""
     reps, left = team_reps(team), team_leavers(team, span)
     movers = team_movers(team)
     stints = {u.id: spans for u, spans in movers.items()}
@@ -162,7 +165,7 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     ids = [u.id for u in reps]
     states = team_states(ids)
     sched = scheduler()
-    today = min(span.end, now.date())
+    today = min(span.end, today or now.date())
     rep_days = _rep_days(ids + [u.id for u in left], span)
     last_days: dict[int, date] = {}
     for user_id, day in rep_days:
@@ -181,7 +184,7 @@ def team_dashboard(team: Team, span: DateRange, now: datetime) -> Dashboard:
     left = [u for u in left if ends.get(u.id, span.end) >= starts[u.id]]  # left before a day of theirs counted: not shown
     # in the participation table: who belonged to the team on a day of the range (not a rep who came after it)
     counted = sorted([u for u in reps if starts[u.id] <= span.end] + left, key=lambda u: u.name.lower())
-    people = retention.participation_from_days(rep_days, [u.id for u in counted], span.start, span.end, away=away,
+    people = retention.participation_from_days(rep_days, [u.id for u in counted], span.start, today, away=away,
                                                starts=starts, weekdays_of=weekdays, ends=ends)
     inactive_ids = {u for u in ids if today not in away[u]
                     and _idle_working_days(since[u], today, away[u], weekdays[u]) >= INACTIVE_AFTER}

@@ -464,7 +464,8 @@ def send_digests(now: datetime) -> str:
         # the trend over the weeks before: a dashboard of its own, as the week's would have one weekly point
         trend_span = DateRange(monday - timedelta(weeks=TREND_WEEKS), span.end)
         # written before the claim: a dashboard that fails to compute leaves no claim behind
-        sections = [_digest_section(team_dashboard(team, span, due), team_dashboard(team, trend_span, due).weekly, trend_span)
+        sections = [_digest_section(team_dashboard(team, span, due, today=monday),
+                                    team_dashboard(team, trend_span, due, today=monday).weekly, trend_span)
                     for team in teams]
         if not _claim(manager, "digest", week_name, now):
             continue

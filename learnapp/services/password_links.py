@@ -91,9 +91,8 @@ def check(text: str) -> Link:
     return Link(user, purpose, mark)
 
 
-_EXPIRED = "This link has expired. Ask for a new one below, or ask your administrator."
-_INVALID = ("This link does not work any more: it was used already, a newer password was set since, or the account "
-            "is closed. Ask for a new one below, or ask your administrator.")
+_EXPIRED = "This link has expired."
+_INVALID = "This link does not work any more: it was used already, a newer password was set since, or the account is closed."
 
 
 def mail(user: User, purpose: str, *, by: User | None = None) -> notify.Mail:

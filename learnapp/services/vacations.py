@@ -32,10 +32,11 @@ def add_vacation(user: User, start: date, end: date, *, by: User, now: datetime)
     otherwise a VacationError says why and nothing is written.
     """
     today = local_day(user, now)
-    if by.id == user.id and user.role == "rep" and start < today:
+    if by.id == user.id and user.role == "rep" and start < today:  # (checked first: it says why)
         # past days on vacation do not count as missed: only a manager may excuse them after the fact
         raise VacationError("Your own vacation can start today at the earliest; ask your manager to record days already past.")
-    check_range(start, end, today)
+    own = by.id == user.id and user.role == "rep"
+    check_range(start, end, today, earliest=today if own else None)
     begin_write()  # the overlap check and the insert are one step: two requests cannot both pass it
     db.session.execute(db.select(User.id).where(User.id == user.id).with_for_update())  # PostgreSQL's lock
     clash = overlapping(user.id, start, end)
@@ -49,9 +50,10 @@ def add_vacation(user: User, start: date, end: date, *, by: User, now: datetime)
     return vacation
 
 
-def check_range(start: date, end: date, today: date) -> None:
-    """Raise a VacationError when start..end cannot be a vacation for a rep whose day is ``today``."""
-    earliest, latest = today - EARLIEST_START, today + LATEST_START
+def check_range(start: date, end: date, today: date, *, earliest: date | None = None) -> None:
+    """Raise a VacationError when start..end cannot be a vacation for a rep whose day is ``today``; ``earliest``:
+    a later first day allowed than a manager's (a rep's own vacation starts today at the earliest)."""
+    earliest, latest = earliest or today - EARLIEST_START, today + LATEST_START
     if not earliest <= start <= latest:
         raise VacationError(f"The first day must be between {earliest:%d %b %Y} and {latest:%d %b %Y}.")
     if end < start:

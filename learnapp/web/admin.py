@@ -2,12 +2,13 @@
 
 import smtplib
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from learnapp.config import DEFAULT_BASE_URL
 from learnapp.domain import people_csv
 from learnapp.extensions import db
 from learnapp.jobs import JOBS, LEASE, has_traceback, headline, interrupted_detail
@@ -81,7 +82,16 @@ class ResetForm(Form):
 
 
 class TeamForm(Form):
-    name = StringField("Team name", validators=[DataRequired("Give the team a name."), Length(max=MAX_NAME)])
+    name = StringField("Team name", validators=[DataRequired("Give the team a name."),
+                                                Length(max=MAX_NAME, message=f"Use at most {MAX_NAME} characters.")])
+
+
+def _new_team_form(formdata=_AUTO) -> TeamForm:
+    """The People page's new-team form: its field's id differs from the new account's Name, so each label
+    focuses its own field."""
+    form = TeamForm() if formdata is _AUTO else TeamForm(formdata=formdata)
+    form.name.id = form.name.label.field_id = "team-name"
+    return form
 
 
 def _teams() -> list[Team]:
@@ -113,7 +123,7 @@ def _people_page(account_form: AccountForm | None = None, team_form: TeamForm | 
     return render_template("admin/people.html", people=list(db.session.scalars(people.limit(PEOPLE_SHOWN + 1))),
                            shown=PEOPLE_SHOWN, query=query, teams=teams, has_password=has_password,
                            account_form=account_form or _account_form(teams, formdata=None),
-                           team_form=team_form or TeamForm(formdata=None)), code
+                           team_form=team_form or _new_team_form(formdata=None)), code
 
 
 PEOPLE_SHOWN = 200  # a search finds anyone beyond
@@ -163,7 +173,7 @@ def _email_link(user: User) -> str:
 @bp.post("/teams")
 @roles_required("admin")
 def create_team_view():
-    form = TeamForm()
+    form = _new_team_form()
     if form.validate():
         try:
             team = create_team(form.name.data)
@@ -238,6 +248,7 @@ def _person_page(user: User, edit_form: EditForm | None = None, reset_form: Rese
     return render_template("admin/person.html", person=user, edit_form=edit_form or _edit_form(user, teams, formdata=None),
                            reset_form=reset_form or ResetForm(formdata=None), has_password=has_password(user),
                            can_mail=password_links.mail_configured(), link=link, link_form=Form(formdata=None),
+                           default_base_url=current_app.config["BASE_URL"] == DEFAULT_BASE_URL,
                            link_days=password_links.lifetime_text(password_links.INVITE)), code
 
 

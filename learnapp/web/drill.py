@@ -81,7 +81,8 @@ def read_answer(form, keys: list[str]) -> str | list[str]:
     try:
         numbers = [int(n) for n in raw]
     except ValueError:
-        raise drill_service.DrillError("Type the step numbers in order, e.g. 2 4 1 3.") from None
+        example = " ".join(str(n) for n in range(len(keys), 0, -1))
+        raise drill_service.DrillError(f"Type the step numbers in order, e.g. {example}.") from None
     if sorted(numbers) != list(range(1, len(keys) + 1)):
         raise drill_service.DrillError(f"Use each number from 1 to {len(keys)} exactly once.")
     return [keys[n - 1] for n in numbers]

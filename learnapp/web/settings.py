@@ -128,7 +128,12 @@ def edit():
         if "reminder_days" in form:
             current_user.reminder_time = form.reminder_time.data
             current_user.reminder_days = ",".join(sorted(set(form.reminder_days.data)))  # a day sent twice is one day
+        moved_zone = current_user.timezone != form.timezone.data
         current_user.timezone = form.timezone.data
+        if moved_zone and current_user.role == "rep":  # their answers' days move: the team's figures at once, as an
+            from learnapp.services import rollups  # admin's correction does (users.update_account), not at night
+
+            rollups.rebuild_teams([current_user.team_id] if current_user.team_id else [], organisation=True)
         db.session.commit()
         flash("Settings saved.")
         return redirect(url_for("settings.edit"), code=303)

@@ -52,8 +52,9 @@ def _team_or_404(team_id: int) -> Team:
 
 def _board(team: Team) -> tuple[dashboard_service.Dashboard, str | None]:
     current = now()
-    span, warning = date_range(request.args.get("start"), request.args.get("end"), current.date())
-    return dashboard_service.team_dashboard(team, span, current), warning
+    today = local_day(current_user, current)  # the manager's own day, as the default range's end
+    span, warning = date_range(request.args.get("start"), request.args.get("end"), today)
+    return dashboard_service.team_dashboard(team, span, current, today=today), warning
 
 
 def date_range(start: str | None, end: str | None, today: date) -> tuple[dashboard_service.DateRange, str | None]:

@@ -244,3 +244,13 @@ def test_team_stints_follow_moves_in_and_out_of_a_team():
     # a leaver's own last day stands when it comes first; no stints: the rep's own bounds
     assert stint_bounds([(d(2026, 3, 9), None)], d(2026, 3, 2), d(2026, 3, 20)) == (d(2026, 3, 9), d(2026, 3, 20), set())
     assert stint_bounds([], d(2026, 3, 2), None) == (d(2026, 3, 2), None, set())
+
+
+def test_a_leavers_last_drill_is_their_last_drill_even_on_the_day_they_left():
+    """Deactivated the day they drilled: that day is not counted (they left on it), yet it was their last drill
+    (exploratory test: "Last drill" went back to the drill before)."""
+    from learnapp.domain.retention import participation_from_days
+
+    millis = {(1, date(2026, 3, 3)): 60_000, (1, date(2026, 3, 5)): 60_000}
+    (p,) = participation_from_days(millis, [1], date(2026, 3, 2), date(2026, 3, 13), ends={1: date(2026, 3, 4)})
+    assert (p.days_drilled, p.working_days, p.counted_until, p.last_day) == (1, 3, date(2026, 3, 4), date(2026, 3, 5))

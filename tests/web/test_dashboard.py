@@ -449,3 +449,25 @@ def test_the_works_label_names_every_period_of_a_range():
         "Monday to Friday; Tuesday to Saturday from Tue 10 Mar 2026; Monday, Wednesday and Friday from Tue 17 Mar 2026")
     assert works_label(week, DateRange(date(2026, 3, 10), date(2026, 3, 16))) == "Tuesday to Saturday"
     assert works_label(week, DateRange(date(2026, 3, 2), date(2026, 3, 9))) == ""  # Monday to Friday throughout
+
+
+def test_the_dashboard_counts_up_to_the_managers_own_today_and_never_a_day_to_come(content, make_user, clock, auth, client):
+    """Its today was the UTC date: east of UTC a morning's drills were missing, and a range running into the future
+    counted every day to come as missed (exploratory test)."""
+    from datetime import datetime, timezone
+
+    manager = make_user("manager", team="Line Islands", timezone="Pacific/Kiritimati")  # UTC+14
+    rep = make_user("rep", team="Line Islands", name="Hugo", timezone="Pacific/Kiritimati")
+    team_id = rep.team_id
+    clock.set(datetime(2026, 3, 9, 12, 0, tzinfo=timezone.utc))  # Monday 12:00 UTC: Tuesday 10 March, 02:00 there
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    auth.login(manager.email)
+    rows = {row[0]: row for row in read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]}
+    assert rows["Hugo"][5] == "2026-03-10" and rows["Hugo"][7] == "2026-03-10"  # last drill, counted until: his Tuesday
+    assert rows["Hugo"][1] == "1"
+    ahead = {row[0]: row for row in read_csv(client, f"/team/{team_id}/data/participation.csv?start=2026-03-02&end=2026-04-30")[1:]}
+    assert ahead["Hugo"][2] == "7" and ahead["Hugo"][7] == "2026-03-10"  # 2 to 10 March, not 44 working days
+    later = " ".join(client.get(f"/team/{team_id}?start=2026-04-01&end=2026-04-30").get_data(as_text=True).split())
+    assert "– <span class=\"muted\">no working day yet</span>" in later and "(0%)" not in later
+    assert "1 rep ·" in later

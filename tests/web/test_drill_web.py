@@ -363,3 +363,13 @@ def test_the_summary_counts_right_partly_right_and_wrong_apart(app, content, mak
         expected += f", {kinds.count('partly')} partly right"
     expected += f", {kinds.count('wrong')} wrong</p>"
     assert expected in page
+
+
+def test_a_mistyped_order_is_answered_with_an_example_of_its_own_length():
+    import pytest
+
+    from learnapp.services.drill import DrillError
+    from learnapp.web.drill import read_answer
+
+    with pytest.raises(DrillError, match=r"e\.g\. 5 4 3 2 1\."):
+        read_answer({"order": "one two"}, ["a", "b", "c", "d", "e"])

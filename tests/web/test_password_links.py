@@ -178,6 +178,7 @@ def test_without_email_an_admin_makes_a_link_to_hand_over(make_user, auth, clien
     assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
     link = re.search(r'value="(http://[^"]+/password/[^"]+)"', shown.get_data(as_text=True)).group(1)
     assert "it works for 7 days, once" in _text(shown)
+    assert "set LEARNAPP_BASE_URL to the address people open" in _text(shown)  # the default address: say so
     refused = client.post(f"/admin/people/{admin_id}/link", data={"csrf_token": csrf_token(client, person)})
     assert refused.status_code == 303 and "Change your own password under Settings" in _text(client.get(refused.headers["Location"]))
     auth.logout()

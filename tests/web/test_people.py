@@ -474,3 +474,15 @@ def test_a_moved_rep_counts_in_each_team_only_for_the_days_they_were_in_it(conte
     auth.login(north_email)
     rows = _csv(client, f"/team/{north}/data/participation.csv?start=2026-03-02&end=2026-03-20")
     assert [r[:3] + r[6:8] for r in rows[1:]] == [["Mo", "10", "10", "2026-03-02", "2026-03-20"]]
+
+
+def test_each_label_on_the_people_page_focuses_its_own_field(make_user, auth, client):
+    import re
+
+    auth.login(make_user("admin", team=None).email)
+    page = client.get("/admin/people").get_data(as_text=True)
+    ids = [i for i in re.findall(r'\sid="([^"]+)"', page) if i != "csrf_token"]  # hidden: no label points at it
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert '<label for="team-name">Team name</label>' in page
+    long_name = _post(client, "/admin/teams", "/admin/people", name="T" * 121)
+    assert long_name.status_code == 400 and "Use at most 120 characters." in _text(long_name)
