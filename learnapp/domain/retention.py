@@ -353,6 +353,8 @@ def stint_bounds(stints: list[Stint], first: date, last: date | None) -> tuple[d
     it) and the days between two stints (in another team then: not due here). No stints: ``first`` and ``last``."""
     if not stints:
         return first, last, set()
+    # a stint over before their first day (moved out on the day they joined, and back later) counts no day
+    stints = [s for s in stints if s[1] is None or s[1] >= first] or [(first, first - timedelta(days=1))]
     start, end = stints[0][0], stints[-1][1]
     gaps: set[date] = set()
     for (_, before_end), (after_start, _) in zip(stints, stints[1:]):

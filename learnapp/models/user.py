@@ -117,8 +117,9 @@ class WorkingDaysChange(db.Model):
 
 class TeamMove(db.Model):
     """Someone moved from one team to another (or from or to no team) on a day, their own local day: a team's
-    past ranges count a rep only for the days they belonged to it. Team ids without a foreign key: a team
-    deleted later leaves its moves readable."""
+    past ranges count a rep only for the days they belonged to it. Team ids without a foreign key: deleting a team
+    sets its ids here to None (users.delete_team), so the other teams' moves stay readable and a new team given the
+    same id (SQLite reuses the last one) inherits none."""
 
     __tablename__ = "team_move"
 

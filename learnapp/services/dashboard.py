@@ -96,13 +96,27 @@ def team_leavers(team: Team, span: DateRange) -> list[User]:
 def team_movers(team: Team) -> dict[User, list[retention.Stint]]:
     """Everyone who moved into or out of the team, with their spans in it (retention.team_stints); the reps among
     those who moved out still count in the ranges they were in it, up to the day before they moved."""
+    return {user: stints for user, (stints, _) in _team_moves(team).items()}
+
+
+def _team_moves(team: Team) -> dict[User, tuple[list[retention.Stint], str | None]]:
+    """team_movers, with the name of the team each moved to when they last left this one (None: no team, or never
+    left; a team deleted since is said so: moves keep the ids of deleted teams)."""
     moves: dict[int, list] = {}
     involved = db.select(TeamMove.user_id).where((TeamMove.from_team_id == team.id) | (TeamMove.to_team_id == team.id))
     for move in db.session.scalars(db.select(TeamMove).where(TeamMove.user_id.in_(involved))
                                    .order_by(TeamMove.day, TeamMove.id)):
         moves.setdefault(move.user_id, []).append((move.day, move.from_team_id, move.to_team_id))
-    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(list(moves))))} if moves else {}
-    return {users[u]: retention.team_stints(m, team.id) for u, m in moves.items()}
+    if not moves:
+        return {}
+    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(list(moves))))}
+    moved_to = {u: next((to for _, before, to in reversed(m) if before == team.id and to != team.id), None)
+                for u, m in moves.items()}
+    wanted = {t for t in moved_to.values() if t is not None}
+    names = dict(db.session.execute(db.select(Team.id, Team.name).where(Team.id.in_(wanted))).all()) if wanted else {}
+    return {users[u]: (retention.team_stints(m, team.id),
+                       None if moved_to[u] is None else names.get(moved_to[u], "a team since deleted"))
+            for u, m in moves.items()}
 
 
 def team_reps(team: Team) -> list[User]:
@@ -155,10 +169,11 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
     ``today`` is the viewer's day (default: now's UTC date): no working day after it is counted as missed, so a
     range that runs into the future counts up to today only."""
     reps, left = team_reps(team), team_leavers(team, span)
-    movers = team_movers(team)
-    stints = {u.id: spans for u, spans in movers.items()}
+    movers = _team_moves(team)
+    stints = {u.id: spans for u, (spans, _) in movers.items()}
+    moved_to = {u.id: to for u, (_, to) in movers.items()}
     # reps who moved to another team (or were reps once: left_on) and were in this one during the range
-    moved_out = [u for u, spans in movers.items()
+    moved_out = [u for u, (spans, _) in movers.items()
                  if u.team_id != team.id and (u.role == "rep" or u.left_on is not None)
                  and spans and spans[-1][1] is not None and spans[-1][1] >= span.start and u not in left]
     left = left + moved_out
@@ -175,19 +190,25 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
     away = vacation_days(ids + [u.id for u in left], min([span.start, *since.values()]), span.end)
     weekdays = working_weeks(reps + left)  # each rep's own working days, as their manager changed them over time
     starts = rep_starts(reps + left)
-    ends = {u.id: u.left_on - timedelta(days=1) for u in left if u.left_on is not None and u.team_id == team.id}
+    # the day before they stopped counting as a rep, wherever that was: stint_bounds keeps the earlier of it and
+    # the day before they moved out (deactivated in this team, then moved to No team: their last day is here)
+    ends = {u.id: u.left_on - timedelta(days=1) for u in left if u.left_on is not None}
     for u in reps + left:  # their days in this team only: from moving in, to the day before moving out
         starts[u.id], end, between = retention.stint_bounds(stints.get(u.id, []), starts[u.id], ends.get(u.id))
         if end is not None:
             ends[u.id] = end
         away[u.id] = away.get(u.id, set()) | between
-    left = [u for u in left if ends.get(u.id, span.end) >= starts[u.id]]  # left before a day of theirs counted: not shown
+    # left before a day of theirs counted, or in the team only after the range: not shown
+    left = [u for u in left if ends.get(u.id, span.end) >= starts[u.id] and starts[u.id] <= span.end]
     # in the participation table: who belonged to the team on a day of the range (not a rep who came after it)
     counted = sorted([u for u in reps if starts[u.id] <= span.end] + left, key=lambda u: u.name.lower())
+    # and no day after each rep's own today: west of the viewer, the viewer's today has not begun for them
+    own_today = {u.id: min(today, local_day(u, now)) for u in counted}
+    until = {u: min(ends.get(u, own_today[u]), own_today[u]) for u in own_today}
     people = retention.participation_from_days(rep_days, [u.id for u in counted], span.start, today, away=away,
-                                               starts=starts, weekdays_of=weekdays, ends=ends)
-    inactive_ids = {u for u in ids if today not in away[u]
-                    and _idle_working_days(since[u], today, away[u], weekdays[u]) >= INACTIVE_AFTER}
+                                               starts=starts, weekdays_of=weekdays, ends=until)
+    inactive_ids = {u.id for u in reps if (day := min(today, local_day(u, now))) not in away[u.id]
+                    and _idle_working_days(since[u.id], day, away[u.id], weekdays[u.id]) >= INACTIVE_AFTER}
     board = Dashboard(
         team=team, range=span, reps=reps, skills=list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id))),
         curve_team=retention_curve(team.id, span), curve_org=retention_curve(ORGANISATION, span),
@@ -201,7 +222,7 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
         works={u.id: works_label(weekdays[u.id], DateRange(max(span.start, starts[u.id]), min(span.end, ends.get(u.id, span.end))))
                for u in counted},
         people={u.id: u for u in counted},
-        moved={u.id: (ends[u.id] + timedelta(days=1), u.team.name if u.team else None) for u in left if u in moved_out},
+        moved={u.id: (stints[u.id][-1][1] + timedelta(days=1), moved_to.get(u.id)) for u in left if u in moved_out},
     )
     board.at_risk_skills = _at_risk_skills(board)
     return board

@@ -224,6 +224,10 @@ def delete_team(team: Team) -> None:
         raise UserError(f"{name} {who}: move them to another team (or No team) first.")
     for rollup in (RetentionRollup, CalibrationRollup):
         db.session.execute(db.delete(rollup).where(rollup.team_id == team.id))
+    # moves into and out of it stay (the other teams' stints need them) but stop naming it: SQLite gives the
+    # next team created the id of the last one deleted, which would inherit these moves and show their reps
+    for column in (TeamMove.from_team_id, TeamMove.to_team_id):
+        db.session.execute(db.update(TeamMove).where(column == team.id).values({column.key: None}))
     db.session.delete(team)
     db.session.commit()
 
