@@ -93,15 +93,10 @@ def team_leavers(team: Team, span: DateRange) -> list[User]:
                    and u.left_on > span.start), key=lambda u: u.name.lower())
 
 
-def team_movers(team: Team) -> dict[User, list[retention.Stint]]:
-    """Everyone who moved into or out of the team, with their spans in it (retention.team_stints); the reps among
+def team_moves(team: Team) -> dict[User, tuple[list[retention.Stint], str | None]]:
+    """Everyone who moved into or out of the team, with their spans in it (retention.team_stints) and the name of the
+    team they went to when they last left it (None: no team, or never left; a deleted team says so). The reps among
     those who moved out still count in the ranges they were in it, up to the day before they moved."""
-    return {user: stints for user, (stints, _) in _team_moves(team).items()}
-
-
-def _team_moves(team: Team) -> dict[User, tuple[list[retention.Stint], str | None]]:
-    """team_movers, with the name of the team each moved to when they last left this one (None: no team, or never
-    left; a team deleted since is said so: moves keep the ids of deleted teams)."""
     moves: dict[int, list] = {}
     involved = db.select(TeamMove.user_id).where((TeamMove.from_team_id == team.id) | (TeamMove.to_team_id == team.id))
     for move in db.session.scalars(db.select(TeamMove).where(TeamMove.user_id.in_(involved))
@@ -169,7 +164,7 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
     ``today`` is the viewer's day (default: now's UTC date): no working day after it is counted as missed, so a
     range that runs into the future counts up to today only."""
     reps, left = team_reps(team), team_leavers(team, span)
-    movers = _team_moves(team)
+    movers = team_moves(team)
     stints = {u.id: spans for u, (spans, _) in movers.items()}
     moved_to = {u.id: to for u, (_, to) in movers.items()}
     # reps who moved to another team (or were reps once: left_on) and were in this one during the range
