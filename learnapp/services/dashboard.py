@@ -193,6 +193,10 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
         if end is not None:
             ends[u.id] = end
         away[u.id] = away.get(u.id, set()) | between
+    # a rep who moved out drills for their new team from the day of the move: this team sees none of it (not even
+    # as their last drill); a drill on the day a rep was deactivated stays theirs here (their last day is the day before)
+    moved_end = {u.id: stints[u.id][-1][1] for u in moved_out}
+    rep_days = {(user, day): ms for (user, day), ms in rep_days.items() if day <= moved_end.get(user, day)}
     # left before a day of theirs counted, or in the team only after the range: not shown
     left = [u for u in left if ends.get(u.id, span.end) >= starts[u.id] and starts[u.id] <= span.end]
     # in the participation table: who belonged to the team on a day of the range (not a rep who came after it)

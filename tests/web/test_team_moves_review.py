@@ -173,3 +173,26 @@ def test_moved_out_on_the_day_they_joined_and_back_later_counts_from_coming_back
     # only a stint before their first day: nothing counted (the last day before the first)
     start, end, _ = stint_bounds(team_stints(moves[:1], north), date(2026, 3, 2), None)
     assert end < start
+
+
+def test_the_old_team_does_not_see_a_moved_out_rep_drill_for_the_new_team(content, make_user, clock, auth, client):
+    """North to South on Monday 9 March, then a week of drills in South: North's 'last drill' for him said
+    Fri 13 Mar, a day of South's, though North's row counted him only until 8 March."""
+    admin = make_user("admin", team=None)
+    make_user("rep", team="South", name="Sia")
+    manager_email = make_user("manager", team="North").email
+    mo = make_user("rep", team="North", name="Mo")
+    mo_id, admin_id, north, south = mo.id, admin.id, mo.team_id, _team_id("South")
+    _drill_week(mo_id, clock)  # 2 to 6 March, in North
+    _change(mo_id, admin_id, clock, team_id=south)  # Monday 9 March
+    _drill_week(mo_id, clock)  # 9 to 13 March, in South
+    span = DateRange(date(2026, 3, 2), date(2026, 3, 13))
+    row = _row(team_dashboard(db.session.get(Team, north), span, clock.now()), mo_id)
+    assert (row.days_drilled, row.working_days, row.last_day) == (5, 5, date(2026, 3, 6))
+    assert _row(team_dashboard(db.session.get(Team, south), span, clock.now()), mo_id).last_day == date(2026, 3, 13)
+    auth.login(manager_email)
+    import csv
+    import io
+    text = client.get(f"/team/{north}/data/participation.csv?start=2026-03-02&end=2026-03-13").get_data(as_text=True)
+    mo_row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == "Mo")
+    assert mo_row[1:3] + mo_row[5:8] == ["5", "5", "2026-03-06", "2026-03-02", "2026-03-08"]
