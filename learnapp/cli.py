@@ -336,6 +336,27 @@ def users_create(email: str, name: str, role: str, team: str | None, tz: str, pa
     click.echo(f"created {user.role} {user.email}" + (f" in team {team}" if team else ""))
 
 
+@users_cli.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def users_erase(email: str, yes: bool) -> None:
+    """Erase the personal data of someone who left (deactivate them first): their name and address become
+    placeholders, their answers stay in their team's figures. Cannot be undone."""
+    from learnapp.services.users import UserError, erase_person, user_by_email
+
+    user = user_by_email(email.strip().lower())
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    if not yes:
+        click.confirm(f"Erase the personal data of {user.name} <{user.email}>? This cannot be undone.", abort=True)
+    user_id = user.id
+    try:
+        erase_person(user, by=None, now=now())
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"erased the personal data of account {user_id}: it is now {user.name} <{user.email}>")
+
+
 @users_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--timezone", "tz", default="UTC", show_default=True, help="For lines that name none.")

@@ -64,6 +64,9 @@ class User(UserMixin, db.Model):
     # the local day they stopped counting as one of their team's reps (deactivated, or given another role); None
     # while they count: a past range they worked in still shows them, and the days until they return are not due
     left_on: Mapped[date | None] = mapped_column(Date)
+    # when an admin erased their personal data (services.users.erase_person): the account keeps its id and answers for
+    # the team's figures, under a placeholder name and address, and can never be used again; None for everyone else
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # part of the login kept in the session and the remember cookie; replaced on logout, so no copy outlives it
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: new_session_token(), server_default="")
 

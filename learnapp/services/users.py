@@ -12,7 +12,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from learnapp.domain.people_csv import EMAIL, valid_timezone
 from learnapp.domain.retention import WorkingWeek
 from learnapp.extensions import db
-from learnapp.models import Role, Team, TeamMove, User, Vacation, WorkingDaysChange
+from learnapp.models import (JobRun, LessonVersion, Notification, Role, ScenarioVersion, Team, TeamMove, User, Vacation,
+                             WorkingDaysChange)
 from learnapp.models.user import new_session_token, parse_weekdays
 from learnapp.services.db import begin_write
 
@@ -252,6 +253,8 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
     from learnapp.services import rollups
     from learnapp.services.drill import local_day
 
+    if user.erased_at is not None:
+        raise UserError("This person's personal data is erased: the account cannot be used again. Make a new one.")
     name = " ".join((name or "").split())
     email = (email or "").strip().lower()
     if not name:
@@ -315,7 +318,58 @@ def reset_password(user: User, password: str, *, by: User) -> None:
     password, under Settings."""
     if user.id == by.id:
         raise UserError("Change your own password under Settings: it asks for the current one.")
+    if user.erased_at is not None:
+        raise UserError("This person's personal data is erased: the account cannot be used again. Make a new one.")
     replace_password(user, password)
+
+
+ERASED_DOMAIN = "erased.invalid"  # .invalid never resolves (RFC 2606): no email can reach a placeholder address
+
+
+def erased_name(user_id: int) -> str:
+    return f"Erased person {user_id}"
+
+
+def erase_person(user: User, *, by: User | None, now: datetime) -> None:
+    """Erase the personal data of someone who left, on request: their name and email address become placeholders
+    ("Erased person 12", erased-12@erased.invalid) everywhere the app keeps them (their account, and the records of
+    what they did: vacations, working-day changes and team moves they made, content versions they saved, job
+    details naming their address, refusals of their email), their password and every login end, their reminders
+    stop, and a manager leads no team any more. Their answers stay, under the placeholder, in their team's
+    retention curves and participation, so the team's past figures do not change.
+
+    Only an admin (``by``; None: an operator on the server, `flask users erase`), only for a deactivated account (deactivate first: an active one is someone still at work), never
+    their own, and once: an erased account cannot be changed or used again. A UserError says why not; nothing changes.
+    """
+    if user.erased_at is not None:
+        raise UserError(f"{user.name}'s personal data is erased already.")
+    if by is not None and user.id == by.id:
+        raise UserError("You cannot erase your own account; another admin can.")
+    if user.active:
+        raise UserError("Deactivate the account and save first: only someone who left can be erased.")
+    begin_write()
+    ids = [user.id] + ([by.id] if by is not None else [])
+    locked = db.session.scalars(db.select(User).where(User.id.in_(ids)).with_for_update()).all()
+    if by is not None and not any(u.id == by.id and u.role == Role.ADMIN.value and u.active for u in locked):
+        db.session.rollback()
+        raise UserError("Only an active admin can erase an account.")
+    db.session.refresh(user)
+    if user.erased_at is not None or user.active:  # changed by another admin meanwhile
+        db.session.rollback()
+        raise UserError(f"{user.name}'s account changed meanwhile: look again.")
+    old_email, label = user.email, erased_name(user.id)
+    user.name, user.email, user.password_hash = label, f"erased-{user.id}@{ERASED_DOMAIN}", NO_PASSWORD
+    user.session_token, user.reminders_on, user.erased_at = new_session_token(), False, now
+    user.led_teams = []
+    for model, column in ((Vacation, Vacation.created_by), (WorkingDaysChange, WorkingDaysChange.changed_by),
+                          (TeamMove, TeamMove.moved_by), (LessonVersion, LessonVersion.created_by),
+                          (ScenarioVersion, ScenarioVersion.created_by)):
+        db.session.execute(db.update(model).where(column == old_email).values({column.key: label}))
+    db.session.execute(db.update(JobRun).where(JobRun.detail.contains(old_email, autoescape=True))
+                       .values(detail=db.func.replace(JobRun.detail, old_email, label)))
+    db.session.execute(db.update(Notification).where(Notification.user_id == user.id, Notification.refused.is_not(None))
+                       .values(refused="refused by the mail relay (the reply named an address since erased)"))
+    db.session.commit()
 
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

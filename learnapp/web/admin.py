@@ -16,7 +16,8 @@ from learnapp.models import JobRun, Role, Team, User
 from learnapp.services import notify, password_links, people_import
 from learnapp.services.db import now
 from learnapp.services.users import (MAX_NAME, MAX_PASSWORD, MIN_PASSWORD, UserError, create_team, create_user,
-                                     delete_team, has_password, rename_team, reset_password, update_account)
+                                     delete_team, erase_person, has_password, rename_team, reset_password,
+                                     update_account)
 from learnapp.web import roles_required
 from learnapp.web.forms import Form
 from learnapp.web.settings import timezone_choices
@@ -79,6 +80,11 @@ class ResetForm(Form):
     password = PasswordField(f"New password (at least {MIN_PASSWORD} characters)",
                              validators=[DataRequired("Give a new password."), Length(max=MAX_PASSWORD)],
                              render_kw={"autocomplete": "new-password"})
+
+
+class EraseForm(Form):
+    confirm = StringField("Type their email address to confirm", validators=[DataRequired("Type their email address.")],
+                          render_kw={"autocomplete": "off", "spellcheck": "false"})
 
 
 class TeamForm(Form):
@@ -243,10 +249,11 @@ def _edit_form(user: User, teams: list[Team], formdata=_AUTO) -> EditForm:
 
 
 def _person_page(user: User, edit_form: EditForm | None = None, reset_form: ResetForm | None = None, code: int = 200,
-                 link: str | None = None):
+                 link: str | None = None, erase_form: EraseForm | None = None):
     teams = _teams()
     return render_template("admin/person.html", person=user, edit_form=edit_form or _edit_form(user, teams, formdata=None),
                            reset_form=reset_form or ResetForm(formdata=None), has_password=has_password(user),
+                           erase_form=erase_form or EraseForm(formdata=None),
                            can_mail=password_links.mail_configured(), link=link, link_form=Form(formdata=None),
                            default_base_url=current_app.config["BASE_URL"] == DEFAULT_BASE_URL,
                            link_days=password_links.lifetime_text(password_links.INVITE)), code
@@ -294,9 +301,35 @@ def reset_person_password(user_id: int):
     return _person_page(user, reset_form=form, code=400)
 
 
+@bp.post("/people/<id:user_id>/erase")
+@roles_required("admin")
+def erase(user_id: int):
+    """Erase the personal data of someone who left (users.erase_person), once the admin typed their address."""
+    user = db.get_or_404(User, user_id)
+    form = EraseForm()
+    if form.validate():
+        if form.confirm.data.strip().lower() != user.email:
+            form.confirm.errors = [f"That is not {user.name}'s email address: type {user.email} to erase this account."]
+        else:
+            name = user.name
+            try:
+                erase_person(user, by=current_user, now=now())
+            except UserError as exc:
+                db.session.rollback()
+                form.form_errors.append(_sentence(str(exc)))
+            else:
+                current_app.logger.info("personal data of account %s erased by account %s", user.id, current_user.id)
+                flash(f"{name}'s personal data is erased: this account is now {user.name}, and their answers count "
+                      "in their team's figures without their name.")
+                return redirect(url_for("admin.person", user_id=user.id), code=303)
+    return _person_page(db.get_or_404(User, user_id), erase_form=form, code=400)
+
+
 def _link_refused(user: User) -> str | None:
     if user.id == current_user.id:
         return "Change your own password under Settings: it asks for the current one."
+    if user.erased_at is not None:
+        return "This person's personal data is erased: the account cannot be used again."
     if not user.active:
         return "Their account is deactivated: tick Active and save first."
     return None

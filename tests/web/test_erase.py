@@ -1,0 +1,161 @@
+"""Erasing the personal data of someone who left: placeholders everywhere, their answers still counted."""
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from learnapp.extensions import db
+from learnapp.models import Attempt, JobRun, Notification, Team, User
+from learnapp.services import drill
+from learnapp.services import users as users_service
+from learnapp.services.authoring import save_lesson
+from learnapp.services.dashboard import DateRange, team_dashboard
+from learnapp.services.vacations import add_vacation
+from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import right_answer
+
+
+def _post(client, url, page, **data):
+    return client.post(url, data={"csrf_token": csrf_token(client, page), **data})
+
+
+def _text(response) -> str:
+    return " ".join(response.get_data(as_text=True).split())
+
+
+def _drill_today(rep_id, clock):
+    rep = db.session.get(User, rep_id)
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+
+
+def _deactivate(user_id, admin_id, clock):
+    user = db.session.get(User, user_id)
+    users_service.update_account(user, name=user.name, email=user.email, role=user.role, timezone=user.timezone,
+                                 team_id=user.team_id, leads=[t.id for t in user.led_teams], active=False,
+                                 by=db.session.get(User, admin_id), now=clock.now())
+
+
+def _every_text_in_the_database() -> str:
+    texts = []
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, (sa.String, sa.Text))]
+        if columns:
+            for row in db.session.execute(sa.select(*columns)):
+                texts.extend(str(v) for v in row if v is not None)
+    return "\n".join(texts)
+
+
+def test_an_admin_erases_someone_who_left_and_nothing_of_their_name_or_address_stays(content, make_user, clock, auth, client):
+    admin = make_user("admin", team=None)
+    manager = make_user("manager", team="North")
+    rep = make_user("rep", team="North", name="Zelda Quist")
+    trainer = make_user("trainer", team=None, name="Tomasz Ulm")
+    admin_id, admin_email, rep_id, rep_email, team_id = admin.id, admin.email, rep.id, rep.email, rep.team_id
+    trainer_id, trainer_email = trainer.id, trainer.email
+    for _ in range(3):
+        _drill_today(rep_id, clock)
+        clock.advance(timedelta(days=1))
+    add_vacation(db.session.get(User, rep_id), date(2026, 3, 16), date(2026, 3, 18), by=db.session.get(User, rep_id),
+                 now=clock.now())  # made by the rep: their address is its author
+    users_service.set_working_days(db.session.get(User, rep_id), ["0", "1", "2", "3"], by=manager, now=clock.now())
+    lesson = open("lessons/days-out.md").read()
+    assert save_lesson(lesson + "\nOne more line.\n", "days-out", base_number=1, actor=trainer_email, now=clock.now()).ok
+    db.session.add(JobRun(job="reminders", run_key="2026-03-04", status="error", started_at=clock.now(),
+                          detail=f"SMTP refused {rep_email}: 550 no such mailbox; also {trainer_email}_x"))
+    db.session.add(Notification(user_id=rep_id, kind="reminder", run_key="2026-03-04", sent_at=clock.now(),
+                                refused=f"550 5.1.1 <{rep_email}>: Recipient address rejected"))
+    db.session.commit()
+    _deactivate(rep_id, admin_id, clock)
+    _deactivate(trainer_id, admin_id, clock)
+    span = DateRange(date(2026, 3, 2), date(2026, 3, 6))
+    before = next(p for p in team_dashboard(db.session.get(Team, team_id), span, clock.now()).participation if p.user_id == rep_id)
+    assert (before.days_drilled, before.working_days) == (3, 3)
+    answers = db.session.scalar(sa.select(sa.func.count()).select_from(Attempt).where(Attempt.user_id == rep_id))
+
+    auth.login(admin_email)
+    page = _text(client.get(f"/admin/people/{rep_id}"))
+    assert "Erase their personal data" in page and "Type their email address to confirm" in page
+    response = _post(client, f"/admin/people/{rep_id}/erase", f"/admin/people/{rep_id}", confirm=f" {rep_email.upper()} ")
+    assert response.status_code == 303
+    page = _text(client.get(response.headers["Location"]))
+    assert f"Zelda Quist&#39;s personal data is erased: this account is now Erased person {rep_id}" in page
+    assert "cannot be used again" in page and "Replace password" not in page and 'name="email"' not in page
+    assert _post(client, f"/admin/people/{trainer_id}/erase", f"/admin/people/{trainer_id}", confirm=trainer_email).status_code == 303
+
+    everything = _every_text_in_the_database()
+    for gone in (rep_email, "Zelda Quist", trainer_email, "Tomasz Ulm"):
+        assert gone not in everything, gone
+    erased = db.session.get(User, rep_id)
+    assert (erased.name, erased.email, erased.active, erased.reminders_on) == (
+        f"Erased person {rep_id}", f"erased-{rep_id}@erased.invalid", False, False)
+    assert not users_service.has_password(erased) and erased.erased_at == clock.now()
+    # their answers still count: the team's past range is the same, under the placeholder
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attempt).where(Attempt.user_id == rep_id)) == answers
+    after = next(p for p in team_dashboard(db.session.get(Team, team_id), span, clock.now()).participation if p.user_id == rep_id)
+    assert (after.days_drilled, after.working_days, after.last_day) == (before.days_drilled, before.working_days, before.last_day)
+    # nobody logs in with the old address, and the address is free for a new account
+    auth.logout()
+    assert client.post("/login", data={"email": rep_email, "password": PASSWORD}).status_code != 303
+    assert users_service.create_user(rep_email, "Zelda Quist", PASSWORD, "rep", team="North", now=clock.now()).id != rep_id
+
+
+def test_erasing_is_refused_for_someone_still_active_for_a_wrong_confirmation_and_for_oneself(make_user, auth, client):
+    admin, other_admin = make_user("admin", team=None), make_user("admin", team=None)
+    rep = make_user("rep", name="Still Here")
+    admin_id, admin_email, rep_id, rep_email = admin.id, admin.email, rep.id, rep.email
+    auth.login(admin_email)
+    assert "Deactivate the account and save first" in _text(client.get(f"/admin/people/{rep_id}"))
+    response = _post(client, f"/admin/people/{rep_id}/erase", f"/admin/people/{rep_id}", confirm=rep_email)
+    assert response.status_code == 400 and "Deactivate the account and save first" in _text(response)
+    assert db.session.get(User, rep_id).name == "Still Here"
+    _deactivate(rep_id, admin_id, type("C", (), {"now": staticmethod(lambda: db.session.get(User, rep_id).created_at)}))
+    response = _post(client, f"/admin/people/{rep_id}/erase", f"/admin/people/{rep_id}", confirm="someone@example.com")
+    assert response.status_code == 400 and f"That is not Still Here&#39;s email address: type {rep_email}" in _text(response)
+    response = _post(client, f"/admin/people/{rep_id}/erase", f"/admin/people/{rep_id}", confirm="")
+    assert response.status_code == 400 and "Type their email address." in _text(response)
+    assert client.post(f"/admin/people/{rep_id}/erase", data={"confirm": rep_email}).status_code == 400  # no CSRF token
+    assert db.session.get(User, rep_id).erased_at is None
+    assert "You cannot erase your own account" in _text(client.get(f"/admin/people/{admin_id}"))
+    assert client.get(f"/admin/people/{rep_id}/erase").status_code == 405
+    auth.login(make_user("manager", team="Team A").email)
+    assert _post(client, f"/admin/people/{rep_id}/erase", "/settings", confirm=rep_email).status_code == 403
+    assert db.session.get(User, rep_id).erased_at is None and other_admin.active
+
+
+def test_an_erased_account_cannot_be_changed_given_a_password_or_a_link(make_user, clock, auth, client):
+    admin = make_user("admin", team=None)
+    manager = make_user("manager", team="North")
+    admin_id, admin_email, manager_id = admin.id, admin.email, manager.id
+    _deactivate(manager_id, admin_id, clock)
+    users_service.erase_person(db.session.get(User, manager_id), by=db.session.get(User, admin_id), now=clock.now())
+    erased = db.session.get(User, manager_id)
+    assert erased.led_teams == []
+    auth.login(admin_email)
+    response = _post(client, f"/admin/people/{manager_id}", f"/admin/people/{admin_id}", name="Back Again",
+                     email="back@example.com", role="manager", timezone="UTC", team="", active="y")
+    assert response.status_code == 400 and "the account cannot be used again" in _text(response)
+    response = _post(client, f"/admin/people/{manager_id}/password", f"/admin/people/{admin_id}", password="another-pass-1")
+    assert response.status_code == 400 and "the account cannot be used again" in _text(response)
+    response = _post(client, f"/admin/people/{manager_id}/link", f"/admin/people/{admin_id}")
+    assert "the account cannot be used again" in _text(client.get(response.headers["Location"]))
+    response = _post(client, f"/admin/people/{manager_id}/erase", f"/admin/people/{admin_id}", confirm=erased.email)
+    assert response.status_code == 400
+    erased = db.session.get(User, manager_id)
+    assert (erased.name, erased.active, users_service.has_password(erased)) == (f"Erased person {manager_id}", False, False)
+
+
+def test_the_cli_erases_after_asking(app, make_user, clock):
+    admin = make_user("admin", team=None)
+    rep = make_user("rep", name="Cli Person")
+    rep_id, rep_email = rep.id, rep.email
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "erase", rep_email, "--yes"])
+    assert result.exit_code != 0 and "Deactivate the account" in result.output
+    _deactivate(rep_id, admin.id, clock)
+    result = runner.invoke(args=["users", "erase", rep_email], input="n\n")
+    assert result.exit_code != 0 and db.session.get(User, rep_id).erased_at is None
+    result = runner.invoke(args=["users", "erase", rep_email], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert f"it is now Erased person {rep_id} <erased-{rep_id}@erased.invalid>" in result.output
+    assert runner.invoke(args=["users", "erase", "nobody@example.com", "--yes"]).exit_code != 0
