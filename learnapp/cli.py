@@ -203,7 +203,7 @@ def bench_generate(reps: int, days: int, seed: int) -> None:
 
 @rollups_cli.command("rebuild")
 def rollups_rebuild() -> None:
-    """Recompute the dashboard rollups from attempts."""
+    """Recompute the dashboard and item analytics rollups from attempts."""
     from learnapp.services.rollups import rebuild
 
     for table, count in rebuild().items():

@@ -9,10 +9,10 @@ right on this item in the top 27% minus the share in the bottom 27%. Good items 
 from __future__ import annotations
 
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
+from typing import Iterable, Mapping
 
 MIN_ANSWERS = 10  # below this, no flag: too little data to judge
 TOO_EASY = 0.95
@@ -50,54 +50,109 @@ def _share(values: list[bool]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def item_stats(rows: Iterable[ItemAttempt]) -> dict[str, ItemStats]:
-    """Statistics and flags (too easy, too hard, ambiguous) for every scenario with attempts."""
-    rows = sorted(rows, key=lambda r: r.answered_at)
-    by_item: dict[str, list[ItemAttempt]] = defaultdict(list)
-    for row in rows:
-        by_item[row.scenario_id].append(row)
-    strength = _skill_strength(rows)
-    return {item: _stats(item, attempts, strength) for item, attempts in by_item.items()}
+@dataclass(frozen=True)
+class RepItem:
+    """One rep's answers to one item (scenario), under one skill: how many, how many right, and whether their
+    first answer (the earliest, ``first_at``) was right. What the statistics need, counted by the database."""
+    user_id: int
+    scenario_id: str
+    skill_id: str
+    answers: int
+    right: int
+    first_correct: bool
+    first_at: datetime
 
 
-def _skill_strength(rows: list[ItemAttempt]) -> dict[tuple[int, str], dict[str, list[bool]]]:
-    """Per (rep, skill): results per item, to rank reps on the other items of the same skill."""
-    result: dict[tuple[int, str], dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+def rep_items(rows: Iterable[ItemAttempt]) -> list[RepItem]:
+    """Attempt rows counted per (rep, item, skill), as the service's query counts them."""
+    groups: dict[tuple[int, str, str], list[ItemAttempt]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: r.answered_at):
+        groups[(row.user_id, row.scenario_id, row.skill_id)].append(row)
+    return [RepItem(user, item, skill, len(g), sum(r.correct for r in g), g[0].correct, g[0].answered_at)
+            for (user, item, skill), g in groups.items()]
+
+
+def wrong_counts(rows: Iterable[ItemAttempt]) -> dict[str, dict[str, int]]:
+    """Per item, how often each wrong answer was chosen."""
+    result: dict[str, dict[str, int]] = defaultdict(dict)
     for row in rows:
-        result[(row.user_id, row.skill_id)][row.scenario_id].append(row.correct)
+        if not row.correct and row.chosen:
+            result[row.scenario_id][row.chosen] = result[row.scenario_id].get(row.chosen, 0) + 1
     return result
 
 
-def _stats(item: str, attempts: list[ItemAttempt], strength) -> ItemStats:
-    seen: set[int] = set()
-    first, later = [], []
-    for a in attempts:
-        (later if a.user_id in seen else first).append(a.correct)
-        seen.add(a.user_id)
-    wrong = Counter(a.chosen for a in attempts if not a.correct and a.chosen)
-    top_wrong, top_count = wrong.most_common(1)[0] if wrong else (None, 0)
-    stats = ItemStats(
-        scenario_id=item, skill_id=attempts[0].skill_id, attempts=len(attempts), first_right=_share(first),
-        later_right=_share(later), median_seconds=statistics.median(a.duration_ms for a in attempts) / 1000,
-        top_wrong=top_wrong, top_wrong_share=top_count / len(attempts),
-        discrimination=discrimination(item, attempts, strength),
-    )
-    stats.flags = flags(stats)
-    return stats
+def median_of_counts(counts: Mapping[int, int]) -> float:
+    """The median of values given with how often each occurs (as statistics.median: the mean of the middle two
+    for an even number of values)."""
+    total = sum(counts.values())
+    if not total:
+        raise ValueError("no values")
+    middle, seen, low = ((total - 1) // 2, total // 2), 0, None
+    for value in sorted(counts):
+        seen += counts[value]
+        if low is None and seen > middle[0]:
+            low = value
+        if seen > middle[1]:
+            return (low + value) / 2
+    raise AssertionError("unreachable")
 
 
-def discrimination(item: str, attempts: list[ItemAttempt], strength) -> float | None:
+def item_stats(rows: Iterable[ItemAttempt]) -> dict[str, ItemStats]:
+    """Statistics and flags (too easy, too hard, ambiguous) for every scenario with attempts."""
+    rows = list(rows)
+    medians: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        medians[row.scenario_id].append(row.duration_ms)
+    return item_stats_from_counts(rep_items(rows), {item: statistics.median(ms) / 1000 for item, ms in medians.items()},
+                                  wrong_counts(rows))
+
+
+def item_stats_from_counts(pairs: Iterable[RepItem], median_seconds: Mapping[str, float],
+                           wrong: Mapping[str, Mapping[str, int]]) -> dict[str, ItemStats]:
+    """item_stats() from what the database counts: each rep's answers per item, each item's median answer time
+    (seconds) and wrong answers by how often they were chosen. The most chosen wrong answer: on a tie, the first in
+    alphabetical order. An item's skill is that of its earliest answer."""
+    by_item: dict[str, list[RepItem]] = defaultdict(list)
+    strength: dict[tuple[int, str], dict[str, tuple[int, int]]] = defaultdict(dict)  # (rep, skill) -> item -> counts
+    for pair in pairs:
+        by_item[pair.scenario_id].append(pair)
+        strength[(pair.user_id, pair.skill_id)][pair.scenario_id] = (pair.answers, pair.right)
+    result = {}
+    for item, group in by_item.items():
+        firsts: dict[int, RepItem] = {}
+        for pair in sorted(group, key=lambda p: p.first_at):
+            firsts.setdefault(pair.user_id, pair)
+        answers, right = sum(p.answers for p in group), sum(p.right for p in group)
+        first_right = sum(p.first_correct for p in firsts.values())
+        later = answers - len(firsts)
+        chosen = wrong.get(item, {})
+        top_wrong = min(chosen, key=lambda c: (-chosen[c], c)) if chosen else None
+        stats = ItemStats(
+            scenario_id=item, skill_id=min(group, key=lambda p: p.first_at).skill_id, attempts=answers,
+            first_right=first_right / len(firsts), later_right=(right - first_right) / later if later else None,
+            median_seconds=median_seconds.get(item), top_wrong=top_wrong,
+            top_wrong_share=chosen[top_wrong] / answers if top_wrong else 0.0, discrimination=None,
+        )
+        stats.discrimination = discrimination(item, stats.skill_id, sorted({p.user_id for p in group}), strength)
+        stats.flags = flags(stats)
+        result[item] = stats
+    return result
+
+
+def discrimination(item: str, skill: str, users: Iterable[int],
+                   strength: Mapping[tuple[int, str], Mapping[str, tuple[int, int]]]) -> float | None:
     """Upper-lower 27% index over reps ranked by their share right on the skill's other items."""
-    skill = attempts[0].skill_id
-    per_rep: dict[int, tuple[float, float]] = {}
-    for user in sorted({a.user_id for a in attempts}):
-        others = [c for scenario, results in strength[(user, skill)].items() if scenario != item for c in results]
-        if others:
-            mine = strength[(user, skill)][item]
-            per_rep[user] = (sum(others) / len(others), sum(mine) / len(mine))
+    per_rep: list[tuple[float, float]] = []
+    for user in users:
+        counts = strength.get((user, skill), {})
+        others = [c for scenario, c in counts.items() if scenario != item]
+        other_answers = sum(n for n, _ in others)
+        if other_answers and item in counts:
+            mine_answers, mine_right = counts[item]
+            per_rep.append((sum(r for _, r in others) / other_answers, mine_right / mine_answers))
     if len(per_rep) < 4:
         return None
-    ranked = sorted(per_rep.values(), key=lambda pair: pair[0])  # by strength only; ties keep rep order
+    ranked = sorted(per_rep, key=lambda pair: pair[0])  # by strength only; ties keep rep order
     k = max(1, round(len(ranked) * 0.27))
     low, high = ranked[:k], ranked[-k:]
     return sum(m for _, m in high) / k - sum(m for _, m in low) / k

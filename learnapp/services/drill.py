@@ -19,6 +19,7 @@ from learnapp.domain.model import Kind, Option, Scenario, StageModel, Verdict
 from learnapp.extensions import db
 from learnapp.models import Attempt, DrillSession, MemoryStateRow, Presentation, ScenarioVersion, Skill, User
 from learnapp.models import Scenario as ScenarioRow
+from learnapp.services import analytics
 from learnapp.services import content as content_service
 from learnapp.services import rollups
 from learnapp.services.db import begin_write, commit
@@ -463,6 +464,8 @@ def _record(user: User, shown: Shown, answer: Answer, verdict: Verdict, now: dat
         user_id=user.id, team_id=user.team_id, day=day, learned=row.introduced_on if row else None,
         previous_day=local_day(user, previous.last_review) if previous and previous.last_review else None,
         correct=verdict.correct, predicted_recall=shown.predicted_recall, duration_ms=attempt.duration_ms))
+    analytics.record(scenario_id=shown.scenario_id, user_id=user.id, skill_id=shown.skill_id, answered_at=answered_at,
+                     correct=verdict.correct, duration_ms=attempt.duration_ms, chosen=verdict.chosen)
     state = scheduling.review(previous, shown.skill_id, rating, answered_at, scheduler())
     fields = {name: getattr(state, name) for name in _STATE_FIELDS}
     if row is None:

@@ -76,7 +76,16 @@ def _upsert(model, dialect: str):
 
 
 def rebuild(batch: int = 50_000) -> dict[str, int]:
-    """Recompute every rollup from attempts (e.g. nightly, or after a bulk load); returns row counts.
+    """Recompute every rollup from attempts (e.g. nightly, or after a bulk load): the dashboards' (below), then the
+    item analytics' (services.analytics.rebuild); returns row counts per table."""
+    from learnapp.services import analytics
+
+    counts = _rebuild_dashboards(batch)
+    return {**counts, **analytics.rebuild()}
+
+
+def _rebuild_dashboards(batch: int) -> dict[str, int]:
+    """Recompute the dashboard rollups from attempts; returns row counts.
 
     One team at a time, each in its own short write transaction: the team's rows and its reps' daily
     rows, from its reps' attempts. Then, in a last one, the organisation's rows: the sum of the teams'

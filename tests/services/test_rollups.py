@@ -6,7 +6,7 @@ import pytest
 
 from learnapp.domain import retention
 from learnapp.extensions import db
-from learnapp.models import CalibrationRollup, RepDayRollup, RetentionRollup
+from learnapp.models import CalibrationRollup, RepDayRollup, RetentionRollup, ItemRepRollup, ItemTimeRollup, ItemWrongRollup
 from learnapp.services import dashboard, drill, rollups
 from tests.helpers import right_answer, wrong_answer
 
@@ -30,7 +30,7 @@ def _snapshot():
     return {model.__tablename__: sorted(tuple(getattr(r, c.name) for c in model.__table__.columns if c.name != "predicted")
                                         + (round(getattr(r, "predicted", 0.0), 9),)
                                         for r in db.session.scalars(db.select(model)))
-            for model in (RetentionRollup, CalibrationRollup, RepDayRollup)}
+            for model in (RetentionRollup, CalibrationRollup, RepDayRollup, ItemRepRollup, ItemTimeRollup, ItemWrongRollup)}
 
 
 def test_rollup_dashboard_matches_the_maths_on_raw_attempts(content, make_user, clock):

@@ -1,0 +1,82 @@
+"""The item analytics' rollups: kept on every answer, rebuilt from the attempts, the same figures as counting rows."""
+
+import random
+from datetime import timedelta
+
+from learnapp.domain.analytics import ItemAttempt, item_stats, median_of_counts
+from learnapp.extensions import db
+from learnapp.models import Attempt, ItemRepRollup, ItemTimeRollup, ItemWrongRollup, User
+from learnapp.services import analytics, drill
+from learnapp.services.db import begin_write
+from tests.helpers import right_answer, wrong_answer
+
+
+def _from_rows():
+    query = db.select(Attempt.user_id, Attempt.scenario_id, Attempt.skill_id, Attempt.answered_at, Attempt.correct,
+                      Attempt.duration_ms, Attempt.verdict)
+    return item_stats([ItemAttempt(u, s, k, at, bool(c), ms, (v or {}).get("chosen"))
+                       for u, s, k, at, c, ms, v in db.session.execute(query)])
+
+
+def _same(rolled, counted):
+    assert rolled.keys() == counted.keys() and rolled
+    for item, expected in counted.items():
+        got = rolled[item]
+        assert abs(got.median_seconds - expected.median_seconds) <= 0.05 + 1e-9, item  # tenths of a second
+        got.median_seconds = expected.median_seconds
+        assert got == expected, item
+
+
+def _rollup_rows():
+    return {model.__tablename__: sorted(tuple(getattr(r, c.name) for c in model.__table__.columns)
+                                        for r in db.session.scalars(db.select(model)))
+            for model in (ItemRepRollup, ItemTimeRollup, ItemWrongRollup)}
+
+
+def test_rollups_kept_on_each_answer_and_rebuilt_give_the_figures_of_every_attempt(content, make_user, clock):
+    rng = random.Random(7)
+    ids = [make_user("rep", team="North").id for _ in range(9)]
+    for _day in range(6):
+        for user_id in ids:
+            rep = db.session.get(User, user_id)
+            skill = 0.3 + 0.08 * ids.index(user_id)  # reps from weak to strong: the discrimination has something to rank
+            while (item := drill.current_item(rep, clock.now())) is not None:
+                clock.advance(timedelta(seconds=rng.randint(3, 40), milliseconds=rng.randint(0, 999)))
+                answer = right_answer(item) if rng.random() < skill else wrong_answer(item)
+                drill.submit_answer(rep, item.presentation.token, answer, clock.now())
+        clock.advance(timedelta(days=1))
+    counted = _from_rows()
+    assert any(s.top_wrong for s in counted.values()) and any(s.discrimination is not None for s in counted.values())
+    assert any(s.later_right is not None for s in counted.values())
+    _same(analytics.all_item_stats()[0], counted)
+    kept = _rollup_rows()
+    counts = analytics.rebuild()
+    assert _rollup_rows() == kept  # the rebuild finds exactly what the answers added up to
+    assert counts == {name: len(rows) for name, rows in kept.items()}
+    _same(analytics.all_item_stats()[0], counted)
+
+
+def test_an_earlier_answer_arriving_later_becomes_the_first(content, make_user, clock):
+    """Answers are added as they are stored; a rep's first answer is the earliest answered, whatever came first."""
+    user_id = make_user("rep").id
+    at = clock.now()
+    begin_write()
+    for when, correct in ((at + timedelta(minutes=5), False), (at, True), (at + timedelta(minutes=9), False)):
+        analytics.record(scenario_id="x", user_id=user_id, skill_id="s", answered_at=when, correct=correct,
+                         duration_ms=12_345, chosen=None if correct else "send-offer")
+    db.session.commit()
+    row = db.session.scalars(db.select(ItemRepRollup)).one()
+    assert (row.answers, row.right, row.first_correct, row.first_at) == (3, 1, True, at)
+    stats = analytics.all_item_stats()[0]["x"]
+    assert (stats.first_right, stats.later_right, stats.top_wrong, stats.median_seconds) == (1.0, 0.0, "send-offer", 12.35)
+
+
+def test_median_of_counts_is_the_median_of_the_values():
+    rng = random.Random(3)
+    import statistics
+    for _ in range(200):
+        values = [rng.randint(0, 20) for _ in range(rng.randint(1, 30))]
+        counts = {}
+        for v in values:
+            counts[v] = counts.get(v, 0) + 1
+        assert median_of_counts(counts) == statistics.median(values)
