@@ -143,11 +143,16 @@ def visible_teams(viewer: User) -> list[Team]:
 
 
 def can_view_rep(viewer: User, rep: User) -> bool:
-    """A rep sees only themself; a manager the reps of teams they lead; an admin everyone."""
+    """A rep sees only themself; a manager the reps of teams they lead; an admin everyone.
+
+    A manager's reps are the team's members who are reps or were (``left_on``: deactivated, or given another role
+    since; the dashboard's past ranges still list them), not a trainer or an admin who merely belongs to the team.
+    """
     if viewer.id == rep.id or viewer.role == Role.ADMIN.value:
         return True
-    return viewer.role == Role.MANAGER.value and rep.team_id is not None and any(
-        t.id == rep.team_id for t in viewer.led_teams)
+    return (viewer.role == Role.MANAGER.value and rep.team_id is not None
+            and (rep.role == Role.REP.value or rep.left_on is not None)
+            and any(t.id == rep.team_id for t in viewer.led_teams))
 
 
 def end_sessions(user: User) -> None:

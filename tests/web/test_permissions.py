@@ -54,3 +54,32 @@ def test_pages_send_a_strict_content_security_policy(people, auth, client):
     auth.login(people["rep"].email)
     policy = client.get("/drill/").headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+def test_a_manager_sees_no_trainer_or_admin_of_their_team(people, make_user, auth, client):
+    """Trainers and admins may belong to a team without being its reps: its manager neither sees their practice
+    nor pauses it (it was open to them: their progress page, and a vacation added to their account)."""
+    from learnapp.extensions import db
+    from learnapp.models import Vacation
+    from tests.conftest import csrf_token
+
+    trainer, admin = make_user("trainer", team="North"), make_user("admin", team="North")
+    auth.login(people["manager"].email)
+    for member in (trainer, admin):
+        assert client.get(f"/team/rep/{member.id}").status_code == 404
+        response = client.post(f"/vacations/{member.id}", data={"start": "2026-04-06", "end": "2026-04-08",
+                                                                "csrf_token": csrf_token(client, "/settings")})
+        assert response.status_code == 404
+    assert db.session.scalars(db.select(Vacation)).all() == []
+    assert client.get(f"/team/rep/{people['rep'].id}").status_code == 200
+
+
+def test_a_manager_still_sees_a_rep_who_became_a_trainer(people, auth, client):
+    """A rep given another role stays in the team's past ranges, linked to their page."""
+    from learnapp.services.users import update_account
+
+    rep, admin = people["rep"], people["admin"]
+    update_account(rep, name=rep.name, email=rep.email, role="trainer", timezone=rep.timezone, team_id=rep.team_id,
+                   leads=[], active=True, by=admin, now=now())
+    auth.login(people["manager"].email)
+    assert client.get(f"/team/rep/{rep.id}").status_code == 200
