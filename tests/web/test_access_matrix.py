@@ -129,6 +129,7 @@ ROUTES: dict[str, list[Request]] = {
     "admin.reset_person_password": [post("/admin/people/{rep}/password", ADMINS)],
     "admin.make_link": [post("/admin/people/{rep}/link", ADMINS)],
     "admin.email_link": [post("/admin/people/{rep}/link/email", ADMINS)],
+    "admin.erase": [post("/admin/people/{rep}/erase", ADMINS)],  # an admin's, without the typed address: refused
     "admin.import_people": [get("/admin/people/import", ADMINS)],
     "admin.import_people_post": [post("/admin/people/import", ADMINS)],
 }
