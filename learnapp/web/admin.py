@@ -77,9 +77,10 @@ class EditForm(Form):
 
 
 class ResetForm(Form):
+    # its own id: "password" is the section it sits in (the forms land on #password), and the label pointed there
     password = PasswordField(f"New password (at least {MIN_PASSWORD} characters)",
                              validators=[DataRequired("Give a new password."), Length(max=MAX_PASSWORD)],
-                             render_kw={"autocomplete": "new-password"})
+                             id="new-password", render_kw={"autocomplete": "new-password"})
 
 
 class EraseForm(Form):
