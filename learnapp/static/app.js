@@ -64,4 +64,10 @@
       if (event.key === "Enter" && keysAreOurs(event, null)) { event.preventDefault(); next.click(); }
     });
   }
+  // A form sent back with an error lands on its own section (/settings/password#password): with a fragment in the
+  // address the browser skips autofocus, so the first field in error takes the focus here, as the page means it to
+  var invalid = document.querySelector("[autofocus][aria-invalid]");
+  if (invalid) {
+    window.addEventListener("load", function () { if (document.activeElement !== invalid) invalid.focus(); });
+  }
 })();
