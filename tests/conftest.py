@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
 
 from learnapp.app import create_app
 from learnapp.domain.clock import FixedClock
@@ -64,19 +63,9 @@ def content(ctx, clock):
     return report
 
 
-class OwnContextClient(FlaskClient):
-    """A test client whose every request runs in an app context of its own, as on a server: the fixtures' app
-    context would otherwise be shared by every request of a test, and with it ``g``, where Flask-Login keeps the
-    logged-in user and Flask-WTF the CSRF token (a second client would be served as the first one's user)."""
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
 @pytest.fixture
 def client(app):
-    return OwnContextClient(app, app.response_class, use_cookies=True)
+    return app.test_client()
 
 
 @pytest.fixture
