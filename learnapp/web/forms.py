@@ -19,3 +19,8 @@ class Form(FlaskForm):
 
         def is_submitted(self) -> bool:
             return request.method in ("POST", "PUT", "PATCH", "DELETE")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "csrf_token" in self._fields:  # hidden, labelled by nothing: no id, so a page of several forms repeats none
+            self.csrf_token.render_kw = {"id": False}

@@ -159,3 +159,18 @@ def test_the_cli_erases_after_asking(app, make_user, clock):
     assert result.exit_code == 0, result.output
     assert f"it is now Erased person {rep_id} <erased-{rep_id}@erased.invalid>" in result.output
     assert runner.invoke(args=["users", "erase", "nobody@example.com", "--yes"]).exit_code != 0
+
+
+def test_a_page_of_several_forms_repeats_no_id(make_user, auth, client):
+    """Each form's hidden CSRF field had id="csrf_token": the person page repeated it five times."""
+    import re
+    from collections import Counter
+
+    admin = make_user("admin", team=None)
+    rep_id = make_user("rep").id
+    auth.login(admin.email)
+    for url in (f"/admin/people/{rep_id}", "/admin/people", "/settings"):
+        page = client.get(url).get_data(as_text=True)
+        repeated = [i for i, n in Counter(re.findall(r'\bid="([^"]+)"', page)).items() if n > 1]
+        assert not repeated, (url, repeated)
+        assert page.count('name="csrf_token"') >= 2
