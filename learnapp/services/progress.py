@@ -95,3 +95,48 @@ def _recent_results(user_id: int) -> dict[str, list[Result]]:
     for skill_id, correct, score, rating in rows:
         results.setdefault(skill_id, []).append(Result(bool(correct), float(score or 0.0), int(rating)))
     return results
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """One of a rep's answers as they can download it: when, what was asked, what they answered, how it went."""
+    answered_at: datetime
+    skill: str
+    scenario_id: str
+    prompt: str
+    answer: str
+    result: str  # right, partly right, wrong
+    score: float
+    seconds: float
+
+
+def answers_of(user: User) -> list[AnswerRecord]:
+    """Every answer of one rep, oldest first, with the item as it was shown and their answer by its names now."""
+    from learnapp.domain.model import Kind
+    from learnapp.models import ScenarioVersion
+    from learnapp.services.content import current_stage_model
+    from learnapp.services.drill import _scenario  # parsed once per content hash
+
+    model = current_stage_model()
+    names, stages = {}, {}
+    if model is not None:
+        names = {**{m.id: m.name for m in model.moves}, **{s.id: s.name for s in model.discovery_steps}}
+        stages = {s.id: s.name for s in model.stages}
+    titles = dict(db.session.execute(db.select(Skill.id, Skill.title)).all())
+    query = (db.select(Attempt.answered_at, Attempt.skill_id, Attempt.scenario_id, Attempt.scenario_version_id,
+                       ScenarioVersion.content_hash, Attempt.verdict, Attempt.correct, Attempt.rating, Attempt.score,
+                       Attempt.duration_ms)
+             .join(ScenarioVersion, ScenarioVersion.id == Attempt.scenario_version_id)
+             .where(Attempt.user_id == user.id).order_by(Attempt.answered_at, Attempt.id))
+    records = []
+    for at, skill, scenario_id, version_id, digest, verdict, correct, rating, score, ms in db.session.execute(query):
+        scenario = _scenario(version_id, digest)
+        chosen = str((verdict or {}).get("chosen") or "")
+        if scenario.kind is Kind.ORDER_STEPS:
+            answer = " → ".join(names.get(key, key) for key in chosen.split(",")) if chosen else ""
+        else:
+            answer = (stages if scenario.kind is Kind.WHICH_STAGE else names).get(chosen, chosen)
+        result = "right" if correct else "partly right" if is_partly_right(bool(correct), int(rating)) else "wrong"
+        records.append(AnswerRecord(at, titles.get(skill, skill), scenario_id, scenario.prompt, answer, result,
+                                    float(score or 0.0), ms / 1000))
+    return records

@@ -83,6 +83,7 @@ ROUTES: dict[str, list[Request]] = {
     "lessons.show": [get("/lessons/{skill}", LOGGED_IN)],
     "lessons.stage": [get("/lessons/stages/{stage}", LOGGED_IN)],
     "progress.mine": [get("/progress/", LOGGED_IN)],
+    "progress.answers_csv": [get("/progress/answers.csv", LOGGED_IN)],  # each their own answers only
     "team.index": [get("/team/", LEADERS)],
     "team.show": [get("/team/{north}", NORTH_LEADERS), get("/team/{south}", SOUTH_LEADERS)],
     "team.data_csv": [get("/team/{north}/data/recall.csv", NORTH_LEADERS),

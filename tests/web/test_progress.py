@@ -1,9 +1,10 @@
 """A rep's progress page, as the rep and as their manager see it."""
 
 import re
+from zoneinfo import ZoneInfo
 
 from learnapp.extensions import db
-from learnapp.models import Attempt
+from learnapp.models import Attempt, User
 from learnapp.services import drill
 from tests.helpers import right_answer
 
@@ -125,3 +126,33 @@ def test_a_skill_practised_today_says_so_instead_of_a_recall_of_100(content, mak
     row = re.search(rf'href="/lessons/{item.scenario.skill}">[^<]+</a></td>\s*<td>(.*?)</td>',
                     client.get("/progress/").get_data(as_text=True)).group(1)
     assert "practised today" not in row and re.search(r">\d+%?<", row)
+
+
+def test_a_rep_downloads_every_answer_of_theirs_and_nobody_else_s(content, make_user, clock, auth, client):
+    import csv
+    import io
+
+    from tests.helpers import wrong_answer
+
+    rep = make_user("rep", team="North", timezone="Europe/Berlin")
+    peer = make_user("rep", team="North")
+    rep_email, rep_id, peer_id = rep.email, rep.id, peer.id
+    for user_id, wrong_first in ((rep_id, True), (peer_id, False)):
+        user = db.session.get(User, user_id)
+        first = True
+        while (item := drill.current_item(user, clock.now())) is not None:
+            answer = wrong_answer(item) if first and wrong_first else right_answer(item)
+            drill.submit_answer(user, item.presentation.token, answer, clock.now())
+            first = False
+    mine = db.session.scalar(db.select(db.func.count()).select_from(Attempt).where(Attempt.user_id == rep_id))
+    auth.login(rep_email)
+    assert 'href="/progress/answers.csv"' in client.get("/progress/").get_data(as_text=True)
+    response = client.get("/progress/answers.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "my-answers.csv" in response.headers["Content-Disposition"] and response.headers["Cache-Control"] == "no-store"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["answered (Europe/Berlin)", "skill", "scenario", "question", "your answer", "result", "score", "seconds"]
+    assert len(rows) - 1 == mine > 1
+    assert rows[1][5] in ("wrong", "partly right") and all(r[5] == "right" for r in rows[2:])
+    assert rows[1][4] and not rows[1][4].startswith(("=", "+", "-", "@"))  # the answer by its name
+    assert rows[1][0].startswith(clock.now().astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:"))
