@@ -239,9 +239,14 @@ def attachment(filename: str) -> str:
     return f"attachment; filename=\"{simple}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+CHARTS = ("retention", "weekly", "forecast", "calibration")
+
+
 @bp.get("/<id:team_id>/chart/<name>.svg")
 @roles_required(*LEADERS)
 def chart_svg(team_id: int, name: str):
+    if name not in CHARTS:  # before the dashboard is computed: an unknown name costs nothing
+        abort(404)
     board, _ = _board(_team_or_404(team_id))
     if name == "retention":
         svg = charts.line_chart(
