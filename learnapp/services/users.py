@@ -259,7 +259,7 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
     from learnapp.services.drill import local_day
 
     if user.erased_at is not None:
-        raise UserError("This person's personal data is erased: the account cannot be used again. Make a new one.")
+        raise UserError(ERASED_ALREADY)
     name = " ".join((name or "").split())
     email = (email or "").strip().lower()
     if not name:
@@ -279,8 +279,13 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
     if user.id == by.id and (role != Role.ADMIN.value or not active):
         raise UserError("You cannot take your own admin role or deactivate yourself; another admin can.")
     begin_write()
-    admins = {u.id: u for u in db.session.scalars(db.select(User).where(User.role == Role.ADMIN.value, User.active)
-                                                   .with_for_update())}  # locked until the commit (PostgreSQL)
+    # the admins' rows and this account's, locked until the commit (PostgreSQL), in id order as erase_person locks
+    # its two (rows locked in different orders by two requests could deadlock)
+    locked = db.session.scalars(db.select(User).where(db.or_(db.and_(User.role == Role.ADMIN.value, User.active),
+                                                             User.id == user.id))
+                                .order_by(User.id).with_for_update()).all()
+    admins = {u.id: u for u in locked if u.role == Role.ADMIN.value and u.active}
+    _refuse_if_erased(user)  # erased since the page was read: the form would bring their name and address back
     if by.id not in admins:
         raise UserError("Only an active admin can change accounts.")
     if not any(a.id != user.id for a in admins.values()) and user.id in admins and (role != Role.ADMIN.value or not active):
@@ -324,8 +329,25 @@ def reset_password(user: User, password: str, *, by: User) -> None:
     if user.id == by.id:
         raise UserError("Change your own password under Settings: it asks for the current one.")
     if user.erased_at is not None:
-        raise UserError("This person's personal data is erased: the account cannot be used again. Make a new one.")
-    replace_password(user, password)
+        raise UserError(ERASED_ALREADY)
+    check_new_password(password)
+    begin_write()
+    _refuse_if_erased(user)
+    replace_password(user, password, writing=True)
+
+
+ERASED_ALREADY = "This person's personal data is erased: the account cannot be used again. Make a new one."
+
+
+def _refuse_if_erased(user: User) -> None:
+    """Inside the write transaction, before changing an account: a UserError (the transaction rolled back) if its
+    personal data was erased meanwhile, by another admin whose erase_person committed after this request read the
+    account. Its row is locked until the commit (PostgreSQL; on SQLite the write transaction is), so no erasure
+    commits in between either. Read as a column, not through ``user``, which may hold what was read before."""
+    erased_at = db.session.scalar(db.select(User.erased_at).where(User.id == user.id).with_for_update())
+    if erased_at is not None:
+        db.session.rollback()
+        raise UserError(ERASED_ALREADY)
 
 
 ERASED_DOMAIN = "erased.invalid"  # .invalid never resolves (RFC 2606): no email can reach a placeholder address
@@ -354,7 +376,7 @@ def erase_person(user: User, *, by: User | None, now: datetime) -> None:
         raise UserError("Deactivate the account and save first: only someone who left can be erased.")
     begin_write()
     ids = [user.id] + ([by.id] if by is not None else [])
-    locked = db.session.scalars(db.select(User).where(User.id.in_(ids)).with_for_update()).all()
+    locked = db.session.scalars(db.select(User).where(User.id.in_(ids)).order_by(User.id).with_for_update()).all()
     if by is not None and not any(u.id == by.id and u.role == Role.ADMIN.value and u.active for u in locked):
         db.session.rollback()
         raise UserError("Only an active admin can erase an account.")

@@ -174,3 +174,50 @@ def test_a_page_of_several_forms_repeats_no_id(make_user, auth, client):
         repeated = [i for i, n in Counter(re.findall(r'\bid="([^"]+)"', page)).items() if n > 1]
         assert not repeated, (url, repeated)
         assert page.count('name="csrf_token"') >= 2
+
+
+def _erase_elsewhere(app, user_id, admin_id, clock):
+    """Another admin's request: its own session, committed before this one writes."""
+    with app.app_context():
+        users_service.erase_person(db.session.get(User, user_id), by=db.session.get(User, admin_id), now=clock.now())
+        db.session.remove()
+
+
+def test_an_edit_or_password_sent_from_a_page_loaded_before_the_erasure_does_not_bring_the_person_back(app, make_user, clock):
+    """Two admins: one erases, the other saves the person's page they had open (with the real name and address)."""
+    import pytest
+
+    admin, other_admin = make_user("admin", team=None), make_user("admin", team=None)
+    rep = make_user("rep", team="North", name="Zelda Quist")
+    rep_id, rep_email, admin_id = rep.id, rep.email, admin.id
+    _deactivate(rep_id, admin_id, clock)
+    stale = db.session.get(User, rep_id)
+    assert stale.erased_at is None  # the page was read before the erasure
+    _erase_elsewhere(app, rep_id, other_admin.id, clock)
+    with pytest.raises(users_service.UserError, match="erased"):
+        users_service.update_account(stale, name="Zelda Quist", email=rep_email, role="rep", timezone="UTC",
+                                     team_id=stale.team_id, leads=[], active=True, by=db.session.get(User, admin_id),
+                                     now=clock.now())
+    db.session.rollback()
+    with pytest.raises(users_service.UserError, match="erased"):
+        users_service.reset_password(db.session.get(User, rep_id), "another-pass-1", by=db.session.get(User, admin_id))
+    db.session.rollback()
+    erased = db.session.get(User, rep_id)
+    assert (erased.name, erased.email, erased.active) == (f"Erased person {rep_id}", f"erased-{rep_id}@erased.invalid", False)
+    assert not users_service.has_password(erased)
+    assert rep_email not in _every_text_in_the_database() and "Zelda Quist" not in _every_text_in_the_database()
+
+
+def test_a_reset_from_a_page_loaded_before_the_erasure_sets_no_password(app, make_user, clock):
+    import pytest
+
+    admin, other_admin = make_user("admin", team=None), make_user("admin", team=None)
+    rep_id, admin_id = make_user("rep").id, admin.id
+    _deactivate(rep_id, admin_id, clock)
+    stale = db.session.get(User, rep_id)
+    assert stale.erased_at is None
+    _erase_elsewhere(app, rep_id, other_admin.id, clock)
+    with pytest.raises(users_service.UserError, match="erased"):
+        users_service.reset_password(stale, "another-pass-1", by=db.session.get(User, admin_id))
+    db.session.rollback()
+    assert not users_service.has_password(db.session.get(User, rep_id))
