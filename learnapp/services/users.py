@@ -253,7 +253,9 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
     the day they joined, for someone who never was a rep) are recorded as a pause, a Vacation: not due, the
     streak kept, the backlog spread as after any pause; nothing of their earlier participation is lost. No change may
     leave the organisation without an active admin (admins' rows are locked meanwhile, so two admins cannot
-    demote each other at once). A UserError says what is wrong; nothing changes.
+    demote each other at once). A new address replaces the old one in the records of what they did (vacations,
+    working-day changes, team moves, content versions), so those still name them, and an erasure finds them. A
+    UserError says what is wrong; nothing changes.
     """
     from learnapp.services import rollups
     from learnapp.services.drill import local_day
@@ -296,6 +298,8 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
     if team_id is not None and team_id not in teams or not leads <= set(teams):
         raise UserError("Pick the teams from the list.")
     counted_before, old_team, old_zone = user.role == Role.REP.value and user.active, user.team_id, user.timezone
+    if email != user.email:  # what they did under the old address is theirs still (and erase_person finds it by the new)
+        _rename_author(user.email, email)
     user.name, user.email, user.role, user.timezone = name, email, role, timezone
     if role == Role.MANAGER.value:
         user.team, user.led_teams = None, sorted((teams[t] for t in leads), key=lambda t: t.name)
@@ -350,6 +354,15 @@ def _refuse_if_erased(user: User) -> None:
         raise UserError(ERASED_ALREADY)
 
 
+def _rename_author(old: str, new: str) -> None:
+    """The records of what someone did (vacations, working-day changes and team moves they made, content versions
+    they saved) name them by address: ``old`` becomes ``new`` in all of them, in the caller's transaction."""
+    for model, column in ((Vacation, Vacation.created_by), (WorkingDaysChange, WorkingDaysChange.changed_by),
+                          (TeamMove, TeamMove.moved_by), (LessonVersion, LessonVersion.created_by),
+                          (ScenarioVersion, ScenarioVersion.created_by)):
+        db.session.execute(db.update(model).where(column == old).values({column.key: new}))
+
+
 ERASED_DOMAIN = "erased.invalid"  # .invalid never resolves (RFC 2606): no email can reach a placeholder address
 
 
@@ -388,10 +401,7 @@ def erase_person(user: User, *, by: User | None, now: datetime) -> None:
     user.name, user.email, user.password_hash = label, f"erased-{user.id}@{ERASED_DOMAIN}", NO_PASSWORD
     user.session_token, user.reminders_on, user.erased_at = new_session_token(), False, now
     user.led_teams = []
-    for model, column in ((Vacation, Vacation.created_by), (WorkingDaysChange, WorkingDaysChange.changed_by),
-                          (TeamMove, TeamMove.moved_by), (LessonVersion, LessonVersion.created_by),
-                          (ScenarioVersion, ScenarioVersion.created_by)):
-        db.session.execute(db.update(model).where(column == old_email).values({column.key: label}))
+    _rename_author(old_email, label)
     db.session.execute(db.update(JobRun).where(JobRun.detail.contains(old_email, autoescape=True))
                        .values(detail=db.func.replace(JobRun.detail, old_email, label)))
     db.session.execute(db.update(Notification).where(Notification.user_id == user.id, Notification.refused.is_not(None))

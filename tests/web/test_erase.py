@@ -221,3 +221,28 @@ def test_a_reset_from_a_page_loaded_before_the_erasure_sets_no_password(app, mak
         users_service.reset_password(stale, "another-pass-1", by=db.session.get(User, admin_id))
     db.session.rollback()
     assert not users_service.has_password(db.session.get(User, rep_id))
+
+
+def test_what_someone_did_under_an_earlier_address_is_erased_too(content, make_user, clock):
+    """An admin corrected the person's address once; the vacations, working days, team moves and content versions
+    they made before still named the old one, which the erasure did not know."""
+    admin = make_user("admin", team=None)
+    manager = make_user("manager", team="North")
+    rep = make_user("rep", team="North", name="Zelda Quist")
+    rep_id, old_email, admin_id = rep.id, rep.email, admin.id
+    add_vacation(rep, date(2026, 3, 16), date(2026, 3, 18), by=rep, now=clock.now())
+    lesson = open("lessons/days-out.md").read()
+    assert save_lesson(lesson + "\nOne more line.\n", "days-out", base_number=1, actor=old_email, now=clock.now()).ok
+    rep = db.session.get(User, rep_id)
+    users_service.update_account(rep, name=rep.name, email="zelda.quist@example.org", role="manager", timezone="UTC",
+                                 team_id=None, leads=[db.session.get(User, manager.id).led_teams[0].id], active=True,
+                                 by=db.session.get(User, admin_id), now=clock.now())
+    rep = db.session.get(User, rep_id)
+    # as a manager now, they change someone's working days under the new address
+    other = make_user("rep", team="North")
+    users_service.set_working_days(other, ["0", "1", "2"], by=db.session.get(User, rep_id), now=clock.now())
+    _deactivate(rep_id, admin_id, clock)
+    users_service.erase_person(db.session.get(User, rep_id), by=db.session.get(User, admin_id), now=clock.now())
+    everything = _every_text_in_the_database()
+    for gone in (old_email, "zelda.quist@example.org", "Zelda Quist"):
+        assert gone not in everything, gone
