@@ -212,11 +212,14 @@ def rename_team(team: Team, name: str) -> None:
 
 def delete_team(team: Team) -> None:
     """Remove a team nobody belongs to or leads any more, with its rollups (the curves of answers given in it).
-    A UserError names who is still in it (deactivated people count: move them to No team first); nothing changes."""
+    A UserError names who is still in it (deactivated people count: move them to No team first; erased ones, who
+    cannot be moved, do not, and belong to no team after it); nothing changes."""
     from learnapp.models import CalibrationRollup, RetentionRollup
 
     begin_write()
     members = list(db.session.scalars(db.select(User).filter_by(team_id=team.id).with_for_update()))
+    # an erased account cannot be moved (update_account refuses it): it leaves with the team, as its answers do
+    erased, members = [m for m in members if m.erased_at is not None], [m for m in members if m.erased_at is None]
     if members or team.managers:
         inactive = sum(1 for m in members if not m.active)
         led = "led by " + ", ".join(sorted(m.name for m in team.managers))
@@ -228,6 +231,8 @@ def delete_team(team: Team) -> None:
         name = team.name
         db.session.rollback()
         raise UserError(f"{name} {who}: move them to another team (or No team) first.")
+    for person in erased:
+        person.team_id = None
     for rollup in (RetentionRollup, CalibrationRollup):
         db.session.execute(db.delete(rollup).where(rollup.team_id == team.id))
     # moves into and out of it stay (the other teams' stints need them) but stop naming it: SQLite gives the

@@ -246,3 +246,15 @@ def test_what_someone_did_under_an_earlier_address_is_erased_too(content, make_u
     everything = _every_text_in_the_database()
     for gone in (old_email, "zelda.quist@example.org", "Zelda Quist"):
         assert gone not in everything, gone
+
+
+def test_a_team_whose_only_member_left_and_was_erased_can_be_deleted(make_user, clock):
+    """An erased account can no longer be edited, so it cannot be moved to No team as delete_team asked."""
+    admin = make_user("admin", team=None)
+    rep = make_user("rep", team="Gone")
+    rep_id, team_id = rep.id, rep.team_id
+    _deactivate(rep_id, admin.id, clock)
+    users_service.erase_person(db.session.get(User, rep_id), by=db.session.get(User, admin.id), now=clock.now())
+    users_service.delete_team(db.session.get(Team, team_id))
+    assert db.session.get(Team, team_id) is None
+    assert db.session.get(User, rep_id).team_id is None and db.session.get(User, rep_id).erased_at is not None
