@@ -19,6 +19,13 @@ COLUMNS = ("email", "name", "role", "team", "timezone")
 REQUIRED = ("email", "name")
 ROLES = ("rep", "trainer", "manager", "admin")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # what every account's email must look like (services.users too)
+ERASED_DOMAIN = "erased.invalid"  # .invalid never resolves (RFC 2606): no email can reach a placeholder address
+
+
+def placeholder_address(email: str) -> bool:
+    """An address of the domain erased people's accounts are given (services.users.erase_person): nobody's. Taken by
+    a new account, erased-N@erased.invalid would stop account N from ever being erased (addresses are unique)."""
+    return email.strip().lower().endswith("@" + ERASED_DOMAIN)
 MAX_EMAIL, MAX_NAME = 254, 120
 MAX_PEOPLE = 5000
 MAX_PROBLEMS = 100  # a file that is wrong throughout (another export, a shifted column) stops there: fix these first
@@ -132,6 +139,8 @@ def _person(values: dict[str, str], line: int, default_timezone: str) -> tuple[P
         return None, Problem(line, "no email")
     if not EMAIL.match(email) or len(email) > MAX_EMAIL:
         return None, Problem(line, f"{email!r} is not an email address")
+    if placeholder_address(email):
+        return None, Problem(line, f"{email!r} is no one's address: {ERASED_DOMAIN} is for erased accounts")
     if not name:
         return None, Problem(line, f"no name for {email}")
     if len(name) > MAX_NAME:

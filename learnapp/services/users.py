@@ -9,7 +9,7 @@ from typing import Iterable
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from learnapp.domain.people_csv import EMAIL, valid_timezone
+from learnapp.domain.people_csv import EMAIL, ERASED_DOMAIN, placeholder_address, valid_timezone
 from learnapp.domain.retention import WorkingWeek
 from learnapp.extensions import db
 from learnapp.models import (JobRun, LessonVersion, Notification, Role, ScenarioVersion, Team, TeamMove, User, Vacation,
@@ -39,6 +39,8 @@ def create_user(email: str, name: str, password: str | None, role: str = "rep", 
     email = (email or "").strip().lower()
     if not EMAIL.match(email):
         raise UserError(f"'{email}' is not an email address")
+    if placeholder_address(email):
+        raise UserError(f"{email} is no one's address: {ERASED_DOMAIN} is for erased accounts")
     if role not in {r.value for r in Role}:
         raise UserError(f"unknown role '{role}' (choose one of: {', '.join(r.value for r in Role)})")
     if password is not None:
@@ -275,6 +277,8 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
         raise UserError(f"Use at most {MAX_NAME} characters for the name.")
     if not EMAIL.match(email) or len(email) > 254:
         raise UserError(f"{email or 'That'} is not an email address.")
+    if placeholder_address(email):
+        raise UserError(f"{email} is no one's address: {ERASED_DOMAIN} is for erased accounts.")
     if role not in {r.value for r in Role}:
         raise UserError("Pick a role from the list.")
     _check_timezone(timezone)
@@ -366,9 +370,6 @@ def _rename_author(old: str, new: str) -> None:
                           (TeamMove, TeamMove.moved_by), (LessonVersion, LessonVersion.created_by),
                           (ScenarioVersion, ScenarioVersion.created_by)):
         db.session.execute(db.update(model).where(column == old).values({column.key: new}))
-
-
-ERASED_DOMAIN = "erased.invalid"  # .invalid never resolves (RFC 2606): no email can reach a placeholder address
 
 
 def erased_name(user_id: int) -> str:

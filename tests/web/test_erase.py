@@ -258,3 +258,27 @@ def test_a_team_whose_only_member_left_and_was_erased_can_be_deleted(make_user, 
     users_service.delete_team(db.session.get(Team, team_id))
     assert db.session.get(Team, team_id) is None
     assert db.session.get(User, rep_id).team_id is None and db.session.get(User, rep_id).erased_at is not None
+
+
+def test_placeholder_addresses_are_no_one_s_address(make_user, clock):
+    """Taken by a new account (typed, or a line of an imported file), erased-N@erased.invalid made erasing account N
+    fail on the unique address; and nobody can be emailed or log in at an .invalid address anyway."""
+    import pytest
+
+    from learnapp.services.people_import import import_people
+
+    admin = make_user("admin", team=None)
+    rep = make_user("rep", team="North")
+    future = rep.id + 1
+    with pytest.raises(users_service.UserError):
+        users_service.create_user(f"erased-{future}@erased.invalid", "Someone", PASSWORD, "rep", now=clock.now())
+    db.session.rollback()
+    report = import_people(f"email,name\nerased-{future}@Erased.invalid,Someone\n", "people.csv",
+                           default_timezone="UTC", now=clock.now())
+    assert not report.ok and "erased.invalid" in " ".join(report.problems)
+    db.session.rollback()
+    with pytest.raises(users_service.UserError):
+        users_service.update_account(rep, name=rep.name, email=f"erased-{future}@erased.invalid", role="rep",
+                                     timezone="UTC", team_id=rep.team_id, leads=[], active=True, by=admin, now=clock.now())
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count()).select_from(User).where(User.email.like("%erased.invalid"))) == 0
