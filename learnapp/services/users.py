@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -408,8 +409,12 @@ def erase_person(user: User, *, by: User | None, now: datetime) -> None:
     user.session_token, user.reminders_on, user.erased_at = new_session_token(), False, now
     user.led_teams = []
     _rename_author(old_email, label)
-    db.session.execute(db.update(JobRun).where(JobRun.detail.contains(old_email, autoescape=True))
-                       .values(detail=db.func.replace(JobRun.detail, old_email, label)))
+    # job details quote addresses as relays echo them (in any case) among other people's, one of which may end with
+    # this one (jimbo@ and bo@, or bo@example.com.au): whole addresses only (what may continue a domain name does
+    # not follow), in any case
+    address = re.compile(r"(?<![\w.!#$%&'*+/=?^`{|}~-])" + re.escape(old_email) + r"(?!\.?[a-z0-9-])", re.IGNORECASE)
+    for run in db.session.scalars(db.select(JobRun).where(db.func.lower(JobRun.detail).contains(old_email, autoescape=True))):
+        run.detail = address.sub(label, run.detail)
     db.session.execute(db.update(Notification).where(Notification.user_id == user.id, Notification.refused.is_not(None))
                        .values(refused="refused by the mail relay (the reply named an address since erased)"))
     db.session.commit()

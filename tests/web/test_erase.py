@@ -282,3 +282,20 @@ def test_placeholder_addresses_are_no_one_s_address(make_user, clock):
                                      timezone="UTC", team_id=rep.team_id, leads=[], active=True, by=admin, now=clock.now())
     db.session.rollback()
     assert db.session.scalar(db.select(db.func.count()).select_from(User).where(User.email.like("%erased.invalid"))) == 0
+
+
+def test_job_details_lose_the_address_in_any_case_and_keep_other_people_s(make_user, clock):
+    """The relay may echo an address in capitals; another address may end with the erased one (jimbo@ and bo@)."""
+    admin = make_user("admin", team=None)
+    bo = users_service.create_user("bo@example.com", "Bo Erased", PASSWORD, "rep", team="North", now=clock.now())
+    users_service.create_user("jimbo@example.com", "Jim Bo", PASSWORD, "rep", team="North", now=clock.now())
+    bo_id = bo.id
+    db.session.add(JobRun(job="reminders", run_key="2026-03-04", status="error", started_at=clock.now(),
+                          detail="0 reminders sent, 2 failed: jimbo@example.com: 451 try later; "
+                                 "bo@example.com: 550 5.1.1 <Bo@Example.com>: no such mailbox"))
+    db.session.commit()
+    _deactivate(bo_id, admin.id, clock)
+    users_service.erase_person(db.session.get(User, bo_id), by=db.session.get(User, admin.id), now=clock.now())
+    detail = db.session.scalars(db.select(JobRun.detail)).one()
+    assert "bo@example.com" not in detail.lower().replace("jimbo@example.com", "")
+    assert "jimbo@example.com: 451 try later" in detail and f"Erased person {bo_id}: 550" in detail
