@@ -303,3 +303,18 @@ class Verdict:
             details=tuple(d.get("details", ())),
             near_miss=d.get("near_miss", False),
         )
+
+
+def answer_label(scenario: Scenario, chosen: str, model: StageModel | None) -> str:
+    """An answer as a person reads it: the move or stage by name; for order-steps the order given, by step names.
+
+    An id the model no longer knows (a move dropped since) is shown as it is.
+    """
+    names: dict[str, str] = {}
+    if model is not None:
+        names = {**{m.id: m.name for m in model.moves}, **{s.id: s.name for s in model.discovery_steps}}
+        if scenario.kind is Kind.WHICH_STAGE:
+            names = {s.id: s.name for s in model.stages}
+    if scenario.kind is Kind.ORDER_STEPS:
+        return " → ".join(names.get(key, key) for key in chosen.split(","))
+    return names.get(chosen, chosen)

@@ -112,16 +112,12 @@ class AnswerRecord:
 
 def answers_of(user: User) -> list[AnswerRecord]:
     """Every answer of one rep, oldest first, with the item as it was shown and their answer by its names now."""
-    from learnapp.domain.model import Kind
+    from learnapp.domain.model import answer_label
     from learnapp.models import ScenarioVersion
     from learnapp.services.content import current_stage_model
     from learnapp.services.drill import _scenario  # parsed once per content hash
 
     model = current_stage_model()
-    names, stages = {}, {}
-    if model is not None:
-        names = {**{m.id: m.name for m in model.moves}, **{s.id: s.name for s in model.discovery_steps}}
-        stages = {s.id: s.name for s in model.stages}
     titles = dict(db.session.execute(db.select(Skill.id, Skill.title)).all())
     query = (db.select(Attempt.answered_at, Attempt.skill_id, Attempt.scenario_id, Attempt.scenario_version_id,
                        ScenarioVersion.content_hash, Attempt.verdict, Attempt.correct, Attempt.rating, Attempt.score,
@@ -132,10 +128,7 @@ def answers_of(user: User) -> list[AnswerRecord]:
     for at, skill, scenario_id, version_id, digest, verdict, correct, rating, score, ms in db.session.execute(query):
         scenario = _scenario(version_id, digest)
         chosen = str((verdict or {}).get("chosen") or "")
-        if scenario.kind is Kind.ORDER_STEPS:
-            answer = " → ".join(names.get(key, key) for key in chosen.split(",")) if chosen else ""
-        else:
-            answer = (stages if scenario.kind is Kind.WHICH_STAGE else names).get(chosen, chosen)
+        answer = answer_label(scenario, chosen, model) if chosen else ""
         result = "right" if correct else "partly right" if is_partly_right(bool(correct), int(rating)) else "wrong"
         records.append(AnswerRecord(at, titles.get(skill, skill), scenario_id, scenario.prompt, answer, result,
                                     float(score or 0.0), ms / 1000))

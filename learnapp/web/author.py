@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 
 from learnapp.domain import grading
-from learnapp.domain.model import Kind, Option, Scenario, StageModel
+from learnapp.domain.model import Kind, Option, Scenario, answer_label
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.models import Skill
@@ -52,7 +52,7 @@ def index():
     if filters.get("flagged"):
         rows = [(row, scenario) for row, scenario in rows if stats.get(row.id) and stats[row.id].flags]
     model = content_service.current_stage_model()
-    wrong = {row.id: wrong_answer_label(scenario, stats[row.id].top_wrong, model)
+    wrong = {row.id: answer_label(scenario, stats[row.id].top_wrong, model)
              for row, scenario in rows if stats.get(row.id) and stats[row.id].top_wrong}
     stage_names = {s.id: s.name for s in model.stages} if model else {}
     skills = db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)).all()
@@ -63,21 +63,6 @@ def index():
 
 # the kinds as a trainer reads them in the list; the files and the filter's values keep the ids
 KIND_NAMES = {Kind.NEXT_STEP: "Next step", Kind.WHICH_STAGE: "Which stage", Kind.ORDER_STEPS: "Order the steps"}
-
-
-def wrong_answer_label(scenario: Scenario, chosen: str, model: StageModel | None) -> str:
-    """A wrong answer as a trainer reads it: the move or stage by name; for order-steps the order given, by step names.
-
-    An id the current model no longer knows (a move dropped since) is shown as it is.
-    """
-    names = {}
-    if model is not None:
-        names = {**{m.id: m.name for m in model.moves}, **{s.id: s.name for s in model.discovery_steps}}
-        if scenario.kind is Kind.WHICH_STAGE:
-            names = {s.id: s.name for s in model.stages}
-    if scenario.kind is Kind.ORDER_STEPS:
-        return " → ".join(names.get(key, key) for key in chosen.split(","))
-    return names.get(chosen, chosen)
 
 
 def _matches(row: ScenarioRow, scenario: Scenario, f: dict[str, str]) -> bool:
