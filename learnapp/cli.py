@@ -210,16 +210,22 @@ def rollups_rebuild() -> None:
         click.echo(f"{table}: {count} rows")
 
 
-@content_cli.command("check")
-@click.argument("paths", nargs=-1, type=click.Path())
-def content_check(paths: tuple[str, ...]) -> None:
-    """Validate content files (default: lessons/ and scenarios/); exit 1 on any problem."""
+def _content_targets(paths: tuple[str, ...]) -> list[str]:
+    """The paths given, or lessons/ and scenarios/; a missing one is reported as `path:1: ...` and exits 1."""
     targets = list(paths) or content_service.default_paths()
     missing = [p for p in targets if not os.path.exists(p)]
     if missing:
         for p in missing:
             click.echo(f"{p}:1: no such file or directory")
         sys.exit(1)
+    return targets
+
+
+@content_cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path())
+def content_check(paths: tuple[str, ...]) -> None:
+    """Validate content files (default: lessons/ and scenarios/); exit 1 on any problem."""
+    targets = _content_targets(paths)
     result = content_service.check(targets)
     for error in result.errors:
         click.echo(str(error))
@@ -233,12 +239,7 @@ def content_check(paths: tuple[str, ...]) -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 def content_import(paths: tuple[str, ...]) -> None:
     """Import content files in one transaction; on any error nothing is written."""
-    targets = list(paths) or content_service.default_paths()
-    missing = [p for p in targets if not os.path.exists(p)]
-    if missing:
-        for p in missing:
-            click.echo(f"{p}:1: no such file or directory")
-        sys.exit(1)
+    targets = _content_targets(paths)
     report = content_service.import_content(targets, now())
     for error in report.errors:
         click.echo(str(error))
