@@ -45,6 +45,7 @@ class Dashboard:
 
     team: Team
     range: DateRange
+    reach: date  # the last day read: the range's end, or everyone's own today for a range through the viewer's today
     reps: list[User]
     skills: list[Skill]
     curve_team: list[Point]
@@ -161,8 +162,14 @@ def _in_range(rows: list[AttemptRow], span: DateRange) -> list[AttemptRow]:
 def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | None = None) -> Dashboard:
     """Compute every panel of the team dashboard for a date range, from the daily rollups and memory states.
 
-    ``today`` is the viewer's day (default: now's UTC date): no working day after it is counted as missed, so a
-    range that runs into the future counts up to today only."""
+    Its days are each rep's own local days. ``today`` is the viewer's day (default: now's UTC date). A range that
+    runs through it (the default range ends on it) runs through each rep's own today (reach_of): a rep east of the
+    viewer, already in their next day, has their drill of that day counted at once, in participation, last drill,
+    the inactive list and the retention and calibration figures; for a rep west of the viewer the viewer's today has
+    not begun, and it is not counted. A range that ends before the viewer's today ends on its own last day for
+    everyone. No day after a rep's own today is ever due, and their own today, still under way, is due only once
+    they have drilled on it: a day is missed when it is over without a drill, so a rep's share does not drop when
+    their day begins, as it does for every rep east of the manager in the manager's afternoon."""
     reps, left = team_reps(team), team_leavers(team, span)
     movers = team_moves(team)
     stints = {u.id: spans for u, (spans, _) in movers.items()}
@@ -175,14 +182,16 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
     ids = [u.id for u in reps]
     states = team_states(ids)
     sched = scheduler()
-    today = min(span.end, today or now.date())
-    rep_days = _rep_days(ids + [u.id for u in left], span)
+    through_today = span.end >= (today or now.date())
+    reach = reach_of(span, through_today, now)
+    read = DateRange(span.start, reach)  # the days read from the rollups
+    rep_days = _rep_days(ids + [u.id for u in left], read)
     last_days: dict[int, date] = {}
     for user_id, day in rep_days:
         last_days[user_id] = max(day, last_days.get(user_id, day))
     # one read of the vacations for both: the days of the range, and back to each rep's last drill
     since = {u.id: _since(u, last_days.get(u.id)) for u in reps}
-    away = vacation_days(ids + [u.id for u in left], min([span.start, *since.values()]), span.end)
+    away = vacation_days(ids + [u.id for u in left], min([span.start, *since.values()]), reach)
     weekdays = working_weeks(reps + left)  # each rep's own working days, as their manager changed them over time
     starts = rep_starts(reps + left)
     # the day before they stopped counting as a rep, wherever that was: stint_bounds keeps the earlier of it and
@@ -201,22 +210,27 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
     left = [u for u in left if ends.get(u.id, span.end) >= starts[u.id] and starts[u.id] <= span.end]
     # in the participation table: who belonged to the team on a day of the range (not a rep who came after it)
     counted = sorted([u for u in reps if starts[u.id] <= span.end] + left, key=lambda u: u.name.lower())
-    # and no day after each rep's own today: west of the viewer, the viewer's today has not begun for them
-    own_today = {u.id: min(today, local_day(u, now)) for u in counted}
-    until = {u: min(ends.get(u, own_today[u]), own_today[u]) for u in own_today}
-    people = retention.participation_from_days(rep_days, [u.id for u in counted], span.start, today, away=away,
+    # each rep's last day of the range: never after their own today (west of the viewer, the viewer's today has not
+    # begun for them); a range through the viewer's today runs to it (east of the viewer, it is the viewer's tomorrow)
+    local_today = {u.id: local_day(u, now) for u in reps + left}
+    last_day = {u: day if through_today else min(span.end, day) for u, day in local_today.items()}
+    until = {u.id: min(ends.get(u.id, last_day[u.id]), last_day[u.id]) for u in counted}
+    # a rep's today, still under way, is due once they drilled on it; not before (it is not missed yet)
+    due_away = {u: away[u] | {day} if day == local_today[u] and (u, day) not in rep_days else away[u]
+                for u, day in until.items()}
+    people = retention.participation_from_days(rep_days, [u.id for u in counted], span.start, reach, away=due_away,
                                                starts=starts, weekdays_of=weekdays, ends=until)
-    inactive_ids = {u.id for u in reps if (day := min(today, local_day(u, now))) not in away[u.id]
+    inactive_ids = {u.id for u in reps if (day := last_day[u.id]) not in away[u.id]
                     and _idle_working_days(since[u.id], day, away[u.id], weekdays[u.id]) >= INACTIVE_AFTER}
     board = Dashboard(
-        team=team, range=span, reps=reps, skills=list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id))),
-        curve_team=retention_curve(team.id, span), curve_org=retention_curve(ORGANISATION, span),
+        team=team, range=span, reach=reach, reps=reps, skills=list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id))),
+        curve_team=retention_curve(team.id, read), curve_org=retention_curve(ORGANISATION, read),
         reference=retention.one_day_training_reference(),
-        weekly=retention.weekly_from_days(_retention_by_day(team.id, span)),
+        weekly=retention.weekly_from_days(_retention_by_day(team.id, read)),
         recall=retention.recall_matrix(states, now, sched), participation=people,
         inactive=[u for u in reps if u.id in inactive_ids],
         forecast=team_forecast(team.id, states, now),
-        calibration=retention.calibration_from_counts(_calibration_counts(team.id, span)),
+        calibration=retention.calibration_from_counts(_calibration_counts(team.id, read)),
         practised_today={u.id: _practised_today(u, states[u.id], now) for u in reps},
         works={u.id: works_label(weekdays[u.id], DateRange(max(span.start, starts[u.id]), min(span.end, ends.get(u.id, span.end))))
                for u in counted},
@@ -225,6 +239,16 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
     )
     board.at_risk_skills = _at_risk_skills(board)
     return board
+
+
+EASTERNMOST = timezone(timedelta(hours=14))  # Pacific/Kiritimati, UTC+14: nobody's today is later than the day there
+WESTERNMOST = timezone(timedelta(hours=-12))  # Etc/GMT+12: nobody's day ends later than there
+
+
+def reach_of(span: DateRange, through_today: bool, now: datetime) -> date:
+    """The last day the dashboard reads from the rollups: the range's end, or, for a range through the viewer's today,
+    everyone's own today (the day at UTC+14: no rep's rows lie after their own today, so each is read to it)."""
+    return max(span.end, now.astimezone(EASTERNMOST).date()) if through_today else span.end
 
 
 def _practised_today(rep: User, states: dict[str, MemoryState], now: datetime) -> set[str]:
@@ -366,9 +390,10 @@ class SkillDetail:
 def skill_detail(team: Team, skill: Skill, board: Dashboard) -> SkillDetail:
     """One skill across the team: its retention curve and each rep's predicted recall now."""
     ids = [u.id for u in board.reps]
-    until = datetime.combine(board.range.end + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
-    rows = [r for r in attempt_rows(ids, until, skill_id=skill.id) if r.day <= board.range.end]
-    in_range = _in_range(rows, board.range)
+    # the last instant anyone's day can still be board.reach: its end at UTC-12, the westernmost timezone
+    until = datetime.combine(board.reach + timedelta(days=1), datetime.min.time(), tzinfo=WESTERNMOST)
+    rows = [r for r in attempt_rows(ids, until, skill_id=skill.id) if r.day <= board.reach]
+    in_range = _in_range(rows, DateRange(board.range.start, board.reach))
     return SkillDetail(
         curve=retention.retention_curve(rows, since=board.range.start),
         recall_by_rep=sorted(((u, board.recall.get(u.id, {}).get(skill.id)) for u in board.reps),

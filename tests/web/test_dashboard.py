@@ -136,11 +136,12 @@ def test_participation_counts_a_reps_working_days_from_the_day_they_joined(conte
     clock.set(datetime(2026, 6, 12, 17, 0, tzinfo=timezone.utc))  # Friday 12 June
     auth.login(manager.email)
     rows = {row[0]: row for row in read_csv(client, f"/team/{newcomer.team_id}/data/participation.csv")[1:]}
-    assert rows["Nina"][1:4] == ["8", "10", "0.8000"] and rows["Nina"][6] == "2026-06-01"
-    assert rows["Vic"][1:3] == ["0", "75"]  # 15 weeks since 2 March, the day his account was made: not drilling shows
+    # Friday 12 June is under way and not drilled yet: not missed yet, so 8 of 9 (Thursday 11 June was missed)
+    assert rows["Nina"][1:4] == ["8", "9", "0.8889"] and rows["Nina"][6] == "2026-06-01"
+    assert rows["Vic"][1:3] == ["0", "74"]  # 15 weeks since 2 March, the day his account was made: not drilling shows
     page = " ".join(client.get(f"/team/{newcomer.team_id}").get_data(as_text=True).split())
     # in the page's one date style, as "Last drill" beside it (before: "since 01 Jun", no weekday and no year)
-    assert "8 / 10 (80%) <span class=\"muted\">since Mon 01 Jun 2026</span>" in page
+    assert "8 / 9 (89%) <span class=\"muted\">since Mon 01 Jun 2026</span>" in page
     assert "<td>Wed 10 Jun 2026</td>" in page  # her last drill
 
 
@@ -471,3 +472,79 @@ def test_the_dashboard_counts_up_to_the_managers_own_today_and_never_a_day_to_co
     later = " ".join(client.get(f"/team/{team_id}?start=2026-04-01&end=2026-04-30").get_data(as_text=True).split())
     assert "– <span class=\"muted\">no working day yet</span>" in later and "(0%)" not in later
     assert "1 rep ·" in later
+
+
+def _drill_all(rep, clock, answer=right_answer):
+    done = 0
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        clock.advance(timedelta(seconds=30))
+        drill.submit_answer(rep, item.presentation.token, answer(item), clock.now())
+        done += 1
+    return done
+
+
+def test_a_drill_in_a_reps_own_new_day_east_of_the_manager_shows_at_once(content, make_user, clock, auth, client):
+    """Kenji in Tokyo drills at 07:30 on his Thursday, while his manager in Berlin is still on Wednesday evening:
+    his drill was missing from participation, last drill, the inactive list and the weekly retention until the
+    manager's own day turned (the dashboard read every rep's days up to the manager's today)."""
+    from datetime import datetime, timezone
+
+    manager = make_user("manager", team="East", timezone="Europe/Berlin")
+    kenji = make_user("rep", team="East", name="Kenji", timezone="Asia/Tokyo")
+    lars = make_user("rep", team="East", name="Lars", timezone="America/Los_Angeles")
+    team_id, kenji_id = kenji.team_id, kenji.id
+    assert _drill_all(kenji, clock)  # Monday 2 March, 18:00 in Tokyo: he learns the skills
+    assert _drill_all(lars, clock)  # Monday 2 March, 01:00 in Los Angeles
+    clock.set(datetime(2026, 3, 11, 22, 30, tzinfo=timezone.utc))  # Thursday 12 March 07:30 in Tokyo; 23:30 Wed in Berlin
+    assert _drill_all(kenji, clock)  # after seven working days without a drill (3 to 11 March)
+    auth.login(manager.email)
+    rows = {row[0]: row for row in read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]}
+    assert rows["Kenji"][5] == "2026-03-12" and rows["Kenji"][7] == "2026-03-12"  # last drill, counted until
+    assert rows["Kenji"][1:3] == ["2", "9"]  # 2 to 12 March in his days: 9 working days, 2 drilled
+    # Los Angeles is on Wednesday 11 March, 15:40: not drilled yet, so the day is under way, not missed
+    assert rows["Lars"][5] == "2026-03-02" and rows["Lars"][7] == "2026-03-11" and rows["Lars"][1:3] == ["1", "7"]
+    at_risk = read_csv(client, f"/team/{team_id}/data/at-risk.csv")
+    assert [row[1] for row in at_risk[1:] if row[0] == "rep"] == ["Lars"]  # Kenji is back: not inactive
+    weekly = read_csv(client, f"/team/{team_id}/data/weekly.csv")
+    assert [row[0] for row in weekly[1:]] == ["2026-03-09"]  # his first reviews of Thursday, in the week of 9 March
+    page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
+    assert "Kenji" in page and "12 Mar 2026" in page
+    # a range that ends before the manager's today ends there for everyone: his Thursday is not in it
+    past = {row[0]: row for row in read_csv(client, f"/team/{team_id}/data/participation.csv?start=2026-03-02&end=2026-03-10")[1:]}
+    assert past["Kenji"][5] == "2026-03-02" and past["Kenji"][7] == "2026-03-10"
+    assert db.session.get(User, kenji_id).timezone == "Asia/Tokyo"
+
+
+def test_a_reps_day_under_way_is_due_once_they_drill_on_it(content, make_user, clock, auth, client):
+    """Before, a rep's today counted as a working day missed from its first minute: at 09:00 a rep who drills in the
+    evening read 0 of 1; east of the manager, every rep dropped in the manager's afternoon."""
+    from datetime import datetime, timezone
+
+    manager = make_user("manager", team="North", timezone="Europe/Berlin")
+    rep = make_user("rep", team="North", name="Rosa", timezone="Europe/Berlin")
+    team_id = rep.team_id
+    clock.set(datetime(2026, 3, 3, 8, 0, tzinfo=timezone.utc))  # Tuesday 09:00 in Berlin; she joined on Monday
+    auth.login(manager.email)
+    (row,) = read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]
+    assert row[1:3] == ["0", "1"] and row[7] == "2026-03-03"  # Monday missed; Tuesday under way, not yet due
+    _drill_all(rep, clock)
+    (row,) = read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]
+    assert row[1:3] == ["1", "2"] and row[5] == "2026-03-03"
+
+
+def test_the_skill_page_counts_a_west_reps_evening_answers_on_the_ranges_last_day(content, make_user, clock, auth, client):
+    """Its answers were read up to midnight UTC after the range's last day: a rep in Los Angeles answering at 20:00
+    there on that day (04:00 UTC the next day) was left out."""
+    from datetime import datetime, timezone
+
+    manager = make_user("manager", team="West", timezone="Europe/Berlin")
+    rep = make_user("rep", team="West", name="Lou", timezone="America/Los_Angeles")
+    team_id = rep.team_id
+    clock.set(datetime(2026, 3, 4, 3, 0, tzinfo=timezone.utc))  # Tuesday 3 March, 19:00 in Los Angeles
+    assert _drill_all(rep, clock)
+    skill = db.session.scalars(db.select(Attempt.skill_id)).first()
+    n = db.session.scalar(db.select(db.func.count(Attempt.id)).where(Attempt.skill_id == skill))
+    clock.set(datetime(2026, 3, 6, 12, 0, tzinfo=timezone.utc))
+    auth.login(manager.email)
+    page = " ".join(client.get(f"/team/{team_id}/skill/{skill}?start=2026-03-02&end=2026-03-03").get_data(as_text=True).split())
+    assert f"{n} answers from Mon 02 Mar 2026 to Tue 03 Mar 2026" in page
