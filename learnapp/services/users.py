@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from learnapp.domain.people_csv import EMAIL, ERASED_DOMAIN, placeholder_address, valid_timezone
 from learnapp.domain.retention import WorkingWeek
+from learnapp import rate_limits
 from learnapp.extensions import db
 from learnapp.models import (JobRun, LessonVersion, Notification, Role, ScenarioVersion, Team, TeamMove, User, Vacation,
                              WorkingDaysChange)
@@ -381,7 +382,8 @@ def erase_person(user: User, *, by: User | None, now: datetime) -> None:
     """Erase the personal data of someone who left, on request: their name and email address become placeholders
     ("Erased person 12", erased-12@erased.invalid) everywhere the app keeps them (their account, and the records of
     what they did: vacations, working-day changes and team moves they made, content versions they saved, job
-    details naming their address, refusals of their email), their password and every login end, their reminders
+    details naming their address, refusals of their email, the login limiter's counts kept under it in the storage this
+    process reaches: rate_limits.forget_address), their password and every login end, their reminders
     stop, and a manager leads no team any more. Their answers stay, under the placeholder, in their team's
     retention curves and participation, so the team's past figures do not change.
 
@@ -418,6 +420,8 @@ def erase_person(user: User, *, by: User | None, now: datetime) -> None:
     db.session.execute(db.update(Notification).where(Notification.user_id == user.id, Notification.refused.is_not(None))
                        .values(refused="refused by the mail relay (the reply named an address since erased)"))
     db.session.commit()
+    # the login limiter counts logins and password emails per address for up to an hour: its keys name the address
+    rate_limits.forget_address(old_email)
 
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from learnapp.extensions import limiter
 from learnapp.models import User
+from learnapp.rate_limits import forgot_key, known_device_key, login_key
 from learnapp.services import password_links
 from learnapp.services.users import EMAIL, MAX_PASSWORD, MIN_PASSWORD, UserError, authenticate, end_sessions, user_by_email
 from learnapp.web.forms import Form
@@ -46,7 +47,7 @@ def _submitted_email() -> str:
 
 
 def _account() -> str:
-    return "login:" + _submitted_email()
+    return login_key(_submitted_email())
 
 
 _DEVICE_COOKIE = "learnapp_device"
@@ -98,7 +99,7 @@ _ACCOUNT_LIMITED = ("Too many login attempts for this account in the last 15 min
                error_message="Too many failed logins from your network (people behind the same address count together).")
 @limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_account, exempt_when=_known_device,
                error_message=_ACCOUNT_LIMITED)
-@limiter.limit("50 per 15 minutes", methods=["POST"], key_func=lambda: "known-" + _account(),
+@limiter.limit("50 per 15 minutes", methods=["POST"], key_func=lambda: known_device_key(_submitted_email()),
                exempt_when=lambda: not _known_device(), error_message=_ACCOUNT_LIMITED)
 def login():
     form = LoginForm()
@@ -144,7 +145,7 @@ class NewPasswordForm(Form):
 # someone's inbox with reset emails (the person asking cannot tell either limit from "sent", by design).
 @limiter.limit("10 per 15 minutes", methods=["POST"],
                error_message="Too many password emails asked for from your network: try again in a few minutes.")
-@limiter.limit("3 per hour", methods=["POST"], key_func=lambda: "forgot:" + _submitted_email(),
+@limiter.limit("3 per hour", methods=["POST"], key_func=lambda: forgot_key(_submitted_email()),
                error_message="Three emails went to this address in the last hour: use the latest, or try again later.")
 def forgot():
     """Ask for a link to set a new password. The answer is the same whether the address has an account or not."""

@@ -299,3 +299,82 @@ def test_job_details_lose_the_address_in_any_case_and_keep_other_people_s(make_u
     detail = db.session.scalars(db.select(JobRun.detail)).one()
     assert "bo@example.com" not in detail.lower().replace("jimbo@example.com", "")
     assert "jimbo@example.com: 451 try later" in detail and f"Erased person {bo_id}: 550" in detail
+
+
+def _limiter_keys() -> str:
+    """Every key the limiter's in-process (memory://) storage holds, as one text."""
+    from learnapp.extensions import limiter
+
+    storage = limiter.storage
+    return "\n".join(str(k) for table in (storage.storage, storage.expirations, storage.events) for k in table)
+
+
+def _refused_logins_and_a_password_email(client, *emails):
+    for email in emails:
+        for address in ("10.3.0.1", "10.3.0.2"):
+            data = {"email": email.upper(), "password": "wrong-password", "csrf_token": csrf_token(client)}
+            assert client.post("/login", data=data, environ_base={"REMOTE_ADDR": address}).status_code == 400
+        client.post("/password/forgot", data={"email": email, "csrf_token": csrf_token(client)})  # counted with or without mail
+
+
+def test_erasing_someone_clears_the_login_limiters_counts_of_their_address_and_only_theirs(make_user, clock, auth, client):
+    """The login and password-email limits count per address for up to an hour: after the erasure the limiter's
+    storage still held login:<their address> and forgot:<their address>."""
+    admin = make_user("admin", team=None)
+    rep, other = make_user("rep", team="North"), make_user("rep", team="North")
+    admin_id, admin_email, rep_id, rep_email, other_email = admin.id, admin.email, rep.id, rep.email, other.email
+    _refused_logins_and_a_password_email(client, rep_email, other_email)
+    held = _limiter_keys()
+    assert f"login:{rep_email}/" in held and f"forgot:{rep_email}/" in held and f"login:{other_email}/" in held
+    _deactivate(rep_id, admin_id, clock)
+    auth.login(admin_email)
+    assert _post(client, f"/admin/people/{rep_id}/erase", f"/admin/people/{rep_id}", confirm=rep_email).status_code == 303
+    held = _limiter_keys()
+    assert rep_email not in held
+    assert f"login:{other_email}/" in held and f"forgot:{other_email}/" in held  # nobody else's counts go
+    assert f"login:{admin_email}/" in held  # the admin's own login is counted too (before its password is checked)
+
+
+def test_erasing_someone_clears_their_addresss_counts_in_a_shared_redis_store(tmp_path, clock):
+    """LEARNAPP_RATELIMIT_STORAGE=redis://...: every worker's counts are in Redis, and the erasure clears them there."""
+    import secrets
+    import socket
+
+    import redis
+
+    from learnapp.app import create_app
+    from learnapp.extensions import limiter
+    from tests.conftest import database_url
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        import pytest
+
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    prefix = f"learnapp-test-{secrets.token_hex(4)}"  # this run's counters only
+    # Flask-Limiter keeps the first key prefix it was given for every later app of the process (the extension is
+    # one object): given back at the end, or another test's own prefix would be ignored
+    previous_prefix = limiter._key_prefix
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+                      "CLOCK": clock, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379", "RATELIMIT_KEY_PREFIX": prefix})
+    store = redis.Redis.from_url("redis://127.0.0.1:6379")
+    try:
+        with app.app_context():
+            db.create_all()
+            admin = users_service.create_user("admin@example.com", "Admin", PASSWORD, "admin", team=None, now=clock.now())
+            rep = users_service.create_user("gone@example.com", "Gone", PASSWORD, "rep", team="A", now=clock.now())
+            other = users_service.create_user("stays@example.com", "Stays", PASSWORD, "rep", team="A", now=clock.now())
+            _refused_logins_and_a_password_email(app.test_client(), rep.email, other.email)
+            keys = lambda: " ".join(k.decode() for k in store.scan_iter(f"*{prefix}*"))  # noqa: E731
+            assert f"login:gone@example.com/" in keys() and f"forgot:gone@example.com/" in keys()
+            _deactivate(rep.id, admin.id, clock)
+            users_service.erase_person(db.session.get(User, rep.id), by=db.session.get(User, admin.id), now=clock.now())
+            assert "gone@example.com" not in keys() and f"login:stays@example.com/" in keys()
+    finally:
+        for key in store.scan_iter(f"*{prefix}*"):
+            store.delete(key)
+        limiter._key_prefix = previous_prefix
+        with app.app_context():
+            db.drop_all()
+            db.engine.dispose()
