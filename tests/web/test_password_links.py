@@ -222,3 +222,36 @@ def test_forgot_answers_before_the_email_is_sent_so_timing_tells_nobody_who_has_
     relay_may_answer.set()  # the answer came back while the relay still held the email
     password_links.wait_for_sending()
     assert sent == [(email, True)]
+
+
+def test_an_email_lost_between_the_commit_and_the_relay_is_asked_for_again(content, make_user, auth, client, inbox,
+                                                                          monkeypatch, ctx):
+    """A worker killed after an account's commit and before its invitation reached the relay (or before a reset's
+    thread sent it) loses that email; nothing else was stored, so asking again is the whole remedy: the admin sees
+    "no password yet" on People and emails a link from the person's page, and someone who asked for a reset asks
+    again (the page says to if no email comes). docs/deploy.md section 2 says so."""
+    from learnapp.services import notify
+
+    admin = make_user("admin", team=None, name="Ada Admin")
+    rep = make_user("rep", name="Rita Waiting")
+    admin_email, rep_email = admin.email, rep.email
+    lost = users.create_user("lost@example.com", "Lou Lost", None, "rep", team="North", now=ctx.extensions["learnapp.clock"].now())
+    lost_id = lost.id  # committed; the process died before the invitation was sent
+    auth.login(admin_email)
+    assert "Lou Lost" in (people := _text(client.get("/admin/people"))) and "no password yet" in people
+    sent = client.post(f"/admin/people/{lost_id}/link/email", data={"csrf_token": csrf_token(client, f"/admin/people/{lost_id}")})
+    assert sent.status_code == 303 and "An email with a link to set their password went to lost@example.com" in _text(
+        client.get(sent.headers["Location"]))
+    (recipients, invitation), = inbox.messages
+    auth.logout()
+    assert recipients == ["lost@example.com"] and _set(client, _link_in(invitation), "lous-password-1").status_code == 303
+    auth.logout()
+
+    real_send = notify.send
+    monkeypatch.setattr(notify, "send", lambda mail: None)  # the reset's thread never ran: killed with its worker
+    assert _forgot(client, rep_email).status_code == 303 and len(inbox.messages) == 1
+    monkeypatch.setattr(notify, "send", real_send)
+    assert "No email? Check the address, or ask your administrator." in _text(client.get("/password/forgot"))
+    assert _forgot(client, rep_email).status_code == 303  # asked again
+    (recipients, reset) = inbox.messages[1]
+    assert recipients == [rep_email] and _set(client, _link_in(reset), "ritas-password-1").status_code == 303
