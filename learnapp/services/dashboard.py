@@ -206,14 +206,15 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
     # as their last drill); a drill on the day a rep was deactivated stays theirs here (their last day is the day before)
     moved_end = {u.id: stints[u.id][-1][1] for u in moved_out}
     rep_days = {(user, day): ms for (user, day), ms in rep_days.items() if day <= moved_end.get(user, day)}
-    # left before a day of theirs counted, or in the team only after the range: not shown
-    left = [u for u in left if ends.get(u.id, span.end) >= starts[u.id] and starts[u.id] <= span.end]
-    # in the participation table: who belonged to the team on a day of the range (not a rep who came after it)
-    counted = sorted([u for u in reps if starts[u.id] <= span.end] + left, key=lambda u: u.name.lower())
     # each rep's last day of the range: never after their own today (west of the viewer, the viewer's today has not
     # begun for them); a range through the viewer's today runs to it (east of the viewer, it is the viewer's tomorrow)
     local_today = {u.id: local_day(u, now) for u in reps + left}
     last_day = {u: day if through_today else min(span.end, day) for u, day in local_today.items()}
+    # left before a day of theirs counted, or in the team only after the range: not shown
+    left = [u for u in left if ends.get(u.id, span.end) >= starts[u.id] and starts[u.id] <= span.end]
+    # in the participation table: who belonged to the team on a day of the range (not a rep who came after it; a rep
+    # who joined in their own today, east of the viewer's, belongs to a range through the viewer's today)
+    counted = sorted([u for u in reps if starts[u.id] <= last_day[u.id]] + left, key=lambda u: u.name.lower())
     until = {u.id: min(ends.get(u.id, last_day[u.id]), last_day[u.id]) for u in counted}
     # a rep's today, still under way, is due once they drilled on it; not before (it is not missed yet)
     due_away = {u: away[u] | {day} if day == local_today[u] and (u, day) not in rep_days else away[u]

@@ -497,10 +497,13 @@ def test_a_drill_in_a_reps_own_new_day_east_of_the_manager_shows_at_once(content
     assert _drill_all(lars, clock)  # Monday 2 March, 01:00 in Los Angeles
     clock.set(datetime(2026, 3, 11, 22, 30, tzinfo=timezone.utc))  # Thursday 12 March 07:30 in Tokyo; 23:30 Wed in Berlin
     assert _drill_all(kenji, clock)  # after seven working days without a drill (3 to 11 March)
+    kaito = make_user("rep", team="East", name="Kaito", timezone="Asia/Tokyo")  # joins on his Thursday, drills at once
+    assert _drill_all(kaito, clock)
     auth.login(manager.email)
     rows = {row[0]: row for row in read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]}
     assert rows["Kenji"][5] == "2026-03-12" and rows["Kenji"][7] == "2026-03-12"  # last drill, counted until
     assert rows["Kenji"][1:3] == ["2", "9"]  # 2 to 12 March in his days: 9 working days, 2 drilled
+    assert rows["Kaito"][1:3] == ["1", "1"] and rows["Kaito"][5:8] == ["2026-03-12", "2026-03-12", "2026-03-12"]
     # Los Angeles is on Wednesday 11 March, 15:40: not drilled yet, so the day is under way, not missed
     assert rows["Lars"][5] == "2026-03-02" and rows["Lars"][7] == "2026-03-11" and rows["Lars"][1:3] == ["1", "7"]
     at_risk = read_csv(client, f"/team/{team_id}/data/at-risk.csv")
