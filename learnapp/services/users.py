@@ -122,9 +122,11 @@ def user_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     """The active account with this email and password, or None (the same answer for both mistakes)."""
     user = db.session.scalars(db.select(User).filter_by(email=(email or "").strip().lower())).first()
-    # an unknown email costs a hash check too: answering faster would tell who has an account
-    matches = check_password_hash(user.password_hash if user is not None else _no_user_hash(), password or "")
-    return user if user is not None and matches and user.active else None
+    # an unknown email, or an account with no password yet (an invitation not taken up), costs a hash check too:
+    # answering faster would tell who has an account, or who was invited and has not set a password
+    real = user is not None and has_password(user)
+    matches = check_password_hash(user.password_hash if real else _no_user_hash(), password or "")
+    return user if real and matches and user.active else None
 
 
 def _no_user_hash() -> str:
