@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from learnapp.domain.content import ID_PATTERN, MAX_ID
+
 PLACEHOLDER = "TODO-move"
 CSV_HEADER = ["id", "skill", "kind", "stage", "days_out", "lead", "prompt"] + [
     f"{part}_{n}" for n in range(1, 7) for part in ("move", "text")]
@@ -158,6 +160,11 @@ def csv_to_scenarios(text: str) -> tuple[list[tuple[str, str]], list[Problem]]:
         if not row.get("id") or not row.get("prompt"):
             problems.append(Problem(line, "id and prompt are required"))
             continue
+        ident = row["id"].strip()
+        if not ID_PATTERN.fullmatch(ident) or len(ident) > MAX_ID:  # it names the file: "../x" or "/x" wrote outside --out
+            problems.append(Problem(line, f"id must be a lower-case id like 'follow-up-2' (letters, digits and hyphens), "
+                                          f"got {ident!r}"))
+            continue
         if len(pairs) < 2:
             problems.append(Problem(line, "a scenario needs at least two options (text_1, text_2, ...)"))
             continue
@@ -166,7 +173,7 @@ def csv_to_scenarios(text: str) -> tuple[list[tuple[str, str]], list[Problem]]:
         if tag is None:
             problems.append(Problem(line, f"kind '{kind}' cannot be written from CSV (use next-step or which-stage)"))
             continue
-        front: dict = {"type": "scenario", "id": row["id"].strip(), "skill": (row.get("skill") or "").strip(), "kind": kind}
+        front: dict = {"type": "scenario", "id": ident, "skill": (row.get("skill") or "").strip(), "kind": kind}
         for key in ("stage", "lead"):
             if (row.get(key) or "").strip():
                 front[key] = row[key].strip()

@@ -49,3 +49,16 @@ def test_csv_rows_become_scenarios_and_bad_rows_are_reported():
     assert [str(p) for p in problems] == ["line 3: days_out must be a whole number, got 'soon'",
                                           "line 4: id and prompt are required"]
     assert csv_to_scenarios("a,b\n1,2\n")[1][0].message.startswith("the header lacks id, skill, kind, prompt")
+
+
+def test_a_csv_id_that_is_not_an_id_is_refused_rather_than_used_as_a_file_name():
+    """The id names the file written under --out: "../../lessons/x" or "/etc/x" wrote outside it."""
+    header = ",".join(["id", "skill", "kind", "stage", "days_out", "lead", "prompt", "move_1", "text_1", "move_2", "text_2"])
+    rows = ["../../lessons/evil", "/tmp/evil", "sub/dir", "Upper-Case", "fine-one"]
+    text = header + "\n" + "".join(f"{ident},days-out,next-step,alerted,120,Ana,What next?,share-education,Guide,"
+                                   "send-offer,Offer\n" for ident in rows)
+    files, problems = csv_to_scenarios(text)
+    assert [name for name, _ in files] == ["fine-one.md"]
+    assert [str(p) for p in problems] == [
+        f"line {n}: id must be a lower-case id like 'follow-up-2' (letters, digits and hyphens), got {ident!r}"
+        for n, ident in enumerate(rows[:-1], 2)]
