@@ -205,7 +205,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     from learnapp.rendering import render_markdown
 
-    app.add_template_filter(lambda text: Markup(render_markdown(text)), "markdown")
+    app.add_template_filter(lambda text, cache=True: Markup(render_markdown(text, cache=cache)), "markdown")
     app.add_template_filter(lambda value: "–" if value is None else f"{value * 100:.0f}%", "percent")
     app.add_template_filter(_day, "day")
 

@@ -29,9 +29,22 @@ def _unsanitised_html(text: str) -> str:
                               extension_configs={"tables": {"use_align_attribute": True}})
 
 
+def render_markdown(text: str, *, cache: bool = True) -> str:
+    """Render Markdown to HTML and sanitise it to the allow-list above.
+
+    Cached, as stored prompts and lessons repeat all day; ``cache=False`` for text being typed (the editor's
+    preview): each keystroke's text is new and a lesson may hold 256 KB, so caching those kept up to 4,096 of them,
+    gigabytes, in every worker.
+    """
+    return _cached_html(text) if cache else _sanitised_html(text)
+
+
 @lru_cache(maxsize=4096)
-def render_markdown(text: str) -> str:
-    """Render Markdown to HTML and sanitise it to the allow-list above (cached: prompts repeat all day)."""
+def _cached_html(text: str) -> str:
+    return _sanitised_html(text)
+
+
+def _sanitised_html(text: str) -> str:
     html = _unsanitised_html(text)
     return nh3.clean(
         html,
@@ -72,7 +85,7 @@ def removed_by_sanitiser(text: str) -> list[str]:
     address of a link vanish without a word, leaving, say, a link that goes nowhere. Elements, attributes
     and text are compared, not the HTML strings, which the sanitiser also re-serialises.
     """
-    before, after = _Shape(_unsanitised_html(text)), _Shape(render_markdown(text))
+    before, after = _Shape(_unsanitised_html(text)), _Shape(render_markdown(text, cache=False))
     elements = before.elements - after.elements
     removed = ["comments" if tag == "!--" else f"<{tag}>" for tag in sorted(elements)]
     removed += [f"the {name} of <{tag}>" for tag, name in sorted(before.attributes - after.attributes) if tag not in elements]

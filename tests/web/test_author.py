@@ -5,7 +5,7 @@ import re
 import pytest
 
 from learnapp.extensions import db
-from learnapp.models import Attempt, Scenario, ScenarioVersion
+from learnapp.models import Attempt, Scenario, ScenarioVersion, Skill
 from learnapp.services import authoring, drill
 from tests.conftest import csrf_token
 
@@ -365,3 +365,33 @@ def test_the_preview_says_what_the_sanitiser_removed(trainer, client):
         "What is your next step?", "What is your next step? <img src=x onerror=alert(1)>")
     result = validate({"text": scenario})
     assert result["ok"] and result["removed"] == ["<img>"] and "Removed to keep the page safe: &lt;img&gt;" in result["preview"]
+
+
+def test_the_live_preview_of_long_lessons_does_not_pile_up_in_the_workers_memory(trainer, client):
+    """Every keystroke's text was kept in the process-wide cache of rendered Markdown (4,096 entries, meant for the
+    stored prompts a drill shows all day): a lesson may hold 256 KB, so each preview kept about 0.8 MB for good, and
+    a trainer typing in a long lesson, or a script posting to /author/validate, could hold gigabytes per worker."""
+    import gc
+    import tracemalloc
+
+    token = csrf_token(client, "/author/lessons/days-out/edit")
+    text = authoring.lesson_text(db.session.get(Skill, "days-out"))
+    paragraph = "Ask what the lead plans, then share a guide that fits the stage. " * 20 + "\n\n"
+
+    def preview(n: int) -> None:
+        result = client.post("/author/validate", json={"text": text + paragraph * 150 + f"Version {n}.\n", "lesson": "days-out"},
+                             headers={"X-CSRFToken": token}).get_json()
+        assert result["ok"] and f"Version {n}." in result["preview"], result["errors"]
+
+    preview(0)  # what the first request loads once
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(1, 11):
+            preview(n)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1_000_000, f"{kept:,} bytes kept after 10 previews of a 200 KB lesson"
