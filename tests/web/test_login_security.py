@@ -79,6 +79,22 @@ def test_failed_logins_from_one_address_are_limited_and_successes_are_not_counte
     assert _login(client, rep.email, address="10.0.0.2").status_code == 302  # another address is not affected
 
 
+def test_failed_logins_from_one_ipv6_network_count_together(app, accounts):
+    """Anyone with IPv6 holds a whole /64 (a cloud server, a home line): counted per address, each guess could come from
+    a fresh one, and the limit per client address, what stops one client guessing across many accounts, held nobody."""
+    (rep,) = accounts(1)
+    client = app.test_client()
+    for n in range(30):
+        assert _login(client, f"nobody{n}@example.com", "wrong-password", address=f"2001:db8:1:2::{n + 1:x}").status_code == 400
+    assert _login(client, rep.email, address="2001:db8:1:2:aaaa:bbbb:cccc:dddd").status_code == 429
+    assert _login(client, rep.email, address="2001:db8:1:3::1").status_code == 302  # the next network is another client
+    # an IPv4 address written as IPv6 is that IPv4 client
+    for n in range(30):
+        _login(client, f"other{n}@example.com", "wrong-password", address="192.0.2.7")
+    assert _login(client, rep.email, address="::ffff:192.0.2.7").status_code == 429
+    assert _login(client, rep.email, address="192.0.2.8").status_code == 302
+
+
 def test_failed_logins_for_one_account_are_limited_from_any_address(app, accounts):
     rep, other = accounts(2)
     client = app.test_client()
