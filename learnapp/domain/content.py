@@ -26,7 +26,7 @@ NO_CATALOGUE = "no move catalogue found"  # stage files without moves.md (servic
 # render, 2,000 '<http://' 1.4 s, 20,000 '[' over a minute: longer than a worker may take). Content needs a
 # handful, for links and the odd tag; the shipped files have one '[' at most and no '<'.
 MAX_BRACKETS = 100
-ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")  # \Z: "$" would also match before a final line break
 # what the database columns hold: longer ids and texts, or larger numbers, failed the save (PostgreSQL
 # refuses them; SQLite took long texts but not integers past 2**63)
 MAX_ID, MAX_TITLE, MAX_SUMMARY = 80, 200, 500
