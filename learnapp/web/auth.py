@@ -169,7 +169,7 @@ def set_password(token: str):
     try:
         link = password_links.check(token)
     except password_links.LinkError as exc:
-        return _no_referrer(render_template("auth/set_password.html", form=None, problem=str(exc),
+        return _link_page(render_template("auth/set_password.html", form=None, problem=str(exc),
                                             can_mail=password_links.mail_configured()), 400)
     form = NewPasswordForm()
     if form.validate_on_submit():
@@ -178,17 +178,21 @@ def set_password(token: str):
         except UserError as exc:
             form.password.errors.append(exc.args[0][:1].upper() + exc.args[0][1:] + ".")
         except password_links.LinkError as exc:
-            return _no_referrer(render_template("auth/set_password.html", form=None, problem=str(exc),
+            return _link_page(render_template("auth/set_password.html", form=None, problem=str(exc),
                                                 can_mail=password_links.mail_configured()), 400)
         else:
             logout_user()
             login_user(link.user)
             flash("Your password is set and you are logged in.")
             return redirect(url_for("main.index"), code=303)
-    return _no_referrer(render_template("auth/set_password.html", form=form, person=link.user, problem=None),
+    return _link_page(render_template("auth/set_password.html", form=form, person=link.user, problem=None),
                         400 if form.errors else 200)
 
 
-def _no_referrer(page: str, code: int):
-    """The link's token is in this page's address: no Referer header carries it anywhere from here."""
-    return page, code, {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+def _link_page(page: str, code: int):
+    """The link's token is in this page's address: no Referer header carries it to another site, and no cache keeps it.
+
+    "same-origin", not "no-referrer": over HTTPS Flask-WTF refuses a form posted without a Referer from this host, so
+    with no Referer at all the form could never set the password.
+    """
+    return page, code, {"Referrer-Policy": "same-origin", "Cache-Control": "no-store"}

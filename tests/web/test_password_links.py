@@ -49,7 +49,7 @@ def test_a_rep_who_forgot_their_password_sets_a_new_one_through_the_emailed_link
 
     page = client.get(path)
     assert page.status_code == 200 and "For Rita Forgetful" in _text(page)
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "same-origin"  # the token goes to no other site
     assert "The two passwords differ." in _text(_set(client, path, "new-password-1", "new-password-2"))
     refused = _set(client, path, "short")
     assert refused.status_code == 400 and "at least 8 characters" in _text(refused), _text(refused)[-900:]
@@ -115,6 +115,24 @@ def test_a_link_is_refused_when_tampered_with_used_or_the_account_is_closed(make
     db.session.commit()
     with pytest.raises(password_links.LinkError):
         password_links.check(newer)
+
+
+def test_behind_https_the_link_sets_a_password_as_a_browser_posts_it(make_user, ctx, client):
+    """Over HTTPS Flask-WTF refuses a form posted without a Referer from this host ("The referrer header is missing"),
+    and the page's own Referrer-Policy was "no-referrer", so browsers sent none: behind HTTPS no invitation or reset
+    link could set a password. The policy must still send the token to no other site."""
+    rep = make_user("rep")
+    site = "https://learn.example.com"
+    path = password_links.url(rep, password_links.INVITE).removeprefix(ctx.config["BASE_URL"])
+    page = client.get(path, base_url=site)
+    policy = page.headers["Referrer-Policy"]
+    assert page.status_code == 200 and policy in ("no-referrer", "same-origin")  # nothing sent to other sites
+    referer = {} if policy == "no-referrer" else {"Referer": site + path}  # what a browser sends under that policy
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    done = client.post(path, base_url=site, headers=referer,
+                       data={"password": "new-password-1", "confirm": "new-password-1", "csrf_token": token})
+    assert done.status_code == 303, _text(done)[-300:]
+    assert users.authenticate(rep.email, "new-password-1") is not None
 
 
 def test_without_email_the_login_page_sends_people_to_their_administrator(make_user, client):
