@@ -117,8 +117,19 @@ def settings_page(form: SettingsForm, **extra) -> str:
     return render_template("settings.html", form=form, vacations=vacations_of(current_user.id), **extra)
 
 
+def _timezone_kept() -> bool:
+    """True unless this save gives a rep another timezone: the one change that rebuilds figures (see edit)."""
+    return not (current_user.is_authenticated and current_user.role == "rep"
+                and request.form.get("timezone", current_user.timezone) != current_user.timezone)
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
+# a rep's new timezone rebuilds their team's and the organisation's figures inside the write transaction: a few an hour
+# serve anyone, a script switching zones without end would hold the write lock that every answer needs
+@limiter.limit("10 per hour", methods=["POST"], key_func=lambda: f"timezone:{getattr(current_user, 'id', '')}",
+               exempt_when=_timezone_kept,
+               error_message="You changed your timezone 10 times within the hour, and each change recounts your team's figures.")
 def edit():
     form = settings_form()
     if form.validate_on_submit():
