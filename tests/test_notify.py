@@ -60,6 +60,19 @@ def test_the_unsubscribe_link_works_in_one_click_and_forged_tokens_do_not(inbox,
     assert client.post("/unsubscribe/forged-token").status_code == 404
 
 
+def test_a_forged_unsubscribe_post_is_refused_before_it_takes_the_write_lock(make_user, client, monkeypatch):
+    from learnapp.web import settings as settings_view
+
+    writes = []
+    monkeypatch.setattr(settings_view, "begin_write", lambda *a, **k: writes.append(a))
+    rep = make_user("rep")
+    forged = notify.unsubscribe_token(rep)[:-2] + "xx"
+    for token in ("forged-token", forged, "Imxvbmci.bm90LXNpZ25lZA"):
+        assert client.post(f"/unsubscribe/{token}").status_code == 404
+    assert writes == []
+    assert db.session.get(User, rep.id).reminders_on is True
+
+
 def test_a_failing_mail_server_sends_later_and_never_twice(app, content, make_user, clock):
     clock.set(MONDAY_0905)
     rep = make_user("rep")

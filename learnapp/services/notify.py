@@ -190,13 +190,19 @@ def unsubscribe_token(user: User) -> str:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT).dumps(user.id)
 
 
-def user_for_token(token: str) -> User | None:
-    """The user a signed unsubscribe token names, or None for a forged or damaged token."""
+def user_id_for_token(token: str) -> int | None:
+    """The id a signed unsubscribe token names, or None for a forged or damaged token (no database read)."""
     try:
         user_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT).loads(token)
     except BadSignature:
         return None
-    return db.session.get(User, user_id) if isinstance(user_id, int) else None
+    return user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+
+
+def user_for_token(token: str) -> User | None:
+    """The user a signed unsubscribe token names, or None for a forged or damaged token."""
+    user_id = user_id_for_token(token)
+    return db.session.get(User, user_id) if user_id is not None else None
 
 
 def unsubscribe_url(user: User) -> str:

@@ -10,7 +10,7 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Leng
 
 from learnapp.extensions import csrf, db, limiter
 from learnapp.services.db import begin_write, now
-from learnapp.services.notify import quarter_hour_time, user_for_token
+from learnapp.services.notify import quarter_hour_time, user_for_token, user_id_for_token
 from learnapp.services.drill import local_day
 from learnapp.services.users import (MAX_PASSWORD, MIN_PASSWORD, WEEKDAY_NAMES, UserError, WrongPassword, change_password,
                                      working_days_history, working_weeks)
@@ -203,6 +203,8 @@ def unsubscribe_page(token: str):
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt  # mail clients send RFC 8058 one-click POSTs without a form; the signed token is the proof
 def unsubscribe(token: str):
+    if user_id_for_token(token) is None:  # a forged link is refused before it takes the write lock
+        return _bad_link()
     begin_write()  # as above: the write lock first, then the read
     user = user_for_token(token)
     if user is None:
