@@ -296,7 +296,11 @@ def _read_text(path: str) -> str:
 def content_import_gift(file: str, skill: str, stage: str, mappings: tuple[str, ...], out: str | None) -> None:
     """Convert Moodle GIFT multiple-choice questions into scenario files."""
     from learnapp.domain.banks import gift_to_scenarios, parse_gift
+    from learnapp.domain.content import ID_PATTERN, MAX_ID
 
+    if not ID_PATTERN.fullmatch(skill) or len(skill) > MAX_ID:  # it names the default folder: "../x" wrote elsewhere
+        raise click.BadParameter(f"must be a skill id like 'days-out' (lower-case letters, digits and hyphens), "
+                                 f"got {skill!r}", param_hint="--skill")
     mapping = {}
     for item in mappings:
         fragment, sep, move = item.rpartition("=")

@@ -107,6 +107,20 @@ def test_import_gift_writes_scenarios_that_pass_the_check_once_mapped(app, tmp_p
     assert again.exit_code != 0 and "nothing was written" in again.output
 
 
+def test_import_gift_refuses_a_skill_that_is_not_an_id(app, tmp_path, monkeypatch):
+    """--skill names the default folder (scenarios/SKILL): '../x' would write outside scenarios/."""
+    from learnapp.services import content as content_service
+
+    monkeypatch.setattr(content_service, "PROJECT_ROOT", tmp_path / "project")
+    gift = tmp_path / "bank.gift"
+    gift.write_text("::Early::Priya decides next spring. Next step? {=Send a guide ~Call with a discount}\n")
+    for skill in ("../escaped", str(tmp_path / "abs"), "Days Out", "days-out\n"):
+        result = app.test_cli_runner().invoke(args=["content", "import-gift", str(gift), "--skill", skill,
+                                                    "--stage", "alerted"])
+        assert result.exit_code == 2 and "--skill" in result.output, result.output
+    assert not any((tmp_path / d).exists() for d in ("project", "escaped", "abs"))
+
+
 def test_backup_and_restore_round_trip(app, tmp_path, make_user, content):
     runner = app.test_cli_runner()
     make_user("rep", name="Before Backup")
