@@ -187,16 +187,18 @@ def restore_command(path: str, yes: bool) -> None:
 @click.option("--reps", default=1000, show_default=True, help="Reps in the synthetic organisation.")
 @click.option("--days", default=365, show_default=True, help="Days of practice, ending today.")
 @click.option("--seed", default=1, show_default=True)
-def bench_generate(reps: int, days: int, seed: int) -> None:
+@click.option("--variants", default=1, show_default=True,
+              help="Scenarios per skill the reps answer (more gives the item analytics' discrimination reps to rank).")
+def bench_generate(reps: int, days: int, seed: int, variants: int) -> None:
     """Fill the database with a synthetic organisation (teams of 8-50 reps, 40 skills) in bulk."""
     import time
 
     from learnapp.services.benchgen import generate
 
-    if reps < 1 or days < 1:
-        raise click.BadParameter("reps and days must be positive")
+    if reps < 1 or days < 1 or variants < 1:
+        raise click.BadParameter("reps, days and variants must be positive")
     started = time.perf_counter()
-    report = generate(reps, days, now())
+    report = generate(reps, days, now(), seed, variants)
     click.echo(f"{report.teams} teams, {report.reps} reps, {report.sessions} sessions, {report.attempts} attempts "
                f"in {time.perf_counter() - started:.1f} s")
 

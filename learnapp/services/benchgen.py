@@ -38,8 +38,9 @@ class GenerateReport:
     sessions: int
 
 
-def _skills(now: datetime) -> list[tuple[str, int]]:
-    """The imported skills, topped up to 40 with copies of their scenarios; returns (skill, version id) pairs."""
+def _skills(now: datetime, variants: int = 1) -> list[tuple[str, tuple[int, ...]]]:
+    """The imported skills, topped up to 40 with copies of their scenarios; returns each skill with the version ids
+    of up to ``variants`` of its scenarios (the skill's first one first)."""
     existing = list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)))
     if not existing:
         raise RuntimeError("import the content first: flask --app learnapp content import")
@@ -49,18 +50,25 @@ def _skills(now: datetime) -> list[tuple[str, int]]:
         if db.session.get(Skill, skill_id) is None:
             db.session.add(Skill(id=skill_id, title=f"{model.title} ({i})", summary=model.summary, position=100 + i,
                                  lesson_md=model.lesson_md, updated_at=now))
-            source = db.session.scalars(db.select(ScenarioVersion).join(Scenario, Scenario.id == ScenarioVersion.scenario_id)
-                                        .where(Scenario.skill_id == model.id)).first()
-            data = dict(source.data, id=f"{skill_id}-s", skill=skill_id)
-            db.session.add(Scenario(id=data["id"], skill_id=skill_id, kind=data["kind"], status="active", updated_at=now))
-            db.session.flush()
-            db.session.add(ScenarioVersion(scenario_id=data["id"], number=1, content_hash=content_hash(data), data=data,
-                                           created_at=now, created_by="bench"))
+            versions = db.select(ScenarioVersion).join(Scenario, Scenario.id == ScenarioVersion.scenario_id)
+            source = db.session.scalars(versions.where(Scenario.skill_id == model.id)).first()
+            more = db.session.scalars(versions.where(Scenario.skill_id == model.id, Scenario.id != source.scenario_id,
+                                                     ScenarioVersion.number == 1)
+                                      .order_by(ScenarioVersion.id).limit(variants - 1)).all() if variants > 1 else []
+            for n, copied in enumerate([source, *more]):
+                data = dict(copied.data, id=f"{skill_id}-s{n + 1 if n else ''}", skill=skill_id)
+                db.session.add(Scenario(id=data["id"], skill_id=skill_id, kind=data["kind"], status="active", updated_at=now))
+                db.session.flush()
+                db.session.add(ScenarioVersion(scenario_id=data["id"], number=1, content_hash=content_hash(data), data=data,
+                                               created_at=now, created_by="bench"))
     db.session.flush()
-    pairs = db.session.execute(
+    firsts = db.session.execute(  # each scenario's first version
         db.select(Scenario.skill_id, db.func.min(ScenarioVersion.id)).join(ScenarioVersion, ScenarioVersion.scenario_id == Scenario.id)
-        .group_by(Scenario.skill_id)).all()
-    return sorted((skill, version) for skill, version in pairs)[:SKILLS]
+        .group_by(Scenario.id)).all()
+    by_skill: dict[str, list[int]] = {}
+    for skill, version in firsts:
+        by_skill.setdefault(skill, []).append(version)
+    return sorted((skill, tuple(sorted(versions)[:variants])) for skill, versions in by_skill.items())[:SKILLS]
 
 
 def _teams_and_reps(count: int, now: datetime, rng: random.Random) -> list[tuple[int, int]]:
@@ -84,8 +92,9 @@ def _teams_and_reps(count: int, now: datetime, rng: random.Random) -> list[tuple
     return result
 
 
-def _rep_history(user_id: int, skills: list[tuple[str, int]], start: date, days: int, rng: random.Random):
-    """Yield (day, skill, version, correct, recall, seconds) for one rep, plus final states per skill."""
+def _rep_history(user_id: int, skills: list[tuple[str, tuple[int, ...]]], start: date, days: int, rng: random.Random):
+    """Yield (day, skill, version, correct, recall, seconds) for one rep, plus final states per skill; the version is
+    drawn among the skill's (no draw when there is one, so one variant per skill gives the data it always gave)."""
     diligence = rng.choice((0.95, 0.85, 0.7, 0.5))
     ability = rng.uniform(0.75, 1.0)
     pause = rng.randrange(days) if rng.random() < 0.2 else None
@@ -101,26 +110,28 @@ def _rep_history(user_id: int, skills: list[tuple[str, int]], start: date, days:
         if day.weekday() >= 5 or rng.random() > diligence or (pause is not None and pause <= d < pause + 15):
             continue
         todays = [s for s in order[:intro] if due[s[0]] <= d][:10]
-        for skill, version in order[intro:intro + 3]:
+        for skill, versions in order[intro:intro + 3]:
             due[skill], stability[skill], last[skill] = d, 1.0, d
-            todays.append((skill, version))
+            todays.append((skill, versions))
         intro = min(len(order), intro + 3)
-        for skill, version in todays:
+        for skill, versions in todays:
             elapsed = d - last[skill]
             recall = (1 + 0.98 * elapsed / stability[skill]) ** -0.1542 if elapsed else None
             correct = rng.random() < (recall or 0.7) * ability + (0.1 if recall else 0)
             stability[skill] = min(stability[skill] * (1.25 + 0.35 * ability), 40.0) if correct else max(0.5, stability[skill] * 0.3)
             last[skill] = d
             due[skill] = d + max(1, round(stability[skill] * 0.9))
+            version = versions[0] if len(versions) == 1 else rng.choice(versions)
             events.append((day, skill, version, correct, recall, rng.lognormvariate(math.log(speed), 0.35)))
     states = [(skill, stability[skill], due[skill], last[skill]) for skill, _ in order[:intro]]
     return events, states
 
 
-def generate(reps: int, days: int, now: datetime, seed: int = 1) -> GenerateReport:
-    """Create teams, reps and ``days`` of practice ending today, then rebuild the rollups."""
+def generate(reps: int, days: int, now: datetime, seed: int = 1, variants: int = 1) -> GenerateReport:
+    """Create teams, reps and ``days`` of practice ending today, then rebuild the rollups; each rep answers one of up
+    to ``variants`` scenarios per skill."""
     rng = random.Random(seed)
-    skills = _skills(now)
+    skills = _skills(now, variants)
     members = _teams_and_reps(reps, now, rng)
     db.session.commit()
     start = (now - timedelta(days=days)).date()
