@@ -1,6 +1,7 @@
 """Item analytics for trainers: how each scenario and skill behaves, from plain attempt rows.
 
-Pure: the service passes ItemAttempt rows. The discrimination index is the classic upper-lower
+Pure: item_stats() takes plain attempt rows; the service passes what its rollups sum instead
+(item_stats_from_sums(), discriminations()), and the two give the same figures. The discrimination index is the classic upper-lower
 index: reps are ranked by their share right on the skill's *other* items; the index is the share
 right on this item in the top 27% minus the share in the bottom 27%. Good items discriminate
 (around 0.3 and above); an item that strong reps miss as often as weak ones is suspect.
@@ -12,6 +13,8 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Iterable, Mapping
 
 MIN_ANSWERS = 10  # below this, no flag: too little data to judge
@@ -103,56 +106,102 @@ def item_stats(rows: Iterable[ItemAttempt]) -> dict[str, ItemStats]:
     medians: dict[str, list[int]] = defaultdict(list)
     for row in rows:
         medians[row.scenario_id].append(row.duration_ms)
-    return item_stats_from_counts(rep_items(rows), {item: statistics.median(ms) / 1000 for item, ms in medians.items()},
-                                  wrong_counts(rows))
+    pairs = rep_items(rows)
+    items = item_counts(pairs)
+    ranked = sorted(((p.scenario_id, p.user_id, p.skill_id, p.answers, p.right) for p in pairs), key=itemgetter(0, 1))
+    return item_stats_from_sums(items.values(), discriminations(ranked, {i.scenario_id: i.skill_id for i in items.values()}),
+                                {item: statistics.median(ms) / 1000 for item, ms in medians.items()}, wrong_counts(rows))
 
 
-def item_stats_from_counts(pairs: Iterable[RepItem], median_seconds: Mapping[str, float],
-                           wrong: Mapping[str, Mapping[str, int]]) -> dict[str, ItemStats]:
-    """item_stats() from what the database counts: each rep's answers per item, each item's median answer time
-    (seconds) and wrong answers by how often they were chosen. The most chosen wrong answer: on a tie, the first in
-    alphabetical order. An item's skill is that of its earliest answer."""
+@dataclass(frozen=True)
+class ItemCounts:
+    """One item's answers over every rep, what its statistics are computed from apart from the discrimination:
+    answers and right ones, the reps who answered it and how many of them got it right the first time (their
+    earliest answer), and the skill of its earliest answer (the item's skill for the statistics)."""
+    scenario_id: str
+    skill_id: str
+    answers: int
+    right: int
+    reps: int
+    first_right: int
+
+
+def item_counts(pairs: Iterable[RepItem]) -> dict[str, ItemCounts]:
+    """Each item's counts from each rep's answers to it; a rep who answered it under two skills (its skill changed)
+    counts once, with the pair answered first. Equal first answers: the pair given first wins."""
     by_item: dict[str, list[RepItem]] = defaultdict(list)
-    strength: dict[tuple[int, str], dict[str, tuple[int, int]]] = defaultdict(dict)  # (rep, skill) -> item -> counts
     for pair in pairs:
         by_item[pair.scenario_id].append(pair)
-        strength[(pair.user_id, pair.skill_id)][pair.scenario_id] = (pair.answers, pair.right)
     result = {}
     for item, group in by_item.items():
         firsts: dict[int, RepItem] = {}
         for pair in sorted(group, key=lambda p: p.first_at):
             firsts.setdefault(pair.user_id, pair)
-        answers, right = sum(p.answers for p in group), sum(p.right for p in group)
-        first_right = sum(p.first_correct for p in firsts.values())
-        later = answers - len(firsts)
+        result[item] = ItemCounts(item, min(group, key=lambda p: p.first_at).skill_id, sum(p.answers for p in group),
+                                  sum(p.right for p in group), len(firsts), sum(p.first_correct for p in firsts.values()))
+    return result
+
+
+def item_stats_from_sums(items: Iterable[ItemCounts], discrimination: Mapping[str, float | None],
+                         median_seconds: Mapping[str, float], wrong: Mapping[str, Mapping[str, int]]) -> dict[str, ItemStats]:
+    """item_stats() from what the database sums: each item's counts, its discrimination index (discriminations()),
+    its median answer time (seconds) and its wrong answers by how often they were chosen. The most chosen wrong
+    answer: on a tie, the first in alphabetical order. In the order of ``items``."""
+    result = {}
+    for counts in items:
+        item, answers = counts.scenario_id, counts.answers
+        later = answers - counts.reps
         chosen = wrong.get(item, {})
         top_wrong = min(chosen, key=lambda c: (-chosen[c], c)) if chosen else None
         stats = ItemStats(
-            scenario_id=item, skill_id=min(group, key=lambda p: p.first_at).skill_id, attempts=answers,
-            first_right=first_right / len(firsts), later_right=(right - first_right) / later if later else None,
+            scenario_id=item, skill_id=counts.skill_id, attempts=answers, first_right=counts.first_right / counts.reps,
+            later_right=(counts.right - counts.first_right) / later if later else None,
             median_seconds=median_seconds.get(item), top_wrong=top_wrong,
-            top_wrong_share=chosen[top_wrong] / answers if top_wrong else 0.0, discrimination=None,
+            top_wrong_share=chosen[top_wrong] / answers if top_wrong else 0.0, discrimination=discrimination.get(item),
         )
-        stats.discrimination = discrimination(item, stats.skill_id, sorted({p.user_id for p in group}), strength)
         stats.flags = flags(stats)
         result[item] = stats
     return result
 
 
-def discrimination(item: str, skill: str, users: Iterable[int],
-                   strength: Mapping[tuple[int, str], Mapping[str, tuple[int, int]]]) -> float | None:
-    """Upper-lower 27% index over reps ranked by their share right on the skill's other items."""
-    per_rep: list[tuple[float, float]] = []
-    for user in users:
-        counts = strength.get((user, skill), {})
-        others = [c for scenario, c in counts.items() if scenario != item]
-        other_answers = sum(n for n, _ in others)
-        if other_answers and item in counts:
-            mine_answers, mine_right = counts[item]
-            per_rep.append((sum(r for _, r in others) / other_answers, mine_right / mine_answers))
-    if len(per_rep) < 4:
-        return None
-    ranked = sorted(per_rep, key=lambda pair: pair[0])  # by strength only; ties keep rep order
+def discriminations(rows: Iterable[tuple[str, int, str, int, int]], skill_of: Mapping[str, str]) -> dict[str, float]:
+    """The upper-lower 27% index of every item in ``skill_of`` (item -> its skill) with four ranked reps or more.
+
+    ``rows`` are each rep's answers per item and skill, ``(item, rep, skill, answers, right)``, sorted by item and
+    rep (as the rollup's key orders them; a ValueError otherwise, since the order breaks ties). A rep counts for an
+    item when they answered it under its skill and answered other items of that skill too; reps are ranked by their
+    share right on those other items (ties keep rep order) and the index is the share right on this item of the top
+    27% minus that of the bottom 27%. Rows of skills that are no item's skill, or of a skill's only item, change
+    nothing and may be left out."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    totals: dict[tuple[int, str], tuple[int, int]] = {}  # (rep, skill) -> answers, right over all its items
+    for _, rep, skill, answers, right in rows:
+        key = (rep, skill)
+        total = totals.get(key)
+        totals[key] = (answers, right) if total is None else (total[0] + answers, total[1] + right)
+    result: dict[str, float] = {}
+    done: set[str] = set()
+    for item, group in groupby(rows, itemgetter(0)):
+        if item in done:
+            raise ValueError(f"rows not sorted by item: {item} comes twice")
+        done.add(item)
+        skill, per_rep, previous = skill_of.get(item), [], None
+        for _, rep, rep_skill, answers, right in group:
+            if previous is not None and rep < previous:
+                raise ValueError(f"rows of {item} not sorted by rep")
+            previous = rep
+            if rep_skill == skill:
+                total_answers, total_right = totals[(rep, skill)]
+                if total_answers > answers:  # answered other items of the skill
+                    per_rep.append(((total_right - right) / (total_answers - answers), right / answers))
+        if len(per_rep) >= 4:
+            result[item] = upper_lower_index(per_rep)
+    return result
+
+
+def upper_lower_index(per_rep: list[tuple[float, float]]) -> float:
+    """(strength, share right on the item) per rep, in rep order: the top 27% by strength minus the bottom 27%."""
+    ranked = sorted(per_rep, key=itemgetter(0))  # by strength only; ties keep rep order
     k = max(1, round(len(ranked) * 0.27))
     low, high = ranked[:k], ranked[-k:]
     return sum(m for _, m in high) / k - sum(m for _, m in low) / k

@@ -4,7 +4,8 @@ Reading every attempt for the list made it slower with every answer given (2.9 s
 rollups hold what the statistics need instead, each updated in the answer's own transaction and rebuildable from
 the attempts: each rep's answers per item and whether their first one was right (for the shares and the
 discrimination index), answers per item and tenth of a second (for the median time), and each wrong answer's count.
-What the list reads grows with reps times items, not with the answers given.
+What the list reads does not grow with the answers given: the database sums each item's rows, and Python reads one
+row per rep and item only where a discrimination index has reps to rank.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from functools import lru_cache
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from learnapp.domain.analytics import ItemStats, RepItem, item_stats_from_counts, median_of_counts, skill_summary
+from learnapp.domain.analytics import (ItemCounts, ItemStats, RepItem, discriminations, item_counts, item_stats_from_sums,
+                                      median_of_counts, skill_summary)
 from learnapp.extensions import db
 from learnapp.models import Attempt, ItemRepRollup, ItemTimeRollup, ItemWrongRollup, Scenario
 from learnapp.services.db import begin_write
@@ -114,17 +116,64 @@ _COUNTS = {ItemRepRollup: _pairs_of, ItemTimeRollup: _times_of, ItemWrongRollup:
 
 
 def all_item_stats() -> tuple[dict[str, ItemStats], dict[str, dict]]:
-    """Statistics per scenario and a summary per skill, over every attempt (from the item rollups)."""
-    r = ItemRepRollup
-    pairs = [RepItem(user, item, skill, answers, right, bool(first), first_at)
-             for item, user, skill, answers, right, first, first_at in db.session.execute(
-                 db.select(r.scenario_id, r.user_id, r.skill_id, r.answers, r.right, r.first_correct, r.first_at))]
+    """Statistics per scenario and a summary per skill, over every attempt (from the item rollups).
+
+    The database sums each item's answers. One row per rep and item is read only for the skills whose
+    discrimination has reps to rank (answered on two items or more), as plain tuples ranked in one pass
+    (domain.analytics.discriminations). Every statement is a prebuilt Core one: rows come back as tuples."""
+    items, items_of_skill = _item_counts()
+    skill_of = {item: counts.skill_id for item, counts in items.items()}
+    ranked_skills = sorted({skill for skill in skill_of.values() if items_of_skill[skill] > 1})
+    rows = db.session.execute(_RANKED, {"skills": ranked_skills}).all() if ranked_skills else []
     times: dict[str, dict[int, int]] = {}
-    for item, tenths, n in db.session.execute(db.select(ItemTimeRollup.scenario_id, ItemTimeRollup.tenths, ItemTimeRollup.n)):
+    for item, tenths, n in db.session.execute(_TIMES):
         times.setdefault(item, {})[tenths] = n
     wrong: dict[str, dict[str, int]] = {}
-    for item, chosen, n in db.session.execute(db.select(ItemWrongRollup.scenario_id, ItemWrongRollup.chosen, ItemWrongRollup.n)):
+    for item, chosen, n in db.session.execute(_WRONG):
         wrong.setdefault(item, {})[chosen] = n
     medians = {item: (median_of_counts(counts) + 0.5) / 10 for item, counts in times.items()}  # a tenth's middle
-    stats = item_stats_from_counts(pairs, medians, wrong)
+    stats = item_stats_from_sums(items.values(), discriminations(rows, skill_of), medians, wrong)
     return stats, skill_summary(stats.values())
+
+
+def _item_counts() -> tuple[dict[str, ItemCounts], dict[str, int]]:
+    """Each item's counts, by scenario id in id order; and on how many items each skill has answers.
+
+    An item answered under one skill (the rule) is summed by the database: one rollup row per rep. An item answered
+    under two skills or more (its skill changed) counts each rep once, with their earliest pair: those items' rows
+    are read and counted by domain.analytics.item_counts (a tie on the earliest answer goes to the lower skill id)."""
+    sums = db.session.execute(_ITEM_SUMS).all()
+    several = [item for item, _, skill, other_skill, *_ in sums if skill != other_skill]
+    pairs = [RepItem(user, item, skill, answers, right, bool(first), first_at)
+             for item, user, skill, answers, right, first, first_at in db.session.execute(_PAIRS, {"items": several})
+             ] if several else []
+    counted = item_counts(pairs)
+    items: dict[str, ItemCounts] = {}
+    skills_of_item: dict[str, set[str]] = {}
+    for item, reps, skill, other_skill, answers, right, first_right in sums:
+        if skill == other_skill:
+            items[item], skills_of_item[item] = ItemCounts(item, skill, answers, right, reps, first_right), {skill}
+        elif item in counted:
+            items[item], skills_of_item[item] = counted[item], {p.skill_id for p in pairs if p.scenario_id == item}
+    items_of_skill: dict[str, int] = {}
+    for skills in skills_of_item.values():
+        for skill in skills:
+            items_of_skill[skill] = items_of_skill.get(skill, 0) + 1
+    return items, items_of_skill
+
+
+_REP, _TIME, _WRONG_TABLE = ItemRepRollup.__table__, ItemTimeRollup.__table__, ItemWrongRollup.__table__
+_ITEM_SUMS = (  # per item: reps (one row each under one skill), its skills' bounds, answers, right, first ones right
+    db.select(_REP.c.scenario_id, db.func.count(), db.func.min(_REP.c.skill_id), db.func.max(_REP.c.skill_id),
+              db.func.sum(_REP.c.answers), db.func.sum(_REP.c.right), db.func.sum(db.case((_REP.c.first_correct, 1), else_=0)))
+    .group_by(_REP.c.scenario_id).order_by(_REP.c.scenario_id))
+_PAIRS = (db.select(_REP.c.scenario_id, _REP.c.user_id, _REP.c.skill_id, _REP.c.answers, _REP.c.right, _REP.c.first_correct,
+                    _REP.c.first_at)
+          .where(_REP.c.scenario_id.in_(db.bindparam("items", expanding=True)))
+          .order_by(_REP.c.scenario_id, _REP.c.user_id, _REP.c.skill_id))
+_RANKED = (  # in the key's order: by item, then rep, as discriminations() needs
+    db.select(_REP.c.scenario_id, _REP.c.user_id, _REP.c.skill_id, _REP.c.answers, _REP.c.right)
+    .where(_REP.c.skill_id.in_(db.bindparam("skills", expanding=True)))
+    .order_by(_REP.c.scenario_id, _REP.c.user_id, _REP.c.skill_id))
+_TIMES = db.select(_TIME.c.scenario_id, _TIME.c.tenths, _TIME.c.n)
+_WRONG = db.select(_WRONG_TABLE.c.scenario_id, _WRONG_TABLE.c.chosen, _WRONG_TABLE.c.n)

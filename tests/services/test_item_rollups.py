@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from learnapp.domain.analytics import ItemAttempt, item_stats, median_of_counts
 from learnapp.extensions import db
-from learnapp.models import Attempt, ItemRepRollup, ItemTimeRollup, ItemWrongRollup, User
+from learnapp.models import Attempt, ItemRepRollup, ItemTimeRollup, ItemWrongRollup, Scenario, User
 from learnapp.services import analytics, drill
 from learnapp.services.db import begin_write
 from tests.helpers import right_answer, wrong_answer
@@ -33,10 +33,8 @@ def _rollup_rows():
             for model in (ItemRepRollup, ItemTimeRollup, ItemWrongRollup)}
 
 
-def test_rollups_kept_on_each_answer_and_rebuilt_give_the_figures_of_every_attempt(content, make_user, clock):
-    rng = random.Random(7)
-    ids = [make_user("rep", team="North").id for _ in range(9)]
-    for _day in range(6):
+def _drill(ids, days, rng, clock):
+    for _day in range(days):
         for user_id in ids:
             rep = db.session.get(User, user_id)
             skill = 0.3 + 0.08 * ids.index(user_id)  # reps from weak to strong: the discrimination has something to rank
@@ -45,6 +43,12 @@ def test_rollups_kept_on_each_answer_and_rebuilt_give_the_figures_of_every_attem
                 answer = right_answer(item) if rng.random() < skill else wrong_answer(item)
                 drill.submit_answer(rep, item.presentation.token, answer, clock.now())
         clock.advance(timedelta(days=1))
+
+
+def test_rollups_kept_on_each_answer_and_rebuilt_give_the_figures_of_every_attempt(content, make_user, clock):
+    rng = random.Random(7)
+    ids = [make_user("rep", team="North").id for _ in range(9)]
+    _drill(ids, 6, rng, clock)
     counted = _from_rows()
     assert any(s.top_wrong for s in counted.values()) and any(s.discrimination is not None for s in counted.values())
     assert any(s.later_right is not None for s in counted.values())
@@ -53,6 +57,29 @@ def test_rollups_kept_on_each_answer_and_rebuilt_give_the_figures_of_every_attem
     counts = analytics.rebuild()
     assert _rollup_rows() == kept  # the rebuild finds exactly what the answers added up to
     assert counts == {name: len(rows) for name, rows in kept.items()}
+    _same(analytics.all_item_stats()[0], counted)
+
+
+def test_a_scenario_moved_to_another_skill_gives_the_figures_of_every_attempt(content, make_user, clock):
+    """Reps who answered it under both skills count once for it, with their earliest answer; each skill's reps are
+    ranked on the answers given under that skill."""
+    rng = random.Random(11)
+    ids = [make_user("rep", team="North").id for _ in range(9)]
+    _drill(ids, 3, rng, clock)
+    moved, old_skill = db.session.execute(db.select(Attempt.scenario_id, Attempt.skill_id).order_by(Attempt.id)).first()
+    new_skill = db.session.scalars(db.select(Attempt.skill_id).where(Attempt.skill_id != old_skill)  # one they practise
+                                   .order_by(Attempt.id)).first()
+    db.session.execute(db.update(Scenario).where(Scenario.id == moved).values(skill_id=new_skill))
+    db.session.commit()
+    _drill(ids, 6, rng, clock)
+    skills = db.session.execute(db.select(ItemRepRollup.user_id, ItemRepRollup.skill_id)
+                                .where(ItemRepRollup.scenario_id == moved)).all()
+    assert {old_skill, new_skill} <= {skill for _, skill in skills}
+    assert len(skills) > len({user for user, _ in skills})  # some reps answered it under both skills
+    counted = _from_rows()
+    assert counted[moved].skill_id == old_skill and any(s.discrimination is not None for s in counted.values())
+    _same(analytics.all_item_stats()[0], counted)
+    analytics.rebuild()
     _same(analytics.all_item_stats()[0], counted)
 
 
