@@ -237,6 +237,16 @@ def current_version(row: ScenarioRow) -> ScenarioVersion | None:
     ).first()
 
 
+def current_scenarios() -> list[tuple[ScenarioRow, Scenario]]:
+    """Every scenario with its current version as the domain sees it, by skill and id: one query for all of them
+    (the trainer's list used to read each one's current version on its own)."""
+    query = (db.select(ScenarioRow, ScenarioVersion.data)
+             .join(ScenarioVersion, (ScenarioVersion.scenario_id == ScenarioRow.id)
+                   & (ScenarioVersion.number == ScenarioRow.current_number))
+             .order_by(ScenarioRow.skill_id, ScenarioRow.id))
+    return [(row, Scenario.from_dict(data)) for row, data in db.session.execute(query)]
+
+
 def current_stage_model() -> StageModel | None:
     """The newest imported stage model, or None before the first import.
 

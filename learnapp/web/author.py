@@ -44,11 +44,7 @@ def _row_or_404(scenario_id: str) -> ScenarioRow:
 def index():
     filters = {k: request.args.get(k, "").strip() for k in ("q", "skill", "stage", "kind", "status", "flagged")}
     stats, by_skill = analytics.all_item_stats()
-    rows = []
-    for row in db.session.scalars(db.select(ScenarioRow).order_by(ScenarioRow.skill_id, ScenarioRow.id)):
-        scenario = content_service.scenario_from_version(content_service.current_version(row))
-        if _matches(row, scenario, filters):
-            rows.append((row, scenario))
+    rows = [(row, scenario) for row, scenario in content_service.current_scenarios() if _matches(row, scenario, filters)]
     if filters.get("flagged"):
         rows = [(row, scenario) for row, scenario in rows if stats.get(row.id) and stats[row.id].flags]
     model = content_service.current_stage_model()
