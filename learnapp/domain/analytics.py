@@ -174,24 +174,31 @@ def discriminations(rows: Iterable[tuple[str, int, str, int, int]], skill_of: Ma
     27% minus that of the bottom 27%. Rows of skills that are no item's skill, or of a skill's only item, change
     nothing and may be left out."""
     rows = rows if isinstance(rows, list) else list(rows)
-    totals: dict[tuple[int, str], tuple[int, int]] = {}  # (rep, skill) -> answers, right over all its items
+    totals: dict[str, dict[int, list[int]]] = {}  # skill -> rep -> [answers, right] over all its items
     for _, rep, skill, answers, right in rows:
-        key = (rep, skill)
-        total = totals.get(key)
-        totals[key] = (answers, right) if total is None else (total[0] + answers, total[1] + right)
+        reps = totals.get(skill)
+        if reps is None:
+            reps = totals[skill] = {}
+        total = reps.get(rep)
+        if total is None:
+            reps[rep] = [answers, right]
+        else:
+            total[0] += answers
+            total[1] += right
     result: dict[str, float] = {}
     done: set[str] = set()
     for item, group in groupby(rows, itemgetter(0)):
         if item in done:
             raise ValueError(f"rows not sorted by item: {item} comes twice")
         done.add(item)
-        skill, per_rep, previous = skill_of.get(item), [], None
+        skill = skill_of.get(item)
+        reps, per_rep, previous = totals.get(skill, {}), [], None
         for _, rep, rep_skill, answers, right in group:
             if previous is not None and rep < previous:
                 raise ValueError(f"rows of {item} not sorted by rep")
             previous = rep
             if rep_skill == skill:
-                total_answers, total_right = totals[(rep, skill)]
+                total_answers, total_right = reps[rep]
                 if total_answers > answers:  # answered other items of the skill
                     per_rep.append(((total_right - right) / (total_answers - answers), right / answers))
         if len(per_rep) >= 4:
