@@ -1,10 +1,11 @@
 """Item analytics for trainers: how each scenario and skill behaves, from plain attempt rows.
 
 Pure: item_stats() takes plain attempt rows; the service passes what its rollups sum instead
-(item_stats_from_sums(), discriminations()), and the two give the same figures. The discrimination index is the classic upper-lower
-index: reps are ranked by their share right on the skill's *other* items; the index is the share
-right on this item in the top 27% minus the share in the bottom 27%. Good items discriminate
-(around 0.3 and above); an item that strong reps miss as often as weak ones is suspect.
+(item_stats_from_sums(), discriminations()), and the two give the same figures. The discrimination
+index is the classic upper-lower index: reps are ranked by their share right on the skill's *other*
+items; the index is the share right on this item in the top 27% minus the share in the bottom 27%.
+Good items discriminate (around 0.3 and above); an item that strong reps miss as often as weak ones
+is suspect.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class ItemCounts:
 
 def item_counts(pairs: Iterable[RepItem]) -> dict[str, ItemCounts]:
     """Each item's counts from each rep's answers to it; a rep who answered it under two skills (its skill changed)
-    counts once, with the pair answered first. Equal first answers: the pair given first wins."""
+    counts once, with the pair answered first (on equal first answers, the one that comes first in ``pairs``)."""
     by_item: dict[str, list[RepItem]] = defaultdict(list)
     for pair in pairs:
         by_item[pair.scenario_id].append(pair)
