@@ -19,7 +19,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,24 +29,12 @@ from learnapp.extensions import db  # noqa: E402
 from learnapp.models import ORGANISATION, Attempt, Team, User  # noqa: E402
 from learnapp.services import dashboard  # noqa: E402
 from learnapp.services.db import now  # noqa: E402
+from timing import timed  # noqa: E402  (bench/timing.py)
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def timed(fn, runs: int) -> tuple[float, list[float]]:
-    """The first (cold) call, then ``runs`` warm calls, in milliseconds."""
-    started = time.perf_counter()
-    fn()  # cold: connection, template compilation, the team's forecast (cached until the next answer)
-    cold = (time.perf_counter() - started) * 1000
-    result = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        result.append((time.perf_counter() - started) * 1000)
-    return cold, result
 
 
 def measure(url: str, runs: int) -> None:

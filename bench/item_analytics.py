@@ -24,23 +24,11 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from timing import timed  # bench/timing.py
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def timed(fn, runs: int) -> tuple[float, list[float]]:
-    """The first (cold) call, then ``runs`` warm calls, in milliseconds."""
-    started = time.perf_counter()
-    fn()
-    cold = (time.perf_counter() - started) * 1000
-    result = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        result.append((time.perf_counter() - started) * 1000)
-    return cold, result
 
 
 def digest(stats: dict, by_skill: dict) -> str:
