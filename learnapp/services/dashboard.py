@@ -221,8 +221,11 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
                 for u, day in until.items()}
     people = retention.participation_from_days(rep_days, [u.id for u in counted], span.start, reach, away=due_away,
                                                starts=starts, weekdays_of=weekdays, ends=until)
+    # idle days as participation counts missed ones: a rep's today, still under way (not drilled: since is after a
+    # drill today), is not idle yet
     inactive_ids = {u.id for u in reps if (day := last_day[u.id]) not in away[u.id]
-                    and _idle_working_days(since[u.id], day, away[u.id], weekdays[u.id]) >= INACTIVE_AFTER}
+                    and _idle_working_days(since[u.id], day - timedelta(days=day == local_today[u.id]), away[u.id],
+                                           weekdays[u.id]) >= INACTIVE_AFTER}
     board = Dashboard(
         team=team, range=span, reach=reach, reps=reps, skills=list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id))),
         curve_team=retention_curve(team.id, read), curve_org=retention_curve(ORGANISATION, read),

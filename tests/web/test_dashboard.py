@@ -77,7 +77,7 @@ def read_csv(client, url):
     return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
 
-def test_csvs_hold_only_the_team_and_the_numbers_add_up(org, auth, client):
+def test_csvs_hold_only_the_team_and_the_numbers_add_up(org, auth, client, clock):
     auth.login(org["manager"].email)
     team = org["rep"].team_id
     recall = read_csv(client, f"/team/{team}/data/recall.csv")
@@ -90,6 +90,10 @@ def test_csvs_hold_only_the_team_and_the_numbers_add_up(org, auth, client):
     assert "Sven" not in participation
     retention = read_csv(client, f"/team/{team}/data/retention.csv")
     assert retention[0][0] == "week since learned" and len(retention) == 1 + 27
+    at_risk = read_csv(client, f"/team/{team}/data/at-risk.csv")
+    # Tuesday 17 March under way: Paco's six working days since Friday 6 March are over, not seven yet
+    assert ["rep", "Paco", "", "no drill in the last 7 working days"] not in at_risk
+    clock.advance(timedelta(days=1))  # Wednesday 18 March: Tuesday is over without a drill, the seventh
     at_risk = read_csv(client, f"/team/{team}/data/at-risk.csv")
     assert ["rep", "Paco", "", "no drill in the last 7 working days"] in at_risk
 
@@ -188,10 +192,10 @@ def test_a_rep_with_their_own_working_days_is_measured_against_them(content, mak
     page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
     assert "Sam</a> <span class=\"muted\">(works Tuesday to Saturday)</span>" in page
     assert "Everyone drilled in the last 7 working days." in page  # Sunday and Monday are his days off
-    clock.advance(timedelta(days=8))  # Tuesday 24 March: six of his working days without a drill (seven Monday-to-Friday)
-    page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
+    clock.advance(timedelta(days=9))  # Wednesday 25 March, under way: six of his working days over without a drill
+    page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())  # (seven Monday-to-Friday)
     assert "Everyone drilled in the last 7 working days." in page
-    clock.advance(timedelta(days=1))  # Wednesday 25 March: seven
+    clock.advance(timedelta(days=1))  # Thursday 26 March: Wednesday is over, seven
     page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
     assert "No drill in the last 7 working days:" in page and ">Sam</a>" in page[page.index("No drill in the last 7"):]
 
@@ -507,7 +511,8 @@ def test_a_drill_in_a_reps_own_new_day_east_of_the_manager_shows_at_once(content
     # Los Angeles is on Wednesday 11 March, 15:40: not drilled yet, so the day is under way, not missed
     assert rows["Lars"][5] == "2026-03-02" and rows["Lars"][7] == "2026-03-11" and rows["Lars"][1:3] == ["1", "7"]
     at_risk = read_csv(client, f"/team/{team_id}/data/at-risk.csv")
-    assert [row[1] for row in at_risk[1:] if row[0] == "rep"] == ["Lars"]  # Kenji is back: not inactive
+    # Kenji is back: not inactive; Lars's Wednesday is under way, so six of his working days are idle, not seven
+    assert [row[1] for row in at_risk[1:] if row[0] == "rep"] == []
     weekly = read_csv(client, f"/team/{team_id}/data/weekly.csv")
     assert [row[0] for row in weekly[1:]] == ["2026-03-09"]  # his first reviews of Thursday, in the week of 9 March
     page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
@@ -551,3 +556,26 @@ def test_the_skill_page_counts_a_west_reps_evening_answers_on_the_ranges_last_da
     auth.login(manager.email)
     page = " ".join(client.get(f"/team/{team_id}/skill/{skill}?start=2026-03-02&end=2026-03-03").get_data(as_text=True).split())
     assert f"{n} answers from Mon 02 Mar 2026 to Tue 03 Mar 2026" in page
+
+
+def test_a_reps_day_under_way_is_not_an_idle_day_on_the_inactive_list_either(content, make_user, clock, auth, client):
+    """Participation does not count a rep's today, still under way, as missed; the inactive list counted it as idle, so
+    a rep east of the manager was listed from the manager's afternoon on their seventh day, beside a participation
+    row saying six working days were missed."""
+    from datetime import datetime, timezone
+
+    manager = make_user("manager", team="East", timezone="Europe/Berlin")
+    rep = make_user("rep", team="East", name="Toshi", timezone="Asia/Tokyo")
+    team_id = rep.team_id
+    assert _drill_all(rep, clock)  # Monday 2 March, 18:00 in Tokyo
+    clock.set(datetime(2026, 3, 10, 16, 30, tzinfo=timezone.utc))  # Wednesday 11 March 01:30 in Tokyo; 17:30 Tue in Berlin
+    auth.login(manager.email)
+    (row,) = read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]
+    assert row[1:3] == ["1", "7"]  # 3 to 10 March missed: six working days; Wednesday 11 March under way
+    at_risk = read_csv(client, f"/team/{team_id}/data/at-risk.csv")
+    assert [row[1] for row in at_risk[1:] if row[0] == "rep"] == []
+    clock.set(datetime(2026, 3, 11, 15, 30, tzinfo=timezone.utc))  # Thursday 12 March 00:30 in Tokyo: Wednesday missed
+    (row,) = read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]
+    assert row[1:3] == ["1", "8"]
+    at_risk = read_csv(client, f"/team/{team_id}/data/at-risk.csv")
+    assert [row[1] for row in at_risk[1:] if row[0] == "rep"] == ["Toshi"]
