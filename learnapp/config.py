@@ -29,6 +29,19 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """An on/off setting read strictly: anything but 1/true/yes/on or 0/false/no/off (any case) is a ConfigError,
+    for a setting whose typo would otherwise quietly turn a safeguard off."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (or true/false, yes/no, on/off), got {raw!r}")
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
@@ -106,6 +119,8 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
     retention = _float(env, "LEARNAPP_DESIRED_RETENTION", 0.9)
     if not 0.7 < retention <= 0.99:
         raise ConfigError(f"LEARNAPP_DESIRED_RETENTION must be above 0.7 and at most 0.99, got {retention}")
+    base = base_url(env)
+    secure = secure_cookies(env, base)
     return {
         "SECRET_KEY": secret_key(env, instance_path, lenient=lenient),
         "SECRET_KEY_IS_TEMPORARY": secret_key_is_temporary(env),
@@ -120,8 +135,9 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "CONTENT_DIRS": [p for p in env.get("LEARNAPP_CONTENT_DIRS", "").split(os.pathsep) if p],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(env.get("LEARNAPP_SECURE_COOKIES")),
-        "REMEMBER_COOKIE_SECURE": _bool(env.get("LEARNAPP_SECURE_COOKIES")),
+        # the known-device cookie (web/auth.py) follows SESSION_COOKIE_SECURE
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         # failed logins are counted per client address and per account (web/auth.py); in each process's memory
@@ -142,8 +158,17 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "SMTP_SSL": _bool(env.get("SMTP_SSL")),  # TLS from the first byte (port 465) instead of STARTTLS
         "SMTP_CA_FILE": env.get("SMTP_CA_FILE", ""),  # a private CA for the relay's certificate (default: the system's)
         "MAIL_FROM": env.get("MAIL_FROM", "learnapp <learnapp@localhost>"),
-        "BASE_URL": base_url(env),
+        "BASE_URL": base,
     }
+
+
+def secure_cookies(env: Mapping[str, str], base: str) -> bool:
+    """Whether every cookie the app sets is Secure (sent over HTTPS only): LEARNAPP_SECURE_COOKIES if set, else
+    whether the address reps open (``base``, LEARNAPP_BASE_URL) is an https:// one. An HTTPS site that forgot the
+    setting would otherwise let a browser send its login over plain HTTP; the demo on http:// keeps working."""
+    from urllib.parse import urlsplit
+
+    return _flag(env, "LEARNAPP_SECURE_COOKIES", urlsplit(base).scheme == "https")
 
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"

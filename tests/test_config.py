@@ -157,3 +157,28 @@ def test_a_base_url_keeps_its_path_without_the_last_slash(tmp_path):
     config = from_env({"SECRET_KEY": "k", "LEARNAPP_BASE_URL": " https://example.com/learn/ "}, str(tmp_path))
     assert config["BASE_URL"] == "https://example.com/learn"
     assert from_env({"SECRET_KEY": "k"}, str(tmp_path))["BASE_URL"] == "http://127.0.0.1:5000"
+
+
+@pytest.mark.parametrize("env, secure", [
+    ({}, False),  # the demo and the tests: http://127.0.0.1:5000
+    ({"LEARNAPP_BASE_URL": "http://learn.example.com"}, False),
+    ({"LEARNAPP_BASE_URL": "https://learn.example.com"}, True),
+    ({"LEARNAPP_BASE_URL": "HTTPS://learn.example.com"}, True),
+    ({"LEARNAPP_BASE_URL": "https://learn.example.com", "LEARNAPP_SECURE_COOKIES": "0"}, False),
+    ({"LEARNAPP_BASE_URL": "https://learn.example.com", "LEARNAPP_SECURE_COOKIES": " False "}, False),
+    ({"LEARNAPP_BASE_URL": "https://learn.example.com", "LEARNAPP_SECURE_COOKIES": ""}, True),
+    ({"LEARNAPP_SECURE_COOKIES": "1"}, True),
+    ({"LEARNAPP_SECURE_COOKIES": "yes"}, True),
+])
+def test_cookies_are_secure_by_default_when_the_base_url_is_https(tmp_path, env, secure):
+    """An HTTPS deployment that did not also set LEARNAPP_SECURE_COOKIES=1 sent its session over plain HTTP too."""
+    config = from_env({"SECRET_KEY": "k", **env}, str(tmp_path))
+    assert config["SESSION_COOKIE_SECURE"] is secure and config["REMEMBER_COOKIE_SECURE"] is secure
+
+
+@pytest.mark.parametrize("value", ["2", "maybe", "ture"])
+def test_a_bad_secure_cookies_value_is_a_clear_error(tmp_path, value):
+    """A typo read as "off" before: cookies went out without Secure on an HTTPS site and nothing said so."""
+    with pytest.raises(ConfigError, match=f"^LEARNAPP_SECURE_COOKIES must be 1 or 0 .*got '{value}'"):
+        from_env({"SECRET_KEY": "k", "LEARNAPP_BASE_URL": "https://learn.example.com", "LEARNAPP_SECURE_COOKIES": value},
+                 str(tmp_path))

@@ -90,6 +90,13 @@ def _empty_database(url: str) -> None:
     engine.dispose()
 
 
+class BrowserBehindTheProxy(http.cookiejar.DefaultCookiePolicy):
+    """A browser's cookies on the HTTPS address the proxy serves: Secure ones are sent back too."""
+
+    def return_ok_secure(self, cookie, request):
+        return True
+
+
 def test_the_deploy_doc_from_an_empty_database_to_a_drill_a_job_and_a_backup(tmp_path):
     """docs/deploy.md sections 2 to 7 as an operator types them: migrations, content, accounts,
     gunicorn behind a proxy (forwarded headers), a drill over HTTP, the nightly job, a backup (SQLite)."""
@@ -126,7 +133,10 @@ def test_the_deploy_doc_from_an_empty_database_to_a_drill_a_job_and_a_backup(tmp
             # host, which only passes when the app trusts the forwarded scheme and host (ProxyFix)
             proxy = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "learn.example.com",
                      "Referer": "https://learn.example.com/login"}
-            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            # LEARNAPP_BASE_URL is https://, so every cookie is Secure: the browser speaks HTTPS to the proxy and
+            # sends them back, as this jar does over the proxy's plain hop to gunicorn
+            jar = http.cookiejar.CookieJar(policy=BrowserBehindTheProxy())
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
             def call(path, data=None):
                 body = urllib.parse.urlencode(data).encode() if data is not None else None
@@ -137,6 +147,7 @@ def test_the_deploy_doc_from_an_empty_database_to_a_drill_a_job_and_a_backup(tmp
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
             url_after, page = call("/login", {"email": "rep@example.com", "password": PASSWORD, "csrf_token": token})
             assert url_after.endswith("/drill/") and "Item 1 of" in page
+            assert {c.name for c in jar} == {"session", "learnapp_device"} and all(c.secure for c in jar)
             form = answer_form(page)
             url_after, feedback = call("/drill/answer", form)
             assert "/drill/feedback/" in url_after and "The rule:" in feedback
