@@ -308,6 +308,8 @@ def _register_input_guard(app: Flask) -> None:
 
 
 def _register_security_headers(app: Flask) -> None:
+    from flask import current_app, request
+
     csp = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -319,4 +321,10 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        # an HTTPS deployment (its cookies Secure) tells browsers to use nothing else, so an address typed without
+        # https:// never goes out in the clear first. Only over HTTPS (behind a proxy, X-Forwarded-Proto through
+        # LEARNAPP_PROXY_HOPS), where browsers heed it; no includeSubDomains: other hosts of the domain are not ours
+        seconds = current_app.config.get("HSTS_SECONDS", 0)
+        if seconds and request.is_secure and current_app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}")
         return response

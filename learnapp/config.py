@@ -121,6 +121,9 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         raise ConfigError(f"LEARNAPP_DESIRED_RETENTION must be above 0.7 and at most 0.99, got {retention}")
     base = base_url(env)
     secure = secure_cookies(env, base)
+    hsts = _int(env, "LEARNAPP_HSTS_SECONDS", 365 * 24 * 3600)
+    if hsts < 0:
+        raise ConfigError(f"LEARNAPP_HSTS_SECONDS must be 0 (off) or more seconds, got {hsts}")
     return {
         "SECRET_KEY": secret_key(env, instance_path, lenient=lenient),
         "SECRET_KEY_IS_TEMPORARY": secret_key_is_temporary(env),
@@ -139,6 +142,8 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Strict-Transport-Security's max-age on pages served over HTTPS when the cookies are Secure (app.py)
+        "HSTS_SECONDS": hsts,
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         # failed logins are counted per client address and per account (web/auth.py); in each process's memory
         # unless a shared store is named (redis://host:6379 with the [redis] extra), needed for several workers or hosts

@@ -182,3 +182,9 @@ def test_a_bad_secure_cookies_value_is_a_clear_error(tmp_path, value):
     with pytest.raises(ConfigError, match=f"^LEARNAPP_SECURE_COOKIES must be 1 or 0 .*got '{value}'"):
         from_env({"SECRET_KEY": "k", "LEARNAPP_BASE_URL": "https://learn.example.com", "LEARNAPP_SECURE_COOKIES": value},
                  str(tmp_path))
+
+
+@pytest.mark.parametrize("value", ["-1", "a year", "1.5"])
+def test_a_bad_hsts_seconds_value_is_a_clear_error(tmp_path, value):
+    with pytest.raises(ConfigError, match="^LEARNAPP_HSTS_SECONDS must be"):
+        from_env({"SECRET_KEY": "k", "LEARNAPP_HSTS_SECONDS": value}, str(tmp_path))

@@ -1,4 +1,5 @@
-"""An HTTPS deployment (LEARNAPP_BASE_URL https://...): every cookie the app sets is Secure by default."""
+"""An HTTPS deployment (LEARNAPP_BASE_URL https://...): every cookie the app sets is Secure by default, and pages
+served over HTTPS tell the browser to use nothing else (Strict-Transport-Security)."""
 
 import pytest
 
@@ -9,7 +10,7 @@ from tests.conftest import PASSWORD, csrf_token, database_url
 
 def _app(monkeypatch, tmp_path, clock, **env):
     """The app as gunicorn builds it from the environment (no test overrides of the cookie settings)."""
-    for name in ("LEARNAPP_BASE_URL", "LEARNAPP_SECURE_COOKIES", "LEARNAPP_PROXY_HOPS"):
+    for name in ("LEARNAPP_BASE_URL", "LEARNAPP_SECURE_COOKIES", "LEARNAPP_PROXY_HOPS", "LEARNAPP_HSTS_SECONDS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -66,3 +67,30 @@ def test_on_http_or_turned_off_no_cookie_is_secure(served, env):
     assert set(cookies) == {"session", "remember_token", "learnapp_device"}
     for header in cookies.values():
         assert "Secure" not in header, header
+
+
+HTTPS_SITE = {"LEARNAPP_BASE_URL": "https://learn.example.com", "LEARNAPP_PROXY_HOPS": "1"}
+BEHIND_THE_PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Host": "learn.example.com"}
+
+
+def test_pages_served_over_https_carry_strict_transport_security_for_a_year(served):
+    """Before, nothing told a browser to keep to HTTPS: the next address typed without https:// went out in the
+    clear first, where anyone on the path could answer it instead of the site."""
+    client = served(**HTTPS_SITE).test_client()
+    for path in ("/login", "/static/app.js", "/no-such-page"):
+        response = client.get(path, headers=BEHIND_THE_PROXY)
+        assert response.headers.get("Strict-Transport-Security") == "max-age=31536000", path  # no includeSubDomains
+    # the proxy's plain hop, or a health check straight to gunicorn: a browser ignores the header over HTTP anyway
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({**HTTPS_SITE, "LEARNAPP_HSTS_SECONDS": "600"}, "max-age=600"),
+    ({**HTTPS_SITE, "LEARNAPP_HSTS_SECONDS": "0"}, None),  # off
+    ({**HTTPS_SITE, "LEARNAPP_SECURE_COOKIES": "0"}, None),  # not an HTTPS deployment after all
+    ({"LEARNAPP_PROXY_HOPS": "1"}, None),  # the demo's http:// base URL
+    ({"LEARNAPP_SECURE_COOKIES": "1", "LEARNAPP_PROXY_HOPS": "1"}, "max-age=31536000"),
+])
+def test_strict_transport_security_follows_secure_cookies_and_its_setting(served, env, expected):
+    response = served(**env).test_client().get("/login", headers=BEHIND_THE_PROXY)
+    assert response.headers.get("Strict-Transport-Security") == expected
