@@ -1,7 +1,9 @@
 """The login limiter's keys that name an email address, and forgetting them when that person's data is erased.
 
 The login and password-email limits (web/auth.py) count per address typed, under keys such as
-``login:bo@example.com``, for up to an hour, in the limiter's storage (LEARNAPP_RATELIMIT_STORAGE).
+``login:bo@example.com`` (the address itself, not a digest), for up to an hour, in the limiter's storage
+(LEARNAPP_RATELIMIT_STORAGE). An erasure clears the person's address's keys; a change of address clears the old
+one's (users.update_account), so none are left under an earlier address either.
 """
 
 from __future__ import annotations

@@ -265,7 +265,8 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
     streak kept, the backlog spread as after any pause; nothing of their earlier participation is lost. No change may
     leave the organisation without an active admin (admins' rows are locked meanwhile, so two admins cannot
     demote each other at once). A new address replaces the old one in the records of what they did (vacations,
-    working-day changes, team moves, content versions), so those still name them, and an erasure finds them. A
+    working-day changes, team moves, content versions), so those still name them, and an erasure finds them; the
+    login limiter's counts under the old address are cleared (rate_limits.forget_address), as an erasure would. A
     UserError says what is wrong; nothing changes.
     """
     from learnapp.services import rollups
@@ -311,6 +312,7 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
     if team_id is not None and team_id not in teams or not leads <= set(teams):
         raise UserError("Pick the teams from the list.")
     counted_before, old_team, old_zone = user.role == Role.REP.value and user.active, user.team_id, user.timezone
+    old_email = user.email
     if email != user.email:  # what they did under the old address is theirs still (and erase_person finds it by the new)
         _rename_author(user.email, email)
     user.name, user.email, user.role, user.timezone = name, email, role, timezone
@@ -337,6 +339,10 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
         rollups.rebuild_teams([t for t in (old_team, user.team_id) if t is not None],
                               organisation=user.timezone != old_zone)
     db.session.commit()
+    if email != old_email:
+        # the login limiter's keys hold the address itself for up to an hour, and an erasure clears only the address
+        # of the day: the old one's counts go now (they guard no account any more), as erase_person's would
+        rate_limits.forget_address(old_email)
 
 
 def reset_password(user: User, password: str, *, by: User) -> None:

@@ -335,6 +335,25 @@ def test_erasing_someone_clears_the_login_limiters_counts_of_their_address_and_o
     assert f"login:{admin_email}/" in held  # the admin's own login is counted too (before its password is checked)
 
 
+def test_erasing_someone_leaves_no_count_under_an_address_they_had_earlier(make_user, clock, client):
+    """The limiter's keys hold the address itself for up to an hour: the erasure cleared only the current one's, and
+    login:<the address an admin corrected> stayed in the storage after the person was erased."""
+    admin = make_user("admin", team=None)
+    rep = make_user("rep", team="North")
+    admin_id, rep_id, old_email = admin.id, rep.id, rep.email
+    _refused_logins_and_a_password_email(client, old_email)
+    assert f"login:{old_email}/" in _limiter_keys() and f"forgot:{old_email}/" in _limiter_keys()
+    rep = db.session.get(User, rep_id)
+    users_service.update_account(rep, name=rep.name, email="corrected@example.org", role=rep.role, timezone=rep.timezone,
+                                 team_id=rep.team_id, leads=[], active=True, by=db.session.get(User, admin_id),
+                                 now=clock.now())
+    _refused_logins_and_a_password_email(client, "corrected@example.org")
+    _deactivate(rep_id, admin_id, clock)
+    users_service.erase_person(db.session.get(User, rep_id), by=db.session.get(User, admin_id), now=clock.now())
+    held = _limiter_keys()
+    assert old_email not in held and "corrected@example.org" not in held
+
+
 def test_erasing_someone_clears_their_addresss_counts_in_a_shared_redis_store(tmp_path, clock):
     """LEARNAPP_RATELIMIT_STORAGE=redis://...: every worker's counts are in Redis, and the erasure clears them there."""
     import secrets
