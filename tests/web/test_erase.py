@@ -386,10 +386,10 @@ def test_erasing_someone_clears_their_addresss_counts_in_a_shared_redis_store(tm
             other = users_service.create_user("stays@example.com", "Stays", PASSWORD, "rep", team="A", now=clock.now())
             _refused_logins_and_a_password_email(app.test_client(), rep.email, other.email)
             keys = lambda: " ".join(k.decode() for k in store.scan_iter(f"*{prefix}*"))  # noqa: E731
-            assert f"login:gone@example.com/" in keys() and f"forgot:gone@example.com/" in keys()
+            assert "login:gone@example.com/" in keys() and "forgot:gone@example.com/" in keys()
             _deactivate(rep.id, admin.id, clock)
             users_service.erase_person(db.session.get(User, rep.id), by=db.session.get(User, admin.id), now=clock.now())
-            assert "gone@example.com" not in keys() and f"login:stays@example.com/" in keys()
+            assert "gone@example.com" not in keys() and "login:stays@example.com/" in keys()
     finally:
         for key in store.scan_iter(f"*{prefix}*"):
             store.delete(key)
