@@ -142,9 +142,9 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         # Strict-Transport-Security's max-age on pages served over HTTPS when the cookies are Secure (app.py)
         "HSTS_SECONDS": hsts,
-        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         # failed logins are counted per client address and per account (web/auth.py); in each process's memory
         # unless a shared store is named (redis://host:6379 with the [redis] extra), needed for several workers or hosts
         "RATELIMIT_STORAGE_URI": env.get("LEARNAPP_RATELIMIT_STORAGE", "memory://"),
