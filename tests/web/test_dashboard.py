@@ -128,7 +128,7 @@ def test_participation_counts_a_reps_working_days_from_the_day_they_joined(conte
     from datetime import datetime, timezone
 
     manager = make_user("manager", team="North")
-    veteran = make_user("rep", team="North", name="Vic")  # joined Mon 2 March, never drilled
+    make_user("rep", team="North", name="Vic")  # joined Mon 2 March, never drilled
     clock.set(datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc))  # Monday 1 June
     newcomer = make_user("rep", team="North", name="Nina")
     for _ in range(8):  # drills on 8 of her 10 working days, 1-12 June

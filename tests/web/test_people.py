@@ -3,7 +3,7 @@
 from learnapp.extensions import db
 from learnapp.models import Team, User
 from learnapp.services import drill
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import csrf_token
 from tests.helpers import right_answer
 
 
