@@ -154,13 +154,13 @@ def from_env(env: Mapping[str, str], instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "PROXY_HOPS": _int(env, "LEARNAPP_PROXY_HOPS", 0),
         # X-Forwarded-Prefix moves every generated URL (redirects, scripts): trusted only when the proxy sets it
-        "PROXY_PREFIX": _bool(env.get("LEARNAPP_PROXY_PREFIX")),
+        "PROXY_PREFIX": _flag(env, "LEARNAPP_PROXY_PREFIX", False),
         "SMTP_HOST": env.get("SMTP_HOST", ""),  # empty: no email is sent (reminders are logged as skipped)
         "SMTP_PORT": _int(env, "SMTP_PORT", 25),
         "SMTP_USER": env.get("SMTP_USER", ""),
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
-        "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
-        "SMTP_SSL": _bool(env.get("SMTP_SSL")),  # TLS from the first byte (port 465) instead of STARTTLS
+        "SMTP_STARTTLS": _flag(env, "SMTP_STARTTLS", False),
+        "SMTP_SSL": _flag(env, "SMTP_SSL", False),  # TLS from the first byte (port 465) instead of STARTTLS
         "SMTP_CA_FILE": env.get("SMTP_CA_FILE", ""),  # a private CA for the relay's certificate (default: the system's)
         "MAIL_FROM": env.get("MAIL_FROM", "learnapp <learnapp@localhost>"),
         "BASE_URL": base,

@@ -184,6 +184,17 @@ def test_a_bad_secure_cookies_value_is_a_clear_error(tmp_path, value):
                  str(tmp_path))
 
 
+@pytest.mark.parametrize("name, key", [("SMTP_STARTTLS", "SMTP_STARTTLS"), ("SMTP_SSL", "SMTP_SSL"),
+                                       ("LEARNAPP_PROXY_PREFIX", "PROXY_PREFIX")])
+def test_the_other_on_off_settings_are_read_strictly_too(tmp_path, name, key):
+    """A typo ("ture", "yes please") read as "off": mail went out without TLS, and nothing said so."""
+    assert from_env({"SECRET_KEY": "k"}, str(tmp_path))[key] is False
+    assert from_env({"SECRET_KEY": "k", name: "On"}, str(tmp_path))[key] is True
+    assert from_env({"SECRET_KEY": "k", name: "0"}, str(tmp_path))[key] is False
+    with pytest.raises(ConfigError, match=f"^{name} must be 1 or 0 .*got 'ture'"):
+        from_env({"SECRET_KEY": "k", name: "ture"}, str(tmp_path))
+
+
 @pytest.mark.parametrize("value", ["-1", "a year", "1.5"])
 def test_a_bad_hsts_seconds_value_is_a_clear_error(tmp_path, value):
     with pytest.raises(ConfigError, match="^LEARNAPP_HSTS_SECONDS must be"):
