@@ -86,3 +86,15 @@ class ItemWrongRollup(db.Model):
     scenario_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     chosen: Mapped[str] = mapped_column(String(255), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ItemDiscrimination(db.Model):
+    """Item analytics: each answered item's discrimination index (None: no reps to rank) as computed from the item
+    rollups at ``computed_at``, by the nightly rebuild; the trainer's list reads it once ranking every rep on each
+    view would cost too much (services.analytics.LIVE_RANKING_ROWS). Derived: rebuilt from the rollups."""
+
+    __tablename__ = "item_discrimination"
+
+    scenario_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    discrimination: Mapped[float | None] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -5,13 +5,16 @@ rollups hold what the statistics need instead, each updated in the answer's own 
 the attempts: each rep's answers per item and whether their first one was right (for the shares and the
 discrimination index), answers per item and tenth of a second (for the median time), and each wrong answer's count.
 What the list reads does not grow with the answers given: the database sums each item's rows, and Python reads one
-row per rep and item only where a discrimination index has reps to rank.
+row per rep and item only where a discrimination index has reps to rank. Those rows grow with reps times items, so
+past LIVE_RANKING_ROWS of them the list shows the discrimination indexes of the last rebuild (nightly), as of then,
+from a fourth derived table (item_discrimination); the other figures stay live.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Iterable, NamedTuple
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -19,8 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from learnapp.domain.analytics import (ItemCounts, ItemStats, RepItem, discriminations, item_counts, item_stats_from_sums,
                                       median_of_counts, skill_summary)
 from learnapp.extensions import db
-from learnapp.models import Attempt, ItemRepRollup, ItemTimeRollup, ItemWrongRollup, Scenario
-from learnapp.services.db import begin_write
+from learnapp.models import Attempt, ItemDiscrimination, ItemRepRollup, ItemTimeRollup, ItemWrongRollup, Scenario
+from learnapp.services.db import begin_write, now
 
 MAX_CHOSEN = 255  # ItemWrongRollup.chosen
 
@@ -63,7 +66,8 @@ def _count_upsert(model, dialect: str):
 
 
 def rebuild() -> dict[str, int]:
-    """Recompute the item rollups from the attempts (nightly, and after a bulk load); returns row counts.
+    """Recompute the item rollups from the attempts (nightly, and after a bulk load), then the stored discrimination
+    indexes from them (refresh_discriminations()); returns row counts.
 
     One scenario per write transaction, so an answer arriving meanwhile waits for one scenario's counts at most
     (the counting runs in the database: no attempt is read into Python). On PostgreSQL the transaction locks the
@@ -82,8 +86,9 @@ def rebuild() -> dict[str, int]:
             select = _COUNTS[model](scenario_id)
             db.session.execute(db.insert(model).from_select([c.name for c in select.selected_columns], select))
         db.session.commit()
-    return {model.__tablename__: db.session.scalar(db.select(db.func.count()).select_from(model))
-            for model in (ItemRepRollup, ItemTimeRollup, ItemWrongRollup)}
+    counts = {model.__tablename__: db.session.scalar(db.select(db.func.count()).select_from(model))
+              for model in (ItemRepRollup, ItemTimeRollup, ItemWrongRollup)}
+    return {**counts, ItemDiscrimination.__tablename__: refresh_discriminations()}
 
 
 def _pairs_of(scenario_id: str):
@@ -115,16 +120,37 @@ def _wrong_of(scenario_id: str):
 _COUNTS = {ItemRepRollup: _pairs_of, ItemTimeRollup: _times_of, ItemWrongRollup: _wrong_of}
 
 
-def all_item_stats() -> tuple[dict[str, ItemStats], dict[str, dict]]:
+LIVE_RANKING_ROWS = 20_000  # rep rows the list ranks on each view, at most (about 0.1 s here); past them, the stored index
+
+
+class ItemAnalytics(NamedTuple):
+    """What the trainer's list shows: statistics per scenario, a summary per skill, and when the discrimination
+    indexes were computed (None: on this view, from the rollups as they are)."""
+    stats: dict[str, ItemStats]
+    by_skill: dict[str, dict]
+    discrimination_as_of: datetime | None
+
+
+def all_item_stats() -> ItemAnalytics:
     """Statistics per scenario and a summary per skill, over every attempt (from the item rollups).
 
-    The database sums each item's answers. One row per rep and item is read only for the skills whose
-    discrimination has reps to rank (answered on two items or more), as plain tuples ranked in one pass
-    (domain.analytics.discriminations). Every statement is a prebuilt Core one: rows come back as tuples."""
+    The database sums each item's answers. The discrimination index ranks reps, one rollup row per rep and item of
+    every skill answered on two items or more: up to LIVE_RANKING_ROWS rows (a small organisation) they are read as
+    plain tuples and ranked on each view (domain.analytics.discriminations); past that, every view would pay for
+    them (2,000 reps answering five items per skill: 287,000 rows, 1.3 s), so the list reads the indexes the last
+    rebuild stored (refresh_discriminations(), nightly) and says as of when; if none were ever stored (just after
+    the upgrade), this view computes and stores them. Every statement is a prebuilt Core one: rows come back as
+    tuples."""
     items, items_of_skill = _item_counts()
-    skill_of = {item: counts.skill_id for item, counts in items.items()}
-    ranked_skills = sorted({skill for skill in skill_of.values() if items_of_skill[skill] > 1})
-    rows = db.session.execute(_RANKED, {"skills": ranked_skills}).all() if ranked_skills else []
+    ranked_skills = _ranked_skills(items, items_of_skill)
+    to_rank = sum(counts.reps for counts in items.values() if counts.skill_id in ranked_skills)  # about the rows
+    if to_rank <= LIVE_RANKING_ROWS:
+        discrimination, as_of = _discriminations(items, ranked_skills), None
+    else:
+        discrimination, as_of = _stored_discriminations()
+        if as_of is None:  # never computed: once, now
+            as_of = now()
+            discrimination = _store_discriminations(items, _discriminations(items, ranked_skills), as_of)
     times: dict[str, dict[int, int]] = {}
     for item, tenths, n in db.session.execute(_TIMES):
         times.setdefault(item, {})[tenths] = n
@@ -132,8 +158,48 @@ def all_item_stats() -> tuple[dict[str, ItemStats], dict[str, dict]]:
     for item, chosen, n in db.session.execute(_WRONG):
         wrong.setdefault(item, {})[chosen] = n
     medians = {item: (median_of_counts(counts) + 0.5) / 10 for item, counts in times.items()}  # a tenth's middle
-    stats = item_stats_from_sums(items.values(), discriminations(rows, skill_of), medians, wrong)
-    return stats, skill_summary(stats.values())
+    stats = item_stats_from_sums(items.values(), discrimination, medians, wrong)
+    return ItemAnalytics(stats, skill_summary(stats.values()), as_of)
+
+
+def refresh_discriminations() -> int:
+    """Compute every answered item's discrimination index from the item rollups and store it, replacing what was
+    stored (the nightly rebuild, after the rollups'); returns the rows stored (one per item with answers)."""
+    db.session.commit()  # a fresh read of the rollups
+    items, items_of_skill = _item_counts()
+    discrimination = _discriminations(items, _ranked_skills(items, items_of_skill))
+    _store_discriminations(items, discrimination, now())
+    return len(items)
+
+
+def _ranked_skills(items: dict[str, ItemCounts], items_of_skill: dict[str, int]) -> list[str]:
+    """The skills whose items' discrimination has reps to rank: those answered on two items or more."""
+    return sorted({counts.skill_id for counts in items.values() if items_of_skill[counts.skill_id] > 1})
+
+
+def _discriminations(items: dict[str, ItemCounts], ranked_skills: list[str]) -> dict[str, float]:
+    rows = db.session.execute(_RANKED, {"skills": ranked_skills}).all() if ranked_skills else []
+    return discriminations(rows, {item: counts.skill_id for item, counts in items.items()})
+
+
+def _stored_discriminations() -> tuple[dict[str, float], datetime | None]:
+    """The stored indexes (items without one left out) and when they were computed (None: never)."""
+    rows = db.session.execute(_STORED).all()
+    return {item: value for item, value, _ in rows if value is not None}, max((at for *_, at in rows), default=None)
+
+
+def _store_discriminations(items: Iterable[str], discrimination: dict[str, float], at: datetime) -> dict[str, float]:
+    """Replace the stored indexes with these, computed at ``at``: a row per item (None where it has no index), so
+    that a table with rows was computed. In its own write transaction; returns ``discrimination``."""
+    begin_write()
+    if db.session.get_bind().dialect.name == "postgresql":  # two refreshes at once take turns instead of colliding
+        db.session.execute(db.text("LOCK TABLE item_discrimination IN SHARE ROW EXCLUSIVE MODE"))
+    db.session.execute(db.delete(ItemDiscrimination))
+    rows = [{"scenario_id": item, "discrimination": discrimination.get(item), "computed_at": at} for item in items]
+    if rows:
+        db.session.execute(db.insert(ItemDiscrimination), rows)
+    db.session.commit()
+    return discrimination
 
 
 def _item_counts() -> tuple[dict[str, ItemCounts], dict[str, int]]:
@@ -175,5 +241,6 @@ _RANKED = (  # in the key's order: by item, then rep, as discriminations() needs
     db.select(_REP.c.scenario_id, _REP.c.user_id, _REP.c.skill_id, _REP.c.answers, _REP.c.right)
     .where(_REP.c.skill_id.in_(db.bindparam("skills", expanding=True)))
     .order_by(_REP.c.scenario_id, _REP.c.user_id, _REP.c.skill_id))
+_STORED = db.select(ItemDiscrimination.scenario_id, ItemDiscrimination.discrimination, ItemDiscrimination.computed_at)
 _TIMES = db.select(_TIME.c.scenario_id, _TIME.c.tenths, _TIME.c.n)
 _WRONG = db.select(_WRONG_TABLE.c.scenario_id, _WRONG_TABLE.c.chosen, _WRONG_TABLE.c.n)

@@ -16,7 +16,7 @@ from learnapp.rendering import removed_by_sanitiser
 from learnapp.services import analytics, authoring
 from learnapp.services import content as content_service
 from learnapp.services.db import now
-from learnapp.services.drill import DrillError
+from learnapp.services.drill import DrillError, user_zone
 from learnapp.web import roles_required
 from learnapp.web.drill import read_answer
 
@@ -43,7 +43,7 @@ def _row_or_404(scenario_id: str) -> ScenarioRow:
 @roles_required(*AUTHORS)
 def index():
     filters = {k: request.args.get(k, "").strip() for k in ("q", "skill", "stage", "kind", "status", "flagged")}
-    stats, by_skill = analytics.all_item_stats()
+    stats, by_skill, discrimination_as_of = analytics.all_item_stats()
     rows = [(row, scenario) for row, scenario in content_service.current_scenarios() if _matches(row, scenario, filters)]
     if filters.get("flagged"):
         rows = [(row, scenario) for row, scenario in rows if stats.get(row.id) and stats[row.id].flags]
@@ -54,7 +54,16 @@ def index():
     skills = db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)).all()
     return render_template("author/index.html", rows=rows, filters=filters, model=model, stats=stats, by_skill=by_skill,
                            wrong=wrong, stage_names=stage_names, skills=skills, kind_names=KIND_NAMES,
-                           skill_titles={skill.id: skill.title for skill in skills})
+                           skill_titles={skill.id: skill.title for skill in skills},
+                           discrimination_as_of=_local_time(discrimination_as_of))
+
+
+def _local_time(moment):
+    """A moment as the viewer reads it: their own timezone's date, time and zone name."""
+    if moment is None:
+        return None
+    local = moment.astimezone(user_zone(current_user))
+    return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
 
 
 # the kinds as a trainer reads them in the list; the files and the filter's values keep the ids

@@ -56,7 +56,7 @@ def test_rollups_kept_on_each_answer_and_rebuilt_give_the_figures_of_every_attem
     kept = _rollup_rows()
     counts = analytics.rebuild()
     assert _rollup_rows() == kept  # the rebuild finds exactly what the answers added up to
-    assert counts == {name: len(rows) for name, rows in kept.items()}
+    assert counts == {**{name: len(rows) for name, rows in kept.items()}, "item_discrimination": len(counted)}
     _same(analytics.all_item_stats()[0], counted)
 
 
@@ -107,3 +107,65 @@ def test_median_of_counts_is_the_median_of_the_values():
         for v in values:
             counts[v] = counts.get(v, 0) + 1
         assert median_of_counts(counts) == statistics.median(values)
+
+
+def test_with_few_rep_rows_to_rank_the_discrimination_is_live(content, make_user, clock):
+    """A small organisation ranks its reps on every view (it costs little): no "as of", the figures of every attempt."""
+    rng = random.Random(5)
+    ids = [make_user("rep", team="North").id for _ in range(9)]
+    _drill(ids, 3, rng, clock)
+    analytics.all_item_stats()
+    _drill(ids, 3, rng, clock)
+    view = analytics.all_item_stats()
+    assert view.discrimination_as_of is None
+    _same(view.stats, _from_rows())
+
+
+def test_with_many_rep_rows_to_rank_the_discrimination_is_the_nightly_one(content, make_user, clock, monkeypatch):
+    """Past LIVE_RANKING_ROWS rows to rank, each item's discrimination index is read from item_discrimination, as of
+    when it was computed: on the first view if it never was, then by every rebuild (the nightly job's). The other
+    figures stay live."""
+    from learnapp import jobs
+
+    monkeypatch.setattr(analytics, "LIVE_RANKING_ROWS", 0)
+    rng = random.Random(5)
+    ids = [make_user("rep", team="North").id for _ in range(9)]
+    _drill(ids, 3, rng, clock)
+    first_view, counted = clock.now(), _from_rows()
+    view = analytics.all_item_stats()
+    assert view.discrimination_as_of == first_view  # never computed: computed now, and stored
+    _same(view.stats, counted)
+    _drill(ids, 3, rng, clock)
+    later = _from_rows()
+    view = analytics.all_item_stats()
+    assert view.discrimination_as_of == first_view
+    assert any(later[item].discrimination != counted[item].discrimination for item in counted)  # it moved meanwhile
+    for item, expected in later.items():
+        got = view.stats[item]
+        assert (got.attempts, got.first_right, got.later_right, got.top_wrong) == \
+            (expected.attempts, expected.first_right, expected.later_right, expected.top_wrong)  # live
+        assert got.discrimination == (counted[item].discrimination if item in counted else None)  # as of first_view
+    run = jobs.nightly_maintenance(clock.now())
+    assert run.status == "ok" and "item_discrimination" in run.detail, run.detail
+    view = analytics.all_item_stats()
+    assert view.discrimination_as_of == clock.now()
+    _same(view.stats, later)
+
+
+def test_the_stored_discriminations_are_rebuilt_from_the_attempts(content, make_user, clock, monkeypatch):
+    """Derived data: wrong or missing rows of item_discrimination are replaced by the rebuild."""
+    from learnapp.models import ItemDiscrimination
+
+    monkeypatch.setattr(analytics, "LIVE_RANKING_ROWS", 0)
+    ids = [make_user("rep", team="North").id for _ in range(9)]
+    _drill(ids, 4, random.Random(9), clock)
+    analytics.all_item_stats()
+    rows = db.session.scalars(db.select(ItemDiscrimination)).all()
+    assert rows and any(row.discrimination is not None for row in rows)
+    begin_write()
+    db.session.execute(db.update(ItemDiscrimination).values(discrimination=0.5))
+    db.session.execute(db.delete(ItemDiscrimination).where(ItemDiscrimination.scenario_id == rows[0].scenario_id))
+    db.session.commit()
+    counts = analytics.rebuild()
+    assert counts["item_discrimination"] == len(rows)
+    _same(analytics.all_item_stats().stats, _from_rows())

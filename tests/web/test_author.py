@@ -395,3 +395,23 @@ def test_the_live_preview_of_long_lessons_does_not_pile_up_in_the_workers_memory
     finally:
         tracemalloc.stop()
     assert kept < 1_000_000, f"{kept:,} bytes kept after 10 previews of a 200 KB lesson"
+
+
+def test_the_list_says_as_of_when_the_discrimination_index_is_the_nightly_one(trainer, client, make_user, clock, monkeypatch):
+    from learnapp.services import analytics
+    from learnapp.services.db import begin_write
+
+    reps = [make_user("rep").id for _ in range(6)]
+    begin_write()
+    for n, rep in enumerate(reps):  # each rep answered two items of one skill: there are reps to rank
+        for item in ("days-out-li-insurance", "days-out-priya-brochure"):
+            analytics.record(scenario_id=item, user_id=rep, skill_id="days-out", answered_at=clock.now(),
+                             correct=n % 2 == 0, duration_ms=9_000, chosen=None)
+    db.session.commit()
+    page = client.get("/author/").get_data(as_text=True)
+    assert "Discrimination index as of" not in page and "days-out-li-insurance" in page  # few rows to rank: live
+    monkeypatch.setattr(analytics, "LIVE_RANKING_ROWS", 0)
+    trainer.timezone = "Asia/Tokyo"
+    db.session.commit()
+    page = client.get("/author/").get_data(as_text=True)
+    assert "Discrimination index as of Mon 02 Mar 2026 18:00" in page  # 09:00 UTC, computed on this first view
