@@ -9,7 +9,9 @@ docs/performance.md use ``flask --app learnapp bench generate --reps 2000 --days
 Prints, per database: the attempts and rollup_item_rep rows, then the median (and the fastest) of ``--runs`` warm
 calls of (a) GET /author/ through the app's test client as that trainer and (b) analytics.all_item_stats() alone,
 after one cold call; and a digest of every figure the list shows (stats and skill summaries, floats to the last
-bit), so two versions of the code can be checked to give the same figures.
+bit), so two versions of the code can be checked to give the same figures. Code that stores the discrimination index
+(past services.analytics.LIVE_RANKING_ROWS rows to rank) has it computed and stored first, as the nightly job does,
+timed; the line says whether the list ranked reps live or read the stored index.
 
 ``--against DIR`` measures another checkout of learnapp (e.g. a ``git worktree`` of an older commit) in the same
 way, each database's runs interleaved round by round with this checkout's, in fresh processes. ``--code DIR``
@@ -24,6 +26,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from timing import timed  # bench/timing.py
@@ -55,7 +58,14 @@ def measure(url: str, runs: int, label: str) -> None:
             trainer = create_user("trainer@bench.test", "Trainer", "bench-pass-2026", "trainer", now=now())
             db.session.commit()
         login_id = trainer.get_id()
-        figures = digest(*analytics.all_item_stats())
+        refresh = getattr(analytics, "refresh_discriminations", None)  # code that stores the nightly index
+        if refresh is not None:  # as the nightly job would, so the figures are those of the data as it is
+            started = time.perf_counter()
+            refresh()
+            refreshed = f"stored (computed in {(time.perf_counter() - started) * 1000:.0f} ms, as the nightly job does)"
+        result = analytics.all_item_stats()
+        figures = digest(*result[:2])
+        index = "live" if getattr(result, "discrimination_as_of", None) is None else refreshed
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"] = login_id, True
@@ -68,8 +78,8 @@ def measure(url: str, runs: int, label: str) -> None:
         with app.app_context():
             analytics.all_item_stats()
 
-    print(f"{label} {url.split(':')[0]}: {attempts} attempts, {pairs} rows of rollup_item_rep; figures {figures}",
-          flush=True)
+    print(f"{label} {url.split(':')[0]}: {attempts} attempts, {pairs} rows of rollup_item_rep; figures {figures}; "
+          f"discrimination index {index}", flush=True)
     for name, fn in (("GET /author/", page), ("all_item_stats()", item_stats)):
         cold, values = timed(fn, runs)
         print(f"  {name:18s} median {statistics.median(values):7.1f} ms   fastest {min(values):7.1f} ms   "
