@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -55,7 +56,11 @@ def index():
     return render_template("author/index.html", rows=rows, filters=filters, model=model, stats=stats, by_skill=by_skill,
                            wrong=wrong, stage_names=stage_names, skills=skills, kind_names=KIND_NAMES,
                            skill_titles={skill.id: skill.title for skill in skills},
-                           discrimination_as_of=_local_time(discrimination_as_of))
+                           discrimination_as_of=_local_time(discrimination_as_of),
+                           discrimination_stale=discrimination_as_of is not None and now() - discrimination_as_of > STALE)
+
+
+STALE = timedelta(hours=36)  # the nightly job runs every day: a stored index older than this says it has not run
 
 
 def _local_time(moment):

@@ -1,6 +1,7 @@
 """The trainer's area: list and filters, live validation, saving versions, conflicts, try-it, retire, history."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -415,3 +416,7 @@ def test_the_list_says_as_of_when_the_discrimination_index_is_the_nightly_one(tr
     db.session.commit()
     page = client.get("/author/").get_data(as_text=True)
     assert "Discrimination index as of Mon 02 Mar 2026 18:00" in page  # 09:00 UTC, computed on this first view
+    assert "has not refreshed it" not in page
+    clock.advance(timedelta(days=2))  # and no nightly run meanwhile
+    page = client.get("/author/").get_data(as_text=True)
+    assert "Discrimination index as of Mon 02 Mar 2026 18:00" in page and "The nightly job has not refreshed it" in page
