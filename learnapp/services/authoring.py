@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -63,6 +64,28 @@ def validate(text: str) -> tuple[Scenario | None, list[ContentError]]:
     return parse_scenario_text(text, EDITOR_PATH, model, skills())
 
 
+def id_errors(scenario_id: str, text: str, editing: str | None) -> list[ContentError]:
+    """What the editor checks beyond the text itself: a new scenario's id is free, an edited one's id is unchanged.
+
+    ``editing`` is the id of the scenario being edited, None for a new one. Checked as the trainer types too, so
+    the error stays in the list after a refused save instead of waiting for the save (whose page re-checks)."""
+    if editing is None and db.session.get(ScenarioRow, scenario_id) is not None:
+        return [ContentError(EDITOR_PATH, _id_line(text), f"id '{scenario_id}' is taken; choose another")]
+    if editing is not None and scenario_id != editing:
+        return [ContentError(EDITOR_PATH, _id_line(text), f"the id must stay '{editing}': ids never change once attempts exist")]
+    return []
+
+
+def _id_line(text: str) -> int:
+    """The line of the front matter's ``id:`` (line 1 is the opening ``---``); 1 if there is none."""
+    for number, line in enumerate(text.splitlines()[1:], start=2):
+        if line.rstrip() == "---":
+            break
+        if re.match(r"id\s*:", line):
+            return number
+    return 1
+
+
 def save_scenario(text: str, *, editing: str | None, base_number: int | None, actor: str, now: datetime) -> SaveResult:
     """Save typed text as a new scenario or a new version of ``editing``; refuse on errors or a concurrent save.
 
@@ -71,13 +94,11 @@ def save_scenario(text: str, *, editing: str | None, base_number: int | None, ac
     """
     begin_write()
     scenario, errors = validate(text)
+    if not errors:
+        errors = id_errors(scenario.id, text, editing)
     if errors:
         return SaveResult(ok=False, errors=errors)
     row = db.session.get(ScenarioRow, scenario.id)
-    if editing is None and row is not None:
-        return SaveResult(ok=False, errors=[ContentError(EDITOR_PATH, 3, f"id '{scenario.id}' is taken; choose another")])
-    if editing is not None and scenario.id != editing:
-        return SaveResult(ok=False, errors=[ContentError(EDITOR_PATH, 3, f"the id must stay '{editing}': ids never change once attempts exist")])
     if row is not None and (base_number is None or row.current_number != base_number):
         return SaveResult(ok=False, conflict=_conflict(content_service.current_version(row), row.current_number, base_number),
                           latest=row.current_number)

@@ -41,7 +41,8 @@
     fetch(form.getAttribute("data-validate"), {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": token},
-      body: JSON.stringify(form.getAttribute("data-lesson") ? {text: text.value, lesson: form.getAttribute("data-lesson")} : {text: text.value})
+      body: JSON.stringify(form.getAttribute("data-lesson") ? {text: text.value, lesson: form.getAttribute("data-lesson")}
+                                                          : {text: text.value, editing: form.getAttribute("data-editing") || ""})
     }).then(function (r) { return r.json(); }).then(show).catch(function () {});
   }
 

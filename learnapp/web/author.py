@@ -169,6 +169,9 @@ def validate():
             removed = removed_by_sanitiser(lesson.body)
     else:
         scenario, errors = authoring.validate(text)
+        editing = payload.get("editing")  # the editor sends the id it edits ("" for a new scenario); scripts may not
+        if scenario and not errors and isinstance(editing, str):
+            errors = authoring.id_errors(scenario.id, text, editing or None)
         preview = render_template("author/_preview.html", item=_preview_item(scenario)) if scenario else ""
         if scenario:
             removed = sorted({part for markdown in (scenario.prompt, scenario.explanation) if markdown

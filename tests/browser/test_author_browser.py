@@ -125,3 +125,20 @@ def test_a_draft_on_the_current_version_is_restored_and_saved_then_cleared(serve
         page.click("#save")
     assert _numbers() == [1, 2] and _draft(page) is None
     assert "DRAFT-STILL-CURRENT" in page.input_value("#text") and page.locator(".draft-note").count() == 0
+
+
+def test_a_new_scenario_with_a_taken_id_keeps_saying_so_after_the_refused_save(server, trainer_page):
+    """The refused save's "is taken" used to flash and vanish: the page's first live check listed no error and
+    enabled Save again, so the trainer saw no reason and every further click was refused the same silent way."""
+    page = trainer_page
+    page.goto(server + "/author/scenarios/new")
+    page.fill("#text", authoring.NEW_SCENARIO.replace("new-scenario-id", SCENARIO))
+    page.wait_for_selector("#errors li")  # said while typing, before any save
+    assert "is taken" in page.inner_text("#errors") and page.is_disabled("#save")
+    page.evaluate("document.getElementById('save').disabled = false")  # a click that beat the check
+    with page.expect_navigation():
+        page.click("#save")
+    page.wait_for_load_state("networkidle")  # the page's own live check has answered
+    assert "is taken" in page.inner_text("#errors")
+    assert page.is_disabled("#save")
+    assert _numbers() == [1]

@@ -146,6 +146,25 @@ def test_new_scenario_from_the_template(trainer, client):
     assert again.status_code == 400 and "is taken" in again.get_data(as_text=True)
 
 
+def test_live_validation_says_an_id_is_taken_or_must_stay_before_the_save(trainer, client):
+    """The editor checks as the trainer types; the id's checks used to wait for Save, whose page then ran the live
+    check and wiped them (the trainer saw no error and Save enabled, and the save was refused again)."""
+    token = csrf_token(client, "/author/scenarios/new")
+    taken = authoring.NEW_SCENARIO.replace("new-scenario-id", SCENARIO)
+
+    def check(text, editing):
+        return client.post("/author/validate", json={"text": text, "editing": editing}, headers={"X-CSRFToken": token}).get_json()
+
+    new = check(taken, "")
+    assert not new["ok"] and new["errors"] == [{"line": 3, "message": f"id '{SCENARIO}' is taken; choose another"}]
+    assert check(taken.replace("type: scenario\n", ""), "")["errors"][0]["line"] == 2  # the id's own line
+    assert check(authoring.NEW_SCENARIO.replace("new-scenario-id", "days-out-alex-new"), "")["ok"]
+    current = authoring.scenario_text(db.session.get(Scenario, SCENARIO))
+    assert check(current, SCENARIO)["ok"]
+    moved = check(current.replace(f"id: {SCENARIO}", "id: another-id"), SCENARIO)
+    assert not moved["ok"] and "the id must stay" in moved["errors"][0]["message"]
+
+
 def test_try_it_grades_without_recording_an_attempt(trainer, client):
     token = csrf_token(client, f"/author/scenarios/{SCENARIO}/try")
     page = client.post(f"/author/scenarios/{SCENARIO}/try", data={"choice": "send-offer", "csrf_token": token}).get_data(as_text=True)
