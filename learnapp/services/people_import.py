@@ -42,19 +42,19 @@ def decode(data: bytes, path: str) -> str:
 
 
 def import_people(text: str, path: str, *, default_timezone: str, now: datetime) -> Report:
-    """Create an account for everyone the CSV lists, in one transaction; nothing at all if any line has a problem."""
+    """Create an account for everyone the CSV lists, in one transaction; nothing at all if any line has a problem.
+
+    Every problem is named in one answer, in line order: the lines that read well are checked against the
+    database (an address with an account, a team name two teams could be) even when other lines did not."""
     report = Report(path)
     people, problems = people_csv.parse(text, default_timezone=default_timezone)
-    report.problems = [p.where(path) for p in problems]
-    if report.problems:
+    if problems and not people:  # the file as a whole is wrong (columns, too many problems): nothing to look up
+        report.problems = [p.where(path) for p in problems]
         return report
     begin_write()
     taken = {email for (email,) in db.session.execute(
         db.select(User.email).where(User.email.in_([p.email for p in people])))}
-    report.problems = [f"{path}:{p.line}: an account for {p.email} exists already" for p in people if p.email in taken]
-    if report.problems:
-        db.session.rollback()
-        return report
+    problems += [people_csv.Problem(p.line, f"an account for {p.email} exists already") for p in people if p.email in taken]
     existing = list(db.session.scalars(db.select(Team)))
     teams: dict[str, Team] = {}  # by the name as the file writes it
     new: dict[str, Team] = {}  # new teams by lower-cased name: "North" and "north" in one file make one team
@@ -66,12 +66,13 @@ def import_people(text: str, path: str, *, default_timezone: str, now: datetime)
         if exact or len(alike) == 1:  # the name as written, else the one team it matches whatever the case
             teams[person.team] = (exact or alike)[0]
         elif alike:
-            report.problems.append(f"{path}:{person.line}: team {person.team!r} could be any of "
-                                   f"{', '.join(sorted(t.name for t in alike))}: write the name exactly as one of them")
+            problems.append(people_csv.Problem(person.line, f"team {person.team!r} could be any of "
+                                               f"{', '.join(sorted(t.name for t in alike))}: write the name exactly as one of them"))
         else:
             teams[person.team] = new.setdefault(person.team.lower(), Team(name=person.team))
-    if report.problems:
+    if problems:
         db.session.rollback()
+        report.problems = [p.where(path) for p in sorted(problems, key=lambda p: p.line)]
         return report
     db.session.add_all(new.values())
     report.new_teams = [team.name for team in new.values()]

@@ -75,6 +75,24 @@ def test_a_list_with_any_problem_imports_nobody_and_names_each_line(make_user, a
     assert _import(client, GOOD, filename="x.csv").status_code == 200  # the same file, fixed, goes in whole
 
 
+def test_every_problem_of_a_list_is_named_in_one_answer_in_line_order(make_user, auth, client):
+    """An address with an account, or a team name matching two teams, used to be named only once every line read
+    well: an admin fixing a long spreadsheet went round twice or three times to learn what one answer could say."""
+    taken = make_user("rep", team="North").email
+    make_user("rep", team="NORTH")
+    auth.login(make_user("admin", team=None).email)
+    bad = ("email,name,role,team\n"
+           f"{taken},Someone,rep,\n"  # line 2: has an account
+           "nobody,No One,rep,\n"  # line 3: not an address
+           "x@example.com,X,rep,north\n"  # line 4: North or NORTH?
+           "y@example.com,Y,sales,\n")  # line 5: no such role
+    page = _text(_import(client, bad, filename="list.csv", invite=False))
+    named = re.findall(r"list\.csv:(\d+): ", page)
+    assert named == ["2", "3", "4", "5"], page
+    assert f"list.csv:2: an account for {taken} exists already" in page
+    assert "list.csv:4: team &#39;north&#39; could be any of NORTH, North" in page
+
+
 def test_without_email_the_page_hands_over_the_links_and_pasted_text_works(make_user, auth, client):
     auth.login(make_user("admin", team=None).email)
     page = _text(client.get("/admin/people/import"))
