@@ -182,7 +182,7 @@ def load_texts(docs: list[tuple[str, bytes | str]], context: ContentSet | None =
             unread_stages.append(doc.path)
     model, broken = _build_model(by_type["moves"], by_type["stage"], unread_stages, context, errors)
     lessons = dict(context.lessons) if context else {}
-    lessons.update(_build_lessons(by_type["lesson"], errors))
+    lessons.update(_build_lessons(by_type["lesson"], errors, context.lessons if context else None))
     _check_stage_lessons(by_type["stage"], set(lessons), errors)
     scenarios = _build_scenarios(by_type["scenario"], model, set(lessons), errors, broken)
     errors = _without_consequences(errors, parsed)
@@ -725,9 +725,13 @@ def _check_rule_directions(stages: list[tuple[Stage, Document]], errors: list[Co
 # ---------------------------------------------------------------- lessons
 
 
-def _build_lessons(docs: list[Document], errors: list[ContentError]) -> dict[str, Lesson]:
+def _build_lessons(docs: list[Document], errors: list[ContentError], known: dict[str, Lesson] | None = None) -> dict[str, Lesson]:
+    """The lessons of ``docs``; a position taken by another of them, or by a ``known`` lesson (imported, or in the
+    content folders) that these documents do not redefine, is an error: the course order must be clear."""
     lessons: dict[str, Lesson] = {}
-    positions: dict[int, str] = {}
+    redefined = {doc.data.get("skill") for doc in docs if isinstance(doc.data.get("skill"), str)}
+    positions: dict[int, str] = {lesson.position: lesson.path or f"the lesson '{skill}'"
+                                 for skill, lesson in sorted((known or {}).items()) if lesson.position and skill not in redefined}
     for doc in docs:
         err = _Errors(errors, doc)
         before = len(errors)

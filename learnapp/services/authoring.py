@@ -178,13 +178,13 @@ def validate_lesson(text: str, skill_id: str) -> tuple[Lesson | None, list[Conte
     """The same checks as ``content check`` for one lesson; the skill id cannot change."""
     content = load_texts([(EDITOR_PATH, text)], context=content_service.database_context())
     errors = [e for e in content.errors if e.path == EDITOR_PATH]
+    lesson = next((l for l in content.lessons.values() if l.path == EDITOR_PATH), None)
+    if lesson is not None and lesson.skill != skill_id:  # first: a renamed skill would clash with its own old place
+        return None, [ContentError(EDITOR_PATH, 3, f"the skill must stay '{skill_id}': attempts and schedules use it")]
     if errors:
         return None, errors
-    lesson = next((l for l in content.lessons.values() if l.path == EDITOR_PATH), None)
     if lesson is None:
         return None, [ContentError(EDITOR_PATH, 2, "this editor takes a lesson (type: lesson)")]
-    if lesson.skill != skill_id:
-        return None, [ContentError(EDITOR_PATH, 3, f"the skill must stay '{skill_id}': attempts and schedules use it")]
     return lesson, []
 
 

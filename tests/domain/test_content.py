@@ -708,6 +708,22 @@ def test_two_lessons_at_one_position_are_an_error_but_both_are_kept():
     assert sorted(content.lessons) == ["close", "pick"]
 
 
+def test_a_lesson_checked_alone_may_not_take_the_position_of_a_lesson_given_as_context(tmp_path):
+    """One lesson file checked or imported alone (or a lesson saved in the editor) used to be compared with no
+    other lesson: a new lesson at an existing lesson's place went in, and the course order was left to the ids."""
+    write_tree(tmp_path, BASE)
+    context = load_content([tmp_path / "lessons"])
+    new = ("lessons/close.md", "---\ntype: lesson\nskill: close\ntitle: Close\nposition: 1\n---\nText.\n")
+    clash = load_texts([new], context=context)
+    assert [(e.path, e.line) for e in clash.errors] == [("lessons/close.md", 5)]
+    assert clash.errors[0].message.startswith("position 1 is used by ") and "pick" in clash.errors[0].message
+    assert load_texts([(new[0], new[1].replace("position: 1", "position: 2"))], context=context).ok
+    # the lesson at that place, edited itself (or moved in the same files), is no clash
+    moved = ("lessons/pick.md", dict(BASE)["lessons/pick.md"].replace("position: 1", "position: 3"))
+    assert load_texts([new, moved], context=context).ok
+    assert load_texts([("lessons/pick.md", dict(BASE)["lessons/pick.md"])], context=context).ok
+
+
 def test_a_scenario_with_an_error_is_not_counted():
     content = check(("scenarios/pick/s1.md", replace(NEXT_STEP, "answer: educate", "answr: educate")))
     assert len(content.errors) == 1 and content.scenarios == {}

@@ -165,6 +165,20 @@ def test_live_validation_says_an_id_is_taken_or_must_stay_before_the_save(traine
     assert not moved["ok"] and "the id must stay" in moved["errors"][0]["message"]
 
 
+def test_a_lesson_saved_at_another_lessons_place_in_the_course_is_refused(trainer, client):
+    token = csrf_token(client, "/author/lessons/days-out/edit")
+    text = authoring.lesson_text(db.session.get(Skill, "days-out"))
+    other = db.session.scalars(db.select(Skill).where(Skill.id != "days-out").order_by(Skill.position)).first()
+    clash = text.replace("position: 1\n", f"position: {other.position}\n")
+    result = client.post("/author/validate", json={"text": clash, "lesson": "days-out"}, headers={"X-CSRFToken": token}).get_json()
+    assert not result["ok"] and f"position {other.position} is used by" in result["errors"][0]["message"]
+    assert result["errors"][0]["line"] == clash.splitlines().index(f"position: {other.position}") + 1
+    saved = client.post("/author/lessons/days-out/edit", data={"text": clash, "base": 1, "csrf_token": token})
+    assert saved.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Skill, "days-out").position == 1
+
+
 def test_try_it_grades_without_recording_an_attempt(trainer, client):
     token = csrf_token(client, f"/author/scenarios/{SCENARIO}/try")
     page = client.post(f"/author/scenarios/{SCENARIO}/try", data={"choice": "send-offer", "csrf_token": token}).get_data(as_text=True)
