@@ -49,6 +49,16 @@ def test_list_filters_by_search_skill_kind_stage_and_status(trainer, client):
     assert "results-marta-clinic" in stage_page and SCENARIO not in stage_page
 
 
+def test_the_list_says_what_each_of_its_figures_means(trainer, client):
+    """The columns were bare: "Later" and a "Discrimination" of -0.20 meant nothing to a trainer, nor was it said
+    that an edited item's figures count the answers to its earlier versions too."""
+    page = " ".join(client.get("/author/").get_data(as_text=True).split())
+    legend = page[page.index("What the figures mean"):page.index("</details>", page.index("What the figures mean"))]
+    for column in ("Answers", "Right first time", "Later", "Median time", "Most chosen wrong", "Discrimination", "Flags"):
+        assert f"<dt>{column}</dt>" in legend, column
+    assert "every version" in legend and "top 27%" in legend
+
+
 def test_validation_endpoint_reports_lines_and_renders_the_preview(trainer, client):
     token = csrf_token(client, f"/author/scenarios/{SCENARIO}/edit")
     good = authoring.scenario_text(db.session.get(Scenario, SCENARIO))
