@@ -340,7 +340,7 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
     token = secrets.token_hex(16)
     values = dict(token=token, session_id=session_id, user_id=user_id, position=position, skill_id=skill,
                   scenario_id=variant.id, scenario_version_id=variant.version_id,
-                  option_order=_option_order(scenario, token),
+                  option_order=option_order(scenario, token),
                   predicted_recall=scheduling.predicted_recall(state, now, scheduler()),
                   shown_at=now)
     # only the insert holds the write lock; the unique slot stops a second tab's insert
@@ -354,7 +354,7 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
     return _item(Shown(id=new_id, **values), scenario, plan)
 
 
-def _option_order(scenario: Scenario, token: str) -> list[str]:
+def option_order(scenario: Scenario, token: str) -> list[str]:
     """Options shuffled per showing; order-steps never starts in the right order."""
     keys = [o.key for o in scenario.options]
     shuffled = keys[:]

@@ -17,7 +17,7 @@ from learnapp.rendering import removed_by_sanitiser
 from learnapp.services import analytics, authoring
 from learnapp.services import content as content_service
 from learnapp.services.db import now
-from learnapp.services.drill import DrillError, user_zone
+from learnapp.services.drill import DrillError, option_order, user_zone
 from learnapp.web import roles_required
 from learnapp.web.drill import read_answer
 
@@ -192,14 +192,18 @@ def try_it(scenario_id: str):
     """Answer as a rep would and see the verdict; nothing is recorded."""
     row = _row_or_404(scenario_id)
     scenario = content_service.scenario_from_version(content_service.current_version(row))
+    # shuffled as a rep's drill shuffles (order-steps never in the right order), the same way on every showing of
+    # this version, so the numbers typed on the page name the steps it showed
+    by_key = {o.key: o for o in scenario.options}
+    item = PreviewItem(scenario=scenario, options=[by_key[k] for k in option_order(scenario, f"try:{row.id}:{row.current_number}")])
     verdict, error = None, None
     if request.method == "POST":
         try:
-            answer = read_answer(request.form, [o.key for o in scenario.options])
+            answer = read_answer(request.form, [o.key for o in item.options])
             verdict = grading.grade(scenario, answer, content_service.current_stage_model())
         except (grading.InvalidAnswer, DrillError) as exc:
             error = str(exc)
-    return render_template("author/try.html", row=row, item=_preview_item(scenario), verdict=verdict, error=error,
+    return render_template("author/try.html", row=row, item=item, verdict=verdict, error=error,
                            model=content_service.current_stage_model()), (400 if error else 200)
 
 

@@ -1,5 +1,6 @@
 """The trainer's area: list and filters, live validation, saving versions, conflicts, try-it, retire, history."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ import pytest
 from learnapp.extensions import db
 from learnapp.models import Attempt, Scenario, ScenarioVersion, Skill
 from learnapp.services import authoring, drill
+from learnapp.services import content as content_service
 from tests.conftest import csrf_token
 
 SCENARIO = "days-out-priya-brochure"
@@ -202,9 +204,29 @@ def test_try_it_grades_without_recording_an_attempt(trainer, client):
 ORDER_SCENARIO = "walk-aisha-clinic"
 
 
+def _shown_steps(client) -> list[str]:
+    """The step texts in the order the try-it page shows them."""
+    page = client.get(f"/author/scenarios/{ORDER_SCENARIO}/try").get_data(as_text=True)
+    return [html.unescape(t) for t in re.findall(r'<button type="button" class="step" data-number="\d+"><kbd>\d+</kbd> (.*?)</button>', page)]
+
+
 def _try_order(client, order):
+    """Answer with the steps in ``order``, numbered as the file lists them (1: the step the file writes first)."""
+    scenario = content_service.scenario_from_version(content_service.current_version(db.session.get(Scenario, ORDER_SCENARIO)))
+    shown = _shown_steps(client)
+    numbers = " ".join(str(shown.index(scenario.options[int(n) - 1].text) + 1) for n in order.split())
     token = csrf_token(client, f"/author/scenarios/{ORDER_SCENARIO}/try")
-    return client.post(f"/author/scenarios/{ORDER_SCENARIO}/try", data={"order": order, "csrf_token": token}).get_data(as_text=True)
+    return client.post(f"/author/scenarios/{ORDER_SCENARIO}/try", data={"order": numbers, "csrf_token": token}).get_data(as_text=True)
+
+
+def test_try_it_shows_the_steps_shuffled_as_a_rep_sees_them(trainer, client):
+    """Try it listed an order-steps item's steps as the file writes them, which is the right order: the trainer
+    "answering as a rep would" had the answer in front of them (1 2 3 4 5 was always right)."""
+    scenario = content_service.scenario_from_version(content_service.current_version(db.session.get(Scenario, ORDER_SCENARIO)))
+    shown = _shown_steps(client)
+    assert sorted(shown) == sorted(o.text for o in scenario.options) and shown != [o.text for o in scenario.options]
+    assert _shown_steps(client) == shown  # the same order on every showing, so the typed numbers mean those steps
+    assert '<h2 class="verdict">Right</h2>' in _try_order(client, "1 2 3 4 5")
 
 
 def test_try_it_calls_a_wrong_order_not_quite_and_marks_only_the_step_that_moved(trainer, client):
