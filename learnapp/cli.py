@@ -94,12 +94,12 @@ def register(app: Flask) -> None:
     app.cli.add_command(rollups_cli)
 
 
-def _require_lasting_secret_key() -> None:
-    """Refuse to run jobs with a key made up for this process: the links they email would not verify."""
+def _require_lasting_secret_key(what: str = "jobs sign links in emails (unsubscribe) that the web app must verify, "
+                                            "so run them") -> None:
+    """Refuse to sign links with a key made up for this process: the web app would not verify them."""
     if current_app.config.get("SECRET_KEY_IS_TEMPORARY"):
         raise click.ClickException(
-            "SECRET_KEY is not set: jobs sign links in emails (unsubscribe) that the web app must verify, so run "
-            "them with the web app's SECRET_KEY (the demo, LEARNAPP_DEMO=1, keeps its own)")
+            f"SECRET_KEY is not set: {what} with the web app's SECRET_KEY (the demo, LEARNAPP_DEMO=1, keeps its own)")
 
 
 @click.command("scheduler")
@@ -377,6 +377,9 @@ def users_import(file: str, tz: str, invite: bool, print_links: bool) -> None:
 
     if not valid_timezone(tz):
         raise click.BadParameter(f"unknown timezone {tz!r}", param_hint="--timezone")
+    if print_links or (invite and password_links.mail_configured()):  # checked before anyone is imported
+        _require_lasting_secret_key("invitation links are signed, and open in the web app only if signed "
+                                    "with its key: import with --no-invite (each person's page then makes their link), or run it")
     try:
         text = people_import.decode(Path(file).read_bytes(), file)
     except ValueError as exc:

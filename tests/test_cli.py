@@ -221,3 +221,19 @@ def test_content_check_counts_errors_not_the_note_about_skipped_checks(app, tmp_
     printed = result.output.splitlines()
     assert any(": note: " in line for line in printed)
     assert printed[-1].split(" scenarios, ")[1].startswith("1 errors in ")
+
+
+def test_a_people_import_that_would_sign_invitation_links_needs_the_web_apps_secret_key(app, tmp_path):
+    """Run without SECRET_KEY (a shell without the service's environment), `users import --print-links` printed
+    links signed with a key made up for that process: every one of them opened "link not valid" in the web app
+    (and with SMTP set, that is what each new person was emailed)."""
+    people = tmp_path / "people.csv"
+    people.write_text("email,name\nlinky@example.com,Linky\n")
+    refused = flask_command(tmp_path, "users", "import", str(people), "--print-links")
+    assert refused.returncode != 0 and "http" not in refused.stdout
+    assert refused.stderr.startswith("Error: SECRET_KEY is not set: invitation links"), refused.stderr
+    with app.app_context():
+        assert db.session.scalars(db.select(User).filter_by(email="linky@example.com")).first() is None  # nothing imported
+    # without links to sign, the import goes ahead: each person's page makes their link with the web app's key
+    quiet = flask_command(tmp_path, "users", "import", str(people), "--no-invite")
+    assert quiet.returncode == 0 and "imported 1 people" in quiet.stdout, quiet.stdout + quiet.stderr
