@@ -397,3 +397,18 @@ def test_erasing_someone_clears_their_addresss_counts_in_a_shared_redis_store(tm
         with app.app_context():
             db.drop_all()
             db.engine.dispose()
+
+
+def test_an_erased_account_is_listed_as_erased_not_as_waiting_for_its_password(content, make_user, clock, auth, client):
+    """After an erasure the People list said "deactivated · no password yet" and the person's page "no password yet
+    (invited)": what the list says of someone whose invitation is still to be sent or used."""
+    admin = make_user("admin", team=None)
+    rep = make_user("rep")
+    _deactivate(rep.id, admin.id, clock)
+    users_service.erase_person(db.session.get(User, rep.id), by=admin, now=clock.now())
+    auth.login(admin.email)
+    listed = _text(client.get("/admin/people"))
+    row = listed[listed.index(f"Erased person {rep.id}"):]
+    row = row[:row.index("</tr>")]
+    assert "erased" in row.split("erased.invalid", 1)[1] and "no password yet" not in row
+    assert "no password yet" not in _text(client.get(f"/admin/people/{rep.id}"))
