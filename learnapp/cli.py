@@ -250,8 +250,11 @@ def content_import(paths: tuple[str, ...]) -> None:
         sys.exit(1)
     for line in report.created + report.updated:
         click.echo(("new " if line in report.created else "updated ") + line)
+    for line in report.kept:
+        click.echo("kept " + line)
     click.echo(f"imported {report.lessons} lessons and {report.scenarios} scenarios: {len(report.created)} new, "
-               f"{len(report.updated)} updated" + (", stage model updated" if report.stage_model_changed else ""))
+               f"{len(report.updated)} updated" + (f", {len(report.kept)} kept newer" if report.kept else "")
+               + (", stage model updated" if report.stage_model_changed else ""))
 
 
 @content_cli.command("export")

@@ -32,6 +32,8 @@ class ImportReport:
     scenarios: int = 0
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    # files holding an earlier version than the current one (an edit made in the app since): left as they are
+    kept: list[str] = field(default_factory=list)
     stage_model_changed: bool = False
 
     @property
@@ -110,10 +112,10 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
         named = set(content.files)
         for lesson in content.lessons.values():
             if lesson.path in named:  # not the lessons the database supplied as context
-                store_lesson(lesson, now, report, actor)
+                store_lesson(lesson, now, report, actor, keep_newer=True)
         known = _current_hashes()
         for scenario in content.scenarios.values():
-            store_scenario(scenario, now, actor, report, known=known)
+            store_scenario(scenario, now, actor, report, known=known, keep_newer=True)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -174,13 +176,18 @@ def _store_stage_model(model: StageModel, now: datetime) -> bool:
     return True
 
 
-def store_lesson(lesson: Lesson, now: datetime, report: ImportReport, actor: str = "import") -> None:
-    """Create or update a skill's lesson; every change is kept as a LessonVersion with who and when."""
+def store_lesson(lesson: Lesson, now: datetime, report: ImportReport, actor: str = "import", keep_newer: bool = False) -> None:
+    """Create or update a skill's lesson; every change is kept as a LessonVersion with who and when.
+
+    ``keep_newer`` (an import): a lesson whose text is an earlier version's is left at its current one (_kept_newer)."""
     data = {k: v for k, v in lesson.to_dict().items() if k != "path"}
     digest = content_hash(data)
     row = db.session.get(Skill, lesson.skill)
     report.lessons += 1
     if row is not None and row.content_hash == digest:
+        return
+    if keep_newer and row is not None and _kept_newer(report, f"lesson {lesson.skill}", LessonVersion, LessonVersion.skill_id == row.id,
+                                       digest, row.current_number):
         return
     if row is None:
         row = Skill(id=lesson.skill, current_number=0)
@@ -197,6 +204,23 @@ def store_lesson(lesson: Lesson, now: datetime, report: ImportReport, actor: str
                                  created_at=now, created_by=actor))
 
 
+def _kept_newer(report: ImportReport, what: str, version_model, of_item, digest: str, current: int) -> bool:
+    """True, and said in the report, when ``digest`` is an earlier version's: the file is older than the current one.
+
+    A file's text equal to an earlier version is a file not updated since an edit was saved in the app (or an import
+    of other files): importing it would quietly undo that edit in every drill. An undo is made in the editor instead."""
+    older = db.session.scalars(db.select(version_model.number).where(of_item, version_model.content_hash == digest,
+                                                                     version_model.number < current)
+                               .order_by(version_model.number.desc()).limit(1)).first()
+    if older is None:
+        return False
+    latest = db.session.scalars(db.select(version_model).where(of_item, version_model.number == current)).first()
+    by = f", saved by {latest.created_by} on {latest.created_at:%Y-%m-%d %H:%M} UTC" if latest else ""
+    report.kept.append(f"{what}: the file holds version {older}; kept version {current}{by} "
+                       "(flask --app learnapp content export DIR writes the current versions to files)")
+    return True
+
+
 def _current_hashes() -> dict[str, str]:
     """The content hash of every scenario's current version, in one query (imports compare against it)."""
     query = (db.select(ScenarioRow.id, ScenarioVersion.content_hash)
@@ -206,8 +230,11 @@ def _current_hashes() -> dict[str, str]:
 
 
 def store_scenario(scenario: Scenario, now: datetime, actor: str, report: ImportReport,
-                   known: dict[str, str] | None = None) -> None:
-    """Create a scenario, or add a version if its content changed; ``known`` maps ids to current hashes."""
+                   known: dict[str, str] | None = None, keep_newer: bool = False) -> None:
+    """Create a scenario, or add a version if its content changed; ``known`` maps ids to current hashes.
+
+    ``keep_newer`` (an import): a scenario whose text is an earlier version's is left at its current one
+    (_kept_newer); the editor saves such a text, as the trainer's deliberate undo."""
     data = _scenario_data(scenario)
     digest = content_hash(data)
     known = _current_hashes() if known is None else known
@@ -222,6 +249,9 @@ def store_scenario(scenario: Scenario, now: datetime, actor: str, report: Import
     if known[scenario.id] == digest:
         return
     row = db.session.get(ScenarioRow, scenario.id)
+    if keep_newer and _kept_newer(report, f"scenario {scenario.id}", ScenarioVersion, ScenarioVersion.scenario_id == row.id, digest,
+                   row.current_number):
+        return
     row.source_path = scenario.path
     row.current_number += 1
     row.skill_id, row.kind, row.updated_at = scenario.skill, scenario.kind.value, now

@@ -184,3 +184,36 @@ def test_a_retired_scenario_that_no_longer_fits_the_rules_stays_retired(content,
     assert errors and "share-options-overview" in " ".join(e.message for e in errors)
     db.session.expire_all()
     assert db.session.get(Scenario, retired).status == "retired"
+
+
+def test_an_import_of_files_older_than_an_edit_in_the_app_keeps_the_edit(content, make_user, clock, app):
+    """A trainer fixed an item (and a lesson) in the editor; the next `content import` of the unchanged folders
+    (a colleague's import, or the deploy step) made the files' old text the current version again, saying only
+    "updated": the fix was gone from every drill. A file that holds an earlier version is now kept back, and said."""
+    from learnapp.services import authoring
+
+    scenario_id, trainer = "days-out-sofia-shortlist", make_user("trainer", team=None)
+    row = db.session.get(Scenario, scenario_id)
+    fixed = authoring.scenario_text(row).replace("What is your next step?", "What do you do next?")
+    assert authoring.save_scenario(fixed, editing=scenario_id, base_number=1, actor=trainer.email, now=clock.now()).ok
+    lesson = authoring.lesson_text(db.session.get(Skill, "days-out")).replace("Think back", "Remember")
+    assert authoring.save_lesson(lesson, "days-out", base_number=1, actor=trainer.email, now=clock.now()).ok
+    clock.advance(timedelta(days=1))
+
+    report = import_content(CONTENT, clock.now())
+    assert report.ok and report.updated == [] and report.created == []
+    assert [line.split(":")[0] for line in report.kept] == ["lesson days-out", f"scenario {scenario_id}"]
+    assert f"kept version 2, saved by {trainer.email}" in report.kept[1] and "content export" in report.kept[1]
+    db.session.expire_all()
+    assert db.session.get(Scenario, scenario_id).current_number == 2
+    assert "What do you do next?" in authoring.scenario_text(db.session.get(Scenario, scenario_id))
+    assert db.session.get(Skill, "days-out").lesson_md.startswith("Remember")
+
+    result = app.test_cli_runner().invoke(args=["content", "import"])
+    assert result.exit_code == 0 and f"kept scenario {scenario_id}: the file holds version 1" in result.output
+
+    # an undo is made in the editor: saving version 1's text there makes it version 3
+    original = fixed.replace("What do you do next?", "What is your next step?")
+    assert authoring.save_scenario(original, editing=scenario_id, base_number=2, actor=trainer.email, now=clock.now()).ok
+    db.session.expire_all()
+    assert db.session.get(Scenario, scenario_id).current_number == 3
