@@ -54,10 +54,11 @@ def _database_named() -> str:
 
 
 def _require_migrated_database() -> None:
-    """Before running jobs, one line when the database cannot be opened or was never migrated.
+    """Before running jobs (or any command that reads or writes the app's tables), one line when the database
+    cannot be opened or was never migrated.
 
-    Otherwise the scheduler said "running" and then printed a traceback at every check, forever, and a job
-    run on a SQLite path that did not exist created an empty database file there.
+    Otherwise the scheduler said "running" and then printed a traceback at every check, forever, a `content import`
+    before `db upgrade` printed a traceback, and each created an empty database file at a SQLite path that did not exist.
     """
     from sqlalchemy import inspect
     from sqlalchemy.exc import DBAPIError
@@ -206,6 +207,7 @@ def bench_generate(reps: int, days: int, seed: int, variants: int) -> None:
 @rollups_cli.command("rebuild")
 def rollups_rebuild() -> None:
     """Recompute the dashboard and item analytics rollups from attempts."""
+    _require_migrated_database()
     from learnapp.services.rollups import rebuild
 
     for table, count in rebuild().items():
@@ -241,6 +243,7 @@ def content_check(paths: tuple[str, ...]) -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 def content_import(paths: tuple[str, ...]) -> None:
     """Import content files in one transaction; on any error nothing is written."""
+    _require_migrated_database()
     targets = _content_targets(paths)
     report = content_service.import_content(targets, now())
     for error in report.errors:
@@ -261,6 +264,7 @@ def content_import(paths: tuple[str, ...]) -> None:
 @click.argument("directory", type=click.Path(file_okay=False), default="export")
 def content_export(directory: str) -> None:
     """Write the current content back to Markdown files under DIRECTORY (default: ./export)."""
+    _require_migrated_database()
     try:
         files = content_service.export_content(Path(directory))
     except ValueError as exc:
@@ -328,8 +332,24 @@ def content_import_csv(file: str, out: str) -> None:
     _write_bank_files(files, Path(out), problems)
 
 
+def _migrated_first(ctx: click.Context, param: click.Parameter, value):
+    """An option's callback that checks the database first: before click prompts for the options not given.
+
+    Options are read before the command's app context is pushed (the `flask` command has one already, a test
+    runner's app.cli does not)."""
+    from flask import has_app_context
+    from flask.cli import ScriptInfo
+
+    if has_app_context():
+        _require_migrated_database()
+    else:
+        with ctx.ensure_object(ScriptInfo).load_app().app_context():
+            _require_migrated_database()
+    return value
+
+
 @users_cli.command("create")
-@click.option("--email", required=True)
+@click.option("--email", required=True, callback=_migrated_first)
 @click.option("--name", default="")
 @click.option("--role", type=click.Choice(["rep", "trainer", "manager", "admin"]), default="rep", show_default=True)
 @click.option("--team", default=None, help="Team to join (a manager leads it instead).")
@@ -352,6 +372,7 @@ def users_create(email: str, name: str, role: str, team: str | None, tz: str, pa
 def users_erase(email: str, yes: bool) -> None:
     """Erase the personal data of someone who left (deactivate them first): their name and address become
     placeholders, their answers stay in their team's figures. Cannot be undone."""
+    _require_migrated_database()
     from learnapp.services.users import UserError, erase_person, user_by_email
 
     user = user_by_email(email.strip().lower())
@@ -380,6 +401,7 @@ def users_import(file: str, tz: str, invite: bool, print_links: bool) -> None:
 
     if not valid_timezone(tz):
         raise click.BadParameter(f"unknown timezone {tz!r}", param_hint="--timezone")
+    _require_migrated_database()
     if print_links or (invite and password_links.mail_configured()):  # checked before anyone is imported
         _require_lasting_secret_key("invitation links are signed, and open in the web app only if signed "
                                     "with its key: import with --no-invite (each person's page then makes their link), or run it")

@@ -237,3 +237,25 @@ def test_a_people_import_that_would_sign_invitation_links_needs_the_web_apps_sec
     # without links to sign, the import goes ahead: each person's page makes their link with the web app's key
     quiet = flask_command(tmp_path, "users", "import", str(people), "--no-invite")
     assert quiet.returncode == 0 and "imported 1 people" in quiet.stdout, quiet.stdout + quiet.stderr
+
+
+def test_commands_on_a_database_never_migrated_say_so_in_one_line_and_create_no_file(tmp_path):
+    """`content import` before `db upgrade` (the README's next line), or with DATABASE_URL mistyped, printed a
+    60-line traceback ending in "no such table", and left an empty database file at the path it was given."""
+    people = tmp_path / "people.csv"
+    people.write_text("email,name\nlinky@example.com,Linky\n")
+    missing = tmp_path / "nowhere.sqlite"
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as connection:
+        connection.execute("create table notes (id integer)")
+    commands = (["content", "import"], ["content", "export", str(tmp_path / "out")], ["rollups", "rebuild"],
+                ["users", "create", "--email", "boss@example.com", "--role", "admin", "--password", "long-enough-1"],
+                ["users", "import", str(people), "--no-invite"], ["users", "erase", "boss@example.com", "--yes"])
+    for args in commands:
+        refused = flask_command(tmp_path, *args, DATABASE_URL=f"sqlite:///{missing}")
+        assert refused.returncode != 0 and refused.stderr.count("\n") == 1, (args, refused.stderr)
+        assert refused.stderr.startswith("Error: cannot open the database") and "does not exist" in refused.stderr, args
+        assert not missing.exists(), args
+        unmigrated = flask_command(tmp_path, *args, DATABASE_URL=f"sqlite:///{other}")
+        assert unmigrated.returncode != 0 and unmigrated.stderr.count("\n") == 1, (args, unmigrated.stderr)
+        assert "is not migrated" in unmigrated.stderr and "db upgrade" in unmigrated.stderr, args
