@@ -8,6 +8,7 @@
   var errors = document.getElementById("errors");
   var preview = document.getElementById("preview");
   var save = document.getElementById("save");
+  var stale = document.getElementById("preview-stale");
   var token = form.querySelector('input[name="csrf_token"]').value;
   var draftKey = "learnapp-draft:" + location.pathname;
   var timer = null;
@@ -28,6 +29,8 @@
     });
     save.disabled = !result.ok;
     if (result.ok) preview.innerHTML = result.preview;  // server-rendered and sanitised
+    // the last good preview stays (the trainer sees what they are fixing), said to be out of date
+    if (stale) stale.hidden = result.ok || !preview.querySelector(".card");  // nothing shown yet: nothing to warn of
   }
 
   function goToLine(n) {

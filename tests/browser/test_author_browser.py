@@ -142,3 +142,19 @@ def test_a_new_scenario_with_a_taken_id_keeps_saying_so_after_the_refused_save(s
     assert "is taken" in page.inner_text("#errors")
     assert page.is_disabled("#save")
     assert _numbers() == [1]
+
+
+def test_while_the_text_has_errors_the_preview_says_it_shows_the_last_text_without_them(server, trainer_page):
+    """The preview kept showing the last valid text under "what a rep sees" with nothing to say so: a trainer who
+    had broken the options still saw them in the preview, as if a rep would."""
+    page = trainer_page
+    page.goto(server + EDIT)
+    page.wait_for_selector('#preview input[name="choice"]')
+    assert page.locator("#preview-stale").is_hidden()
+    page.fill("#text", page.input_value("#text").replace("stage: alerted", "stage: alertd"))
+    page.wait_for_selector("#errors li")
+    assert page.locator("#preview-stale").is_visible()
+    assert "not what a rep would see" in page.inner_text("#preview-stale")
+    page.fill("#text", page.input_value("#text").replace("stage: alertd", "stage: alerted"))
+    page.wait_for_selector("#preview-stale", state="hidden")  # the next check found no errors
+    assert page.inner_text("#errors") == "" and not page.is_disabled("#save")
