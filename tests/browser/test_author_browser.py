@@ -158,3 +158,16 @@ def test_while_the_text_has_errors_the_preview_says_it_shows_the_last_text_witho
     page.fill("#text", page.input_value("#text").replace("stage: alertd", "stage: alerted"))
     page.wait_for_selector("#preview-stale", state="hidden")  # the next check found no errors
     assert page.inner_text("#errors") == "" and not page.is_disabled("#save")
+
+
+def test_save_looks_unavailable_while_it_is(server, trainer_page):
+    """Save is disabled while the text has errors, but looked exactly as when it worked: clicks did nothing."""
+    page = trainer_page
+    page.goto(server + EDIT)
+    page.wait_for_selector('#preview input[name="choice"]')
+    enabled = page.eval_on_selector("#save", "b => [getComputedStyle(b).opacity, getComputedStyle(b).cursor]")
+    page.fill("#text", page.input_value("#text").replace("stage: alerted", "stage: alertd"))
+    page.wait_for_selector("#errors li")
+    assert page.is_disabled("#save")
+    disabled = page.eval_on_selector("#save", "b => [getComputedStyle(b).opacity, getComputedStyle(b).cursor]")
+    assert float(disabled[0]) < float(enabled[0]) and disabled[1] == "not-allowed"
