@@ -88,9 +88,10 @@ def parse(text: str, *, default_timezone: str = "UTC") -> tuple[list[Person], li
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in row]
-                unknown = [c for c in header if c not in COLUMNS]
+                # a column without a name (a spreadsheet's trailing separators) is ignored while it stays empty
+                unknown = [c for c in header if c and c not in COLUMNS]
                 missing = [c for c in REQUIRED if c not in header]
-                repeated = sorted({c for c in header if header.count(c) > 1})
+                repeated = sorted({c for c in header if c and header.count(c) > 1})
                 if unknown:
                     problems.append(Problem(line, f"unknown column {', '.join(repr(c) for c in unknown)}; the columns are "
                                                   + ", ".join(COLUMNS)))
@@ -106,7 +107,13 @@ def parse(text: str, *, default_timezone: str = "UTC") -> tuple[list[Person], li
                 problems.append(Problem(line, f"{len(row)} values for {len(header)} columns (a comma inside a name needs "
                                               "the name in double quotes)"))
                 continue
-            values = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header)}
+            unnamed = next(((i, row[i].strip()) for i, column in enumerate(header)
+                            if not column and i < len(row) and row[i].strip()), None)
+            if unnamed:
+                problems.append(Problem(line, f"a value ({unnamed[1][:40]!r}) in column {unnamed[0] + 1}, which the first line "
+                                              f"does not name: name the column ({', '.join(COLUMNS)}) or empty it"))
+                continue
+            values = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header) if column}
             person, problem = _person(values, line, default_timezone)
             if problem:
                 problems.append(problem)

@@ -87,3 +87,16 @@ def test_a_quoted_value_over_several_lines_is_reported_at_the_line_it_starts_on(
 def test_a_huge_file_of_bad_lines_reports_a_bounded_number_of_problems():
     people, problems = parse("email,name\n" + "nope,Nope\n" * 100_000)
     assert people == [] and 0 < len(problems) <= 101, len(problems)
+
+
+def test_empty_columns_a_spreadsheet_saves_after_the_last_one_are_ignored():
+    """A spreadsheet that once had something in a column past the last one saves a trailing separator on every
+    line: the import refused the file with "unknown column ''", which named nothing the admin could find."""
+    text = "Email;Name;Role;Team;;\r\nzed@example.com;Zed Zulu;rep;North;;\r\nkim@example.com;Kim Lee;;;;\r\n"
+    people, problems = parse(text)
+    assert problems == [] and [(p.email, p.role, p.team) for p in people] == [
+        ("zed@example.com", "rep", "North"), ("kim@example.com", "rep", None)]
+    # a value under a column without a name is not silently dropped
+    people, problems = parse("email,name,\nann@example.com,Ann,Sales\n")
+    assert _where(problems) == ["team.csv:2: a value ('Sales') in column 3, which the first line does not name: "
+                                "name the column (email, name, role, team, timezone) or empty it"]
