@@ -114,9 +114,9 @@ def parse(text: str, *, default_timezone: str = "UTC") -> tuple[list[Person], li
                                               f"does not name: name the column ({', '.join(COLUMNS)}) or empty it"))
                 continue
             values = {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header) if column}
-            person, problem = _person(values, line, default_timezone)
-            if problem:
-                problems.append(problem)
+            person, found = _person(values, line, default_timezone)
+            if found:
+                problems.extend(found)
                 continue
             if person.email in first_line_of:
                 problems.append(Problem(line, f"{person.email} is listed already, on line {first_line_of[person.email]}"))
@@ -134,28 +134,32 @@ def parse(text: str, *, default_timezone: str = "UTC") -> tuple[list[Person], li
     return people, problems
 
 
-def _person(values: dict[str, str], line: int, default_timezone: str) -> tuple[Person | None, Problem | None]:
+def _person(values: dict[str, str], line: int, default_timezone: str) -> tuple[Person | None, list[Problem]]:
+    """The person a line lists, or every problem of the line (not only its first: each fix costs an import)."""
     email = values["email"].lower()
     name = " ".join(values["name"].split())
     role = values.get("role", "").lower() or "rep"
     team = " ".join(values.get("team", "").split()) or None
     timezone = values.get("timezone", "") or default_timezone
     if any(CONTROL.search(value) for value in values.values()):
-        return None, Problem(line, "a control character (such as NUL) in a value: save the file again as plain CSV")
+        return None, [Problem(line, "a control character (such as NUL) in a value: save the file again as plain CSV")]
+    found: list[Problem] = []
     if not email:
-        return None, Problem(line, "no email")
-    if not EMAIL.match(email) or len(email) > MAX_EMAIL:
-        return None, Problem(line, f"{email!r} is not an email address")
-    if placeholder_address(email):
-        return None, Problem(line, f"{email!r} is no one's address: {ERASED_DOMAIN} is for erased accounts")
+        found.append(Problem(line, "no email"))
+    elif not EMAIL.match(email) or len(email) > MAX_EMAIL:
+        found.append(Problem(line, f"{email!r} is not an email address"))
+    elif placeholder_address(email):
+        found.append(Problem(line, f"{email!r} is no one's address: {ERASED_DOMAIN} is for erased accounts"))
     if not name:
-        return None, Problem(line, f"no name for {email}")
-    if len(name) > MAX_NAME:
-        return None, Problem(line, f"the name has more than {MAX_NAME} characters")
+        found.append(Problem(line, f"no name for {email}" if email else "no name"))
+    elif len(name) > MAX_NAME:
+        found.append(Problem(line, f"the name has more than {MAX_NAME} characters"))
     if role not in ROLES:
-        return None, Problem(line, f"unknown role {role!r} (one of: {', '.join(ROLES)})")
+        found.append(Problem(line, f"unknown role {role!r} (one of: {', '.join(ROLES)})"))
     if team is not None and len(team) > MAX_NAME:
-        return None, Problem(line, f"the team name has more than {MAX_NAME} characters")
+        found.append(Problem(line, f"the team name has more than {MAX_NAME} characters"))
     if not valid_timezone(timezone):
-        return None, Problem(line, f"unknown timezone {timezone!r} (an IANA name such as Europe/Berlin)")
-    return Person(line, email, name, role, team, timezone), None
+        found.append(Problem(line, f"unknown timezone {timezone!r} (an IANA name such as Europe/Berlin)"))
+    if found:
+        return None, found
+    return Person(line, email, name, role, team, timezone), []

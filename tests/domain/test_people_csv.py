@@ -100,3 +100,12 @@ def test_empty_columns_a_spreadsheet_saves_after_the_last_one_are_ignored():
     people, problems = parse("email,name,\nann@example.com,Ann,Sales\n")
     assert _where(problems) == ["team.csv:2: a value ('Sales') in column 3, which the first line does not name: "
                                 "name the column (email, name, role, team, timezone) or empty it"]
+
+
+def test_every_problem_of_a_line_is_named_not_only_its_first():
+    """A line with a mistyped role and a mistyped timezone named only the role: fixed and imported again, the
+    same line was refused for its timezone."""
+    people, problems = parse("email,name,role,team,timezone\nlee@example.com,Lee,sales,,Europe/Berln\n")
+    assert people == [] and _where(problems) == [
+        "team.csv:2: unknown role 'sales' (one of: rep, trainer, manager, admin)",
+        "team.csv:2: unknown timezone 'Europe/Berln' (an IANA name such as Europe/Berlin)"]
