@@ -8,6 +8,8 @@ its line: the import adds people, it never changes anyone.
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -68,6 +70,9 @@ def import_people(text: str, path: str, *, default_timezone: str, now: datetime)
         elif alike:
             problems.append(people_csv.Problem(person.line, f"team {person.team!r} could be any of "
                                                f"{', '.join(sorted(t.name for t in alike))}: write the name exactly as one of them"))
+        elif person.team.lower() not in new and (close := _close_team(person.team, existing)):
+            problems.append(people_csv.Problem(person.line, f"team {person.team!r} is not a team yet, and close to "
+                                               f"{close}: correct it, or add the team under People first"))
         else:
             teams[person.team] = new.setdefault(person.team.lower(), Team(name=person.team))
     if problems:
@@ -94,6 +99,29 @@ def import_people(text: str, path: str, *, default_timezone: str, now: datetime)
         report.problems = [f"{path}: someone added one of these people or teams meanwhile; nothing was imported, "
                            "import the file again"]
     return report
+
+
+def _close_team(name: str, existing: list[Team]) -> str | None:
+    """An existing team's name that ``name``, a new one, is likely a typo of ("Field Sales Nrth"); None if none is.
+
+    A typo would make a team of its own with everyone on those lines in it, undone only by moving each of them.
+    A team meant to be new and named like another is added under People first, then the file finds it."""
+    names = {team.name.lower(): team.name for team in existing}
+    close = [other for other in difflib.get_close_matches(name.lower(), list(names), n=3, cutoff=0.85)
+             if not _a_series(name.lower(), other)]
+    return names[close[0]] if close else None
+
+
+def _a_series(a: str, b: str) -> bool:
+    """Names of one series, not a typo: "North 2" and "North 3", "Sales Team A" and "Sales Team B"."""
+    def unnumbered(text: str) -> str:
+        return " ".join(re.sub(r"\d+", " ", text).split())
+
+    if re.search(r"\d", a + b) and unnumbered(a) == unnumbered(b):  # numbered: only the numbers differ
+        return True
+    *head_a, last_a = a.split() or [""]
+    *head_b, last_b = b.split() or [""]
+    return head_a == head_b and len(last_a) <= 2 and len(last_b) <= 2
 
 
 @dataclass(frozen=True)

@@ -211,3 +211,20 @@ def test_the_web_page_emails_at_most_200_invitations_at_once(make_user, auth, cl
     assert "p0@example.com" not in _people() and inbox.messages == []
     response = _import(client, many, invite=False)  # their links instead
     assert response.status_code == 200 and _text(response).count('class="link-field"') == 201
+
+
+def test_a_new_team_named_almost_like_an_existing_one_is_a_problem_not_a_new_team(make_user, auth, client):
+    """A typo in a team column ("Field Sales Nrth") made a new team with everyone on those lines in it: undone only
+    by moving each of them (a team move each, counted in participation) and deleting the team."""
+    make_user("rep", team="Field Sales North")
+    auth.login(make_user("admin", team=None).email)
+    before = len(_people())
+    page = _text(_import(client, "email,name,team\na@example.com,A,Field Sales Nrth\nb@example.com,B,West\n", invite=False,
+                         filename="list.csv"))
+    assert ("list.csv:2: team &#39;Field Sales Nrth&#39; is not a team yet, and close to Field Sales North: correct it, "
+            "or add the team under People first") in page
+    assert "list.csv:3" not in page  # a name like no other team's is new, as before
+    assert len(_people()) == before and db.session.scalars(db.select(Team).filter_by(name="West")).first() is None
+    # a series is not a typo: "Field Sales North 2" next to "Field Sales North" is a new team
+    fine = _import(client, "email,name,team\na@example.com,A,Field Sales North 2\n", invite=False)
+    assert fine.status_code == 200 and "New teams: Field Sales North 2." in _text(fine)
