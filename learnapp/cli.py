@@ -378,6 +378,9 @@ def users_erase(email: str, yes: bool) -> None:
     user = user_by_email(email.strip().lower())
     if user is None:
         raise click.ClickException(f"no account for {email}")
+    if user.active and user.erased_at is None:  # no command deactivates: say where it is done
+        raise click.ClickException(f"{user.email} is active. Deactivate the account first, on their page under People in "
+                                   "the app (untick Active, Save): only someone who left can be erased.")
     if not yes:
         click.confirm(f"Erase the personal data of {user.name} <{user.email}>? This cannot be undone.", abort=True)
     user_id = user.id

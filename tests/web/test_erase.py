@@ -151,7 +151,8 @@ def test_the_cli_erases_after_asking(app, make_user, clock):
     rep_id, rep_email = rep.id, rep.email
     runner = app.test_cli_runner()
     result = runner.invoke(args=["users", "erase", rep_email, "--yes"])
-    assert result.exit_code != 0 and "Deactivate the account" in result.output
+    # the command cannot deactivate: it says where that is done (it said "Deactivate the account and save first")
+    assert result.exit_code != 0 and "Deactivate the account first, on their page under People" in result.output
     _deactivate(rep_id, admin.id, clock)
     result = runner.invoke(args=["users", "erase", rep_email], input="n\n")
     assert result.exit_code != 0 and db.session.get(User, rep_id).erased_at is None
