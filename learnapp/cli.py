@@ -357,13 +357,24 @@ def _migrated_first(ctx: click.Context, param: click.Parameter, value):
 @click.password_option("--password", help="Prompted for when not given.")
 def users_create(email: str, name: str, role: str, team: str | None, tz: str, password: str) -> None:
     """Create an account."""
+    from learnapp.models import Team
+    from learnapp.services.people_import import similar_team
     from learnapp.services.users import UserError, create_user
 
+    new_team = False
+    if team:  # a name typed by hand: a near miss of a team's name would quietly make a second team
+        teams = list(db.session.scalars(db.select(Team)))
+        if not any(t.name == team for t in teams):
+            like = similar_team(team, teams)
+            if like:
+                raise click.ClickException(f"there is no team {team!r}; did you mean {like!r}? Give the name exactly "
+                                           "(a new team named this close to it: add it under People in the app first)")
+            new_team = True
     try:
         user = create_user(email, name, password, role, team=team, timezone=tz, now=now())
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"created {user.role} {user.email}" + (f" in team {team}" if team else ""))
+    click.echo(f"created {user.role} {user.email}" + (f" in team {team}" if team else "") + (" (a new team)" if new_team else ""))
 
 
 @users_cli.command("erase")

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from learnapp.extensions import db
-from learnapp.models import Scenario, Skill, User
+from learnapp.models import Scenario, Skill, Team, User
 from learnapp.models import JobRun
 from tests.conftest import CONTENT, ROOT, database_url
 
@@ -259,3 +259,21 @@ def test_commands_on_a_database_never_migrated_say_so_in_one_line_and_create_no_
         unmigrated = flask_command(tmp_path, *args, DATABASE_URL=f"sqlite:///{other}")
         assert unmigrated.returncode != 0 and unmigrated.stderr.count("\n") == 1, (args, unmigrated.stderr)
         assert "is not migrated" in unmigrated.stderr and "db upgrade" in unmigrated.stderr, args
+
+
+def test_users_create_with_a_team_name_like_an_existing_one_asks_for_the_exact_name(app):
+    """`users create --team "field sales north"` (or "Field Sales Nrth") quietly made a second team beside
+    "Field Sales North", and the rep landed on no manager's dashboard; the output did not even say the team was new."""
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["users", "create", "--email", "m@example.com", "--role", "manager",
+                                "--team", "Field Sales North", "--password", "s3cret-enough"])
+    assert first.exit_code == 0 and "in team Field Sales North (a new team)" in first.output, first.output
+    for typed in ("field sales north", "Field Sales Nrth"):
+        refused = runner.invoke(args=["users", "create", "--email", "r@example.com", "--team", typed,
+                                      "--password", "s3cret-enough"])
+        assert refused.exit_code != 0 and "did you mean 'Field Sales North'" in refused.output, refused.output
+    joined = runner.invoke(args=["users", "create", "--email", "r@example.com", "--team", "Field Sales North",
+                                 "--password", "s3cret-enough"])
+    assert joined.exit_code == 0 and "in team Field Sales North\n" in joined.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Team.id))) == 1

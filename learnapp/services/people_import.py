@@ -101,6 +101,13 @@ def import_people(text: str, path: str, *, default_timezone: str, now: datetime)
     return report
 
 
+def similar_team(name: str, existing: list[Team]) -> str | None:
+    """The name of a team ``name`` matches only whatever the case ("field sales north"), or is likely a typo of
+    ("Field Sales Nrth"); None if none. For a name typed by hand, as ``flask users create --team`` takes it."""
+    alike = [team.name for team in existing if team.name.lower() == name.lower()]
+    return alike[0] if alike else _close_team(name, existing)
+
+
 def _close_team(name: str, existing: list[Team]) -> str | None:
     """An existing team's name that ``name``, a new one, is likely a typo of ("Field Sales Nrth"); None if none is.
 
