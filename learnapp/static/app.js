@@ -23,6 +23,15 @@
       sent = true;
     });
     document.addEventListener("keydown", function (event) {
+      // Enter on an order step answers, as on a picked radio: a step clicked with the mouse keeps the focus, and
+      // Enter would otherwise press it again and take it out of the order. Space still picks or unpicks a step.
+      var onStep = steps.length && event.target.closest && event.target.closest("button.step");
+      if (event.key === "Enter" && onStep && !event.defaultPrevented && !event.isComposing
+          && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        event.preventDefault();
+        form.requestSubmit();
+        return;
+      }
       if (!radios.length || !keysAreOurs(event, form)) return;
       if (/^[1-9]$/.test(event.key)) {
         var radio = radios[Number(event.key) - 1];

@@ -145,6 +145,35 @@ def test_tapping_order_steps_builds_the_order_without_the_keyboard(server, page,
     assert _attempts() == 0
 
 
+def test_enter_after_clicking_the_steps_answers(server, page, make_user, clock):
+    # before, a step clicked with the mouse kept the focus, and Enter (which the page says answers) pressed that
+    # step again: it fell out of the order and nothing was sent
+    rep = make_user("rep")
+    _plan_first(rep, "discovery-walk", clock)
+    _log_in(page, server, rep)
+    count = page.locator("button.step").count()
+    for n in range(count, 0, -1):
+        page.click(f"button.step >> nth={n - 1}")
+    typed = " ".join(str(n) for n in range(count, 0, -1))
+    assert page.input_value("#order") == typed
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/drill/feedback/**", timeout=5000)
+    assert _attempts() == 1
+    assert page.locator("ol.order.yours li").count() == count  # the whole order was sent, the last step too
+
+
+def test_space_on_a_step_still_picks_it(server, page, make_user, clock):
+    rep = make_user("rep")
+    _plan_first(rep, "discovery-walk", clock)
+    _log_in(page, server, rep)
+    page.focus("button.step >> nth=1")
+    page.keyboard.press(" ")
+    assert page.input_value("#order") == "2"
+    page.keyboard.press(" ")  # pressed again, it comes out
+    assert page.input_value("#order") == ""
+    assert _attempts() == 0
+
+
 LONG_URL = "https://intranet.example.com/sales/playbooks/" + "/".join(["results-loop-check-in-template"] * 6)
 UNBROKEN = "x" * 12_000
 
