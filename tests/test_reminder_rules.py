@@ -50,7 +50,9 @@ def test_a_reminder_fires_at_the_quarter_hour_check_at_or_before_the_chosen_time
     assert sent_to(inbox) == [rep.email]
 
 
-def test_a_skill_falling_due_later_in_the_day_waits_for_the_next_reminder_time(inbox, content, make_user, clock, app):
+def test_a_skill_falling_due_later_in_the_day_is_reminded_at_the_chosen_time(inbox, content, make_user, clock, app):
+    # the day's drill holds what falls due by the end of the day (drill.plan_for), so the 09:00 reminder announces it;
+    # before, it waited for the next day's reminder, and the drill for the next day
     app.config["NEW_SKILLS_PER_DAY"] = 99
     clock.set(datetime(2026, 3, 2, 17, 0, tzinfo=timezone.utc))  # drills every skill in the evening
     rep = make_user("rep")
@@ -59,15 +61,18 @@ def test_a_skill_falling_due_later_in_the_day_waits_for_the_next_reminder_time(i
     drill_all(rep, clock)
     due = earliest_due(rep)
     assert due.hour == 17 and due.date() > clock.now().date()  # FSRS: the answer time plus whole days
-    for hour in (9, 12, 17, 18):  # at 09:00 nothing was due yet; later in the day does not move the reminder
-        clock.set(due.replace(hour=hour, minute=0))
-        assert jobs.reminders().detail == "0 reminders sent", hour
-    clock.set(due.replace(hour=9, minute=0) + timedelta(days=1))  # the next day at the chosen time
+    clock.set(due.replace(hour=8, minute=45))
+    assert jobs.reminders().detail == "0 reminders sent"  # not the chosen time yet
+    clock.set(due.replace(hour=9, minute=0))
     assert jobs.reminders().detail == "1 reminders sent"
     assert sent_to(inbox) == [rep.email]
+    assert [p["skill"] for p in drill.today_session(rep, clock.now()).plan if p["reason"] == "due"]
+    for hour in (12, 17, 18):  # once a day
+        clock.set(due.replace(hour=hour, minute=0))
+        assert jobs.reminders().detail == "0 reminders sent", hour
 
 
-def test_a_late_run_decides_as_the_run_at_the_reminder_time_would_have(inbox, content, make_user, clock, app):
+def test_a_late_run_reminds_as_the_run_at_the_reminder_time_would_have(inbox, content, make_user, clock, app):
     app.config["NEW_SKILLS_PER_DAY"] = 99
     early, late = make_user("rep", name="Early Eve"), make_user("rep", name="Late Leo")
     for rep, hour in ((early, 8), (late, 11)):  # the same answers: due again the same day, at 08:00 and at 11:00
@@ -78,24 +83,25 @@ def test_a_late_run_decides_as_the_run_at_the_reminder_time_would_have(inbox, co
     due_day = earliest_due(early).date()
     assert earliest_due(late) == earliest_due(early) + timedelta(hours=3)
     clock.set(datetime.combine(due_day, datetime.min.time(), tzinfo=timezone.utc).replace(hour=13))  # down at 09:00
-    assert jobs.reminders().detail == "1 reminders sent"
-    assert sent_to(inbox) == [early.email]  # Leo's skill fell due at 11:00, after his 09:00: not today
+    assert jobs.reminders().detail == "2 reminders sent"  # Leo's skill falls due at 11:00: that day's drill too
+    assert sorted(sent_to(inbox)) == sorted([early.email, late.email])
     clock.advance(timedelta(minutes=15))
     assert jobs.reminders().detail == "0 reminders sent"  # once a day
 
 
 def test_no_reminder_when_todays_drill_was_opened_and_is_empty(inbox, content, make_user, clock, app):
-    app.config["NEW_SKILLS_PER_DAY"] = 99
     empty, waiting = make_user("rep", name="Empty Emma"), make_user("rep", name="Waiting Will")
     for rep in (empty, waiting):
         rep.reminder_days = EVERY_DAY
     db.session.commit()
-    drill_all(empty, clock)  # Monday 09:00: every skill learned, due again on a later day at 09:00
-    due = earliest_due(empty)
-    clock.set(due - timedelta(hours=2))
+    app.config["NEW_SKILLS_PER_DAY"] = 1
+    drill_all(empty, clock)  # Monday 09:00: one skill learned, due again days later
+    clock.set(datetime(2026, 3, 3, 7, 0, tzinfo=timezone.utc))
+    app.config["NEW_SKILLS_PER_DAY"] = 0
     assert drill.current_item(empty, clock.now()) is None  # opened early: today's drill is planned, and empty
+    app.config["NEW_SKILLS_PER_DAY"] = 1  # raised since: the planner's rule alone would now give Emma a new skill
     assert drill.current_item(waiting, clock.now()) is not None  # opened, first item shown, not answered
-    clock.set(due)
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc))
     assert jobs.reminders().detail == "1 reminders sent"
     assert sent_to(inbox) == [waiting.email]
 

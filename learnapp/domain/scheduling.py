@@ -197,19 +197,30 @@ def session_capacity(median_seconds: float | None, budget_seconds: int = SESSION
 
 def plan_session(states: Mapping[str, MemoryState], skills: Sequence[str], now: datetime, scheduler: Scheduler, *,
                  median_seconds: float | None, new_introduced_today: int, new_per_day: int = 3,
-                 budget_seconds: int = SESSION_SECONDS) -> list[PlannedItem]:
-    """Today's plan: due skills, lowest predicted recall first, then new skills, within five minutes."""
+                 budget_seconds: int = SESSION_SECONDS, due_by: datetime | None = None) -> list[PlannedItem]:
+    """Today's plan: due skills, lowest predicted recall first, then new skills, within five minutes.
+
+    A skill is due when it falls due by now or before ``due_by``, the end of the rep's day: the day is
+    planned once, so a skill due later in the day belongs to it, not to the next drill. Intervals are whole days
+    from the time of the last review, and a rep who drills an hour earlier than last time would otherwise get
+    every skill a day late.
+    """
     ensure_utc(now)
+    due_by = max(ensure_utc(due_by), now) if due_by is not None else now
     capacity = session_capacity(median_seconds, budget_seconds)
     order = {skill: i for i, skill in enumerate(skills)}
     due = [
         PlannedItem(skill, "due", predicted_recall(states[skill], now, scheduler))
-        for skill in skills if skill in states and ensure_utc(states[skill].due) <= now
+        for skill in skills if skill in states and _falls_due(ensure_utc(states[skill].due), now, due_by)
     ]
     due.sort(key=lambda item: (item.recall if item.recall is not None else 0.0, order[item.skill]))
     fresh_allowed = max(0, new_per_day - new_introduced_today)
     fresh = [PlannedItem(skill, "new", None) for skill in skills if skill not in states][:fresh_allowed]
     return (due + fresh)[:capacity]
+
+
+def _falls_due(due: datetime, now: datetime, due_by: datetime) -> bool:
+    return due <= now or due < due_by
 
 
 def next_due(states: Mapping[str, MemoryState]) -> datetime | None:

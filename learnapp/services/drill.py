@@ -6,7 +6,7 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -220,7 +220,13 @@ def plan_for(user: User, day: date, at: datetime, *, median_seconds: float | Non
         memory_states(user.id), drillable_skills() if skills is None else skills, at, scheduler(),
         median_seconds=median_seconds, new_introduced_today=introduced_today,
         new_per_day=config["NEW_SKILLS_PER_DAY"], budget_seconds=config["SESSION_SECONDS"],
+        due_by=day_end(user, day),
     )
+
+
+def day_end(user: User, day: date) -> datetime:
+    """The UTC moment the rep's local ``day`` ends (their next midnight)."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=user_zone(user)).astimezone(timezone.utc)
 
 
 def today_session(user: User, now: datetime) -> DrillSession:
@@ -503,8 +509,7 @@ def summary(user: User, now: datetime) -> Summary:
     next_due = scheduling.next_due(memory_states(user.id))
     if next_due is not None:
         # today's drill is done: skills still overdue (a backlog spread over the coming days) come tomorrow
-        tomorrow = datetime.combine(local_day(user, now) + timedelta(days=1), datetime.min.time(), tzinfo=user_zone(user))
-        next_due = max(next_due, tomorrow)
+        next_due = max(next_due, day_end(user, local_day(user, now)))
     return Summary(answered=len(attempts), correct=correct,
                    score=(sum(a.score for a in attempts) / len(attempts)) if attempts else 0.0,
                    streak=streak(user, now), next_due=next_due,

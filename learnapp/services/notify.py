@@ -341,10 +341,10 @@ def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) 
     """Whether the rep's drill of their local today has something to answer, as of today's reminder instant.
 
     Today's drill is planned once, when the rep first opens it; from then on it is that plan: true
-    while a planned slot is unanswered. Before that, the drill planner's own rule (plan_session)
-    decides at the reminder instant, not at ``now``: a skill that falls due later in the day does
-    not move the reminder to that hour, and a late run decides as the run at the instant would
-    have. ``skills`` is drillable_skills(), passed in by callers that ask for many reps.
+    while a planned slot is unanswered. Before that, the drill planner's own rule (plan_for) decides
+    at the reminder instant, not at ``now``: the day's drill holds what falls due by the end of the
+    day, so a skill due later in the day is announced at the chosen time rather than moving the
+    reminder to its hour. ``skills`` is drillable_skills(), passed in by callers that ask for many reps.
     """
     day = local_day(user, now)
     session = db.session.scalars(db.select(DrillSession).filter_by(user_id=user.id, day=day)).first()

@@ -192,6 +192,21 @@ def test_plan_fills_five_minutes_at_the_reps_pace():
     assert [(p.skill, p.reason) for p in due_first] == [("s1", "due"), ("s2", "due"), ("s0", "due"), ("s3", "due"), ("s5", "new")]
 
 
+def test_plan_takes_skills_falling_due_before_the_end_of_the_day():
+    states = {"s4": review(None, "s4", Rating.Good, T, SCHED)}  # due 2026-03-04 09:00
+    morning = datetime(2026, 3, 4, 8, tzinfo=timezone.utc)
+    midnight = datetime(2026, 3, 5, tzinfo=timezone.utc)
+    assert plan_session(states, ["s4"], morning, SCHED, median_seconds=None, new_introduced_today=3) == []
+    planned = plan_session(states, ["s4"], morning, SCHED, median_seconds=None, new_introduced_today=3, due_by=midnight)
+    assert [(p.skill, p.reason) for p in planned] == [("s4", "due")]
+    day_before = plan_session(states, ["s4"], morning - timedelta(days=1), SCHED, median_seconds=None,
+                              new_introduced_today=3, due_by=midnight - timedelta(days=1))
+    assert day_before == []
+    with pytest.raises(ValueError):
+        plan_session(states, ["s4"], morning, SCHED, median_seconds=None, new_introduced_today=3,
+                     due_by=midnight.replace(tzinfo=None))
+
+
 def test_plan_is_empty_when_nothing_is_due_and_no_new_skill_is_allowed():
     states = {"s4": review(None, "s4", Rating.Good, T, SCHED)}
     assert plan_session(states, ["s4", "s5"], T, SCHED, median_seconds=None, new_introduced_today=3) == []

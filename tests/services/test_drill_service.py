@@ -1,6 +1,7 @@
 """The drill services: sizing, attempts, idempotency, variant rotation, scheduling."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from fsrs import Rating
 
@@ -253,3 +254,28 @@ def test_a_refresh_after_some_answers_shows_the_same_open_item_again(content, ma
     assert second.position == 1 and again.presentation == second.presentation
     assert [o.key for o in again.options] == [o.key for o in second.options]
     assert db.session.scalar(db.select(db.func.count(Presentation.id))) == 2
+
+
+def test_a_skill_falling_due_later_today_is_in_todays_drill(content, make_user, clock):
+    # before, the day's plan took only skills due by the moment it was planned: a rep who drilled at 09:00 one day
+    # and at 08:00 on the due day did not get the skill that day (their progress page said it was due that day, and
+    # the summary said the next drill was tomorrow), so every interval ran a day long whenever they drilled earlier
+    rep = make_user("rep", timezone="America/New_York")  # UTC-5: the local day ends at 05:00 UTC
+    clock.set(datetime(2026, 3, 3, 2, tzinfo=timezone.utc))  # 21:00 on Monday in New York, already Tuesday in UTC
+    _answer_all(rep, clock, answer=right_answer)
+    skill, due = min(((s.skill, s.due) for s in drill.memory_states(rep.id).values()), key=lambda pair: pair[1])
+    due_day = drill.local_day(rep, due)
+    clock.set(datetime.combine(due_day, time(8), tzinfo=ZoneInfo("America/New_York")).astimezone(timezone.utc))
+    assert clock.now() < due and due.date() > due_day  # due at 21:00 local, the next day in UTC
+    plan = drill.today_session(rep, clock.now()).plan
+    assert (skill, "due") in [(p["skill"], p["reason"]) for p in plan]
+
+
+def test_a_skill_due_tomorrow_is_not_in_todays_drill(content, make_user, clock):
+    rep = make_user("rep", timezone="America/New_York")
+    clock.set(datetime(2026, 3, 3, 2, tzinfo=timezone.utc))
+    _answer_all(rep, clock, answer=right_answer)
+    first_due = min(s.due for s in drill.memory_states(rep.id).values())
+    day_before = drill.local_day(rep, first_due) - timedelta(days=1)
+    clock.set(datetime.combine(day_before, time(23, 30), tzinfo=ZoneInfo("America/New_York")).astimezone(timezone.utc))
+    assert [p for p in drill.today_session(rep, clock.now()).plan if p["reason"] == "due"] == []
