@@ -467,7 +467,11 @@ def demo_command(no_serve: bool, reps: int, weeks: int, host: str, port: int, db
         Path(str(path) + suffix).unlink(missing_ok=True)
     os.environ["LEARNAPP_DEMO"] = "1"
     clock = FixedClock(SystemClock().now())
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "CLOCK": clock})
+    settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "CLOCK": clock}
+    if not os.environ.get("LEARNAPP_BASE_URL", "").strip():  # links handed over point at the demo being served
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else (f"[{host}]" if ":" in host else host)
+        settings["BASE_URL"] = f"http://{shown_host}:{port}"
+    app = create_app(settings)
     teams = demo_teams(reps)
     click.echo(f"building the demo in {path} ({sum(teams.values())} reps in {len(teams)} teams: "
                + ", ".join(f"{count} in {name}" for name, count in teams.items()) + f"; {weeks} weeks of practice)...")

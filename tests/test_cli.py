@@ -88,6 +88,27 @@ def test_demo_builds_twice_with_history_and_logins(app, tmp_path):
     assert days >= 12  # three weeks of working days, minus the odd day nobody drilled
 
 
+def test_the_demo_on_another_port_hands_over_links_to_that_port(app, tmp_path, monkeypatch):
+    # before, "Make a link to hand over" in a demo served with --port 5731 gave http://127.0.0.1:5000/password/...,
+    # a page that does not answer
+    import werkzeug.serving
+
+    from learnapp.models import User
+    from learnapp.services import password_links
+
+    served = {}
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda host, port, app, **kw: served.update(app=app, port=port))
+    monkeypatch.delenv("LEARNAPP_BASE_URL", raising=False)
+    result = app.test_cli_runner().invoke(args=["demo", "--reps", "10", "--weeks", "1", "--port", "5731",
+                                                "--path", str(tmp_path / "demo.sqlite")])
+    assert result.exit_code == 0, result.output
+    assert served["port"] == 5731
+    with served["app"].app_context():
+        rep = db.session.scalars(db.select(User).filter_by(email="ana@demo.learnapp.test")).one()
+        assert password_links.url(rep, password_links.INVITE).startswith("http://127.0.0.1:5731/password/")
+        served["app"].extensions["sqlalchemy"].engine.dispose()
+
+
 def test_import_gift_writes_scenarios_that_pass_the_check_once_mapped(app, tmp_path):
     gift = tmp_path / "bank.gift"
     gift.write_text("::Early::Priya decides next spring. Next step? {=Send a guide ~Call with a discount}\n\n"
