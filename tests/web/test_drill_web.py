@@ -373,3 +373,14 @@ def test_a_mistyped_order_is_answered_with_an_example_of_its_own_length():
 
     with pytest.raises(DrillError, match=r"e\.g\. 5 4 3 2 1\."):
         read_answer({"order": "one two"}, ["a", "b", "c", "d", "e"])
+
+
+def test_a_stage_page_lists_only_the_kinds_of_move_it_has(content, make_user, auth, client):
+    # before, the first stage showed a "Late here" heading with nothing under it, and the last an empty "Premature here"
+    rep = make_user("rep")
+    auth.login(rep.email)
+    first = client.get("/lessons/stages/alerted").get_data(as_text=True)
+    assert "Moves that fit" in first and "Premature here" in first and "Late here" not in first
+    last = client.get("/lessons/stages/results").get_data(as_text=True)
+    assert "Moves that fit" in last and "Late here" in last and "Premature here" not in last
+    assert "<ul>\n  </ul>" not in first + last and not re.search(r"<ul>\s*</ul>", first + last)
