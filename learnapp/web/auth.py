@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
@@ -33,7 +34,24 @@ def _safe_next(target: str | None) -> str | None:
     if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") else None
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target if _opens_with_get(parts.path) else None
+
+
+def _opens_with_get(path: str) -> bool:
+    """False for the address of a form's action (an answer, "practise more"): a login asked for by a POST whose session
+    had ended would go on to it with a GET, a "Not allowed" page; the start page (today's drill) is where it was."""
+    root = request.script_root
+    if root and path.startswith(root + "/"):
+        path = path[len(root):]
+    try:
+        current_app.create_url_adapter(request).match(path, method="GET")
+    except MethodNotAllowed:
+        return False
+    except HTTPException:  # not found, or a redirect of its own: the page answers that as it did
+        return True
+    return True
 
 
 def _refused(response) -> bool:

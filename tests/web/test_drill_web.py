@@ -5,7 +5,7 @@ import re
 from learnapp.extensions import db
 from learnapp.models import Attempt
 from learnapp.services import drill
-from tests.conftest import csrf_token
+from tests.conftest import PASSWORD, csrf_token
 from tests.helpers import form_for, right_answer, wrong_answer
 
 
@@ -384,3 +384,27 @@ def test_a_stage_page_lists_only_the_kinds_of_move_it_has(content, make_user, au
     last = client.get("/lessons/stages/results").get_data(as_text=True)
     assert "Moves that fit" in last and "Late here" in last and "Premature here" not in last
     assert "<ul>\n  </ul>" not in first + last and not re.search(r"<ul>\s*</ul>", first + last)
+
+
+def test_an_answer_sent_after_being_logged_out_elsewhere_lands_on_the_drill_after_logging_in(content, make_user, auth,
+                                                                                              client):
+    # before, the login went on to /drill/answer, a form's address: a "Not allowed" page instead of the drill
+    from flask import g
+
+    from learnapp.services.users import end_sessions
+
+    rep = make_user("rep")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    end_sessions(rep)  # a password changed on another device logs this one out
+    g.pop("_login_user", None)  # the test's app context is shared with the requests: the next one loads its user afresh
+    sent = client.post("/drill/answer", data={"csrf_token": csrf_token(client, "/login"), "token": token, "choice": "x"})
+    assert sent.status_code == 302 and "/login" in sent.headers["Location"]
+    back = client.post(sent.headers["Location"], data={"email": rep.email, "password": PASSWORD,
+                                                       "csrf_token": csrf_token(client, sent.headers["Location"])})
+    assert back.status_code == 302
+    landed = client.get(back.headers["Location"], follow_redirects=True)
+    assert landed.status_code == 200 and landed.request.path == "/drill/"
+    assert token in landed.get_data(as_text=True)  # the same item, still to answer
+    assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 0
