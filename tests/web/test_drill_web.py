@@ -272,6 +272,19 @@ def test_a_lead_after_the_purchase_shows_days_after_the_purchase_not_negative_da
     assert "days out" not in page
 
 
+def test_which_stage_items_do_not_give_the_answer_away_in_days_out(content, make_user, auth, client):
+    # before, "Which stage is he in?" came with a "60 days out" tag: the stages are days-out ranges, so the tag named
+    # the answer and the signals the skill is about went unread
+    rep = make_user("rep")
+    _plan_first(rep, "tell-the-stage")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    scenario = _current(rep).scenario
+    assert scenario.kind.value == "which-stage" and scenario.days_out is not None
+    assert "days out" not in page and "after the purchase" not in page
+    assert all(signal in page for signal in scenario.signals)  # the signals still show
+
+
 def test_an_invalid_order_comes_back_with_the_typed_order_kept(content, make_user, auth, client):
     rep = make_user("rep")
     _plan_first(rep, "discovery-walk")
