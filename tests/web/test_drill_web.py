@@ -35,6 +35,17 @@ def test_wrong_password_rerenders_the_form_with_a_message(content, make_user, au
     assert "Email or password is wrong." in response.get_data(as_text=True)
 
 
+def test_after_a_wrong_password_the_password_field_takes_the_focus(content, make_user, auth):
+    # before, the email field took it again: a rep who mistyped the password had to move to the field by hand
+    rep = make_user("rep")
+    page = auth.login(rep.email, "not-the-password").get_data(as_text=True)
+    email = re.search(r'<input[^>]*id="email"[^>]*>', page).group(0)
+    password = re.search(r'<input[^>]*id="password"[^>]*>', page).group(0)
+    assert f'value="{rep.email}"' in email and "autofocus" not in email
+    assert "autofocus" in password and 'aria-invalid="true"' in password and 'value=""' in password
+    assert re.search(r'aria-describedby="password-error"', password) and 'id="password-error"' in page
+
+
 def test_answer_gives_feedback_with_rule_and_lesson_link(content, make_user, auth, client):
     rep = make_user("rep")
     auth.login(rep.email)
