@@ -81,7 +81,7 @@ def show(team_id: int):
     return render_template("team/dashboard.html", board=board, warning=warning, sort=sort, skills=skills,
                            heat=_heat_rows(board, _sorted_reps(board, sort), skills), heat_legend=heat_legend(),
                            at_risk_percent=AT_RISK_PERCENT, tables=TABLES,
-                           query=_range_query(board))
+                           query=_range_query(board), typed={key: request.args.get(key, "") for key in ("start", "end")})
 
 
 # The lower edges (whole percents) of the heat map's colour classes heat-1 .. heat-9; under 40 is heat-0.

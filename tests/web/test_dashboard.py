@@ -114,6 +114,19 @@ def test_a_bad_date_range_falls_back_with_a_message(org, auth, client):
     assert "The start date is after the end date" in page
 
 
+def test_a_refused_date_range_keeps_the_dates_typed_to_be_fixed(org, auth, client):
+    # before, the fields showed the default range instead: a manager who swapped two dates had to type both again
+    auth.login(org["manager"].email)
+    page = client.get(f"/team/{org['rep'].team_id}?start=2026-03-10&end=2026-03-01").get_data(as_text=True)
+    assert 'name="start" value="2026-03-10"' in page and 'name="end" value="2026-03-01"' in page
+    assert page.count('aria-invalid="true"') == 2 and 'aria-describedby="range-error"' in page
+    assert 'id="range-error"' in page
+    shown = " ".join(page.split())
+    assert "showing the last 26 weeks." in shown and '<p class="muted">2 reps · ' in shown  # what is shown instead
+    fine = client.get(f"/team/{org['rep'].team_id}?start=2026-02-01&end=2026-03-01").get_data(as_text=True)
+    assert 'name="start" value="2026-02-01"' in fine and "aria-invalid" not in fine
+
+
 def test_charts_are_svg_without_anything_from_the_internet(org, auth, client):
     auth.login(org["manager"].email)
     for name in CHARTS:
