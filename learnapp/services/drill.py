@@ -510,10 +510,31 @@ def summary(user: User, now: datetime) -> Summary:
     if next_due is not None:
         # today's drill is done: skills still overdue (a backlog spread over the coming days) come tomorrow
         next_due = max(next_due, day_end(user, local_day(user, now)))
+        if user.role == "rep":
+            next_due = first_day_at_work(user, next_due)
     return Summary(answered=len(attempts), correct=correct,
                    score=(sum(a.score for a in attempts) / len(attempts)) if attempts else 0.0,
                    streak=streak(user, now), next_due=next_due,
                    partly=sum(1 for a in attempts if is_partly_right(a.correct, a.rating)))
+
+
+NEXT_DRILL_LOOKAHEAD = 200  # days: longer than the longest vacation (vacations.MAX_DAYS), with room for two
+
+
+def first_day_at_work(user: User, when: datetime) -> datetime:
+    """``when``, or the start of the rep's first day after it that they work and are not away: the next drill is not
+    announced for a day off, which neither reminders nor participation count."""
+    from learnapp.services.users import working_weeks
+    from learnapp.services.vacations import vacation_days
+
+    day = local_day(user, when)
+    week = working_weeks([user])[user.id]
+    away = vacation_days([user.id], day, day + timedelta(days=NEXT_DRILL_LOOKAHEAD)).get(user.id, set())
+    for offset in range(NEXT_DRILL_LOOKAHEAD + 1):
+        candidate = day + timedelta(days=offset)
+        if week.works_on(candidate) and candidate not in away:
+            return when if offset == 0 else day_end(user, candidate - timedelta(days=1))
+    return when
 
 
 def streak(user: User, now: datetime) -> int:

@@ -1,6 +1,6 @@
 """The drill services: sizing, attempts, idempotency, variant rotation, scheduling."""
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from fsrs import Rating
@@ -279,3 +279,19 @@ def test_a_skill_due_tomorrow_is_not_in_todays_drill(content, make_user, clock):
     day_before = drill.local_day(rep, first_due) - timedelta(days=1)
     clock.set(datetime.combine(day_before, time(23, 30), tzinfo=ZoneInfo("America/New_York")).astimezone(timezone.utc))
     assert [p for p in drill.today_session(rep, clock.now()).plan if p["reason"] == "due"] == []
+
+
+def test_the_next_drill_falls_on_a_day_the_rep_works_and_is_not_away(content, make_user, clock):
+    # before, a rep working Monday to Friday finished Friday's drill and read "Next drill due: Sat", a day off that
+    # neither reminders nor participation count
+    from learnapp.services.vacations import add_vacation
+
+    rep = make_user("rep")  # works Monday to Friday
+    _answer_all(rep, clock)  # Monday 2 March
+    saturday = datetime(2026, 3, 7, 10, tzinfo=timezone.utc)
+    db.session.execute(db.update(MemoryStateRow).where(MemoryStateRow.user_id == rep.id).values(due=saturday))
+    db.session.commit()
+    clock.set(datetime(2026, 3, 6, 12, tzinfo=timezone.utc))  # Friday
+    assert drill.local_day(rep, drill.summary(rep, clock.now()).next_due) == date(2026, 3, 9)  # Monday
+    add_vacation(rep, date(2026, 3, 9), date(2026, 3, 10), by=rep, now=clock.now())
+    assert drill.local_day(rep, drill.summary(rep, clock.now()).next_due) == date(2026, 3, 11)  # back on Wednesday
