@@ -592,3 +592,25 @@ def test_a_reps_day_under_way_is_not_an_idle_day_on_the_inactive_list_either(con
     assert row[1:3] == ["1", "8"]
     at_risk = read_csv(client, f"/team/{team_id}/data/at-risk.csv")
     assert [row[1] for row in at_risk[1:] if row[0] == "rep"] == ["Toshi"]
+
+
+def test_a_refused_change_of_working_days_focuses_the_field_in_error(content, make_user, auth, client):
+    # before, no field took the focus (the page lands on #working-days, where browsers skip autofocus), and the day field
+    # was marked invalid when no weekday was ticked
+    import re
+
+    manager, rep = make_user("manager", team="North"), make_user("rep", team="North")
+    auth.login(manager.email)
+    token = csrf_token(client, f"/team/rep/{rep.id}")
+    no_day = client.post(f"/team/rep/{rep.id}/working-days", data={"since": "", "csrf_token": token})
+    assert no_day.status_code == 400
+    page = no_day.get_data(as_text=True)
+    boxes = re.findall(r'<input type="checkbox" name="day"[^>]*>', page)
+    assert len(boxes) == 7 and "autofocus" in boxes[0] and 'aria-invalid="true"' in boxes[0]
+    assert not any("autofocus" in box for box in boxes[1:])
+    assert "aria-invalid" not in re.search(r'<input type="date" name="since"[^>]*>', page).group(0)
+    bad_day = client.post(f"/team/rep/{rep.id}/working-days", data={"day": ["0"], "since": "soon", "csrf_token": token})
+    page = bad_day.get_data(as_text=True)
+    since = re.search(r'<input type="date" name="since"[^>]*>', page).group(0)
+    assert bad_day.status_code == 400 and "autofocus" in since and 'aria-invalid="true"' in since
+    assert "autofocus" not in " ".join(re.findall(r'<input type="checkbox" name="day"[^>]*>', page))
