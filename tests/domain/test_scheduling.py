@@ -207,6 +207,20 @@ def test_plan_takes_skills_falling_due_before_the_end_of_the_day():
                      due_by=midnight.replace(tzinfo=None))
 
 
+def test_a_skill_due_later_in_the_day_waits_while_its_last_review_is_less_than_a_day_old():
+    """FSRS counts whole days since the last review: brought forward within a day, a review is a same-day one that
+    barely strengthens the memory, and the skill comes back the next day, and the next (simulated: twice the reviews)."""
+    evening = datetime(2026, 3, 3, 20, tzinfo=timezone.utc)
+    states = {"s4": review(None, "s4", Rating.Again, evening, SCHED)}  # due 2026-03-04 20:00, a day later
+    assert states["s4"].due == evening + timedelta(days=1)
+    midnight = datetime(2026, 3, 5, tzinfo=timezone.utc)
+    for at in (datetime(2026, 3, 4, 8, tzinfo=timezone.utc), datetime(2026, 3, 4, 19, 59, tzinfo=timezone.utc)):
+        assert plan_session(states, ["s4"], at, SCHED, median_seconds=None, new_introduced_today=3, due_by=midnight) == []
+    due = plan_session(states, ["s4"], evening + timedelta(days=1), SCHED, median_seconds=None, new_introduced_today=3,
+                       due_by=midnight)
+    assert [p.skill for p in due] == ["s4"]
+
+
 def test_plan_is_empty_when_nothing_is_due_and_no_new_skill_is_allowed():
     states = {"s4": review(None, "s4", Rating.Good, T, SCHED)}
     assert plan_session(states, ["s4", "s5"], T, SCHED, median_seconds=None, new_introduced_today=3) == []
