@@ -313,3 +313,33 @@ def test_a_rep_planning_their_own_vacation_too_far_ahead_is_told_their_own_windo
     response = _vacation(client, rep.id, "2029-12-15", "2029-12-20")
     assert response.status_code == 400 and "The first day must be between 02 Mar 2026 and 01 Mar 2028." in _said(response)
     assert _vacation_count() == 0
+
+
+def test_a_rep_cannot_remove_days_of_a_vacation_already_past_but_their_manager_can(content, make_user, auth, client, clock):
+    """A rep removed a past vacation their manager had recorded, which turned those days into missed days on the
+    team's participation (walk-through): a rep changes only the part not begun yet."""
+    from learnapp.services.vacations import add_vacation
+
+    rep, manager = make_user("rep", team="North"), make_user("manager", team="North")
+    past = add_vacation(rep, date(2026, 2, 16), date(2026, 2, 20), by=manager, now=clock.now()).id
+    ongoing = add_vacation(rep, date(2026, 2, 26), date(2026, 3, 6), by=manager, now=clock.now()).id
+    ahead = add_vacation(rep, date(2026, 4, 6), date(2026, 4, 10), by=manager, now=clock.now()).id
+    rep_id, emails = rep.id, (rep.email, manager.email)
+    auth.login(emails[0])
+    page = _said(client.get("/settings"))
+    assert "(over: ask your manager to correct past days)" in page and "end it today" in page
+    response = client.post(f"/vacations/{rep_id}/{past}/delete", data={"csrf_token": csrf_token(client, "/settings")},
+                           follow_redirects=True)
+    assert "This vacation is over: the days already past stay as recorded. Ask your manager to correct them." in _said(response)
+    assert _vacation_count() == 3
+    response = client.post(f"/vacations/{rep_id}/{ongoing}/delete", data={"csrf_token": csrf_token(client, "/settings")},
+                           follow_redirects=True)
+    assert "Vacation ended as of today; the days already past stay as recorded." in _said(response)
+    assert "26 Feb 2026 to 01 Mar 2026" in _said(response)  # back today (Monday 2 March): the days before stay excused
+    response = client.post(f"/vacations/{rep_id}/{ahead}/delete", data={"csrf_token": csrf_token(client, "/settings")})
+    assert response.status_code == 303 and _vacation_count() == 2
+    auth.login(emails[1])
+    page = _said(client.get(f"/team/rep/{rep_id}"))
+    assert "over: ask your manager" not in page and "remove" in page  # a manager corrects anything of their team
+    response = client.post(f"/vacations/{rep_id}/{past}/delete", data={"csrf_token": csrf_token(client, "/team/")})
+    assert response.status_code == 303 and _vacation_count() == 1

@@ -32,10 +32,10 @@ def add_vacation(user: User, start: date, end: date, *, by: User, now: datetime)
     otherwise a VacationError says why and nothing is written.
     """
     today = local_day(user, now)
-    if by.id == user.id and user.role == "rep" and start < today:  # (checked first: it says why)
+    own = rep_limited(user, by)
+    if own and start < today:  # (checked first: it says why)
         # past days on vacation do not count as missed: only a manager may excuse them after the fact
         raise VacationError("Your own vacation can start today at the earliest; ask your manager to record days already past.")
-    own = by.id == user.id and user.role == "rep"
     check_range(start, end, today, earliest=today if own else None)
     begin_write()  # the overlap check and the insert are one step: two requests cannot both pass it
     db.session.execute(db.select(User.id).where(User.id == user.id).with_for_update())  # PostgreSQL's lock
@@ -89,12 +89,40 @@ def vacation_days(user_ids: list[int], start: date, end: date) -> dict[int, set[
     return result
 
 
-def remove_vacation(vacation_id: int, user_id: int) -> bool:
-    """Delete the rep's vacation; False when there is no such vacation of theirs."""
+def rep_limited(user: User, by: User) -> bool:
+    """Whether ``by`` acts on their own vacations as a rep: past days are then their manager's to record or correct."""
+    return by.id == user.id and user.role == "rep"
+
+
+def change_allowed(vacation: Vacation, user: User, by: User, today: date) -> str | None:
+    """What ``by`` may do to ``vacation`` of ``user`` (whose day is ``today``): "remove" it, "shorten" it to end
+    yesterday, or None. A manager or admin corrects anything; a rep only the part not begun yet, since days on
+    vacation do not count as missed and a rep cannot excuse days already past."""
+    if not rep_limited(user, by) or vacation.start >= today:
+        return "remove"
+    return "shorten" if vacation.end >= today else None
+
+
+def remove_vacation(vacation_id: int, user: User, *, by: User, now: datetime) -> str | None:
+    """Delete the rep's vacation ("removed"), or for a rep's own one already begun, cut it to end yesterday
+    ("shortened"); None when there is no such vacation of theirs.
+
+    A rep cannot remove a vacation that is over (those days would turn into missed days that only their manager
+    may excuse): a VacationError says so and nothing is written."""
     begin_write()  # on SQLite, a read upgraded to a write fails at once if another request wrote meanwhile
     vacation = db.session.get(Vacation, vacation_id)
-    if vacation is None or vacation.user_id != user_id:
-        return False
-    db.session.delete(vacation)
+    if vacation is None or vacation.user_id != user.id:
+        db.session.rollback()
+        return None
+    today = local_day(user, now)
+    allowed = change_allowed(vacation, user, by, today)
+    if allowed is None:
+        db.session.rollback()
+        raise VacationError("This vacation is over: the days already past stay as recorded. "
+                            "Ask your manager to correct them.")
+    if allowed == "shorten":
+        vacation.end = today - timedelta(days=1)
+    else:
+        db.session.delete(vacation)
     db.session.commit()
-    return True
+    return "shortened" if allowed == "shorten" else "removed"

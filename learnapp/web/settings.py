@@ -14,7 +14,7 @@ from learnapp.services.notify import quarter_hour_time, user_for_token, user_id_
 from learnapp.services.drill import local_day
 from learnapp.services.users import (MAX_PASSWORD, MIN_PASSWORD, WEEKDAY_NAMES, UserError, WrongPassword, change_password,
                                      working_days_history, working_weeks)
-from learnapp.services.vacations import vacations_of
+from learnapp.services.vacations import change_allowed, vacations_of
 from learnapp.web.forms import Form
 
 bp = Blueprint("settings", __name__)
@@ -114,7 +114,10 @@ def settings_page(form: SettingsForm, **extra) -> str:
         extra.update(working_days_now=working_weeks([current_user])[current_user.id].weekdays_on(today),
                      working_days_since=next((c.since for c in changes if c.since <= today), None),
                      working_days_next=next((c for c in reversed(changes) if c.since > today), None))
-    return render_template("settings.html", form=form, vacations=vacations_of(current_user.id), **extra)
+    vacations = vacations_of(current_user.id)
+    today = local_day(current_user, now())  # a rep changes only the part of their vacations not begun yet
+    actions = {v.id: change_allowed(v, current_user, current_user, today) for v in vacations}
+    return render_template("settings.html", form=form, vacations=vacations, vacation_actions=actions, **extra)
 
 
 def _timezone_kept() -> bool:

@@ -65,7 +65,13 @@ def add(user_id: int):
 @login_required
 def delete(user_id: int, vacation_id: int):
     rep = _rep_or_404(user_id)
-    if not remove_vacation(vacation_id, rep.id):
+    try:
+        done = remove_vacation(vacation_id, rep, by=current_user, now=now())
+    except VacationError as exc:
+        flash(str(exc))
+        return _back(rep)
+    if done is None:
         abort(404)
-    flash("Vacation removed.")
+    flash("Vacation removed." if done == "removed"
+          else "Vacation ended as of today; the days already past stay as recorded.")
     return _back(rep)
