@@ -51,12 +51,16 @@ def answer():
     try:
         answered = drill_service.submit_answer_once(user, token, lambda keys: read_answer(request.form, keys), now(),
                                                     hint=request.form.get("hint") == "1")
-    except drill_service.UnknownItem:
-        abort(404)
+    except drill_service.UnknownItem as exc:  # a token of another rep's, or none: their item stays theirs (404)
+        return render_template("error.html", code=404, title="Not found", message=str(exc),
+                               link=url_for("drill.today"), link_text="Back to your drill"), 404
     except drill_service.DrillError as exc:
         item = drill_service.current_item(user, now())
         if item is None or item.presentation.token != token:
-            abort(400, str(exc))
+            # a tab left open on an item no longer in the drill (an earlier day's): show where the drill stands
+            flash("Nothing was recorded: that page showed an item no longer in your drill (it was open from earlier). "
+                  "Here is your drill as it stands now.")
+            return redirect(url_for("drill.today"), code=303)
         # the rep's typed order and "unsure" tick come back, so a slip costs one fix, not a retype
         return render_template("drill/item.html", item=item, error=str(exc), typed_order=request.form.get("order", ""),
                                unsure=request.form.get("hint") == "1"), 400
