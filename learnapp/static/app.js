@@ -18,6 +18,19 @@
     var order = document.getElementById("order");
     var steps = form.querySelectorAll("button.step");
     var sent = false;
+    // the message for Enter with no option picked, shown once under the options (role=alert: read out too)
+    var pickFirst = function () {
+      var message = document.getElementById("pick-first");
+      if (!message) {
+        message = document.createElement("p");
+        message.id = "pick-first";
+        message.className = "error";
+        message.setAttribute("role", "alert");
+        message.textContent = "Pick an answer first: tap an option or press 1\u2013" + radios.length + ".";
+        form.querySelector("fieldset.options").after(message);
+      }
+      radios[0].focus();
+    };
     form.addEventListener("submit", function (event) {
       if (sent) { event.preventDefault(); return; }  // a double click sends one answer
       sent = true;
@@ -39,6 +52,9 @@
       } else if (event.key === "Enter" && form.querySelector('input[name="choice"]:checked')) {
         event.preventDefault();
         form.requestSubmit();
+      } else if (event.key === "Enter") {  // nothing picked yet: say so instead of doing nothing
+        event.preventDefault();
+        pickFirst();
       }
     });
     if (order && steps.length) {

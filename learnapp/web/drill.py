@@ -77,7 +77,7 @@ def read_answer(form, keys: list[str]) -> str | list[str]:
     if "order" not in form:
         choice = form.get("choice", "").strip()
         if not choice:
-            raise drill_service.DrillError("Pick one of the options.")
+            raise drill_service.DrillError("Pick an answer first: one of the options.")
         return choice
     raw = form.get("order", "").replace(",", " ").split()
     if len(raw) == 1 and raw[0].isdigit() and len(raw[0]) == len(keys):

@@ -239,3 +239,22 @@ def test_the_editor_fits_a_phone_with_a_very_long_word(server, page, make_user, 
         page.wait_for_function("() => document.getElementById('preview').textContent.includes('zzzzzzzzzz')")
         assert _fits_the_phone(page), url
         assert _clickable(page, "#save"), url
+
+
+def test_enter_before_picking_an_option_says_to_pick_one_first(server, page, make_user, clock):
+    # before, Enter on a choice item with nothing picked did nothing and said nothing
+    rep = make_user("rep")
+    _plan_first(rep, "knowledge-loop", clock)
+    _log_in(page, server, rep)
+    page.keyboard.press("Enter")  # the first option has the focus, none is picked
+    message = page.locator("#pick-first")
+    assert message.is_visible() and "Pick an answer first" in message.inner_text()
+    assert message.get_attribute("role") == "alert"
+    assert page.url.endswith("/drill/") and _attempts() == 0
+    page.locator("h1").click()  # the focus on the page itself: Enter says the same, once
+    page.keyboard.press("Enter")
+    assert page.locator("#pick-first").count() == 1
+    page.keyboard.press("2")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/drill/feedback/**")
+    assert _attempts() == 1

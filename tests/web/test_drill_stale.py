@@ -60,3 +60,14 @@ def test_a_token_of_another_rep_says_what_happened_and_links_back_to_the_drill(c
     assert "This drill item is not yours or no longer exists." in _said(response)
     assert 'href="/drill/"' in response.get_data(as_text=True)
     assert _attempts() == 0
+
+
+def test_answer_with_nothing_picked_without_javascript_says_to_pick_an_answer_first(content, make_user, auth, client):
+    rep = make_user("rep")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    response = client.post("/drill/answer", data={k: v for k, v in form_for(page, "x").items() if k not in ("choice", "order")})
+    assert response.status_code == 400 and 'name="token"' in response.get_data(as_text=True)  # the item again
+    if "order" not in page:
+        assert "Pick an answer first" in _said(response)
+    assert _attempts() == 0
