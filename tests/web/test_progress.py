@@ -156,3 +156,22 @@ def test_a_rep_downloads_every_answer_of_theirs_and_nobody_else_s(content, make_
     assert rows[1][5] in ("wrong", "partly right") and all(r[5] == "right" for r in rows[2:])
     assert rows[1][4] and not rows[1][4].startswith(("=", "+", "-", "@"))  # the answer by its name
     assert rows[1][0].startswith(clock.now().astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:"))
+
+
+def _visible_text(html: str) -> str:
+    """What a sighted rep on a phone reads: no tags, no title tooltips, no text kept for screen readers only."""
+    html = re.sub(r'<span class="visually-hidden">[^<]*</span>', "", html)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_score_of_an_order_answer_is_visible_without_hovering(content, make_user, clock, app, auth, client):
+    """Before: the score was only in a title tooltip, which touch screens never show (walk-through on a phone)."""
+    rep = make_user("rep", team="North")
+    _drill_all_skills(rep, clock, app, _swap_first_two)
+    partial = db.session.scalars(db.select(Attempt).filter_by(user_id=rep.id, correct=False)).all()
+    auth.login(rep.email)
+    table = client.get("/progress/").get_data(as_text=True).split("<tbody>")[1].split("</tbody>")[0]
+    shown = _visible_text(table)
+    for attempt in partial:
+        assert f"◐ {round(attempt.score * 100)}%" in shown
+        assert f"partly right (score {round(attempt.score * 100)}%)" in table  # still said to screen readers
