@@ -83,7 +83,7 @@ def make_user(ctx, clock):
 
 
 def csrf_token(client, url: str = "/login") -> str:
-    page = client.get(url).get_data(as_text=True)
+    page = client.get(url, follow_redirects=True).get_data(as_text=True)  # /team/ leads one team's manager on
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(r'id="csrf_token"[^>]*value="([^"]+)"', page)
     assert match, f"no CSRF token on {url}"
     return match.group(1)

@@ -40,7 +40,12 @@ bp.add_app_template_filter(weekday_span, "weekday_span")
 @bp.get("/")
 @roles_required(*LEADERS)
 def index():
-    return render_template("team/index.html", teams=visible_teams(current_user))
+    """The teams the user leads (an admin: every team); a single team's dashboard at once, the list holding nothing
+    more (its rep count is on the dashboard too)."""
+    teams = visible_teams(current_user)
+    if len(teams) == 1:
+        return redirect(url_for("team.show", team_id=teams[0].id))
+    return render_template("team/index.html", teams=teams)
 
 
 def _team_or_404(team_id: int) -> Team:

@@ -113,9 +113,8 @@ def test_a_managers_dashboard_fits_a_phone_with_every_cell_at_risk(server, page,
     # and the table views, which scroll without a link inside, could not take the focus
     reps, manager, skills = team
     _log_in(page, server, manager)
-    page.goto(f"{server}/team/")
-    _fits_the_phone(page, "team list")
-    page.goto(f"{server}/team/{manager.led_teams[0].id}")
+    page.goto(f"{server}/team/")  # their one team: its dashboard at once
+    page.wait_for_url(f"**/team/{manager.led_teams[0].id}")
     assert page.locator("#recall td.at-risk").count() == len(reps) * len(skills)
     _fits_the_phone(page, "dashboard")
     for summary in page.locator("details.table-view summary").all():

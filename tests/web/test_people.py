@@ -217,7 +217,7 @@ def test_a_team_for_a_manager_or_teams_to_lead_for_anyone_else_are_refused_not_d
     db.session.expire_all()
     assert [t.id for t in db.session.get(User, manager_id).led_teams] == [north]
     auth.login(manager_email)
-    assert "1 rep</span>" in _text(client.get("/team/"))  # reps only, not the manager himself
+    assert "1 rep ·" in _text(client.get("/team/", follow_redirects=True))  # reps only, not the manager himself
 
 
 def test_a_manager_made_a_rep_or_a_rep_back_is_not_charged_for_the_days_between(content, make_user, auth, client, clock):

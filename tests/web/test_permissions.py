@@ -37,7 +37,7 @@ def test_a_manager_sees_only_their_own_team(people, auth, client):
     assert client.get(f"/team/rep/{people['rep'].id}").status_code == 200
     assert client.get(f"/team/rep/{people['stranger'].id}").status_code == 404
     assert client.get(f"/team/{people['stranger'].team_id}").status_code == 404
-    listing = client.get("/team/").get_data(as_text=True)
+    listing = client.get("/team/", follow_redirects=True).get_data(as_text=True)  # their one team's dashboard
     assert "North" in listing and "South" not in listing
     team_page = client.get(f"/team/{people['rep'].team_id}").get_data(as_text=True)
     assert people["rep"].name in team_page and people["stranger"].name not in team_page
@@ -83,3 +83,13 @@ def test_a_manager_still_sees_a_rep_who_became_a_trainer(people, auth, client):
                    leads=[], active=True, by=admin, now=now())
     auth.login(people["manager"].email)
     assert client.get(f"/team/rep/{rep.id}").status_code == 200
+
+
+def test_a_manager_of_one_team_goes_straight_to_its_dashboard(people, auth, client):
+    """Before: "Your teams" listed the one team, and every visit to Team took an extra click."""
+    north = people["manager"].led_teams[0].id
+    auth.login(people["manager"].email)
+    response = client.get("/team/")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/team/{north}")
+    response = client.get("/", follow_redirects=True)  # logging in lands there too
+    assert response.request.path == f"/team/{north}"
