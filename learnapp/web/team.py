@@ -168,8 +168,10 @@ def _table_weekly(board):
 
 
 def _table_recall(board):
+    # skills are columns: the header keeps their ids (for spreadsheets that use them), the line under it the titles
     header = ["rep"] + [s.id for s in board.skills]
-    rows = [[u.name] + ["today" if s.id in board.practised_today.get(u.id, ()) else _pct(board.recall.get(u.id, {}).get(s.id))
+    rows = [["skill title"] + [s.title for s in board.skills]]
+    rows += [[u.name] + ["today" if s.id in board.practised_today.get(u.id, ()) else _pct(board.recall.get(u.id, {}).get(s.id))
                         for s in board.skills] for u in board.reps]
     return header, rows
 
@@ -195,9 +197,9 @@ def _table_calibration(board):
 
 
 def _table_at_risk(board):
-    rows = [["skill", s.id, f"{mean:.4f}", len(under)] for s, mean, under in board.at_risk_skills]
-    rows += [["rep", u.name, "", "no drill in the last 7 working days"] for u in board.inactive]
-    return ["kind", "who or what", "mean predicted recall", "reps under 70% / note"], rows
+    rows = [["skill", s.id, s.title, f"{mean:.4f}", len(under)] for s, mean, under in board.at_risk_skills]
+    rows += [["rep", u.name, "", "", "no drill in the last 7 working days"] for u in board.inactive]
+    return ["kind", "who or what", "title", "mean predicted recall", "reps under 70% / note"], rows
 
 
 TABLES = {

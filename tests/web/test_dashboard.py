@@ -81,7 +81,7 @@ def test_csvs_hold_only_the_team_and_the_numbers_add_up(org, auth, client, clock
     auth.login(org["manager"].email)
     team = org["rep"].team_id
     recall = read_csv(client, f"/team/{team}/data/recall.csv")
-    assert [row[0] for row in recall[1:]] == ["Paco", "Rita"]
+    assert [row[0] for row in recall[2:]] == ["Paco", "Rita"]  # under the header and the skill titles
     participation = {row[0]: row for row in read_csv(client, f"/team/{team}/data/participation.csv")[1:]}
     drilled = {name: len({a.answered_at.date() for a in db.session.scalars(db.select(Attempt).filter_by(user_id=org[key].id))
                           if a.answered_at.weekday() < 5}) for name, key in (("Rita", "rep"), ("Paco", "peer"))}
@@ -92,10 +92,10 @@ def test_csvs_hold_only_the_team_and_the_numbers_add_up(org, auth, client, clock
     assert retention[0][0] == "week since learned" and len(retention) == 1 + 27
     at_risk = read_csv(client, f"/team/{team}/data/at-risk.csv")
     # Tuesday 17 March under way: Paco's six working days since Friday 6 March are over, not seven yet
-    assert ["rep", "Paco", "", "no drill in the last 7 working days"] not in at_risk
+    assert ["rep", "Paco", "", "", "no drill in the last 7 working days"] not in at_risk
     clock.advance(timedelta(days=1))  # Wednesday 18 March: Tuesday is over without a drill, the seventh
     at_risk = read_csv(client, f"/team/{team}/data/at-risk.csv")
-    assert ["rep", "Paco", "", "no drill in the last 7 working days"] in at_risk
+    assert ["rep", "Paco", "", "", "no drill in the last 7 working days"] in at_risk
 
 
 def test_dashboard_page_says_the_reference_is_a_model_and_offers_table_views(org, auth, client):
@@ -171,6 +171,7 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_stay_text(content, make_u
     auth.login(manager.email)
     for table in ("recall", "participation"):
         rows = read_csv(client, f"/team/{manager.led_teams[0].id}/data/{table}.csv")
+        rows = [row for row in rows if row[0] != "skill title"]  # the recall CSV's line of skill titles
         shown = {row[0] for row in rows[1:]}
         assert shown == {"'" + n for n in names[:4]} | {"Plain Name"}, table
         assert all(not cell[:1] in "=+-@" for row in rows[1:] for cell in row if cell and not cell.lstrip("-").replace(".", "").isdigit())
@@ -614,3 +615,22 @@ def test_a_refused_change_of_working_days_focuses_the_field_in_error(content, ma
     since = re.search(r'<input type="date" name="since"[^>]*>', page).group(0)
     assert bad_day.status_code == 400 and "autofocus" in since and 'aria-invalid="true"' in since
     assert "autofocus" not in " ".join(re.findall(r'<input type="checkbox" name="day"[^>]*>', page))
+
+
+def test_csvs_name_each_skill_by_its_title_beside_its_id(org, auth, client, clock):
+    """Before: the CSVs named skills by id only (days-out), while the pages show titles (walk-through)."""
+    from learnapp.models import Skill
+
+    titles = {s.id: s.title for s in db.session.scalars(db.select(Skill))}
+    auth.login(org["manager"].email)
+    team = org["rep"].team_id
+    clock.advance(timedelta(days=120))  # recall has fallen: skills at risk
+    recall = read_csv(client, f"/team/{team}/data/recall.csv")
+    ids = recall[0][1:]
+    assert recall[0][0] == "rep" and ids and set(ids) <= set(titles)  # the header keeps the ids
+    assert recall[1] == ["skill title"] + [titles[i] for i in ids]
+    assert [row[0] for row in recall[2:]] == ["Paco", "Rita"]
+    at_risk = read_csv(client, f"/team/{team}/data/at-risk.csv")
+    assert at_risk[0] == ["kind", "who or what", "title", "mean predicted recall", "reps under 70% / note"]
+    skills = [row for row in at_risk[1:] if row[0] == "skill"]
+    assert skills and all(row[2] == titles[row[1]] for row in skills)
