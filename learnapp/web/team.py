@@ -168,10 +168,10 @@ def _table_weekly(board):
 
 
 def _table_recall(board):
-    # skills are columns: the header keeps their ids (for spreadsheets that use them), the line under it the titles
+    # skills are columns named by id: every other line is a rep's (a line of titles would read as a rep to a
+    # spreadsheet or a script); at-risk.csv gives each skill's title beside its id
     header = ["rep"] + [s.id for s in board.skills]
-    rows = [["skill title"] + [s.title for s in board.skills]]
-    rows += [[u.name] + ["today" if s.id in board.practised_today.get(u.id, ()) else _pct(board.recall.get(u.id, {}).get(s.id))
+    rows = [[u.name] + ["today" if s.id in board.practised_today.get(u.id, ()) else _pct(board.recall.get(u.id, {}).get(s.id))
                         for s in board.skills] for u in board.reps]
     return header, rows
 

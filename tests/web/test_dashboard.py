@@ -81,7 +81,7 @@ def test_csvs_hold_only_the_team_and_the_numbers_add_up(org, auth, client, clock
     auth.login(org["manager"].email)
     team = org["rep"].team_id
     recall = read_csv(client, f"/team/{team}/data/recall.csv")
-    assert [row[0] for row in recall[2:]] == ["Paco", "Rita"]  # under the header and the skill titles
+    assert [row[0] for row in recall[1:]] == ["Paco", "Rita"]
     participation = {row[0]: row for row in read_csv(client, f"/team/{team}/data/participation.csv")[1:]}
     drilled = {name: len({a.answered_at.date() for a in db.session.scalars(db.select(Attempt).filter_by(user_id=org[key].id))
                           if a.answered_at.weekday() < 5}) for name, key in (("Rita", "rep"), ("Paco", "peer"))}
@@ -171,7 +171,6 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_stay_text(content, make_u
     auth.login(manager.email)
     for table in ("recall", "participation"):
         rows = read_csv(client, f"/team/{manager.led_teams[0].id}/data/{table}.csv")
-        rows = [row for row in rows if row[0] != "skill title"]  # the recall CSV's line of skill titles
         shown = {row[0] for row in rows[1:]}
         assert shown == {"'" + n for n in names[:4]} | {"Plain Name"}, table
         assert all(not cell[:1] in "=+-@" for row in rows[1:] for cell in row if cell and not cell.lstrip("-").replace(".", "").isdigit())
@@ -628,8 +627,7 @@ def test_csvs_name_each_skill_by_its_title_beside_its_id(org, auth, client, cloc
     recall = read_csv(client, f"/team/{team}/data/recall.csv")
     ids = recall[0][1:]
     assert recall[0][0] == "rep" and ids and set(ids) <= set(titles)  # the header keeps the ids
-    assert recall[1] == ["skill title"] + [titles[i] for i in ids]
-    assert [row[0] for row in recall[2:]] == ["Paco", "Rita"]
+    assert [row[0] for row in recall[1:]] == ["Paco", "Rita"]  # a line per rep, no line of titles among them
     at_risk = read_csv(client, f"/team/{team}/data/at-risk.csv")
     assert at_risk[0] == ["kind", "who or what", "title", "mean predicted recall", "reps under 70% / note"]
     skills = [row for row in at_risk[1:] if row[0] == "skill"]
