@@ -13,7 +13,7 @@ from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.models import LessonVersion, ScenarioVersion, Skill
 from learnapp.services import content as content_service
-from learnapp.services.db import begin_write
+from learnapp.services.db import begin_content_write
 
 EDITOR_PATH = "editor"
 NEW_SCENARIO = """---
@@ -92,7 +92,7 @@ def save_scenario(text: str, *, editing: str | None, base_number: int | None, ac
     ``base_number`` is the version the trainer started from: if someone saved another version since,
     the save is refused (nothing is overwritten) and the caller keeps the typed text.
     """
-    begin_write()
+    begin_content_write()
     scenario, errors = validate(text)
     if not errors:
         errors = id_errors(scenario.id, text, editing)
@@ -128,7 +128,7 @@ def set_status(scenario_id: str, status: str, now: datetime) -> list[ContentErro
     Making it active again is refused, with the errors, when its current version no longer fits the
     stage rules imported since it was retired: it must be edited to fit them first.
     """
-    begin_write()
+    begin_content_write()
     row = db.session.get(ScenarioRow, scenario_id)
     if status == "active" and row.status != "active":
         model = content_service.current_stage_model()
@@ -190,7 +190,7 @@ def validate_lesson(text: str, skill_id: str) -> tuple[Lesson | None, list[Conte
 
 def save_lesson(text: str, skill_id: str, *, base_number: int | None, actor: str, now: datetime) -> SaveResult:
     """Save a lesson as a new version; refused on errors or when someone saved since ``base_number``."""
-    begin_write()
+    begin_content_write()
     lesson, errors = validate_lesson(text, skill_id)
     if errors:
         return SaveResult(ok=False, errors=errors)

@@ -18,7 +18,7 @@ from learnapp.domain.model import Lesson, Scenario, StageModel
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.models import LessonVersion, ScenarioVersion, Skill, StageModelVersion
-from learnapp.services.db import begin_write
+from learnapp.services.db import begin_content_write
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,15 +98,16 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
     also checked against every active scenario already stored, so no stored item is left with two
     right answers, none, or a move the rules no longer know.
     """
-    stored = database_context()
-    content = load_content(paths, context=stored)
-    report = ImportReport(errors=list(content.errors))
-    if report.ok and stored is not None and content.model is not None and content.model != stored.model:
-        report.errors = stored_scenarios_against(content.model, set(content.lessons), skip=set(content.scenarios))
-    if not report.ok:
-        return report
-    begin_write()
+    begin_content_write()  # checked and written in one transaction: no editor save can land in between
     try:
+        stored = database_context()
+        content = load_content(paths, context=stored)
+        report = ImportReport(errors=list(content.errors))
+        if report.ok and stored is not None and content.model is not None and content.model != stored.model:
+            report.errors = stored_scenarios_against(content.model, set(content.lessons), skip=set(content.scenarios))
+        if not report.ok:
+            db.session.rollback()
+            return report
         if content.model is not None:
             report.stage_model_changed = _store_stage_model(content.model, now)
         named = set(content.files)

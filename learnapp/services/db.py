@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import text
 
 from learnapp.extensions import db
 
@@ -41,6 +42,23 @@ def begin_write(*, keep_loaded: bool = False) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
     if not keep_loaded:
         session.expire_all()
+
+
+CONTENT_LOCK = 0x6C6E636F  # "lnco": the PostgreSQL advisory lock every content write takes
+
+
+def begin_content_write() -> None:
+    """Start a write transaction that holds the content lock until it ends: for checks and writes of content.
+
+    An import (or an editor save) reads what is stored, checks the new content against it, then writes: another
+    content write landing in between made the import fail with an IntegrityError traceback. On SQLite the write
+    lock (BEGIN IMMEDIATE) already keeps every other writer out; PostgreSQL lets writers run side by side, so there
+    content writers queue on one transaction-scoped advisory lock (drills and other writers are not held up).
+    """
+    begin_write()
+    session = db.session()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CONTENT_LOCK})
 
 
 def commit(*, keep_loaded: bool = False) -> None:

@@ -217,3 +217,87 @@ def test_an_import_of_files_older_than_an_edit_in_the_app_keeps_the_edit(content
     assert authoring.save_scenario(original, editing=scenario_id, base_number=2, actor=trainer.email, now=clock.now()).ok
     db.session.expire_all()
     assert db.session.get(Scenario, scenario_id).current_number == 3
+
+
+
+def _editor_saves_during(app, monkeypatch, step: str, text: str, actor: str, now):
+    """Make an editor save of ``text`` start, from another connection, right after the import's ``step``.
+
+    Returns the list the save's result lands in and an event set once it finished. Before, the save went
+    through at once; holding the content lock, the import makes it wait (up to a second here), then it runs."""
+    import threading
+
+    from learnapp.services import authoring
+    from learnapp.services import content as content_service
+
+    saved, results = threading.Event(), []
+
+    def save_in_the_editor():
+        try:
+            with app.app_context():
+                results.append(authoring.save_scenario(text, editing=None, base_number=None, actor=actor, now=now))
+        except Exception as error:  # reported by the test's assertions, not lost in the thread
+            results.append(error)
+        finally:
+            saved.set()
+
+    real = getattr(content_service, step)
+
+    def step_then_the_editor_saves(*args, **kwargs):
+        value = real(*args, **kwargs)
+        if threading.current_thread() is threading.main_thread() and not results and not saved.is_set():  # once
+            threading.Thread(target=save_in_the_editor).start()
+            saved.wait(timeout=1)
+        return value
+
+    monkeypatch.setattr(content_service, step, step_then_the_editor_saves)
+    return results, saved
+
+
+def test_an_editor_save_between_an_imports_check_and_write_waits_for_it(content, app, make_user, clock, tmp_path,
+                                                                         monkeypatch):
+    """`content import` checked its files and the stored scenarios first and only then took the write lock: a
+    scenario saved in the editor in between was checked against the old stage rules, and the import then wrote
+    new rules under which it had two right answers. Now the check and the write are one transaction under the
+    content lock: the save waits for the import and is checked against the new rules, which refuse it."""
+    from learnapp.services import authoring
+
+    lessons = _only_stages_and_moves(tmp_path)
+    deciding = lessons / "stages" / "4-deciding.md"
+    rule = deciding.read_text()
+    line = next(l for l in rule.splitlines() if l.startswith("  share-options-overview:"))
+    deciding.write_text(rule.replace(line + "\n", "").replace("fit:\n", "fit:\n" + line + "\n", 1))
+    db.session.execute(db.update(Scenario).values(status="retired"))  # nothing stored stands in the rules' way
+    db.session.commit()
+    trainer = make_user("trainer", team=None)
+    text = authoring.scenario_text(db.session.get(Scenario, "answer-tom-proposal")).replace(
+        "id: answer-tom-proposal", "id: answer-tom-again")
+    results, saved = _editor_saves_during(app, monkeypatch, "stored_scenarios_against", text, trainer.email, clock.now())
+
+    report = import_content([str(lessons)], clock.now())
+    assert saved.wait(timeout=30)
+    assert report.ok and report.stage_model_changed
+    [result] = results
+    assert not result.ok and any("ambiguous" in e.message for e in result.errors), result
+    assert db.session.get(Scenario, "answer-tom-again") is None
+
+
+def test_an_editor_save_during_an_import_does_not_break_it(content, app, make_user, clock, tmp_path, monkeypatch):
+    """On PostgreSQL, a trainer saving a new scenario while `content import` wrote one with the same id made the
+    import die with an IntegrityError traceback (nothing written). Now content writers queue on one lock: the
+    save waits, then is refused because the id is taken, and the import goes through."""
+    from learnapp.services import authoring
+
+    trainer = make_user("trainer", team=None)
+    text = authoring.NEW_SCENARIO.replace("new-scenario-id", "days-out-race")
+    path = tmp_path / "scenarios" / "days-out" / "days-out-race.md"
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    results, saved = _editor_saves_during(app, monkeypatch, "_current_hashes", text, trainer.email, clock.now())
+
+    report = import_content([str(path)], clock.now())
+    assert saved.wait(timeout=30)
+    assert report.ok and report.created == ["scenario days-out-race"]
+    [result] = results
+    assert not result.ok and [e.message for e in result.errors] == ["id 'days-out-race' is taken; choose another"]
+    assert db.session.scalars(db.select(ScenarioVersion.created_by).filter_by(scenario_id="days-out-race")).all() == ["import"]
