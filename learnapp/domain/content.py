@@ -878,13 +878,18 @@ def _next_step(err: _Errors, doc: Document, model: StageModel, days_out: int | N
     for i, move, text in entries:
         if _known(err, move, [m.id for m in model.moves], ("options", i, "move"), "move"):
             options.append(Option(key=move, text=_text(err, text, ("options", i, "text"), "text")))
-    answer = _answer(err, doc, [move for _, move, _ in entries], "move")
+    # an unknown move is most likely a typo of the one meant to fit (or named in the answer): what follows from it
+    # ("no option fits", "answer is not one of the options") is not a problem of its own, so only the typo is said
+    typo = len(options) < len(entries)
+    known_moves = {m.id for m in model.moves}
+    answer = None if typo and doc.data.get("answer") in known_moves else _answer(err, doc, [move for _, move, _ in entries], "move")
     if stage is None or not options:
         return None
     # a move missing from the stage's rule is reported on the stage file; here it simply does not fit
     fitting = [o.key for o in options if o.key in stage.rule and stage.rule[o.key].fit is Fit.FIT]
     if not fitting:
-        err.add(("options",), f"no option fits stage '{stage.id}' under its rule; one option's move must fit")
+        if not typo:
+            err.add(("options",), f"no option fits stage '{stage.id}' under its rule; one option's move must fit")
     elif len(fitting) > 1:
         err.add(("options",), f"ambiguous: {', '.join(fitting)} all fit stage '{stage.id}'; keep exactly one fitting option")
     elif answer is not None and answer != fitting[0]:
@@ -910,16 +915,18 @@ def _answer(err: _Errors, doc: Document, keys: list[str], what: str) -> str | No
 
 def _which_stage(err: _Errors, doc: Document, model: StageModel, days_out: int | None, broken: _BrokenStages) -> dict | None:
     stage = _stage_of(err, doc, model, days_out, broken)
-    options = []
+    options, typo = [], False
     for i, stage_id, text in _option_list(err, doc, "options", "stage", MIN_OPTIONS, MAX_OPTIONS):
         if broken.skips(stage_id, model, doc.path):
             continue
         if _known(err, stage_id, [s.id for s in model.stages], ("options", i, "stage"), "stage"):
             label = _text(err, text, ("options", i, "text"), "text") if text is not None else model.stage(stage_id).name
             options.append(Option(key=stage_id, text=label))
+        else:
+            typo = True
     if stage is None or not options or doc.path in broken.skipped:
         return None
-    if stage.id not in [o.key for o in options]:
+    if stage.id not in [o.key for o in options] and not typo:  # an unknown stage is likely the lead's, mistyped
         err.add(("options",), f"the lead's stage '{stage.id}' is not among the options")
     answer = doc.data.get("answer")
     if answer is not None and answer != stage.id:  # a list never equals a stage id, so it is reported here too

@@ -198,6 +198,7 @@ def test_scenario_errors_point_at_the_line(old, new, line, message):
     assert (path, got_line) == ("scenarios/pick/s1.md", line) and message in got
 
 
+
 def test_next_step_with_two_fitting_options_is_ambiguous():
     text = replace(replace(NEXT_STEP, "stage: early\ndays_out: 120", "stage: middle\ndays_out: 30"),
                    "  - move: offer\n    text: Send an offer.\n  - move: educate\n    text: Send a guide.\nanswer: educate\n",
@@ -219,6 +220,18 @@ def test_duplicate_ids_are_reported_on_the_second_file_naming_the_first():
 
 
 WHICH = "---\nid: w1\nskill: pick\nkind: which-stage\nstage: late\ndays_out: 5\noptions:\n  - stage: early\n  - stage: late\n---\nWhere?\n"
+
+
+@pytest.mark.parametrize("text, line, message", [
+    (replace(NEXT_STEP, "  - move: educate", "  - move: educat"), 10,
+     "unknown move 'educat' (known: educate, ask, follow-up, offer)"),
+    (replace(WHICH, "  - stage: late", "  - stage: lat"), 9, "unknown stage 'lat' (known: early, middle, late)"),
+], ids=["next-step", "which-stage"])
+def test_a_typo_in_the_right_options_id_is_reported_once(text, line, message):
+    """A typo in the move (or stage) of the option that fits also said "no option fits stage" (or "the lead's stage
+    is not among the options") and "answer is not one of the options": consequences of the typo, not problems of
+    their own. Only the typo is reported now."""
+    assert errors_of(("scenarios/pick/s1.md", text)) == [("scenarios/pick/s1.md", line, message)]
 
 
 def test_which_stage_checks_days_and_options():
