@@ -225,17 +225,27 @@ def _content_targets(paths: tuple[str, ...]) -> list[str]:
     return targets
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 @content_cli.command("check")
 @click.argument("paths", nargs=-1, type=click.Path())
 def content_check(paths: tuple[str, ...]) -> None:
     """Validate content files (default: lessons/ and scenarios/); exit 1 on any problem."""
     targets = _content_targets(paths)
-    result = content_service.check(targets)
+    result, against = content_service.check_against(targets)
     for error in result.errors:
         click.echo(str(error))
     problems = sum(1 for e in result.errors if not e.note)  # a note says which checks an error made skip
-    click.echo(f"{len(result.lessons)} lessons, {len(result.scenarios)} scenarios, {problems} errors "
-               f"in {len(result.files)} files")
+    given = set(result.files)  # the lessons it was checked against are not counted as given
+    lessons = sum(1 for lesson in result.lessons.values() if lesson.path in given)
+    summary = (f"{_count(lessons, 'lesson')}, {_count(len(result.scenarios), 'scenario')}, {_count(problems, 'error')} "
+               f"in {_count(len(result.files), 'file')}")
+    if against:
+        summary += (f"; checked against the stage rules and {_count(len(result.lessons) - lessons, 'lesson')} "
+                    f"under {', '.join(against)}")
+    click.echo(summary)
     sys.exit(1 if result.errors else 0)
 
 

@@ -26,7 +26,19 @@ def test_content_check_prints_path_line_message_and_fails(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["content", "check", str(bad)])
     assert result.exit_code == 1
     assert f"{bad}:7: unknown move 'send-ofer'" in result.output
-    assert "0 lessons, 0 scenarios, 1 errors" in result.output.splitlines()[-1].replace("9 lessons", "0 lessons") or "1 errors" in result.output
+    assert result.output.splitlines()[-1].startswith("0 lessons, 0 scenarios, 1 error in 1 file;")
+
+
+def test_content_check_of_one_scenario_counts_that_file_not_the_lessons_it_is_checked_against(app, tmp_path):
+    """Checking one scenario file printed "9 lessons, 0 scenarios, ... in 1 files": the shipped lessons it was only
+    checked against were counted as if given. The summary counts what it was given and names what it checked against."""
+    good = tmp_path / "scenarios" / "days-out" / "good.md"
+    good.parent.mkdir(parents=True)
+    shutil.copy(ROOT / "scenarios" / "days-out" / "days-out-priya-brochure.md", good)
+    result = app.test_cli_runner().invoke(args=["content", "check", str(good)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        f"0 lessons, 1 scenario, 0 errors in 1 file; checked against the stage rules and 9 lessons under {ROOT / 'lessons'}")
 
 
 def test_content_check_reports_a_missing_path(app, tmp_path):
@@ -241,7 +253,7 @@ def test_content_check_counts_errors_not_the_note_about_skipped_checks(app, tmp_
     assert result.exit_code == 1
     printed = result.output.splitlines()
     assert any(": note: " in line for line in printed)
-    assert printed[-1].split(" scenarios, ")[1].startswith("1 errors in ")
+    assert printed[-1].split(" scenarios, ")[1].startswith("1 error in ")
 
 
 def test_a_people_import_that_would_sign_invitation_links_needs_the_web_apps_secret_key(app, tmp_path):

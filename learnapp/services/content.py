@@ -78,10 +78,17 @@ def check(paths: list[str]) -> ContentSet:
     hide that it is missing. Files without rules (scenarios, lessons) are checked against the content
     folders (lessons/ by default), as an import checks them against the rules already imported.
     """
+    return check_against(paths)[0]
+
+
+def check_against(paths: list[str]) -> tuple[ContentSet, list[str]]:
+    """``check`` and the content folders the files were checked against ([] when they were checked alone)."""
     own = load_content(paths)
     if _are_default_paths(paths) or own.model is not None or any(e.message.startswith(NO_CATALOGUE) for e in own.errors):
-        return own
-    return load_content(paths, context=load_content(default_paths()))
+        return own, []
+    context = load_content(default_paths())
+    folders = [p for p in default_paths() if any(Path(lesson.path).is_relative_to(p) for lesson in context.lessons.values())]
+    return load_content(paths, context=context), folders
 
 
 def _are_default_paths(paths: list[str]) -> bool:
