@@ -17,7 +17,7 @@ from __future__ import annotations
 import socket
 import time
 import traceback
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 from flask import Flask
@@ -205,6 +205,38 @@ def weekly_digest(when: datetime | None = None) -> JobRun | None:
         return None
     slot = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
     return run_once("weekly-digest", slot.strftime("%Y-%m-%dT%H:%MZ"), lambda: send_digests(at))
+
+
+def run_label(job: str, run_key: str) -> str:
+    """What a run was for, in words an admin reads: the night, the quarter hour (UTC) or the week a digest covered.
+
+    Run keys are internal (an ISO date or quarter hour, with " #id" once a failed run gave its key back); a key of
+    another shape (a job of an older version) is shown as it is.
+    """
+    key = run_key.partition(" #")[0]
+    try:
+        if job == "nightly-maintenance":
+            return f"the night of {_day(date.fromisoformat(key))} ({NIGHTLY_AT[0]:02d}:{NIGHTLY_AT[1]:02d} UTC)"
+        slot = datetime.fromisoformat(key.removesuffix("Z")).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return run_key
+    if job == "reminders":
+        return f"{_day(slot)}, {slot:%H:%M} to {slot + timedelta(minutes=15):%H:%M} UTC"
+    when = f"{_day(slot)}, {slot:%H:%M} UTC"
+    if job == "weekly-digest":
+        # each manager's digest covers the seven days before their own Monday; the zones furthest east (UTC+14)
+        # reach Monday first, so the Monday of this run is the one on or before its slot's date there
+        east = (slot + timedelta(hours=14)).date()
+        monday = east - timedelta(days=east.weekday())
+        start, end = monday - timedelta(days=7), monday - timedelta(days=1)
+        first = f"{start.day}" if start.month == end.month else f"{start.day} {start:%b}" if start.year == end.year \
+            else f"{start.day} {start:%b %Y}"
+        return f"the week {first} to {end.day} {end:%b %Y} ({when})"
+    return when
+
+
+def _day(day: date | datetime) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 QUIET_LOG_EVERY = timedelta(hours=1)

@@ -424,3 +424,25 @@ def test_a_mail_failure_is_recorded_and_logged_as_its_message_not_as_a_traceback
     assert (run.status, run.detail) == ("error", message)
     line, = capsys.readouterr().out.splitlines()
     assert line.endswith(f" reminders: error in {run.seconds:.2f} s: {message}"), line
+
+
+def test_the_job_history_says_what_each_run_was_for_in_words(ctx, make_user, auth, client):
+    """The "For" column showed internal keys: "2026-11-30T06:00Z #2" (a row id after a failed run) and reminders'
+    "2026-11-28T10:15" without a zone. It now says the day, the quarter hour with its zone, or the week digested."""
+    from datetime import datetime, timezone
+
+    started = datetime(2026, 11, 30, 6, 1, tzinfo=timezone.utc)
+    db.session.add_all([
+        JobRun(job="reminders", run_key="2026-11-28T10:15", status="ok", started_at=started, host="h"),
+        JobRun(job="weekly-digest", run_key="2026-11-30T06:00Z #2", status="error", detail="relay down",
+               started_at=started, host="h"),
+        JobRun(job="nightly-maintenance", run_key="2026-11-28", status="ok", started_at=started, host="h"),
+    ])
+    db.session.commit()
+    auth.login(make_user("admin", team=None).email)
+    page = " ".join(client.get("/admin/jobs").get_data(as_text=True).split())
+    assert "Sat 28 Nov 2026, 10:15 to 10:30 UTC" in page
+    assert "the week 23 to 29 Nov 2026 (Mon 30 Nov 2026, 06:00 UTC)" in page
+    assert "the night of Sat 28 Nov 2026 (02:15 UTC)" in page
+    for key in ("2026-11-28T10:15", "#2", "2026-11-30T06:00Z", ">2026-11-28<"):
+        assert key not in page

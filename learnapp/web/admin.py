@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from learnapp.config import DEFAULT_BASE_URL
 from learnapp.domain import people_csv
 from learnapp.extensions import db
-from learnapp.jobs import JOBS, LEASE, has_traceback, headline, interrupted_detail
+from learnapp.jobs import JOBS, LEASE, has_traceback, headline, interrupted_detail, run_label
 from learnapp.models import JobRun, Role, Team, User
 from learnapp.services import notify, password_links, people_import
 from learnapp.services.db import now
@@ -44,7 +44,7 @@ def jobs():
     last_error = {name: db.session.scalars(db.select(JobRun).where(JobRun.job == name, JobRun.status.in_(PROBLEMS))
                                            .order_by(JobRun.started_at.desc()).limit(1)).first() for name in names}
     return render_template("admin/jobs.html", history=history, last_error=last_error, per_job=RUNS_PER_JOB,
-                           stopped=stopped, headline=headline, has_traceback=has_traceback)
+                           stopped=stopped, headline=headline, has_traceback=has_traceback, run_label=run_label)
 
 
 # -- people: accounts and teams ------------------------------------------------------------------------------
