@@ -11,7 +11,7 @@ from learnapp.domain.content import ContentError, lesson_to_markdown, load_texts
 from learnapp.domain.model import Lesson, Scenario
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
-from learnapp.models import LessonVersion, ScenarioVersion, Skill
+from learnapp.models import Attempt, LessonVersion, ScenarioVersion, Skill
 from learnapp.services import content as content_service
 from learnapp.services.db import begin_content_write
 
@@ -144,6 +144,39 @@ def set_status(scenario_id: str, status: str, now: datetime) -> list[ContentErro
 def versions(scenario_id: str) -> list[ScenarioVersion]:
     return list(db.session.scalars(db.select(ScenarioVersion).filter_by(scenario_id=scenario_id)
                                    .order_by(ScenarioVersion.number.desc())))
+
+
+@dataclass(frozen=True)
+class VersionAnswers:
+    """How one version of a scenario was answered: all answers, the reps who answered it, those right at their first."""
+
+    answers: int
+    reps: int
+    first_right: int
+
+    @property
+    def first_right_share(self) -> float:
+        return self.first_right / self.reps if self.reps else 0.0
+
+
+def version_answers(scenario_id: str) -> dict[int, VersionAnswers]:
+    """Per version number of a scenario, how its attempts went: one grouped query over the scenario's attempts.
+
+    Each attempt records the version the rep was shown, so a fix shows in the versions after it. A rep's first
+    answer to a version (earliest first) says whether that version's text led them to the right move; their later
+    answers to it are counted among its answers only.
+    """
+    ranked = (db.select(Attempt.scenario_version_id, Attempt.correct,
+                        db.func.row_number().over(partition_by=(Attempt.user_id, Attempt.scenario_version_id),
+                                                  order_by=(Attempt.answered_at, Attempt.id)).label("n"))
+              .where(Attempt.scenario_id == scenario_id).subquery())
+    first = ranked.c.n == 1
+    query = (db.select(ScenarioVersion.number, db.func.count(),
+                       db.func.sum(db.case((first, 1), else_=0)),
+                       db.func.sum(db.case((first & ranked.c.correct, 1), else_=0)))
+             .join(ScenarioVersion, ScenarioVersion.id == ranked.c.scenario_version_id)
+             .group_by(ScenarioVersion.number))
+    return {number: VersionAnswers(answers, int(reps), int(right)) for number, answers, reps, right in db.session.execute(query)}
 
 
 def diff(old: ScenarioVersion, new: ScenarioVersion) -> list[tuple[str, str]]:

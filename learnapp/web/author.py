@@ -136,7 +136,7 @@ def _editor(*, row: ScenarioRow | None = None, skill: Skill | None = None, text:
     return page if result is None else (page, 409 if result.conflict else 400)
 
 
-def _history(title: str, back_url: str, versions: list, current: int, diff):
+def _history(title: str, back_url: str, versions: list, current: int, diff, answers: dict | None = None):
     """Every version with who and when, and the diff between two of them (?a=1&b=2; default: the last change)."""
     by_number = {v.number: v for v in versions}
     new_n = request.args.get("b", type=int) or current
@@ -145,7 +145,7 @@ def _history(title: str, back_url: str, versions: list, current: int, diff):
         abort(404)
     lines = diff(by_number[old_n], by_number[new_n]) if old_n != new_n else []
     return render_template("author/history.html", title=title, back_url=back_url, versions=versions, current=current,
-                           lines=lines, a=old_n, b=new_n)
+                           lines=lines, a=old_n, b=new_n, answers=answers)
 
 
 @bp.post("/validate")
@@ -232,7 +232,7 @@ def change_status(scenario_id: str, action: str):
 def history(scenario_id: str):
     row = _row_or_404(scenario_id)
     return _history(row.id, url_for("author.edit", scenario_id=row.id), authoring.versions(scenario_id),
-                    row.current_number, authoring.diff)
+                    row.current_number, authoring.diff, authoring.version_answers(scenario_id))
 
 
 @bp.get("/lessons/<skill_id>/edit")

@@ -485,3 +485,45 @@ def test_the_list_says_as_of_when_the_discrimination_index_is_the_nightly_one(tr
     clock.advance(timedelta(days=2))  # and no nightly run meanwhile
     page = client.get("/author/").get_data(as_text=True)
     assert "Discrimination index as of Mon 02 Mar 2026 18:00" in page and "The nightly job has not refreshed it" in page
+
+
+def _answers(scenario_id, version, by_rep, clock):
+    """Attempts of ``version`` of a scenario: {rep: [right, ...]} in the order each rep answered."""
+    from learnapp.models import DrillSession, Presentation
+
+    for rep, results in by_rep.items():
+        session = DrillSession(user_id=rep.id, day=clock.now().date(), plan=[], started_at=clock.now())
+        db.session.add(session)
+        db.session.flush()
+        for position, right in enumerate(results):
+            clock.advance(timedelta(minutes=1))
+            shown = Presentation(token=f"t{rep.id}-{version.id}-{position}", session_id=session.id, user_id=rep.id,
+                                 position=position, skill_id="days-out", scenario_id=scenario_id,
+                                 scenario_version_id=version.id, option_order=[], shown_at=clock.now())
+            db.session.add(shown)
+            db.session.flush()
+            db.session.add(Attempt(presentation_id=shown.id, user_id=rep.id, skill_id="days-out", scenario_id=scenario_id,
+                                   scenario_version_id=version.id, shown_at=clock.now(), answered_at=clock.now(),
+                                   duration_ms=9000, answer="x", correct=right, score=float(right), verdict={},
+                                   rating=3, predicted_recall=None))
+    db.session.commit()
+
+
+def test_the_history_says_how_each_version_was_answered(trainer, make_user, client, clock):
+    """A trainer who fixed an ambiguous item could not tell from its history whether the fix worked: no version said
+    how many answers it got. Each version now has its answers and the share of reps right the first time."""
+    row = db.session.get(Scenario, SCENARIO)
+    text = authoring.scenario_text(row).replace("What is your next step?", "What do you do next?")
+    assert authoring.save_scenario(text, editing=SCENARIO, base_number=1, actor=trainer.email, now=clock.now()).ok
+    first, second = db.session.scalars(db.select(ScenarioVersion).filter_by(scenario_id=SCENARIO)
+                                       .order_by(ScenarioVersion.number)).all()
+    a, b, c = make_user("rep"), make_user("rep"), make_user("rep")
+    _answers(SCENARIO, first, {a: [False, True], b: [False], c: [True]}, clock)
+    clock.advance(timedelta(days=1))
+    _answers(SCENARIO, second, {a: [True], b: [True, False]}, clock)
+
+    page = " ".join(client.get(f"/author/scenarios/{SCENARIO}/history").get_data(as_text=True).split())
+    rows = re.findall(r"<tr><td>(\d)( \(current\))?</td>.*?</tr>", page)
+    assert [number for number, _ in rows] == ["2", "1"]
+    assert re.search(r"<td>2 \(current\)</td>.*?<td>3</td><td>100% of 2 reps</td>", page)
+    assert re.search(r"<td>1</td>.*?<td>4</td><td>33% of 3 reps</td>", page)
