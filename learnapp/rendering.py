@@ -23,9 +23,9 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
-def _unsanitised_html(text: str) -> str:
+def _unsanitised_html(text: str, extensions: tuple[str, ...] = ()) -> str:
     # align="..." rather than the default style="text-align: ...", which the sanitiser would strip
-    return _markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html",
+    return _markdown.markdown(text or "", extensions=["tables", "sane_lists", *extensions], output_format="html",
                               extension_configs={"tables": {"use_align_attribute": True}})
 
 
@@ -44,8 +44,22 @@ def _cached_html(text: str) -> str:
     return _sanitised_html(text)
 
 
+def render_guide(text: str) -> str:
+    """A page of the app's own documentation (the authoring guide) as safe HTML: rendered and sanitised as content
+    is, with fenced code blocks (```), which the guide's examples use and content has no need of."""
+    return _guide_html(text)
+
+
+@lru_cache(maxsize=4)
+def _guide_html(text: str) -> str:
+    return _clean(_unsanitised_html(text, ("fenced_code",)))
+
+
 def _sanitised_html(text: str) -> str:
-    html = _unsanitised_html(text)
+    return _clean(_unsanitised_html(text))
+
+
+def _clean(html: str) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

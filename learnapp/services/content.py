@@ -41,6 +41,14 @@ class ImportReport:
         return not self.errors
 
 
+def authoring_guide() -> str | None:
+    """The authoring guide's Markdown (docs/authoring.md of the checkout the app runs from), None if it is missing."""
+    try:
+        return (PROJECT_ROOT / "docs" / "authoring.md").read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
 def default_paths() -> list[str]:
     """The content folders: LEARNAPP_CONTENT_DIRS if set, else the shipped lessons/ and scenarios/."""
     configured = current_app.config.get("CONTENT_DIRS") or []

@@ -7,13 +7,14 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from learnapp.domain import grading
 from learnapp.domain.model import Kind, Option, Scenario, answer_label
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.models import Skill
-from learnapp.rendering import removed_by_sanitiser
+from learnapp.rendering import removed_by_sanitiser, render_guide
 from learnapp.services import analytics, authoring
 from learnapp.services import content as content_service
 from learnapp.services.db import now
@@ -225,6 +226,16 @@ def change_status(scenario_id: str, action: str):
     else:
         flash(message.format(scenario_id))
     return redirect(url_for("author.edit", scenario_id=scenario_id), code=303)
+
+
+@bp.get("/guide")
+@roles_required(*AUTHORS)
+def guide():
+    """The authoring guide (docs/authoring.md), rendered and sanitised like content: every field and check error."""
+    text = content_service.authoring_guide()
+    if text is None:
+        abort(404)
+    return render_template("author/guide.html", guide=Markup(render_guide(text)))  # sanitised by render_guide
 
 
 @bp.get("/scenarios/<scenario_id>/history")

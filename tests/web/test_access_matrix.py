@@ -107,6 +107,7 @@ ROUTES: dict[str, list[Request]] = {
     "settings.unsubscribe_page": [get("/unsubscribe/{unsubscribe}", PUBLIC)],
     "settings.unsubscribe": [post("/unsubscribe/{unsubscribe}", PUBLIC)],  # the signed token is the proof
     "author.index": [get("/author/", AUTHORS)],
+    "author.guide": [get("/author/guide", AUTHORS)],
     "author.new": [get("/author/scenarios/new", AUTHORS)],
     "author.edit": [get("/author/scenarios/{scenario}/edit", AUTHORS)],
     "author.save": [post("/author/scenarios/new", AUTHORS), post("/author/scenarios/{scenario}/edit", AUTHORS)],

@@ -527,3 +527,17 @@ def test_the_history_says_how_each_version_was_answered(trainer, make_user, clie
     assert [number for number, _ in rows] == ["2", "1"]
     assert re.search(r"<td>2 \(current\)</td>.*?<td>3</td><td>100% of 2 reps</td>", page)
     assert re.search(r"<td>1</td>.*?<td>4</td><td>33% of 3 reps</td>", page)
+
+
+def test_the_editor_links_to_the_authoring_guide_served_by_the_app(trainer, client):
+    """The editor's only format help was "see docs/authoring.md", a file of the repository the app does not serve.
+    The guide is now a page of the app, rendered and sanitised like content, and the editor links to it."""
+    editor = client.get(f"/author/scenarios/{SCENARIO}/edit").get_data(as_text=True)
+    assert 'href="/author/guide"' in editor and "docs/authoring.md" not in editor
+    page = client.get("/author/guide")
+    assert page.status_code == 200
+    guide = page.get_data(as_text=True)
+    assert "<h1>Authoring guide: lessons, stage rules, moves and scenarios</h1>" in guide
+    assert "<pre><code>---\ntype: moves\n" in guide and "```" not in guide  # the examples are code blocks
+    assert "<td><code>no option fits stage</code></td>" in guide  # the table of check errors
+    assert "<script" not in guide.split("<main", 1)[1].split("</main>")[0]
