@@ -647,3 +647,19 @@ def test_a_relay_with_smtputf8_gets_the_non_ascii_address(relay, content, clock)
     _jose("rep", clock)
     assert jobs.reminders().detail == "1 reminders sent"
     assert [recipients for recipients, _ in handler.messages] == [["josé@example.com"]]
+
+
+def test_every_email_has_a_date_and_its_own_message_id(inbox, content, make_user, clock):
+    """RFC 5322 requires a Date; without it and a Message-ID, mail programs sorted the reminder by whatever time the
+    relay or the reader's program made up, and spam filters count both missing against the sender."""
+    import email
+    import email.policy
+    from email.utils import parsedate_to_datetime
+
+    make_user("rep"), make_user("rep")
+    clock.set(MONDAY_0905)
+    assert jobs.reminders().detail == "2 reminders sent"
+    headers = [email.message_from_string(text, policy=email.policy.default) for _, text in inbox.messages]
+    assert [parsedate_to_datetime(m["Date"]) for m in headers] == [MONDAY_0905, MONDAY_0905]
+    ids = [m["Message-ID"] for m in headers]
+    assert all(i and i.startswith("<") and i.endswith("@localhost>") for i in ids) and len(set(ids)) == 2

@@ -17,7 +17,7 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -29,6 +29,7 @@ from learnapp.extensions import db
 from learnapp.jobs import Failed
 from learnapp.models import Attempt, DrillSession, Notification, Presentation, Role, User
 from learnapp.services.db import begin_write, commit
+from learnapp.services.db import now as clock_now
 from learnapp.services.drill import drillable_skills, local_day, plan_for, user_zone
 from learnapp.services.vacations import on_vacation
 
@@ -135,6 +136,10 @@ def _open(config) -> smtplib.SMTP:
 def _deliver(smtp: smtplib.SMTP, mail: Mail, config) -> None:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = config["MAIL_FROM"], mail.to, mail.subject
+    # RFC 5322 requires a Date; smtplib adds neither it nor a Message-ID, and relays need not either. The id's domain is
+    # the sender's (make_msgid's default asks the resolver for this host's name at every email)
+    message["Date"] = format_datetime(clock_now())
+    message["Message-ID"] = make_msgid(domain=parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2] or "learnapp")
     if mail.unsubscribe_url:
         message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
