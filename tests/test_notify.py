@@ -152,7 +152,7 @@ def test_a_digest_the_relay_refuses_for_good_is_reported_once_and_not_tried_agai
                                                          f"not tried again (check the address): {gone.email}: {reply}")
     (recipients, text), = handler.messages  # the other manager's digest is sent as usual, and only theirs
     assert recipients == [here.email]
-    assert f"To: {here.email}" in text and "Subject: Weekly learnapp digest, 2026-W11" in text
+    assert f"To: {here.email}" in text and "Subject: Weekly learnapp digest: 2 to 8 Mar 2026" in text
     assert "Hello Here Hana" in text and "South\n- participation:" in text.replace("\r\n", "\n") and "North" not in text
     assert refusals() == {gone.id: reply, here.id: None}  # the claim is kept, marked refused
 
@@ -231,7 +231,7 @@ def test_managers_get_a_weekly_digest_of_their_teams(inbox, content, make_user, 
     run = jobs.weekly_digest()
     assert run.status == "ok" and run.detail == "1 digests sent"
     (recipients, text), = inbox.messages
-    assert recipients == [manager.email] and "Subject: Weekly learnapp digest, 2026-W11" in text
+    assert recipients == [manager.email] and "Subject: Weekly learnapp digest: 2 to 8 Mar 2026" in text
     assert "North" in text and "participation:" in text and "skills at risk:" in text
     assert jobs.weekly_digest() is None
     assert db.session.scalar(db.select(db.func.count(JobRun.id))) == 1
@@ -272,8 +272,8 @@ def test_the_digests_retention_trend_is_the_last_three_weeks_in_order_and_partic
     assert jobs.weekly_digest().detail == "1 digests sent"
     (recipients, text), = inbox.messages
     text = text.replace("\r\n", "\n")
-    assert recipients == [manager.email] and "your teams' week (02 Mar to 08 Mar)" in text
-    assert f"- true retention, last 3 weeks (16 Feb to 08 Mar): {expected}\n" in text
+    assert recipients == [manager.email] and "your team's week, Monday 2 to Sunday 8 Mar 2026:" in text
+    assert f"- true retention, last 3 weeks (16 Feb to 8 Mar 2026): {expected}\n" in text
     assert "- participation: 4 of 5 working days drilled (80%)\n" in text  # the week's, not the three weeks' 13 of 15
 
 
@@ -289,7 +289,7 @@ def test_the_digests_trend_says_which_of_the_three_weeks_had_no_reviews(inbox, c
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
     jobs.weekly_digest()
     (_, text), = inbox.messages
-    assert "- true retention, last 3 weeks (16 Feb to 08 Mar): 90% -> no reviews -> 75%\n" in text.replace("\r\n", "\n")
+    assert "- true retention, last 3 weeks (16 Feb to 8 Mar 2026): 90% -> no reviews -> 75%\n" in text.replace("\r\n", "\n")
 
 
 def test_the_digest_counts_a_new_reps_working_days_from_the_day_they_joined(inbox, content, make_user, clock):
@@ -337,7 +337,7 @@ def test_each_manager_gets_the_digest_at_monday_six_in_their_own_timezone(inbox,
         jobs.weekly_digest()
         for recipients, text in inbox.messages[before:]:
             got.setdefault(managers[recipients[0]], []).append(clock.now())
-            assert "Subject: Weekly learnapp digest, 2026-W11" in text and "(02 Mar to 08 Mar)" in text
+            assert "Subject: Weekly learnapp digest: 2 to 8 Mar 2026" in text and "Monday 2 to Sunday 8 Mar 2026" in text
         clock.advance(timedelta(minutes=15))
     assert got == {  # Monday 06:00 local, once each
         "Pacific/Auckland": [datetime(2026, 3, 8, 17, 0, tzinfo=timezone.utc)],  # NZDT, UTC+13: still Sunday in UTC
@@ -363,7 +363,7 @@ def test_a_manager_moving_to_a_timezone_whose_monday_has_passed_gets_that_weeks_
     db.session.commit()
     assert jobs.weekly_digest().detail == "1 digests sent"  # at the next check, not never (found in review)
     assert sorted(r[0][0] for r in inbox.messages) == sorted([london.email, traveller.email])
-    assert all("2026-W10" in text for _, text in inbox.messages)
+    assert all("Subject: Weekly learnapp digest: 23 Feb to 1 Mar 2026" in text for _, text in inbox.messages)
     clock.set(datetime(2026, 3, 2, 11, 0, tzinfo=timezone.utc))
     assert jobs.weekly_digest() is None  # New York's 06:00 brings nothing twice
 
@@ -663,3 +663,17 @@ def test_every_email_has_a_date_and_its_own_message_id(inbox, content, make_user
     assert [parsedate_to_datetime(m["Date"]) for m in headers] == [MONDAY_0905, MONDAY_0905]
     ids = [m["Message-ID"] for m in headers]
     assert all(i and i.startswith("<") and i.endswith("@localhost>") for i in ids) and len(set(ids)) == 2
+
+
+def test_the_digest_names_the_week_it_covers_in_dates_with_the_year(inbox, content, make_user, clock):
+    """The subject said 'Weekly learnapp digest, 2026-W02', the ISO week of the Monday it was sent, while the body covered
+    the week before ('(29 Dec to 04 Jan)', no year): a manager filing digests read the wrong week's number."""
+    clock.set(datetime(2025, 12, 20, 12, 0, tzinfo=timezone.utc))
+    make_user("rep", team="North"), make_user("manager", team="North")
+    clock.set(datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc))
+    assert jobs.weekly_digest().detail == "1 digests sent"
+    (_, text), = inbox.messages
+    assert "Subject: Weekly learnapp digest: 29 Dec 2025 to 4 Jan 2026\n" in text
+    assert "your team's week, Monday 29 Dec 2025 to Sunday 4 Jan 2026:" in text
+    assert "- true retention, last 3 weeks (15 Dec 2025 to 4 Jan 2026): no reviews" in text
+    assert "W02" not in text and "W01" not in text

@@ -480,12 +480,26 @@ def send_digests(now: datetime) -> str:
                     for team in teams]
         if not _claim(manager, "digest", week_name, now):
             continue
-        body = (f"Hello {manager.name},\n\nyour teams' week ({span.start:%d %b} to {span.end:%d %b}):\n\n" + "\n\n".join(sections)
+        whose = "your team's" if len(teams) == 1 else "your teams'"
+        body = (f"Hello {manager.name},\n\n{whose} week, {days_text(span.start, span.end, weekdays=True)}:\n\n"
+                + "\n\n".join(sections)
                 + f"\n\nThe dashboards: {current_app.config['BASE_URL']}/team/\n"
                   f"Stop this digest with one click: {unsubscribe_url(manager)}\n")
-        sending.send(manager, "digest", week_name, Mail(to=manager.email, subject=f"Weekly learnapp digest, {week_name}", body=body,
+        # named by the days it covers: the claim's ISO week is the Monday's, the week after the one reported
+        subject = f"Weekly learnapp digest: {days_text(span.start, span.end)}"
+        sending.send(manager, "digest", week_name, Mail(to=manager.email, subject=subject, body=body,
                                                    unsubscribe_url=unsubscribe_url(manager)))
     return sending.outcome()
+
+
+def days_text(start: date, end: date, *, weekdays: bool = False) -> str:
+    """A range of days as a reader writes it: "2 to 8 Mar 2026", "23 Feb to 1 Mar 2026", "29 Dec 2025 to 4 Jan 2026"
+    (with ``weekdays``: "Monday 2 to Sunday 8 Mar 2026"); month and year once when both ends share them."""
+    first = f"{start.day}" if (start.month, start.year) == (end.month, end.year) else \
+        f"{start.day} {start:%b}" if start.year == end.year else f"{start.day} {start:%b %Y}"
+    if weekdays:
+        return f"{start:%A} {first} to {end:%A} {end.day} {end:%b %Y}"
+    return f"{first} to {end.day} {end:%b %Y}"
 
 
 def participation_line(board) -> str:
@@ -522,7 +536,7 @@ def _digest_section(board, weekly: list, trend_span) -> str:
     risky = "; ".join(_risky_skill(s, mean, under) for s, mean, under in board.at_risk_skills[:5]) or "none"
     idle = ", ".join(u.name for u in board.inactive) or "none"
     return (f"{board.team.name}\n- participation: {participation_line(board)}\n"
-            f"- true retention, last {TREND_WEEKS} weeks ({trend_span.start:%d %b} to {trend_span.end:%d %b}): {trend}\n"
+            f"- true retention, last {TREND_WEEKS} weeks ({days_text(trend_span.start, trend_span.end)}): {trend}\n"
             f"- skills at risk: {risky}\n- no drill in 7 working days: {idle}")
 
 
