@@ -321,7 +321,7 @@ def test_the_digest_names_the_reps_at_risk_with_the_percents_the_dashboard_shows
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
     assert jobs.weekly_digest().detail == "1 digests sent"
     (_, text), = inbox.messages
-    assert f"- skills at risk: {skill.title} (team 80%; under 70%: Luca 69%)" in text.replace("\r\n", "\n")
+    assert f"- skills at risk: 1\n  - {skill.title} (team 80%; under 70%: Luca 69%)\n" in text.replace("\r\n", "\n")
 
 
 def test_each_manager_gets_the_digest_at_monday_six_in_their_own_timezone(inbox, content, make_user, clock):
@@ -677,3 +677,24 @@ def test_the_digest_names_the_week_it_covers_in_dates_with_the_year(inbox, conte
     assert "your team's week, Monday 29 Dec 2025 to Sunday 4 Jan 2026:" in text
     assert "- true retention, last 3 weeks (15 Dec 2025 to 4 Jan 2026): no reviews" in text
     assert "W02" not in text and "W01" not in text
+
+
+def test_the_digest_lists_each_skill_at_risk_on_its_own_line_and_says_how_many_more(inbox, content, make_user, clock,
+                                                                                     monkeypatch):
+    """The skills at risk ran together on one line of 400 characters and more, cut after the fifth without a word:
+    a manager with seven skills at risk read of five."""
+    from learnapp.models import Skill
+
+    luca = make_user("rep", team="North", name="Luca")
+    make_user("manager", team="North")
+    skills = db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)).all()[:7]
+    recall = {luca.id: {s.id: 0.40 + 0.02 * n for n, s in enumerate(skills)}}
+    monkeypatch.setattr(dashboard.retention, "recall_matrix", lambda states, now, scheduler: recall)
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
+    assert jobs.weekly_digest().detail == "1 digests sent"
+    (_, text), = inbox.messages
+    lines = text.replace("\r\n", "\n").split("\n")
+    start = lines.index("- skills at risk: 7")
+    assert lines[start + 1:start + 7] == [f"  - {s.title} (team {40 + 2 * n}%; under 70%: Luca {40 + 2 * n}%)"
+                                          for n, s in enumerate(skills[:5])] + ["  - and 2 more on the dashboard"]
+    assert max(len(line) for line in lines if not line.startswith(("List-Unsubscribe", "Stop this"))) <= 100

@@ -533,11 +533,25 @@ def _digest_section(board, weekly: list, trend_span) -> str:
     retention in each of the weeks of ``trend_span`` (``weekly``, a dashboard's weekly points over it), and the
     skills and reps at risk as of the digest's time."""
     trend = retention_trend(weekly, trend_span)
-    risky = "; ".join(_risky_skill(s, mean, under) for s, mean, under in board.at_risk_skills[:5]) or "none"
+    risky = _risky_skills(board.at_risk_skills)
     idle = ", ".join(u.name for u in board.inactive) or "none"
     return (f"{board.team.name}\n- participation: {participation_line(board)}\n"
             f"- true retention, last {TREND_WEEKS} weeks ({days_text(trend_span.start, trend_span.end)}): {trend}\n"
             f"- skills at risk: {risky}\n- no drill in 7 working days: {idle}")
+
+
+RISKY_SKILLS_SHOWN = 5
+
+
+def _risky_skills(at_risk: list) -> str:
+    """How many skills are at risk, then the first few, lowest team recall first, one a line (a mail program wraps
+    a long line anywhere), and how many more the dashboard has."""
+    if not at_risk:
+        return "none"
+    lines = [f"{len(at_risk)}"] + [f"  - {_risky_skill(s, mean, under)}" for s, mean, under in at_risk[:RISKY_SKILLS_SHOWN]]
+    if len(at_risk) > RISKY_SKILLS_SHOWN:
+        lines.append(f"  - and {len(at_risk) - RISKY_SKILLS_SHOWN} more on the dashboard")
+    return "\n".join(lines)
 
 
 def _risky_skill(skill, mean: float, under: list) -> str:
