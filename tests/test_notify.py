@@ -153,7 +153,7 @@ def test_a_digest_the_relay_refuses_for_good_is_reported_once_and_not_tried_agai
     (recipients, text), = handler.messages  # the other manager's digest is sent as usual, and only theirs
     assert recipients == [here.email]
     assert f"To: {here.email}" in text and "Subject: Weekly learnapp digest: 2 to 8 Mar 2026" in text
-    assert "Hello Here Hana" in text and "South\n- participation:" in text.replace("\r\n", "\n") and "North" not in text
+    assert "Hello Here Hana" in text and "South\n- no reps in this team" in text.replace("\r\n", "\n") and "North" not in text
     assert refusals() == {gone.id: reply, here.id: None}  # the claim is kept, marked refused
 
     for _ in range(24):  # the hourly checks of the next day
@@ -443,7 +443,7 @@ def test_the_digest_does_not_count_vacation_days_as_missed_or_due(inbox, content
     (_, text), = inbox.messages
     text = text.replace("\r\n", "\n")
     empty, north = text[text.index("Empty\n"):text.index("North\n")], text[text.index("North\n"):]
-    assert "- participation: no reps" in empty
+    assert "- no reps in this team during the week: nothing to report" in empty
     assert "- participation: no working days due (everyone away)" in north
     assert "- no drill in 7 working days: none" in north
 
@@ -698,3 +698,21 @@ def test_the_digest_lists_each_skill_at_risk_on_its_own_line_and_says_how_many_m
     assert lines[start + 1:start + 7] == [f"  - {s.title} (team {40 + 2 * n}%; under 70%: Luca {40 + 2 * n}%)"
                                           for n, s in enumerate(skills[:5])] + ["  - and 2 more on the dashboard"]
     assert max(len(line) for line in lines if not line.startswith(("List-Unsubscribe", "Stop this"))) <= 100
+
+
+def test_the_digest_says_plainly_that_a_team_without_reps_has_nothing_to_report(inbox, content, make_user, clock):
+    """A manager leading a new team with nobody in it yet read four lines ending 'no drill in 7 working days: none',
+    as if everyone there had drilled."""
+    from learnapp.services.users import create_team
+
+    make_user("rep", team="North", name="Rita")
+    manager = make_user("manager", team="North")
+    manager.led_teams = manager.led_teams + [create_team("New Hires")]
+    db.session.commit()
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
+    assert jobs.weekly_digest().detail == "1 digests sent"
+    (_, text), = inbox.messages
+    body = text.replace("\r\n", "\n").split("\n\n", 1)[1]
+    assert "your teams' week, Monday 2 to Sunday 8 Mar 2026:" in body
+    assert "\n\nNew Hires\n- no reps in this team during the week: nothing to report\n\nNorth\n- participation:" in body
+    assert body.count("no drill in 7 working days") == 1  # North's

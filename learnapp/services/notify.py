@@ -532,6 +532,8 @@ def _digest_section(board, weekly: list, trend_span) -> str:
     """One team's part of the digest: participation and idle reps over the past week (``board``'s range), true
     retention in each of the weeks of ``trend_span`` (``weekly``, a dashboard's weekly points over it), and the
     skills and reps at risk as of the digest's time."""
+    if not board.reps and not board.participation:  # nobody in the team, now or during the week
+        return f"{board.team.name}\n- no reps in this team during the week: nothing to report"
     trend = retention_trend(weekly, trend_span)
     risky = _risky_skills(board.at_risk_skills)
     idle = ", ".join(u.name for u in board.inactive) or "none"
