@@ -716,3 +716,22 @@ def test_the_digest_says_plainly_that_a_team_without_reps_has_nothing_to_report(
     assert "your teams' week, Monday 2 to Sunday 8 Mar 2026:" in body
     assert "\n\nNew Hires\n- no reps in this team during the week: nothing to report\n\nNorth\n- participation:" in body
     assert body.count("no drill in 7 working days") == 1  # North's
+
+
+def test_the_reminder_and_invitation_give_the_drill_length_the_install_set(app, inbox, content, make_user, clock):
+    """With LEARNAPP_SESSION_SECONDS=600 the drills last ten minutes, but the reminder still promised 'Your five-minute
+    drill is ready' and the invitation 'a five-minute daily drill'."""
+    from learnapp.services import password_links
+    from learnapp.services.users import create_user
+
+    app.config["SESSION_SECONDS"] = 600
+    make_user("rep")
+    clock.set(MONDAY_0905)
+    assert jobs.reminders().detail == "1 reminders sent"
+    invited = create_user("ivo@example.com", "Ivo", None, "rep", team="Team A", now=clock.now())
+    password_links.send(invited, password_links.INVITE)
+    (_, reminder), (_, invitation) = inbox.messages
+    assert "Subject: Your ten-minute drill is ready\n" in reminder and "your ten-minute drill is ready:" in reminder
+    assert "a ten-minute daily drill" in " ".join(invitation.split()) and "five" not in reminder + invitation
+    app.config["SESSION_SECONDS"] = 90
+    assert notify.reminder_mail(invited).subject == "Your two-minute drill is ready"  # 1.5 rounds up, not to 'zero'

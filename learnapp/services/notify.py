@@ -397,13 +397,22 @@ def send_reminders(now: datetime) -> str:
     return sending.outcome()
 
 
+NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
+def drill_length_text() -> str:
+    """The length of a daily drill (LEARNAPP_SESSION_SECONDS) as an adjective: "five-minute" by default."""
+    minutes = max(1, int(current_app.config["SESSION_SECONDS"] / 60 + 0.5))
+    return f"{NUMBER_WORDS[minutes - 1] if minutes <= len(NUMBER_WORDS) else minutes}-minute"
+
+
 def reminder_mail(user: User) -> Mail:
-    base = current_app.config["BASE_URL"]
-    body = (f"Hello {user.name},\n\nyour five-minute drill is ready: {base}/drill/\n\n"
+    base, length = current_app.config["BASE_URL"], drill_length_text()
+    body = (f"Hello {user.name},\n\nyour {length} drill is ready: {base}/drill/\n\n"
             "A few skills are due today; answering them now keeps them from fading.\n\n"
             f"Change the time or the days of these reminders: {base}/settings\n"
             f"Stop these reminders with one click: {unsubscribe_url(user)}\n")
-    return Mail(to=user.email, subject="Your five-minute drill is ready", body=body, unsubscribe_url=unsubscribe_url(user))
+    return Mail(to=user.email, subject=f"Your {length} drill is ready", body=body, unsubscribe_url=unsubscribe_url(user))
 
 
 DIGEST_WEEKDAY, DIGEST_TIME = 0, time(6, 0)  # Monday 06:00 in each manager's own timezone

@@ -105,7 +105,7 @@ def mail(user: User, purpose: str, *, by: User | None = None) -> notify.Mail:
             opening = f"{inviter} sent you a link to set a new password for your learnapp account."
         else:
             subject = "Your learnapp account"
-            opening = (f"{inviter} made you a learnapp account: a five-minute daily drill that keeps what you learned "
+            opening = (f"{inviter} made you a learnapp account: a {notify.drill_length_text()} daily drill that keeps what you learned "
                        "in training.")
         body = (f"Hello {user.name},\n\n{opening}\n\nSet your password here (the link works for "
                 f"{lifetime_text(INVITE)}, once):\n{link}\n\nThen log in with {user.email}.\n")
