@@ -152,7 +152,7 @@ def test_a_digest_the_relay_refuses_for_good_is_reported_once_and_not_tried_agai
                                                          f"not tried again (check the address): {gone.email}: {reply}")
     (recipients, text), = handler.messages  # the other manager's digest is sent as usual, and only theirs
     assert recipients == [here.email]
-    assert f"To: {here.email}" in text and "Subject: Weekly learnapp digest: 2 to 8 Mar 2026" in text
+    assert f"To: Here Hana <{here.email}>" in text and "Subject: Weekly learnapp digest: 2 to 8 Mar 2026" in text
     assert "Hello Here Hana" in text and "South\n- no reps in this team" in text.replace("\r\n", "\n") and "North" not in text
     assert refusals() == {gone.id: reply, here.id: None}  # the claim is kept, marked refused
 
@@ -172,7 +172,7 @@ def test_a_reminder_the_relay_refuses_for_good_is_not_tried_again_that_day(relay
     assert run.status == "error" and mail_error(run) == (f"1 reminders sent, 1 refused for good by the mail relay, not tried "
                                                          f"again (check the address): {gone.email}: 550 5.1.1 no such mailbox")
     (recipients, text), = handler.messages
-    assert recipients == [here.email] and f"To: {here.email}" in text and "Hello Here Hal" in text
+    assert recipients == [here.email] and f"To: Here Hal <{here.email}>" in text and "Hello Here Hal" in text
     assert "Subject: Your five-minute drill is ready" in text
     assert refusals() == {gone.id: "550 5.1.1 no such mailbox", here.id: None}
     for _ in range(8):  # the quarter-hourly checks of the next two hours
@@ -735,3 +735,37 @@ def test_the_reminder_and_invitation_give_the_drill_length_the_install_set(app, 
     assert "a ten-minute daily drill" in " ".join(invitation.split()) and "five" not in reminder + invitation
     app.config["SESSION_SECONDS"] = 90
     assert notify.reminder_mail(invited).subject == "Your two-minute drill is ready"  # 1.5 rounds up, not to 'zero'
+
+
+def test_emails_are_addressed_to_the_persons_name_encoded_for_any_mail_program(app, content, make_user, clock):
+    """The To header held the bare address ('To: rep1@example.com'), so the reader's inbox and a shared mailbox
+    showed no name; a name such as 'Müller, Zoë' must be encoded (RFC 2047) and quoted, not read as two addresses."""
+    import email
+    import email.policy
+
+    class Raw:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append((envelope.rcpt_tos, envelope.content))
+            return "250 OK"
+
+    handler = Raw()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+        zoe = make_user("rep", name="Müller, Zoë")
+        clock.set(MONDAY_0905)
+        assert jobs.reminders().detail == "1 reminders sent"
+    finally:
+        controller.stop()
+    (recipients, raw), = handler.messages
+    assert recipients == [zoe.email]
+    header = raw.split(b"\r\n\r\n", 1)[0]
+    assert header.isascii() and b"Content-Type: text/plain; charset=\"utf-8\"" in header
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    (to,) = message["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("Müller, Zoë", zoe.email)
+    assert "Hello Müller, Zoë," in message.get_content()

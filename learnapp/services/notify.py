@@ -16,6 +16,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from zoneinfo import ZoneInfo
@@ -60,6 +61,7 @@ class Mail:
     subject: str
     body: str
     unsubscribe_url: str | None = None
+    name: str = ""  # the recipient's name, for the To header
 
 
 def _connect(config) -> smtplib.SMTP:
@@ -135,7 +137,12 @@ def _open(config) -> smtplib.SMTP:
 
 def _deliver(smtp: smtplib.SMTP, mail: Mail, config) -> None:
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = config["MAIL_FROM"], mail.to, mail.subject
+    # the name as the reader's mail program shows it; the header registry quotes and encodes it (RFC 2047)
+    # (username and domain apart: addr_spec refuses a non-ASCII local part, which a relay with SMTPUTF8 takes)
+    username, _, domain = mail.to.rpartition("@")
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = Address(display_name=mail.name, username=username, domain=domain) if mail.name else mail.to
+    message["Subject"] = mail.subject
     # RFC 5322 requires a Date; smtplib adds neither it nor a Message-ID, and relays need not either. The id's domain is
     # the sender's (make_msgid's default asks the resolver for this host's name at every email)
     message["Date"] = format_datetime(clock_now())
@@ -412,7 +419,8 @@ def reminder_mail(user: User) -> Mail:
             "A few skills are due today; answering them now keeps them from fading.\n\n"
             f"Change the time or the days of these reminders: {base}/settings\n"
             f"Stop these reminders with one click: {unsubscribe_url(user)}\n")
-    return Mail(to=user.email, subject=f"Your {length} drill is ready", body=body, unsubscribe_url=unsubscribe_url(user))
+    return Mail(to=user.email, subject=f"Your {length} drill is ready", body=body, unsubscribe_url=unsubscribe_url(user),
+                name=user.name)
 
 
 DIGEST_WEEKDAY, DIGEST_TIME = 0, time(6, 0)  # Monday 06:00 in each manager's own timezone
@@ -497,7 +505,7 @@ def send_digests(now: datetime) -> str:
         # named by the days it covers: the claim's ISO week is the Monday's, the week after the one reported
         subject = f"Weekly learnapp digest: {days_text(span.start, span.end)}"
         sending.send(manager, "digest", week_name, Mail(to=manager.email, subject=subject, body=body,
-                                                   unsubscribe_url=unsubscribe_url(manager)))
+                                                   unsubscribe_url=unsubscribe_url(manager), name=manager.name))
     return sending.outcome()
 
 

@@ -116,7 +116,7 @@ def mail(user: User, purpose: str, *, by: User | None = None) -> notify.Mail:
                 "If you did not ask, ignore this email: your password stays as it is.\n")
     unsubscribe = notify.unsubscribe_url(user)
     body += f"\nTo stop learnapp's reminders and digests: {unsubscribe}\n"
-    return notify.Mail(to=user.email, subject=subject, body=body, unsubscribe_url=unsubscribe)
+    return notify.Mail(to=user.email, subject=subject, body=body, unsubscribe_url=unsubscribe, name=user.name)
 
 
 def set_password(link: Link, password: str) -> None:
