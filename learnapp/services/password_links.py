@@ -104,7 +104,8 @@ def mail(user: User, purpose: str, *, by: User | None = None) -> notify.Mail:
             subject = "Set a new learnapp password"
             opening = f"{inviter} sent you a link to set a new password for your learnapp account."
         else:
-            subject = "Your learnapp account"
+            invited = f"{by.name} invited you" if by is not None else "You are invited"
+            subject = f"{invited} to learnapp: set your password"
             opening = (f"{inviter} made you a learnapp account: a {notify.drill_length_text()} daily drill that keeps what you learned "
                        "in training.")
         body = (f"Hello {user.name},\n\n{opening}\n\nSet your password here (the link works for "

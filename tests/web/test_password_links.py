@@ -176,7 +176,8 @@ def test_an_admin_adds_someone_without_a_password_and_the_invitation_goes_out(co
     assert "no password yet (invited)" in page
     assert "no password yet" in _text(client.get("/admin/people"))
     (recipients, message), = inbox.messages
-    assert recipients == ["newbie@example.com"] and "Subject: Your learnapp account" in message
+    # the subject said only 'Your learnapp account': not that it is an invitation, from whom, nor that it asks something
+    assert recipients == ["newbie@example.com"] and "Subject: Ada Admin invited you to learnapp: set your password\n" in message
     assert "Ada Admin (" in message and "made you a learnapp account" in message
     auth.logout()
     path = _link_in(message)
@@ -273,3 +274,12 @@ def test_an_email_lost_between_the_commit_and_the_relay_is_asked_for_again(conte
     assert _forgot(client, rep_email).status_code == 303  # asked again
     (recipients, reset) = inbox.messages[1]
     assert recipients == [rep_email] and _set(client, _link_in(reset), "ritas-password-1").status_code == 303
+
+
+def test_an_invitation_without_a_named_inviter_says_it_is_one(content, clock):
+    from learnapp.services import password_links
+    from learnapp.services.users import create_user
+
+    newbie = create_user("newbie@example.com", "Nico New", None, "rep", now=clock.now())
+    mail = password_links.mail(newbie, password_links.INVITE)  # a people import from the command line
+    assert mail.subject == "You are invited to learnapp: set your password"
