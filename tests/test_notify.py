@@ -769,3 +769,22 @@ def test_emails_are_addressed_to_the_persons_name_encoded_for_any_mail_program(a
     (to,) = message["To"].addresses
     assert (to.display_name, to.addr_spec) == ("Müller, Zoë", zoe.email)
     assert "Hello Müller, Zoë," in message.get_content()
+
+
+def test_the_unsubscribe_link_in_the_body_does_not_promise_what_the_page_does_not_do(inbox, content, make_user, clock,
+                                                                                      client):
+    """The body said 'Stop these reminders with one click', but the link opens a page that asks to confirm (a GET must
+    not unsubscribe: link scanners open every link): a rep who clicked and closed the page kept getting reminders."""
+    make_user("rep"), make_user("manager")
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
+    jobs.weekly_digest()
+    clock.set(datetime(2026, 3, 9, 9, 0, tzinfo=timezone.utc))
+    jobs.reminders()
+    assert len(inbox.messages) == 2
+    for _, text in inbox.messages:
+        body = text.split("\n\n", 1)[1].replace("\r\n", "\n")
+        line = next(line for line in body.split("\n") if "/unsubscribe/" in line)
+        assert "one click" not in line and "confirm" in line
+        path = line[line.index("/unsubscribe/"):]
+        page = client.get(path).get_data(as_text=True)
+        assert "Stop the emails?" in page and '<button type="submit"' in page

@@ -418,7 +418,7 @@ def reminder_mail(user: User) -> Mail:
     body = (f"Hello {user.name},\n\nyour {length} drill is ready: {base}/drill/\n\n"
             "A few skills are due today; answering them now keeps them from fading.\n\n"
             f"Change the time or the days of these reminders: {base}/settings\n"
-            f"Stop these reminders with one click: {unsubscribe_url(user)}\n")
+            f"Stop these reminders (a page asks you to confirm): {unsubscribe_url(user)}\n")
     return Mail(to=user.email, subject=f"Your {length} drill is ready", body=body, unsubscribe_url=unsubscribe_url(user),
                 name=user.name)
 
@@ -501,7 +501,7 @@ def send_digests(now: datetime) -> str:
         body = (f"Hello {manager.name},\n\n{whose} week, {days_text(span.start, span.end, weekdays=True)}:\n\n"
                 + "\n\n".join(sections)
                 + f"\n\nThe dashboards: {current_app.config['BASE_URL']}/team/\n"
-                  f"Stop this digest with one click: {unsubscribe_url(manager)}\n")
+                  f"Stop this digest (a page asks you to confirm): {unsubscribe_url(manager)}\n")
         # named by the days it covers: the claim's ISO week is the Monday's, the week after the one reported
         subject = f"Weekly learnapp digest: {days_text(span.start, span.end)}"
         sending.send(manager, "digest", week_name, Mail(to=manager.email, subject=subject, body=body,
