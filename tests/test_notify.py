@@ -788,3 +788,14 @@ def test_the_unsubscribe_link_in_the_body_does_not_promise_what_the_page_does_no
         path = line[line.index("/unsubscribe/"):]
         page = client.get(path).get_data(as_text=True)
         assert "Stop the emails?" in page and '<button type="submit"' in page
+
+
+def test_an_unsubscribe_link_opened_again_says_the_emails_are_stopped_already(make_user, client):
+    """Someone who had unsubscribed (with the mail program's button, or the link once) and opened the link again was
+    asked 'Stop the emails?' as if they still came; now the page says they are stopped and where to switch them on."""
+    rep = make_user("rep")
+    path = f"/unsubscribe/{notify.unsubscribe_token(rep)}"
+    assert client.post(path).status_code == 200
+    page = " ".join(client.get(path).get_data(as_text=True).split())
+    assert "Stop the emails?" not in page and "<button" not in page
+    assert f"{rep.email} gets no drill reminders already" in page and 'href="/settings"' in page
