@@ -97,15 +97,24 @@ def save_scenario(text: str, *, editing: str | None, base_number: int | None, ac
     if not errors:
         errors = id_errors(scenario.id, text, editing)
     if errors:
-        return SaveResult(ok=False, errors=errors)
+        return _refused(SaveResult(ok=False, errors=errors))
     row = db.session.get(ScenarioRow, scenario.id)
     if row is not None and (base_number is None or row.current_number != base_number):
-        return SaveResult(ok=False, conflict=_conflict(content_service.current_version(row), row.current_number, base_number),
-                          latest=row.current_number)
+        return _refused(SaveResult(ok=False, latest=row.current_number,
+                                   conflict=_conflict(content_service.current_version(row), row.current_number, base_number)))
     report = content_service.ImportReport()
     content_service.store_scenario(scenario, now, actor, report)
     db.session.commit()
     return SaveResult(ok=True, scenario_id=scenario.id)
+
+
+def _refused(result: SaveResult) -> SaveResult:
+    """End a refused save's write transaction (its message already built) and return the result.
+
+    Left open, it held the content lock, and on SQLite the write lock every drill answer waits for, while the
+    editor page was rendered again, until the request ended."""
+    db.session.rollback()
+    return result
 
 
 def _conflict(latest, current: int, base: int | None) -> str:
@@ -226,11 +235,12 @@ def save_lesson(text: str, skill_id: str, *, base_number: int | None, actor: str
     begin_content_write()
     lesson, errors = validate_lesson(text, skill_id)
     if errors:
-        return SaveResult(ok=False, errors=errors)
+        return _refused(SaveResult(ok=False, errors=errors))
     row = db.session.get(Skill, skill_id)
     if base_number is None or row.current_number != base_number:
         latest = db.session.scalars(db.select(LessonVersion).filter_by(skill_id=skill_id, number=row.current_number)).first()
-        return SaveResult(ok=False, conflict=_conflict(latest, row.current_number, base_number), latest=row.current_number)
+        return _refused(SaveResult(ok=False, conflict=_conflict(latest, row.current_number, base_number),
+                                   latest=row.current_number))
     content_service.store_lesson(replace(lesson, path=""), now, content_service.ImportReport(), actor)
     db.session.commit()
     return SaveResult(ok=True, scenario_id=skill_id)

@@ -301,3 +301,50 @@ def test_an_editor_save_during_an_import_does_not_break_it(content, app, make_us
     [result] = results
     assert not result.ok and [e.message for e in result.errors] == ["id 'days-out-race' is taken; choose another"]
     assert db.session.scalars(db.select(ScenarioVersion.created_by).filter_by(scenario_id="days-out-race")).all() == ["import"]
+
+
+def _content_lock_free() -> bool:
+    """Whether another connection could start a content write now, without waiting: SQLite's write lock free, or
+    on PostgreSQL the content advisory lock."""
+    import sqlite3
+
+    from learnapp.services.db import CONTENT_LOCK
+
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        other = sqlite3.connect(url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.close()
+    with db.engine.connect() as other:
+        free = other.scalar(db.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": CONTENT_LOCK})
+        other.rollback()
+        return bool(free)
+
+
+def test_a_refused_editor_save_lets_go_of_the_content_lock(content, make_user, clock):
+    """A save refused for errors or for a version saved meanwhile returned with its write transaction still open:
+    the content lock (and on SQLite the database's write lock, which every drill answer needs) stayed held while
+    the editor page was rendered again, until the request ended; a caller doing more afterwards held it longer."""
+    from learnapp.services import authoring
+
+    trainer = make_user("trainer", team=None)
+    scenario_id = "days-out-sofia-shortlist"
+    lesson = authoring.lesson_text(db.session.get(Skill, "days-out"))
+    text = authoring.scenario_text(db.session.get(Scenario, scenario_id))
+    saves = [  # errors in the text, then a version saved meanwhile (the form started from version 0)
+        lambda: authoring.save_scenario("not a scenario", editing=None, base_number=None, actor=trainer.email, now=clock.now()),
+        lambda: authoring.save_scenario(text, editing=scenario_id, base_number=0, actor=trainer.email, now=clock.now()),
+        lambda: authoring.save_lesson("not a lesson", "days-out", base_number=1, actor=trainer.email, now=clock.now()),
+        lambda: authoring.save_lesson(lesson, "days-out", base_number=0, actor=trainer.email, now=clock.now()),
+    ]
+    for number, save in enumerate(saves):
+        assert _content_lock_free()
+        assert not save().ok
+        assert _content_lock_free(), f"refused save {number} still holds the lock"
+
