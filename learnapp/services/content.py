@@ -119,7 +119,10 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
         content = load_content(paths, context=stored)
         report = ImportReport(errors=list(content.errors))
         if report.ok and stored is not None and content.model is not None and content.model != stored.model:
-            report.errors = stored_scenarios_against(content.model, set(content.lessons), skip=set(content.scenarios))
+            # a file replaces its stored scenario, so the file was checked instead; but one holding an earlier
+            # version is kept back (store_scenario's keep_newer): the stored, newer version must fit the rules itself
+            replaced = set(content.scenarios) - _kept_back(content.scenarios.values())
+            report.errors = stored_scenarios_against(content.model, set(content.lessons), skip=replaced)
         if not report.ok:
             db.session.rollback()
             return report
@@ -218,6 +221,21 @@ def store_lesson(lesson: Lesson, now: datetime, report: ImportReport, actor: str
     db.session.flush()
     db.session.add(LessonVersion(skill_id=row.id, number=row.current_number, content_hash=digest, data=data,
                                  created_at=now, created_by=actor))
+
+
+def _kept_back(scenarios) -> set[str]:
+    """The ids of the scenarios whose file holds an earlier version than the stored current one, which an import
+    keeps (_kept_newer) instead of the file's: one query over the versions of the scenarios given."""
+    digests = {scenario.id: content_hash(_scenario_data(scenario)) for scenario in scenarios}
+    if not digests:
+        return set()
+    current = _current_hashes()
+    earlier = db.session.execute(
+        db.select(ScenarioVersion.scenario_id, ScenarioVersion.content_hash)
+        .join(ScenarioRow, ScenarioRow.id == ScenarioVersion.scenario_id)
+        .where(ScenarioVersion.scenario_id.in_(list(digests)), ScenarioVersion.number < ScenarioRow.current_number))
+    return {scenario_id for scenario_id, digest in earlier
+            if digests[scenario_id] == digest and current.get(scenario_id) != digest}
 
 
 def _kept_newer(report: ImportReport, what: str, version_model, of_item, digest: str, current: int) -> bool:

@@ -348,3 +348,33 @@ def test_a_refused_editor_save_lets_go_of_the_content_lock(content, make_user, c
         assert not save().ok
         assert _content_lock_free(), f"refused save {number} still holds the lock"
 
+
+def test_new_stage_rules_are_checked_against_an_editor_fix_the_import_keeps(content, make_user, clock, tmp_path):
+    """An import of new stage rules with a scenario file older than the trainer's fix in the editor checked the
+    file's version against the new rules, then kept the fix (the newer version) unchecked: the import said it went
+    through, and reps were drilled on an item with two right answers under the new rules. Now the kept version is
+    checked too, and the import is refused, nothing written."""
+    from learnapp.services import authoring
+
+    scenario_id, trainer = "answer-tom-proposal", make_user("trainer", team=None)
+    db.session.execute(db.update(Scenario).where(Scenario.id != scenario_id).values(status="retired"))
+    db.session.commit()
+    text = authoring.scenario_text(db.session.get(Scenario, scenario_id))
+    fixed = text.replace("move: ask-discovery-question", "move: propose-demo")  # late at this stage: fits the rules
+    assert fixed != text
+    assert authoring.save_scenario(fixed, editing=scenario_id, base_number=1, actor=trainer.email, now=clock.now()).ok
+
+    lessons = _only_stages_and_moves(tmp_path)  # the new rules: a demo fits the deciding stage
+    deciding = lessons / "stages" / "4-deciding.md"
+    rule = deciding.read_text()
+    line = next(l for l in rule.splitlines() if l.startswith("  propose-demo:"))
+    deciding.write_text(rule.replace(line + "\n", "").replace("fit:\n", "fit:\n" + line + "\n", 1))
+    older = tmp_path / "older" / "answer-tom-proposal.md"  # the file as it was before the fix
+    older.parent.mkdir()
+    shutil.copy(ROOT / "scenarios" / "answer-when-asked" / "answer-tom-proposal.md", older)
+
+    report = import_content([str(lessons), str(older)], clock.now())
+    assert not report.ok, report.kept
+    assert any(scenario_id in e.message and "ambiguous" in e.message for e in report.errors), report.errors
+    db.session.expire_all()
+    assert _count(StageModelVersion) == 1 and db.session.get(Scenario, scenario_id).current_number == 2
