@@ -301,16 +301,22 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
                                                              User.id == user.id))
                                 .order_by(User.id).with_for_update()).all()
     admins = {u.id: u for u in locked if u.role == Role.ADMIN.value and u.active}
-    _refuse_if_erased(user)  # erased since the page was read: the form would bring their name and address back
-    if by.id not in admins:
-        raise UserError("Only an active admin can change accounts.")
-    if not any(a.id != user.id for a in admins.values()) and user.id in admins and (role != Role.ADMIN.value or not active):
-        raise UserError("That would leave no active admin.")
-    if email != user.email and user_by_email(email) is not None:
-        raise UserError(f"An account for {email} exists already.")
-    teams = {t.id: t for t in db.session.scalars(db.select(Team))}
-    if team_id is not None and team_id not in teams or not leads <= set(teams):
-        raise UserError("Pick the teams from the list.")
+    try:
+        _refuse_if_erased(user)  # erased since the page was read: the form would bring their name and address back
+        if by.id not in admins:
+            raise UserError("Only an active admin can change accounts.")
+        if not any(a.id != user.id for a in admins.values()) and user.id in admins and (role != Role.ADMIN.value or not active):
+            raise UserError("That would leave no active admin.")
+        if email != user.email and user_by_email(email) is not None:
+            raise UserError(f"An account for {email} exists already.")
+        teams = {t.id: t for t in db.session.scalars(db.select(Team))}
+        if team_id is not None and team_id not in teams or not leads <= set(teams):
+            raise UserError("Pick the teams from the list.")
+    except UserError:
+        # the locks go with the refusal: kept, they held every other write (on SQLite, every drill answer) until the
+        # request had rendered the form again
+        db.session.rollback()
+        raise
     counted_before, old_team, old_zone = user.role == Role.REP.value and user.active, user.team_id, user.timezone
     old_email = user.email
     if email != user.email:  # what they did under the old address is theirs still (and erase_person finds it by the new)
@@ -500,6 +506,7 @@ def set_working_days(rep: User, weekdays: Iterable[str], *, by: User, now: datet
     old = _working_week(rep, sorted(rows.values(), key=lambda row: row.since))
     new = old.changed(since, days)
     if new == old:
+        db.session.rollback()  # nothing to write: the lock goes now, not when the request ends
         return WorkingDaysSet(days, since, False)
     replaced = tuple((day, weekdays_then) for day, weekdays_then in old.changes
                      if day > since or day == since and weekdays_then != days)

@@ -487,3 +487,63 @@ def test_each_label_on_the_people_page_focuses_its_own_field(make_user, auth, cl
     assert '<label for="team-name">Team name</label>' in page
     long_name = _post(client, "/admin/teams", "/admin/people", name="T" * 121)
     assert long_name.status_code == 400 and "Use at most 120 characters." in _text(long_name)
+
+
+def _account_writable_now(user_id: int) -> bool:
+    """Whether another connection could change the account now, without waiting: SQLite's write lock free, or on
+    PostgreSQL the account's row not locked."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        other = sqlite3.connect(url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.close()
+    with db.engine.connect() as other:
+        try:
+            other.execute(db.text("SELECT id FROM user_account WHERE id = :id FOR UPDATE NOWAIT"), {"id": user_id})
+            return True
+        except OperationalError:
+            return False
+        finally:
+            other.rollback()
+
+
+def test_a_refused_account_change_lets_go_of_the_write_lock(make_user, clock):
+    """update_account raised its refusals (an address taken, teams not on the list, no admin left) with its write
+    transaction still open: the admins' rows and the account stayed locked (PostgreSQL), or the whole database
+    (SQLite: every drill answer waited), while the person's page was rendered again, until the request ended."""
+    import pytest
+
+    from learnapp.services.users import UserError, update_account
+
+    admin, rep, other = make_user("admin", team=None), make_user("rep"), make_user("rep")
+    rep_id, rep_name, team_id, taken = rep.id, rep.name, rep.team_id, other.email
+    changes = [dict(email=taken, team_id=team_id), dict(email=rep.email, team_id=10_000)]
+    for change in changes:
+        assert _account_writable_now(rep_id)
+        with pytest.raises(UserError):
+            update_account(db.session.get(User, rep_id), name=rep_name, role="rep", timezone="UTC", leads=[], active=True,
+                           by=admin, now=clock.now(), **change)
+        assert _account_writable_now(rep_id), change
+
+
+def test_a_working_days_change_that_changes_nothing_lets_go_of_the_write_lock(make_user, clock):
+    """set_working_days returned "nothing changed" (the days saved again as they were) with its write transaction
+    open, the rep's row locked (PostgreSQL) or the database (SQLite), until the request ended."""
+    from learnapp.services.users import set_working_days
+
+    manager, rep = make_user("manager", team="North"), make_user("rep", team="North")
+    rep_id = rep.id
+    assert set_working_days(rep, ["0", "2", "4"], by=manager, now=clock.now()).changed
+    assert _account_writable_now(rep_id)
+    assert not set_working_days(db.session.get(User, rep_id), ["0", "2", "4"], by=manager, now=clock.now()).changed
+    assert _account_writable_now(rep_id)
