@@ -200,10 +200,20 @@ def _commit_team_name(name: str) -> None:
         raise UserError(f"A team named {name} exists already.") from None
 
 
+def _refused_name_ends_the_write(name: str, *, renaming: Team | None = None) -> str:
+    """_team_name inside a write transaction: a refusal rolls it back first, so the write lock does not stay held
+    (on SQLite, by every drill answer's wait) while the page is rendered again."""
+    try:
+        return _team_name(name, renaming=renaming)
+    except UserError:
+        db.session.rollback()
+        raise
+
+
 def create_team(name: str) -> Team:
     """A new team (an admin names it); a UserError for no name, a name too long or one taken already."""
     begin_write()
-    team = Team(name=_team_name(name))
+    team = Team(name=_refused_name_ends_the_write(name))
     db.session.add(team)
     _commit_team_name(team.name)
     return team
@@ -212,7 +222,7 @@ def create_team(name: str) -> Team:
 def rename_team(team: Team, name: str) -> None:
     """A new name for a team (a reorganisation): its people, managers and history stay; the rules of create_team."""
     begin_write()
-    team.name = _team_name(name, renaming=team)
+    team.name = _refused_name_ends_the_write(name, renaming=team)
     _commit_team_name(team.name)
 
 

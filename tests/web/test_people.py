@@ -547,3 +547,18 @@ def test_a_working_days_change_that_changes_nothing_lets_go_of_the_write_lock(ma
     assert _account_writable_now(rep_id)
     assert not set_working_days(db.session.get(User, rep_id), ["0", "2", "4"], by=manager, now=clock.now()).changed
     assert _account_writable_now(rep_id)
+
+
+def test_a_refused_team_name_lets_go_of_the_write_lock(make_user):
+    """create_team and rename_team refused a name (none, too long) with SQLite's write lock still held, so every
+    rep's drill answer waited until the admin's page had been rendered again."""
+    import pytest
+
+    from learnapp.services.users import UserError, create_team, rename_team
+
+    rep = make_user("rep", team="North")
+    rep_id, team_id = rep.id, rep.team_id
+    for refused in (lambda: create_team("  "), lambda: rename_team(db.session.get(Team, team_id), "x" * 500)):
+        with pytest.raises(UserError):
+            refused()
+        assert _account_writable_now(rep_id)
