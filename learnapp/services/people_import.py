@@ -8,7 +8,6 @@ its line: the import adds people, it never changes anyone.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -114,9 +113,23 @@ def _close_team(name: str, existing: list[Team]) -> str | None:
     A typo would make a team of its own with everyone on those lines in it, undone only by moving each of them.
     A team meant to be new and named like another is added under People first, then the file finds it."""
     names = {team.name.lower(): team.name for team in existing}
-    close = [other for other in difflib.get_close_matches(name.lower(), list(names), n=3, cutoff=0.85)
-             if not _a_series(name.lower(), other)]
-    return names[close[0]] if close else None
+    close = [other for other in names if _one_slip(name.lower(), other) and not _a_series(name.lower(), other)]
+    return names[min(close)] if close else None
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with one slip of the keyboard: a letter missing, extra or wrong, or two side by side
+    swapped. Names a whole word apart ("Sales West" and "Sales East", "Team Bern" and "Team Berlin") are two slips
+    or more: real teams are named so."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    rest_a, rest_b = a[i:], b[i:]
+    return (rest_a[1:] == rest_b[1:]  # one wrong
+            or rest_a[1:] == rest_b or rest_a == rest_b[1:]  # one extra, one missing
+            or (len(rest_a) >= 2 and rest_a[:2] == rest_b[1::-1] and rest_a[2:] == rest_b[2:]))  # two swapped
 
 
 def _a_series(a: str, b: str) -> bool:

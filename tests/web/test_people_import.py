@@ -228,3 +228,17 @@ def test_a_new_team_named_almost_like_an_existing_one_is_a_problem_not_a_new_tea
     # a series is not a typo: "Field Sales North 2" next to "Field Sales North" is a new team
     fine = _import(client, "email,name,team\na@example.com,A,Field Sales North 2\n", invite=False)
     assert fine.status_code == 200 and "New teams: Field Sales North 2." in _text(fine)
+
+
+def test_a_new_team_named_like_an_existing_one_by_a_whole_word_is_a_new_team(make_user, auth, client):
+    """Real teams differ by a word ("Sales West" beside "Sales East", "Team Bern" beside "Team Berlin"): refused as
+    typos before (review), when only one letter missing, extra, wrong or two swapped is a typo."""
+    for name in ("Sales East", "Enterprise North", "Team Berlin", "Field Sales North"):
+        make_user("rep", team=name)
+    auth.login(make_user("admin", team=None).email)
+    page = _text(_import(client, "email,name,team\na@example.com,A,Sales West\nb@example.com,B,Enterprise South\n"
+                                 "c@example.com,C,Team Bern\n", invite=False))
+    assert "New teams: Sales West, Enterprise South, Team Bern." in page, page
+    for typo in ("Feild Sales North", "Field Sales Northh", "Field Sales Nort", "Field Sales Narth"):
+        refused = _text(_import(client, f"email,name,team\nd@example.com,D,{typo}\n", invite=False))
+        assert "close to Field Sales North" in refused, typo
