@@ -37,6 +37,8 @@ def test_reminders_go_to_reps_with_due_drills_at_their_time_once(inbox, content,
     assert recipients == [due.email]
     assert "Subject: Your five-minute drill is ready" in text and "https://learn.example.com/drill/" in text
     assert "List-Unsubscribe: <https://learn.example.com/unsubscribe/" in text
+    # Dana has never drilled: her drill holds new skills only (before: "A few skills are due today")
+    assert "new skills to learn" in text and "due" not in " ".join(text.split()).split("drill/")[1].split("Change")[0]
 
     assert jobs.reminders() is None  # the same quarter of an hour: claimed already
     clock.advance(timedelta(minutes=15))
@@ -735,6 +737,19 @@ def test_the_reminder_and_invitation_give_the_drill_length_the_install_set(app, 
     assert "a ten-minute daily drill" in " ".join(invitation.split()) and "five" not in reminder + invitation
     app.config["SESSION_SECONDS"] = 90
     assert notify.reminder_mail(invited).subject == "Your two-minute drill is ready"  # 1.5 rounds up, not to 'zero'
+
+
+def test_a_reminder_says_skills_are_due_when_the_drill_brings_some_back(inbox, content, make_user, clock):
+    """Only then: a drill of new skills only is announced as such (before, every reminder said skills were due)."""
+    clock.set(MONDAY_0905)
+    rep = make_user("rep")
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    clock.set(MONDAY_0905 + timedelta(days=10))  # Thursday 12 March: Monday's skills are due again
+    assert jobs.reminders().detail == "1 reminders sent"
+    (_, text), = inbox.messages
+    assert "A few skills are due today; answering them now keeps them from fading." in " ".join(text.split())
+    assert "new skills to learn" not in text
 
 
 def test_emails_are_addressed_to_the_persons_name_encoded_for_any_mail_program(app, content, make_user, clock):

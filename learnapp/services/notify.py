@@ -349,8 +349,9 @@ def reminded_lately(user: User, now: datetime) -> bool:
         Notification.user_id == user.id, Notification.kind == "reminder", Notification.sent_at > now - REMINDER_GAP)) > 0
 
 
-def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) -> bool:
-    """Whether the rep's drill of their local today has something to answer, as of today's reminder instant.
+def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) -> set[str]:
+    """What the rep's drill of their local today has to answer, as of today's reminder instant: the reasons of its
+    unanswered items ("due", "new", "extra"), empty when nothing (so it reads as whether there is something).
 
     Today's drill is planned once, when the rep first opens it; from then on it is that plan: true
     while a planned slot is unanswered. Before that, the drill planner's own rule (plan_for) decides
@@ -364,9 +365,9 @@ def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) 
         answered = set(db.session.scalars(
             db.select(Presentation.position).join(Attempt, Attempt.presentation_id == Presentation.id)
             .where(Presentation.session_id == session.id)))
-        return any(slot not in answered for slot in range(len(session.plan)))
+        return {item.get("reason", "due") for slot, item in enumerate(session.plan) if slot not in answered}
     # median_seconds None: the plan's length does not matter here, it always holds at least one item
-    return bool(plan_for(user, day, reminder_instant(user, day), median_seconds=None, skills=skills))
+    return {item.reason for item in plan_for(user, day, reminder_instant(user, day), median_seconds=None, skills=skills)}
 
 
 def drilled_today(user: User, now: datetime) -> bool:
@@ -392,15 +393,17 @@ def send_reminders(now: datetime) -> str:
         if not wants_reminder_now(user, now):
             continue
         day = local_day(user, now)
-        if (on_vacation(user.id, day) or drilled_today(user, now) or reminded_lately(user, now)
-                or not has_drill_to_do(user, now, skills)):
+        if on_vacation(user.id, day) or drilled_today(user, now) or reminded_lately(user, now):
+            continue
+        to_do = has_drill_to_do(user, now, skills)
+        if not to_do:
             continue
         # keyed by the reminder's instant, not the local date: a rep who changes timezone has new instants,
         # so a date the old zone already used cannot swallow the new zone's reminder
         key = reminder_instant(user, day).strftime("%Y-%m-%dT%H:%MZ")
         if not _claim(user, "reminder", key, now):
             continue
-        sending.send(user, "reminder", key, reminder_mail(user))
+        sending.send(user, "reminder", key, reminder_mail(user, to_do))
     return sending.outcome()
 
 
@@ -413,10 +416,13 @@ def drill_length_text() -> str:
     return f"{NUMBER_WORDS[minutes - 1] if minutes <= len(NUMBER_WORDS) else minutes}-minute"
 
 
-def reminder_mail(user: User) -> Mail:
+def reminder_mail(user: User, reasons: set[str] = frozenset({"due"})) -> Mail:
+    """The reminder; ``reasons`` what today's drill holds (has_drill_to_do): skills due again, or only new ones."""
     base, length = current_app.config["BASE_URL"], drill_length_text()
+    why = ("A few skills are due today; answering them now keeps them from fading." if reasons - {"new"} else
+           "It brings you new skills to learn; a few minutes now starts them off.")
     body = (f"Hello {user.name},\n\nyour {length} drill is ready: {base}/drill/\n\n"
-            "A few skills are due today; answering them now keeps them from fading.\n\n"
+            f"{why}\n\n"
             f"Change the time or the days of these reminders: {base}/settings\n"
             f"Stop these reminders (a page asks you to confirm): {unsubscribe_url(user)}\n")
     return Mail(to=user.email, subject=f"Your {length} drill is ready", body=body, unsubscribe_url=unsubscribe_url(user),
