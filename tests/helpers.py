@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 from learnapp.domain import grading
 from learnapp.extensions import db
@@ -34,3 +35,16 @@ def form_for(page: str, answer, token: str | None = None) -> dict:
     else:
         data["choice"] = answer
     return data
+
+
+def sqlite_write_lock_free(path: str) -> bool:
+    """Whether another connection to the SQLite file could take the write lock now, without waiting."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()

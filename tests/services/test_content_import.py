@@ -8,7 +8,7 @@ from learnapp.models import Attempt, Scenario, ScenarioVersion, Skill, StageMode
 from learnapp.services import drill
 from learnapp.services.content import import_content
 from tests.conftest import CONTENT, ROOT
-from tests.helpers import right_answer
+from tests.helpers import right_answer, sqlite_write_lock_free
 
 
 def _copy_content(tmp_path):
@@ -306,21 +306,11 @@ def test_an_editor_save_during_an_import_does_not_break_it(content, app, make_us
 def _content_lock_free() -> bool:
     """Whether another connection could start a content write now, without waiting: SQLite's write lock free, or
     on PostgreSQL the content advisory lock."""
-    import sqlite3
-
     from learnapp.services.db import CONTENT_LOCK
 
     url = db.engine.url
     if url.get_backend_name() == "sqlite":
-        other = sqlite3.connect(url.database, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            return True
-        except sqlite3.OperationalError:
-            return False
-        finally:
-            other.close()
+        return sqlite_write_lock_free(url.database)
     with db.engine.connect() as other:
         free = other.scalar(db.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": CONTENT_LOCK})
         other.rollback()

@@ -4,7 +4,7 @@ from learnapp.extensions import db
 from learnapp.models import Team, User
 from learnapp.services import drill
 from tests.conftest import csrf_token
-from tests.helpers import right_answer
+from tests.helpers import right_answer, sqlite_write_lock_free
 
 
 def _post(client, url, page, **data):
@@ -492,21 +492,11 @@ def test_each_label_on_the_people_page_focuses_its_own_field(make_user, auth, cl
 def _account_writable_now(user_id: int) -> bool:
     """Whether another connection could change the account now, without waiting: SQLite's write lock free, or on
     PostgreSQL the account's row not locked."""
-    import sqlite3
-
     from sqlalchemy.exc import OperationalError
 
     url = db.engine.url
     if url.get_backend_name() == "sqlite":
-        other = sqlite3.connect(url.database, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            return True
-        except sqlite3.OperationalError:
-            return False
-        finally:
-            other.close()
+        return sqlite_write_lock_free(url.database)
     with db.engine.connect() as other:
         try:
             other.execute(db.text("SELECT id FROM user_account WHERE id = :id FOR UPDATE NOWAIT"), {"id": user_id})
