@@ -40,13 +40,28 @@
     text.setSelectionRange(start, start + (lines[n - 1] || "").length);
   }
 
+  // One check at a time, and only the answer about the text now in the box is shown: answers could arrive out of
+  // order (a slow check of an older text landing after a newer one put back errors the trainer had fixed), and a
+  // trainer typing on a slow server no longer queues a check per pause.
+  var checking = false, again = false;
+
   function validate() {
+    if (checking) { again = true; return; }
+    checking = true;
+    again = false;
+    var sent = text.value;
     fetch(form.getAttribute("data-validate"), {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": token},
-      body: JSON.stringify(form.getAttribute("data-lesson") ? {text: text.value, lesson: form.getAttribute("data-lesson")}
-                                                          : {text: text.value, editing: form.getAttribute("data-editing") || ""})
-    }).then(function (r) { return r.json(); }).then(show).catch(function () {});
+      body: JSON.stringify(form.getAttribute("data-lesson") ? {text: sent, lesson: form.getAttribute("data-lesson")}
+                                                          : {text: sent, editing: form.getAttribute("data-editing") || ""})
+    }).then(function (r) { return r.json(); })
+      .then(function (result) { if (text.value === sent) show(result); })
+      .catch(function () {})
+      .then(function () {
+        checking = false;
+        if (again) validate();  // the text changed meanwhile (else the pending pause in typing will check it)
+      });
   }
 
   // The draft remembers the version it started from (the form's base). Restored over a newer version,

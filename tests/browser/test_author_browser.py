@@ -171,3 +171,33 @@ def test_save_looks_unavailable_while_it_is(server, trainer_page):
     assert page.is_disabled("#save")
     disabled = page.eval_on_selector("#save", "b => [getComputedStyle(b).opacity, getComputedStyle(b).cursor]")
     assert float(disabled[0]) < float(enabled[0]) and disabled[1] == "not-allowed"
+
+
+def test_a_slow_check_of_older_text_does_not_overwrite_the_check_of_newer_text(server, trainer_page, monkeypatch):
+    """Each pause in typing sent a check, and each answer was shown as it arrived: when the check of a broken text
+    was slow and the trainer had fixed it meanwhile, the fixed text's answer came first and the old one then put the
+    errors back and disabled Save for a text that had none."""
+    import time
+
+    from learnapp.web import author as author_views
+
+    checked = authoring.validate
+
+    def slow_on_the_broken_text(text):
+        if "stage: alertd" in text:
+            time.sleep(1.5)
+        return checked(text)
+
+    monkeypatch.setattr(author_views.authoring, "validate", slow_on_the_broken_text)
+    page = trainer_page
+    page.goto(server + EDIT)
+    page.wait_for_selector('#preview input[name="choice"]')
+    fixed = page.input_value("#text")
+    with page.expect_request("**/author/validate"):
+        page.fill("#text", fixed.replace("stage: alerted", "stage: alertd"))  # its check is under way, slowly
+    page.fill("#text", fixed + "\n")  # fixed (a harmless change, so the text differs from the saved one)
+    page.wait_for_timeout(2500)  # both checks have answered
+    page.wait_for_load_state("networkidle")
+    assert page.inner_text("#errors") == ""
+    assert not page.is_disabled("#save")
+    assert page.locator("#preview-stale").is_hidden()
