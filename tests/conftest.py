@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from flask.testing import FlaskClient
+
 from learnapp.app import create_app
 from learnapp.domain.clock import FixedClock
 from learnapp.extensions import db
@@ -31,12 +33,41 @@ def clock() -> FixedClock:
     return FixedClock(START)
 
 
+class RequestClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as on a server.
+
+    Tests hold an app context for their factories (``ctx``); without this, every request of a test shared it, and
+    with it ``g`` (Flask-Login's user, Flask-WTF's token) and the SQLAlchemy session: a request could see objects
+    an earlier one loaded, and no request ended its session as a server's does. What the test has written is
+    committed before each request, and the test's own transaction ends after it (what it loaded is read again), so
+    the test sees what the request wrote, on SQLite as well (a read transaction keeps its snapshot).
+    """
+
+    def open(self, *args, **kwargs):
+        outer = db.session() if _has_app_context() else None
+        if outer is not None:
+            outer.commit()
+        try:
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+        finally:
+            if outer is not None:
+                outer.commit()
+
+
+def _has_app_context() -> bool:
+    from flask import has_app_context
+
+    return has_app_context()
+
+
 @pytest.fixture
 def app(tmp_path, clock):
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "CLOCK": clock, "CONTENT_DIRS": CONTENT,
     })
+    app.test_client_class = RequestClient
     with app.app_context():
         db.drop_all()
         db.create_all()

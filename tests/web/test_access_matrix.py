@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
-from flask.testing import FlaskClient
 
 from learnapp.extensions import csrf, db
 from learnapp.models import Scenario, Skill
@@ -180,21 +179,8 @@ def world(content, make_user):
     return people, names
 
 
-class _Client(FlaskClient):
-    """A test client whose every request runs in an app context of its own, as on a server.
-
-    The fixtures' app context would otherwise be shared by every request of the test, and with it ``g``,
-    where Flask-Login keeps the logged-in user and Flask-WTF the CSRF token: a second client would be
-    served as the first one's user.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
 def _client(app, people, visitor):
-    client = _Client(app, app.response_class, use_cookies=True)
+    client = app.test_client()  # each request in an app context of its own (tests/conftest.py RequestClient)
     if visitor != "anonymous":
         response = Auth(client).login(people[visitor].email)
         assert response.status_code == 302, response.get_data(as_text=True)
