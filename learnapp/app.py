@@ -210,18 +210,21 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_filter(_day, "day")
 
 
-def _day(value) -> str:
-    """A date, or the day of a moment in the viewer's own timezone (a skill due 20:00 UTC is tomorrow in Auckland)."""
+def _day(value, user=None) -> str:
+    """A date, or the day of a moment in the viewer's own timezone (a skill due 20:00 UTC is tomorrow in Auckland),
+    or in ``user``'s: a rep's page shows the rep's own days to their manager (a skill due at 00:30 on a Friday in
+    Kiritimati comes back in that Friday's drill, while it is still Wednesday in Pago Pago)."""
     from datetime import datetime
 
     from flask_login import current_user
 
     if value is None:
         return "–"
-    if isinstance(value, datetime) and value.tzinfo is not None and current_user.is_authenticated:
+    whose = user if user is not None else (current_user if current_user.is_authenticated else None)
+    if isinstance(value, datetime) and value.tzinfo is not None and whose is not None:
         from learnapp.services.drill import user_zone
 
-        value = value.astimezone(user_zone(current_user))
+        value = value.astimezone(user_zone(whose))
     return value.strftime("%a %d %b %Y")
 
 

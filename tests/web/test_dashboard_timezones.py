@@ -1,0 +1,55 @@
+"""Managers and reps far apart: a manager at UTC-11 (Pago Pago) and a rep at UTC+14 (Kiritimati) are 25 hours apart, so
+for an hour a day the rep is two dates ahead of the manager. Each rep's days are the rep's own local days; the manager's
+"this week" is the manager's. Also: the pages a manager of one team (or of none) can reach all open."""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from learnapp.extensions import db
+from learnapp.models import MemoryStateRow, User
+from learnapp.services import drill
+from learnapp.services.drill import local_day
+from tests.helpers import right_answer
+
+MANAGER_ZONE, REP_ZONE = "Pacific/Pago_Pago", "Pacific/Kiritimati"  # UTC-11 and UTC+14, no daylight saving
+
+
+def _drill_all(rep, clock):
+    done = 0
+    while (item := drill.current_item(rep, clock.now())) is not None:
+        clock.advance(timedelta(seconds=30))
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        done += 1
+    return done
+
+
+def _text(response) -> str:
+    return " ".join(response.get_data(as_text=True).split())
+
+
+def _two_dates_ahead(make_user, clock):
+    """Tara at UTC+14 drills on her Monday 2 March and on her Friday 6 March at 00:30, while her manager at UTC-11 is on
+    Wednesday 4 March, 23:30 (10:30 UTC on Thursday 5 March)."""
+    manager = make_user("manager", team="Dateline", timezone=MANAGER_ZONE)
+    rep = make_user("rep", team="Dateline", name="Tara", timezone=REP_ZONE)  # Monday 2 March, 23:00 in Kiritimati
+    assert _drill_all(rep, clock)  # her Monday 2 March
+    clock.set(datetime(2026, 3, 5, 10, 30, tzinfo=timezone.utc))
+    assert local_day(rep, clock.now()).isoformat() == "2026-03-06" and local_day(manager, clock.now()).isoformat() == "2026-03-04"
+    assert _drill_all(rep, clock)  # her Friday 6 March, 00:30
+    return manager, rep
+
+
+def test_a_reps_page_shows_next_due_days_in_the_reps_own_days(content, make_user, clock, auth, client):
+    """The rep's page showed the manager each skill's next due day in the manager's timezone: two dates before the day
+    the skill comes back in the rep's drill (a skill due at 00:30 on her Sunday read as the manager's Friday)."""
+    manager, rep = _two_dates_ahead(make_user, clock)
+    rep_id = rep.id
+    auth.login(manager.email)
+    rep_user = db.session.get(User, rep_id)
+    states = db.session.scalars(db.select(MemoryStateRow).where(MemoryStateRow.user_id == rep_id)).all()
+    hers = {f"{local_day(rep_user, s.due if s.due.tzinfo else s.due.replace(tzinfo=timezone.utc)):%a %d %b %Y}" for s in states}
+    page = _text(client.get(f"/team/rep/{rep_id}"))
+    shown = set(re.findall(r"<td>(\w{3} \d\d \w{3} \d{4})</td>", page))
+    assert shown == hers and "Next due <span class=\"muted\">(Tara's day)</span>" in page
+
+
