@@ -68,6 +68,20 @@ class Dashboard:
     people: dict[int, User] = field(default_factory=dict)
     # reps shown who moved to another team since: the day they moved and their team now (None: no team)
     moved: dict[int, tuple[date, str | None]] = field(default_factory=dict)
+    # the viewer's today, and each rep's own today (a rep far east of the viewer may be two dates ahead)
+    today: date | None = None
+    rep_today: dict[int, date] = field(default_factory=dict)
+
+    def day_note(self, user_id: int, day: date | None) -> str:
+        """"their today" (or "their yesterday") for a day of a rep's own that is not the viewer's day of that name: a
+        rep east of the viewer shows a drill dated the viewer's tomorrow, or even the day after, in the hour a day a
+        rep at UTC+14 is two dates ahead of a viewer at UTC-11; "" when the date speaks for itself."""
+        own = self.rep_today.get(user_id)
+        if day is None or own is None or self.today is None or own == self.today:
+            return ""
+        if day == own:
+            return "their today"
+        return "their yesterday" if day == own - timedelta(days=1) and day > self.today else ""
 
     @property
     def reps_by_id(self) -> dict[int, User]:
@@ -182,7 +196,8 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
     ids = [u.id for u in reps]
     states = team_states(ids)
     sched = scheduler()
-    through_today = span.end >= (today or now.date())
+    viewer_today = today or now.date()
+    through_today = span.end >= viewer_today
     reach = reach_of(span, through_today, now)
     read = DateRange(span.start, reach)  # the days read from the rollups
     rep_days = _rep_days(ids + [u.id for u in left], read)
@@ -238,7 +253,7 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
         practised_today={u.id: _practised_today(u, states[u.id], now) for u in reps},
         works={u.id: works_label(weekdays[u.id], DateRange(max(span.start, starts[u.id]), min(span.end, ends.get(u.id, span.end))))
                for u in counted},
-        people={u.id: u for u in counted},
+        people={u.id: u for u in counted}, today=viewer_today, rep_today=local_today,
         moved={u.id: (stints[u.id][-1][1] + timedelta(days=1), moved_to.get(u.id)) for u in left if u in moved_out},
     )
     board.at_risk_skills = _at_risk_skills(board)

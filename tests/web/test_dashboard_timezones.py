@@ -10,6 +10,7 @@ from learnapp.models import MemoryStateRow, User
 from learnapp.services import drill
 from learnapp.services.drill import local_day
 from tests.helpers import right_answer
+from tests.web.test_dashboard import read_csv
 
 MANAGER_ZONE, REP_ZONE = "Pacific/Pago_Pago", "Pacific/Kiritimati"  # UTC-11 and UTC+14, no daylight saving
 
@@ -37,6 +38,35 @@ def _two_dates_ahead(make_user, clock):
     assert local_day(rep, clock.now()).isoformat() == "2026-03-06" and local_day(manager, clock.now()).isoformat() == "2026-03-04"
     assert _drill_all(rep, clock)  # her Friday 6 March, 00:30
     return manager, rep
+
+
+def test_a_rep_two_dates_ahead_shows_their_own_days_on_the_dashboard(content, make_user, clock, auth, client):
+    """The dashboard and participation count the rep's own days, Friday's drill included; the last drill read
+    "Fri 06 Mar 2026" on the manager's Wednesday with nothing saying it is the rep's today, not a day to come."""
+    manager, rep = _two_dates_ahead(make_user, clock)
+    team_id = rep.team_id
+    auth.login(manager.email)
+    (row,) = read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]
+    # her Monday and Friday drilled, Tuesday to Thursday missed (all over in Kiritimati); counted to her Friday
+    assert row[1:3] == ["2", "5"] and row[5] == "2026-03-06" and row[7] == "2026-03-06"
+    recall = read_csv(client, f"/team/{team_id}/data/recall.csv")
+    assert "today" in recall[1]  # the skills of her Friday drill are "practised today", her today
+    page = _text(client.get(f"/team/{team_id}"))
+    assert "Fri 06 Mar 2026 <span class=\"muted\">(their today)</span>" in page
+    # a range ending before the manager's today ends there for her too: her last drill is on its last day, no note
+    past = _text(client.get(f"/team/{team_id}?start=2026-03-01&end=2026-03-03"))
+    assert "Mon 02 Mar 2026</td>" in past and "(their today)" not in past
+
+
+def test_a_last_drill_on_a_reps_yesterday_still_ahead_of_the_manager_says_so(content, make_user, clock, auth, client):
+    manager = make_user("manager", team="Dateline", timezone=MANAGER_ZONE)
+    rep = make_user("rep", team="Dateline", name="Tara", timezone=REP_ZONE)
+    clock.set(datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc))  # her Thursday 5 March, 00:00; Tuesday 23:00 in Pago Pago
+    assert _drill_all(rep, clock)
+    clock.set(datetime(2026, 3, 5, 10, 30, tzinfo=timezone.utc))  # her Friday 00:30, not drilled; the manager's Wednesday
+    auth.login(manager.email)
+    page = _text(client.get(f"/team/{rep.team_id}"))
+    assert "Thu 05 Mar 2026 <span class=\"muted\">(their yesterday)</span>" in page
 
 
 def test_a_reps_page_shows_next_due_days_in_the_reps_own_days(content, make_user, clock, auth, client):
