@@ -132,10 +132,17 @@ def true_retention_by_week(rows: Iterable[AttemptRow]) -> list[Point]:
     return weekly_from_days(by_day)
 
 
-def weekly_from_days(by_day: Mapping[date, Sequence[int]]) -> list[Point]:
-    """Calendar-week points from (first reviews, right) per day."""
+def weekly_from_days(by_day: Mapping[date, Sequence[int]], last_week: date | None = None) -> list[Point]:
+    """Calendar-week points from (first reviews, right) per day.
+
+    ``last_week`` (a Monday) is the last week shown: the viewer's own week. Each rep's days are their local days, so
+    on a Sunday a rep east of the viewer, already in Monday, has answers in a week that has not begun for the viewer;
+    they join the curve when the viewer's week begins, rather than adding a point dated in the viewer's future.
+    """
     counts: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for day, (n, right) in by_day.items():
+        if last_week is not None and week_start(day) > last_week:
+            continue
         counts[week_start(day)][0] += n
         counts[week_start(day)][1] += right
     return [Point(week, n, right / n) for week, (n, right) in sorted(counts.items()) if n]

@@ -245,7 +245,10 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
         team=team, range=span, reach=reach, reps=reps, skills=list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id))),
         curve_team=retention_curve(team.id, read), curve_org=retention_curve(ORGANISATION, read),
         reference=retention.one_day_training_reference(),
-        weekly=retention.weekly_from_days(_retention_by_day(team.id, read)),
+        # the viewer's weeks: a rep already in the viewer's next week (east of them, on the viewer's Sunday) adds
+        # no point for a week that has not begun for the viewer
+        weekly=retention.weekly_from_days(_retention_by_day(team.id, read),
+                                          last_week=retention.week_start(viewer_today) if through_today else None),
         recall=retention.recall_matrix(states, now, sched), participation=people,
         inactive=[u for u in reps if u.id in inactive_ids],
         forecast=team_forecast(team.id, states, now),

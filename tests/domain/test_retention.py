@@ -8,7 +8,7 @@ from fsrs import Rating
 from learnapp.domain.retention import (
     AttemptRow, calibration, first_tries, forecast, inactive, one_day_training_reference, participation,
     participation_from_days, at_risk, recall_percent,
-    WorkingWeek, retention_curve, streak, true_retention_by_week, working_days,
+    WorkingWeek, retention_curve, streak, true_retention_by_week, weekly_from_days, working_days,
 )
 from learnapp.domain.scheduling import make_scheduler, review
 
@@ -49,6 +49,13 @@ def test_true_retention_by_calendar_week():
     weeks = true_retention_by_week(ROWS)
     assert [(p.x, p.n, p.value) for p in weeks] == [(D0, 1, 1.0), (D0 + timedelta(days=7), 2, 0.5),
                                                     (D0 + timedelta(days=14), 1, 1.0)]
+
+
+def test_weekly_points_stop_at_the_viewers_week():
+    # a rep already in Monday 9 March while the viewer is on Sunday 8 March: that week has not begun for the viewer
+    by_day = {date(2026, 3, 4): (2, 1), date(2026, 3, 8): (1, 1), date(2026, 3, 9): (3, 3)}
+    assert [(p.x, p.n) for p in weekly_from_days(by_day)] == [(date(2026, 3, 2), 3), (date(2026, 3, 9), 3)]
+    assert [(p.x, p.n, p.value) for p in weekly_from_days(by_day, last_week=date(2026, 3, 2))] == [(date(2026, 3, 2), 3, 2 / 3)]
 
 
 def test_reference_training_curve_fades_to_near_baseline_within_eight_weeks():

@@ -83,3 +83,31 @@ def test_a_reps_page_shows_next_due_days_in_the_reps_own_days(content, make_user
     assert shown == hers and "Next due <span class=\"muted\">(Tara's day)</span>" in page
 
 
+def test_a_week_not_begun_for_the_manager_adds_no_weekly_point(content, make_user, clock, auth, client):
+    """On Sunday evening in Berlin a rep in Tokyo is in Monday already: his first reviews of Monday made a point for the
+    week of 9 March on the true-retention-by-week chart, a week that had not begun for the manager, dated in the
+    future. The week's points are the manager's weeks: his Monday joins the curve when the manager's Monday comes,
+    while participation and the retention-since-learning curve show his drill at once."""
+    manager = make_user("manager", team="East", timezone="Europe/Berlin")
+    rep = make_user("rep", team="East", name="Kenji", timezone="Asia/Tokyo")
+    team_id = rep.team_id
+    assert _drill_all(rep, clock)  # Monday 2 March, 18:00 in Tokyo: he learns the skills
+    clock.set(datetime(2026, 3, 4, 0, 30, tzinfo=timezone.utc))  # Wednesday 09:30 in Tokyo: first reviews
+    assert _drill_all(rep, clock)
+    clock.set(datetime(2026, 3, 8, 22, 30, tzinfo=timezone.utc))  # Sunday 23:30 in Berlin, Monday 9 March 07:30 in Tokyo
+    assert _drill_all(rep, clock)
+    auth.login(manager.email)
+    weekly = read_csv(client, f"/team/{team_id}/data/weekly.csv")
+    assert [row[0] for row in weekly[1:]] == ["2026-03-02"]
+    (row,) = read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]
+    assert row[5] == "2026-03-09"  # his Monday's drill is in participation at once
+    retention_before = sum(int(r[1]) for r in read_csv(client, f"/team/{team_id}/data/retention.csv")[1:])
+    assert retention_before > int(weekly[1][1])  # and in the retention since learning
+    # an explicit range into the next week: still the manager's weeks only
+    ahead = read_csv(client, f"/team/{team_id}/data/weekly.csv?start=2026-03-01&end=2026-03-15")
+    assert [row[0] for row in ahead[1:]] == ["2026-03-02"]
+    clock.set(datetime(2026, 3, 8, 23, 30, tzinfo=timezone.utc))  # Monday 00:30 in Berlin: the week has begun
+    weekly = read_csv(client, f"/team/{team_id}/data/weekly.csv")
+    assert [row[0] for row in weekly[1:]] == ["2026-03-02", "2026-03-09"]
+
+
