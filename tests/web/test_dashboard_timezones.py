@@ -111,3 +111,19 @@ def test_a_week_not_begun_for_the_manager_adds_no_weekly_point(content, make_use
     assert [row[0] for row in weekly[1:]] == ["2026-03-02", "2026-03-09"]
 
 
+def test_a_rep_ahead_of_the_manager_gets_todays_drill_in_their_own_morning(content, make_user, clock, auth, client):
+    """An older note said a rep east of the manager saw no drill until the manager's day turned. At 10:30 UTC on
+    Monday it is Tuesday 00:30 in Kiritimati and still Sunday in Pago Pago: Tuesday's drill is there (new skills, as
+    Monday's three were introduced on Monday)."""
+    make_user("manager", team="Dateline", timezone=MANAGER_ZONE)
+    rep = make_user("rep", team="Dateline", name="Tara", timezone=REP_ZONE)
+    assert _drill_all(rep, clock)  # Monday 2 March, 23:00 in Kiritimati
+    auth.login(rep.email)
+    assert 'name="token"' not in client.get("/drill/").get_data(as_text=True)  # Monday's drill is done
+    clock.set(datetime(2026, 3, 2, 10, 30, tzinfo=timezone.utc))
+    page = client.get("/drill/")
+    assert page.status_code == 200
+    assert 'name="token"' in page.get_data(as_text=True)  # a question to answer, not the summary of Monday
+    assert drill.current_item(rep, clock.now()) is not None
+
+
