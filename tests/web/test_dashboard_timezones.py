@@ -127,3 +127,66 @@ def test_a_rep_ahead_of_the_manager_gets_todays_drill_in_their_own_morning(conte
     assert drill.current_item(rep, clock.now()) is not None
 
 
+def _crawl(client, start: str, limit: int = 200) -> dict[str, int]:
+    """GET every link of the team pages reachable from ``start`` (following redirects), within the site: {url: status}."""
+    seen: dict[str, int] = {}
+    queue = [start]
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        response = client.get(url, follow_redirects=True)
+        seen[url] = response.status_code
+        if response.mimetype != "text/html" or not (url.startswith("/team") or url == "/"):
+            continue
+        for href in re.findall(r'href="(/[^"#]*)', response.get_data(as_text=True)):
+            href = href.replace("&amp;", "&")
+            if not href.startswith("/static/") and "/data/" not in href and href not in seen:
+                queue.append(href)
+    return seen
+
+
+def test_a_manager_of_one_team_reaches_no_dead_end(content, make_user, clock, auth, client):
+    """A manager of one team has no team list (it opens their dashboard): every link of the dashboard, the rep and skill
+    pages, and the way back from them, opens a page; none leads to a 403 or 404. A rep who left and one who moved
+    to another team are on the participation table too."""
+    from learnapp.services.users import update_account
+
+    admin = make_user("admin", team=None)
+    manager = make_user("manager", team="North")
+    rita, lea, mo, pia, tom = (make_user("rep", team="North", name=name) for name in ("Rita", "Lea", "Mo", "Pia", "Tom"))
+    south = make_user("rep", team="South", name="Sven").team_id
+    for rep in (rita, lea, mo, pia, tom):
+        assert _drill_all(rep, clock)
+    clock.advance(timedelta(days=2))
+    update_account(lea, name="Lea", email=lea.email, role="rep", timezone=lea.timezone, team_id=lea.team_id, leads=[],
+                   active=False, by=admin, now=clock.now())
+    update_account(mo, name="Mo", email=mo.email, role="rep", timezone=mo.timezone, team_id=south, leads=[],
+                   active=True, by=admin, now=clock.now())
+    update_account(pia, name="Pia", email=pia.email, role="manager", timezone=pia.timezone, team_id=None, leads=[south],
+                   active=True, by=admin, now=clock.now())  # promoted: she leads South now
+    update_account(tom, name="Tom", email=tom.email, role="trainer", timezone=tom.timezone, team_id=tom.team_id, leads=[],
+                   active=True, by=admin, now=clock.now())
+    clock.advance(timedelta(days=1))
+    auth.login(manager.email)
+    assert client.get("/team/").headers["Location"].endswith(f"/team/{rita.team_id}")
+    seen = _crawl(client, "/")
+    board = _text(client.get(f"/team/{rita.team_id}"))
+    participation = board[board.index('id="participation"'):]
+    assert all(name in participation for name in ("Rita", "Lea", "Mo", "Pia", "Tom"))
+    for page in (f"/team/rep/{rita.id}?", f"/team/rep/{lea.id}?", f"/team/{rita.team_id}/skill/"):
+        assert any(url.startswith(page) for url in seen)
+    assert {url: status for url, status in seen.items() if status != 200} == {}
+
+
+def test_a_manager_of_no_team_sees_a_clear_page(content, make_user, auth, client):
+    manager = make_user("manager", team=None)
+    other = make_user("rep", team="South", name="Sven")
+    auth.login(manager.email)
+    page = client.get("/", follow_redirects=True)
+    assert page.status_code == 200
+    text = _text(page)
+    assert "You do not lead a team yet" in text and "an admin" in text.lower()
+    assert client.get(f"/team/{other.team_id}").status_code == 404 and client.get(f"/team/rep/{other.id}").status_code == 404
+    seen = _crawl(client, "/")
+    assert {url: status for url, status in seen.items() if status != 200} == {}
