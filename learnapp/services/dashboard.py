@@ -84,6 +84,13 @@ class Dashboard:
         return "their yesterday" if day == own - timedelta(days=1) and day > self.today else ""
 
     @property
+    def ahead_to(self) -> date | None:
+        """The furthest rep's own today past the range's end, for a range through the viewer's today (its figures count
+        each rep's days through their own today); None when no rep is past it."""
+        furthest = max((self.rep_today[u.id] for u in self.reps if u.id in self.rep_today), default=None)
+        return furthest if furthest is not None and furthest > self.range.end and self.reach > self.range.end else None
+
+    @property
     def reps_by_id(self) -> dict[int, User]:
         return {u.id: u for u in self.reps}
 

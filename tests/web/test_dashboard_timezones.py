@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from learnapp.extensions import db
-from learnapp.models import MemoryStateRow, User
+from learnapp.models import Attempt, MemoryStateRow, User
 from learnapp.services import drill
 from learnapp.services.drill import local_day
 from tests.helpers import right_answer
@@ -53,9 +53,23 @@ def test_a_rep_two_dates_ahead_shows_their_own_days_on_the_dashboard(content, ma
     assert "today" in recall[1]  # the skills of her Friday drill are "practised today", her today
     page = _text(client.get(f"/team/{team_id}"))
     assert "Fri 06 Mar 2026 <span class=\"muted\">(their today)</span>" in page
+    assert "to Wed 04 Mar 2026 (to Fri 06 Mar 2026 for reps already past it, in their own days)</p>" in page
     # a range ending before the manager's today ends there for her too: her last drill is on its last day, no note
     past = _text(client.get(f"/team/{team_id}?start=2026-03-01&end=2026-03-03"))
-    assert "Mon 02 Mar 2026</td>" in past and "(their today)" not in past
+    assert "Mon 02 Mar 2026</td>" in past and "(their today)" not in past and "already past it" not in past
+
+
+def test_the_skill_page_says_its_answers_run_to_the_own_today_of_a_rep_ahead(content, make_user, clock, auth, client):
+    """It said "answers from ... to Wed 04 Mar 2026" while counting the answers of the rep's Friday 6 March."""
+    manager, rep = _two_dates_ahead(make_user, clock)
+    team_id = rep.team_id
+    skill = db.session.scalars(db.select(Attempt.skill_id).order_by(Attempt.id.desc())).first()
+    n = db.session.scalar(db.select(db.func.count(Attempt.id)).where(Attempt.skill_id == skill))
+    auth.login(manager.email)
+    page = _text(client.get(f"/team/{team_id}/skill/{skill}"))
+    assert f"{n} answers from " in page and "to Wed 04 Mar 2026 (to Fri 06 Mar 2026 for reps already past it, in their own days)," in page
+    past = _text(client.get(f"/team/{team_id}/skill/{skill}?start=2026-03-01&end=2026-03-03"))
+    assert "to Tue 03 Mar 2026, " in past and "already past it" not in past
 
 
 def test_a_last_drill_on_a_reps_yesterday_still_ahead_of_the_manager_says_so(content, make_user, clock, auth, client):
