@@ -267,31 +267,41 @@ def test_the_digests_retention_trend_is_the_last_three_weeks_in_order_and_partic
         counts[0], counts[1] = counts[0] + n, counts[1] + right
     weeks = [date(2026, 2, 16), date(2026, 2, 23), date(2026, 3, 2)]
     assert set(by_week) == {date(2026, 2, 9), *weeks}
-    expected = " -> ".join(f"{by_week[week][1] / by_week[week][0] * 100:.0f}%" for week in weeks)
-    assert len(set(expected.split(" -> "))) == 3, expected  # three different values: the order shows
+    percents = [f"{by_week[week][1] / by_week[week][0] * 100:.0f}%" for week in weeks]
+    assert len(set(percents)) == 3, percents  # three different values: the order shows
+    expected = "".join(f"\n  - week of {week.day} {week:%b}: {percent} of {by_week[week][0]} first tries"
+                       for week, percent in zip(weeks, percents))
 
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
     assert jobs.weekly_digest().detail == "1 digests sent"
     (recipients, text), = inbox.messages
     text = text.replace("\r\n", "\n")
     assert recipients == [manager.email] and "your team's week, Monday 2 to Sunday 8 Mar 2026:" in text
-    assert f"- true retention, last 3 weeks (16 Feb to 8 Mar 2026): {expected}\n" in text
+    assert f"- true retention, last 3 weeks (first tries right on skills learned earlier):{expected}\n" in text
     assert "- participation: 4 of 5 working days drilled (80%)\n" in text  # the week's, not the three weeks' 13 of 15
 
 
-def test_the_digests_trend_says_which_of_the_three_weeks_had_no_reviews(inbox, content, make_user, clock):
+def test_the_digests_trend_names_each_figure_by_its_week_in_the_managers_timezone(inbox, content, make_user, clock):
+    """The trend read "90% -> no reviews -> 75%": a manager could not tell which week each figure belonged to, nor what it
+    measured. Now each week is a line named by its Monday in the manager's own calendar (Auckland's Monday 06:00 is
+    Sunday in UTC: a UTC calendar would have named the weeks of 9, 16 and 23 Feb), with what the figure counts."""
     from learnapp.models import RetentionRollup
 
     make_user("rep", team="North")
-    manager = make_user("manager", team="North")
+    manager = make_user("manager", team="North", timezone="Pacific/Auckland")
     team_id = manager.led_teams[0].id
     db.session.add_all([RetentionRollup(team_id=team_id, day=date(2026, 2, 18), week=1, n=10, right=9),
-                        RetentionRollup(team_id=team_id, day=date(2026, 3, 4), week=2, n=4, right=3)])
+                        RetentionRollup(team_id=team_id, day=date(2026, 3, 4), week=2, n=1, right=1)])
     db.session.commit()
-    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
-    jobs.weekly_digest()
+    clock.set(datetime(2026, 3, 8, 17, 0, tzinfo=timezone.utc))  # Monday 9 March, 06:00 in Auckland
+    assert jobs.weekly_digest().detail == "1 digests sent"
     (_, text), = inbox.messages
-    assert "- true retention, last 3 weeks (16 Feb to 8 Mar 2026): 90% -> no reviews -> 75%\n" in text.replace("\r\n", "\n")
+    assert ("- true retention, last 3 weeks (first tries right on skills learned earlier):\n"
+            "  - week of 16 Feb: 90% of 10 first tries\n"
+            "  - week of 23 Feb: no reviews\n"
+            "  - week of 2 Mar: 100% of 1 first try\n"
+            "- skills at risk:") in text.replace("\r\n", "\n")
+    assert "->" not in text
 
 
 def test_the_digest_counts_a_new_reps_working_days_from_the_day_they_joined(inbox, content, make_user, clock):
@@ -677,7 +687,7 @@ def test_the_digest_names_the_week_it_covers_in_dates_with_the_year(inbox, conte
     (_, text), = inbox.messages
     assert "Subject: Weekly learnapp digest: 29 Dec 2025 to 4 Jan 2026\n" in text
     assert "your team's week, Monday 29 Dec 2025 to Sunday 4 Jan 2026:" in text
-    assert "- true retention, last 3 weeks (15 Dec 2025 to 4 Jan 2026): no reviews" in text
+    assert "- true retention, last 3 weeks (first tries right on skills learned earlier): no reviews" in text
     assert "W02" not in text and "W01" not in text
 
 
@@ -814,3 +824,14 @@ def test_an_unsubscribe_link_opened_again_says_the_emails_are_stopped_already(ma
     page = " ".join(client.get(path).get_data(as_text=True).split())
     assert "Stop the emails?" not in page and "<button" not in page
     assert f"{rep.email} gets no drill reminders already" in page and 'href="/settings"' in page
+
+
+def test_the_digests_trend_gives_the_year_of_a_week_in_another_year():
+    from learnapp.domain.retention import Point
+    from learnapp.services.dashboard import DateRange
+
+    span = DateRange(date(2025, 12, 15), date(2026, 1, 4))
+    weekly = [Point(date(2025, 12, 15), 4, 0.75), Point(date(2025, 12, 29), 2, 0.5)]
+    assert notify.retention_trend(weekly, span).split("\n") == [
+        "  - week of 15 Dec 2025: 75% of 4 first tries", "  - week of 22 Dec 2025: no reviews",
+        "  - week of 29 Dec 2025: 50% of 2 first tries"]

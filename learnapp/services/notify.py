@@ -540,15 +540,25 @@ def participation_line(board) -> str:
 
 
 def retention_trend(weekly: list, span) -> str:
-    """True retention in each calendar week of ``span`` (whole weeks from a Monday), oldest first: "76% -> 80% -> 78%".
+    """True retention in each calendar week of ``span`` (whole weeks from a Monday, the manager's own), oldest first,
+    one week a line named by its Monday: "  - week of 16 Feb: 76% of 25 first tries". The year is added to a week of
+    another year than the span's end. "no reviews" when no week had any.
 
-    A week without reviews says so rather than dropping out, which would make two weeks apart look consecutive.
+    A week without reviews says so rather than dropping out, which would make two weeks apart look consecutive; a
+    bare "76% -> 80% -> 78%" left a manager guessing which week each figure was and what it measured.
     """
-    by_week = {p.x: p.value for p in weekly if p.value is not None}
+    by_week = {p.x: p for p in weekly if p.value is not None}
     weeks = [span.start + timedelta(weeks=n) for n in range(((span.end - span.start).days + 1) // 7)]
     if not any(week in by_week for week in weeks):
         return "no reviews"
-    return " -> ".join(f"{by_week[week] * 100:.0f}%" if week in by_week else "no reviews" for week in weeks)
+    lines = []
+    for week in weeks:
+        name = f"{week.day} {week:%b}" + (f" {week.year}" if week.year != span.end.year else "")
+        point = by_week.get(week)
+        figure = "no reviews" if point is None else \
+            f"{point.value * 100:.0f}% of {point.n} first {'try' if point.n == 1 else 'tries'}"
+        lines.append(f"  - week of {name}: {figure}")
+    return "\n".join(lines)
 
 
 def _digest_section(board, weekly: list, trend_span) -> str:
@@ -558,10 +568,11 @@ def _digest_section(board, weekly: list, trend_span) -> str:
     if not board.reps and not board.participation:  # nobody in the team, now or during the week
         return f"{board.team.name}\n- no reps in this team during the week: nothing to report"
     trend = retention_trend(weekly, trend_span)
+    trend = f" {trend}" if trend == "no reviews" else f"\n{trend}"  # the weeks one a line, under their heading
     risky = _risky_skills(board.at_risk_skills)
     idle = ", ".join(u.name for u in board.inactive) or "none"
     return (f"{board.team.name}\n- participation: {participation_line(board)}\n"
-            f"- true retention, last {TREND_WEEKS} weeks ({days_text(trend_span.start, trend_span.end)}): {trend}\n"
+            f"- true retention, last {TREND_WEEKS} weeks (first tries right on skills learned earlier):{trend}\n"
             f"- skills at risk: {risky}\n- no drill in 7 working days: {idle}")
 
 
