@@ -68,7 +68,7 @@ def test_a_forged_unsubscribe_post_is_refused_before_it_takes_the_write_lock(mak
     writes = []
     monkeypatch.setattr(settings_view, "begin_write", lambda *a, **k: writes.append(a))
     rep = make_user("rep")
-    forged = notify.unsubscribe_token(rep)[:-2] + "xx"
+    forged = notify.unsubscribe_token(rep, notify.REMINDER)[:-2] + "xx"
     for token in ("forged-token", forged, "Imxvbmci.bm90LXNpZ25lZA"):
         assert client.post(f"/unsubscribe/{token}").status_code == 404
     assert writes == []
@@ -556,7 +556,7 @@ def test_saving_settings_and_unsubscribing_wait_for_other_writes_instead_of_fail
     from learnapp.web import settings as settings_web
 
     rep, peer = make_user("rep"), make_user("rep")
-    rep_id, peer_id, token = rep.id, peer.id, notify.unsubscribe_token(rep)
+    rep_id, peer_id, token = rep.id, peer.id, notify.unsubscribe_token(rep, notify.REMINDER)
     auth.login(rep.email)
     csrf = csrf_token(client, "/settings")
     form, named = settings_web.settings_form, settings_web.user_for_token
@@ -819,7 +819,7 @@ def test_an_unsubscribe_link_opened_again_says_the_emails_are_stopped_already(ma
     """Someone who had unsubscribed (with the mail program's button, or the link once) and opened the link again was
     asked 'Stop the emails?' as if they still came; now the page says they are stopped and where to switch them on."""
     rep = make_user("rep")
-    path = f"/unsubscribe/{notify.unsubscribe_token(rep)}"
+    path = f"/unsubscribe/{notify.unsubscribe_token(rep, notify.REMINDER)}"
     assert client.post(path).status_code == 200
     page = " ".join(client.get(path).get_data(as_text=True).split())
     assert "Stop the emails?" not in page and "<button" not in page
@@ -835,3 +835,111 @@ def test_the_digests_trend_gives_the_year_of_a_week_in_another_year():
     assert notify.retention_trend(weekly, span).split("\n") == [
         "  - week of 15 Dec 2025: 75% of 4 first tries", "  - week of 22 Dec 2025: no reviews",
         "  - week of 29 Dec 2025: 50% of 2 first tries"]
+
+
+def _everything_about(*users) -> dict:
+    """Every stored column of these users, read afresh: what an unsubscribe could have changed."""
+    from sqlalchemy import inspect
+
+    db.session.expire_all()
+    keys = [a.key for a in inspect(User).column_attrs]
+    return {u.id: {k: getattr(db.session.get(User, u.id), k) for k in keys} for u in users}
+
+
+def _header_link(text: str) -> str:
+    import re
+
+    return re.search(r"^List-Unsubscribe: <https://learn\.example\.com(/unsubscribe/[^>]+)>$", text, re.M).group(1)
+
+
+def test_each_recurring_emails_link_stops_that_email_for_its_recipient_and_nothing_else(inbox, content, make_user, clock,
+                                                                                        client):
+    """The reminder's and the digest's links carried the person alone, and stopped whatever one setting meant for
+    them at the time they were opened; now each link names the email it came with, and its POST (RFC 8058) switches off
+    exactly that for its recipient: no other setting, nobody else."""
+    rep, manager = make_user("rep", team="North"), make_user("manager", team="North")
+    trainer, admin = make_user("trainer", team=None), make_user("admin", team=None)
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
+    jobs.weekly_digest()
+    clock.set(datetime(2026, 3, 9, 9, 0, tzinfo=timezone.utc))
+    jobs.reminders()
+    by_person = {to[0]: text for to, text in inbox.messages}
+    assert set(by_person) == {rep.email, manager.email}  # trainers and admins get no recurring email
+    for person, kind in ((rep, notify.REMINDER), (manager, notify.DIGEST)):
+        path = _header_link(by_person[person.email])
+        assert notify.kind_for_token(path.rsplit("/", 1)[1]) == kind
+        before = _everything_about(rep, manager, trainer, admin)
+        response = client.post(path, data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+        page = " ".join(response.get_data(as_text=True).split())
+        assert response.status_code == 200 and f"{person.email} gets no more {notify.RECURRING_WORDS[kind]}" in page
+        after = _everything_about(rep, manager, trainer, admin)
+        assert before[person.id]["reminders_on"] is True and after[person.id]["reminders_on"] is False
+        before[person.id]["reminders_on"] = False
+        assert after == before  # nothing else of theirs, nobody else's
+
+
+def test_an_old_reminder_link_leaves_the_digest_of_a_rep_since_made_manager(inbox, content, make_user, clock, client):
+    """One setting switches a rep's reminders and a manager's digest: a rep made manager who opened the link of an old
+    reminder (or a mail program that posted it) had their weekly digest switched off, which the link never offered."""
+    rep = make_user("rep", team="North")
+    clock.set(MONDAY_0905)
+    jobs.reminders()
+    path = _header_link(inbox.messages[0][1])
+    rep.role = "manager"
+    db.session.commit()
+    for response in (client.get(path), client.post(path)):
+        page = " ".join(response.get_data(as_text=True).split())
+        assert response.status_code == 200 and "Nothing to stop" in page and "<button" not in page
+        assert f"This link was for the drill reminders, which {rep.email} no longer gets" in page
+    assert _everything_about(rep)[rep.id]["reminders_on"] is True
+    digest_link = f"/unsubscribe/{notify.unsubscribe_token(make_user('rep'), notify.DIGEST)}"
+    assert "Nothing to stop" in client.post(digest_link).get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).where(User.reminders_on.is_(False))) == 0
+
+
+def test_a_link_from_before_links_named_their_email_still_unsubscribes(make_user, client, app):
+    """Emails already in inboxes carry a token of the person alone: it keeps stopping their recurring email."""
+    from itsdangerous import URLSafeSerializer
+
+    rep = make_user("rep")
+    token = URLSafeSerializer(app.config["SECRET_KEY"], salt=notify.SALT).dumps(rep.id)
+    assert "Stop drill reminders to" in " ".join(client.get(f"/unsubscribe/{token}").get_data(as_text=True).split())
+    assert client.post(f"/unsubscribe/{token}").status_code == 200
+    assert _everything_about(rep)[rep.id]["reminders_on"] is False
+
+
+@pytest.mark.parametrize("role, purpose, line, header", [
+    ("rep", "reset", "To stop learnapp's drill reminders to you (a page asks you to confirm): ", True),
+    ("manager", "invite", "To stop learnapp's weekly team digest to you (a page asks you to confirm): ", True),
+    ("trainer", "reset", "learnapp sends you no regular emails, only links like this one when you or an administrator "
+                         "ask. To make sure none start (a page asks you to confirm): ", False),
+    ("admin", "invite", "learnapp sends you no regular emails", False),
+])
+def test_a_password_or_invitation_emails_link_stops_the_recurring_email_its_recipient_gets(
+        inbox, content, make_user, client, role, purpose, line, header):
+    """A password link or an invitation is asked for, by its recipient or an admin: nobody can unsubscribe from it. Its
+    link said "To stop learnapp's reminders and digests" to trainers and admins, who get neither, and its
+    List-Unsubscribe header gave them a mail program button that stopped nothing. Now the link stops what does come
+    regularly to its recipient and says which; a trainer's or admin's says none comes, and carries no header."""
+    from learnapp.services import password_links
+
+    person, other = make_user(role, team="North" if role in ("rep", "manager") else None), make_user("rep", team="North")
+    password_links.send(person, purpose)
+    (_, text), = inbox.messages
+    body = " ".join(text.split("\n\n", 1)[1].split())
+    assert line in body
+    assert ("List-Unsubscribe:" in text) is header and ("List-Unsubscribe-Post:" in text) is header
+    path = body[body.index("/unsubscribe/"):].split()[0]
+    if header:
+        assert _header_link(text) == path
+    assert notify.kind_for_token(path.rsplit("/", 1)[1]) == notify.ALL
+    page = " ".join(client.get(path).get_data(as_text=True).split())
+    assert "Stop the emails?" in page
+    if not header:
+        assert "no regular emails now" in page
+    before = _everything_about(person, other)
+    assert client.post(path).status_code == 200
+    after = _everything_about(person, other)
+    assert before[person.id]["reminders_on"] is True and after[person.id]["reminders_on"] is False
+    before[person.id]["reminders_on"] = False
+    assert after == before

@@ -198,17 +198,46 @@ def _reply_line(code: int, text: bytes | str) -> str:
     return " ".join(f"{code} {text}".split())
 
 
-def unsubscribe_token(user: User) -> str:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT).dumps(user.id)
+# What an unsubscribe link stops: the recurring email it came with (reminders, the digest), or, in a one-off email (a
+# password link, an invitation), every recurring email of its recipient. One setting, reminders_on, switches the
+# recurring email of each role: reps get reminders, managers the digest, trainers and admins none.
+REMINDER, DIGEST, ALL = "reminder", "digest", "all"
+RECURRING = {Role.REP.value: REMINDER, Role.MANAGER.value: DIGEST}
+RECURRING_WORDS = {REMINDER: "drill reminders", DIGEST: "weekly team digests"}
+
+
+def recurring_kind(user: User) -> str | None:
+    """The recurring email the user's role gets (REMINDER or DIGEST), or None: trainers and admins get none."""
+    return RECURRING.get(user.role)
+
+
+def unsubscribe_token(user: User, kind: str) -> str:
+    if kind not in (REMINDER, DIGEST, ALL):
+        raise ValueError(kind)
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT).dumps([user.id, kind])
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
+    """(user id, kind) of a signed unsubscribe token, or None for a forged or damaged one (no database read).
+
+    A token of an email sent before links named their kind holds the id alone: it switched off every recurring
+    email of its recipient, and still does (ALL)."""
+    try:
+        data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT).loads(token)
+    except BadSignature:
+        return None
+    if isinstance(data, int) and not isinstance(data, bool):
+        return data, ALL
+    if (isinstance(data, list) and len(data) == 2 and isinstance(data[0], int) and not isinstance(data[0], bool)
+            and data[1] in (REMINDER, DIGEST, ALL)):
+        return data[0], data[1]
+    return None
 
 
 def user_id_for_token(token: str) -> int | None:
     """The id a signed unsubscribe token names, or None for a forged or damaged token (no database read)."""
-    try:
-        user_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT).loads(token)
-    except BadSignature:
-        return None
-    return user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+    read = read_unsubscribe_token(token)
+    return read[0] if read else None
 
 
 def user_for_token(token: str) -> User | None:
@@ -217,8 +246,29 @@ def user_for_token(token: str) -> User | None:
     return db.session.get(User, user_id) if user_id is not None else None
 
 
-def unsubscribe_url(user: User) -> str:
-    return f"{current_app.config['BASE_URL']}/unsubscribe/{unsubscribe_token(user)}"
+def kind_for_token(token: str) -> str | None:
+    read = read_unsubscribe_token(token)
+    return read[1] if read else None
+
+
+def unsubscribe_url(user: User, kind: str) -> str:
+    return f"{current_app.config['BASE_URL']}/unsubscribe/{unsubscribe_token(user, kind)}"
+
+
+def unsubscribe_stops(user: User, kind: str) -> bool:
+    """Whether a link of ``kind`` stops something of ``user``'s: ALL always (none start either if their role changes),
+    a reminder or digest link only while their role gets that email (a rep since made manager keeps the digest when
+    opening an old reminder's link)."""
+    return kind == ALL or recurring_kind(user) == kind
+
+
+def unsubscribe(user: User, kind: str) -> bool:
+    """Switch off what a link of ``kind`` stops (unsubscribe_stops), nothing else; whether it stopped anything.
+    The caller commits."""
+    if not unsubscribe_stops(user, kind):
+        return False
+    user.reminders_on = False
+    return True
 
 
 def _claim(user: User, kind: str, key: str, now: datetime) -> bool:
@@ -424,9 +474,9 @@ def reminder_mail(user: User, reasons: set[str] = frozenset({"due"})) -> Mail:
     body = (f"Hello {user.name},\n\nyour {length} drill is ready: {base}/drill/\n\n"
             f"{why}\n\n"
             f"Change the time or the days of these reminders: {base}/settings\n"
-            f"Stop these reminders (a page asks you to confirm): {unsubscribe_url(user)}\n")
-    return Mail(to=user.email, subject=f"Your {length} drill is ready", body=body, unsubscribe_url=unsubscribe_url(user),
-                name=user.name)
+            f"Stop these reminders (a page asks you to confirm): {unsubscribe_url(user, REMINDER)}\n")
+    return Mail(to=user.email, subject=f"Your {length} drill is ready", body=body,
+                unsubscribe_url=unsubscribe_url(user, REMINDER), name=user.name)
 
 
 DIGEST_WEEKDAY, DIGEST_TIME = 0, time(6, 0)  # Monday 06:00 in each manager's own timezone
@@ -507,11 +557,11 @@ def send_digests(now: datetime) -> str:
         body = (f"Hello {manager.name},\n\n{whose} week, {days_text(span.start, span.end, weekdays=True)}:\n\n"
                 + "\n\n".join(sections)
                 + f"\n\nThe dashboards: {current_app.config['BASE_URL']}/team/\n"
-                  f"Stop this digest (a page asks you to confirm): {unsubscribe_url(manager)}\n")
+                  f"Stop this digest (a page asks you to confirm): {unsubscribe_url(manager, DIGEST)}\n")
         # named by the days it covers: the claim's ISO week is the Monday's, the week after the one reported
         subject = f"Weekly learnapp digest: {days_text(span.start, span.end)}"
         sending.send(manager, "digest", week_name, Mail(to=manager.email, subject=subject, body=body,
-                                                   unsubscribe_url=unsubscribe_url(manager), name=manager.name))
+                                                   unsubscribe_url=unsubscribe_url(manager, DIGEST), name=manager.name))
     return sending.outcome()
 
 

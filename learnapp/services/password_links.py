@@ -115,9 +115,29 @@ def mail(user: User, purpose: str, *, by: User | None = None) -> notify.Mail:
         body = (f"Hello {user.name},\n\nSomeone, probably you, asked to set a new password for {user.email}.\n\n"
                 f"Set it here (the link works for {lifetime_text(RESET)}, once):\n{link}\n\n"
                 "If you did not ask, ignore this email: your password stays as it is.\n")
-    unsubscribe = notify.unsubscribe_url(user)
-    body += f"\nTo stop learnapp's reminders and digests: {unsubscribe}\n"
-    return notify.Mail(to=user.email, subject=subject, body=body, unsubscribe_url=unsubscribe, name=user.name)
+    body += _unsubscribe_line(user)
+    # List-Unsubscribe (a mail program's Unsubscribe button) only where it stops something the recipient gets
+    recurring = notify.recurring_kind(user) is not None
+    return notify.Mail(to=user.email, subject=subject, body=body, name=user.name,
+                       unsubscribe_url=notify.unsubscribe_url(user, notify.ALL) if recurring else None)
+
+
+def _unsubscribe_line(user: User) -> str:
+    """The unsubscribe link of a one-off email: it stops every recurring email of its recipient.
+
+    Nobody can unsubscribe from a password link they or an administrator asked for, and a person who unsubscribes
+    from any learnapp email means "stop emailing me": so the link switches off what does come regularly (a rep's
+    reminders, a manager's digest), and says which. Trainers and admins get nothing regularly: their line says so, and
+    its link only keeps any from starting should their role change, so their email carries no List-Unsubscribe header,
+    whose button would promise more.
+    """
+    link = notify.unsubscribe_url(user, notify.ALL)
+    kind = notify.recurring_kind(user)
+    if kind is None:
+        return ("\nlearnapp sends you no regular emails, only links like this one when you or an administrator ask. "
+                f"To make sure none start (a page asks you to confirm): {link}\n")
+    what = "drill reminders" if kind == notify.REMINDER else "weekly team digest"
+    return f"\nTo stop learnapp's {what} to you (a page asks you to confirm): {link}\n"
 
 
 def set_password(link: Link, password: str) -> None:

@@ -10,7 +10,8 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Leng
 
 from learnapp.extensions import csrf, db, limiter
 from learnapp.services.db import begin_write, now
-from learnapp.services.notify import quarter_hour_time, user_for_token, user_id_for_token
+from learnapp.services import notify
+from learnapp.services.notify import kind_for_token, quarter_hour_time, user_for_token, user_id_for_token
 from learnapp.services.drill import local_day
 from learnapp.services.users import (MAX_PASSWORD, MIN_PASSWORD, WEEKDAY_NAMES, UserError, WrongPassword, change_password,
                                      working_days_history, working_weeks)
@@ -195,12 +196,21 @@ def _bad_link():
     return render_template("unsubscribe.html", user=None, done=False), 404
 
 
+def _unsubscribe_page(user, token: str, *, done: bool):
+    """The page of an unsubscribe link: what it stops for this person (the email it came with, or all of theirs)."""
+    kind = kind_for_token(token)
+    recurring = notify.recurring_kind(user)
+    return render_template("unsubscribe.html", user=user, token=token, done=done, kind=kind,
+                           stops=notify.unsubscribe_stops(user, kind), link_for=notify.RECURRING_WORDS.get(kind),
+                           what=notify.RECURRING_WORDS.get(kind if kind != notify.ALL else recurring))
+
+
 @bp.get("/unsubscribe/<token>")
 def unsubscribe_page(token: str):
     user = user_for_token(token)
     if user is None:
         return _bad_link()
-    return render_template("unsubscribe.html", user=user, token=token, done=False)
+    return _unsubscribe_page(user, token, done=False)
 
 
 @bp.post("/unsubscribe/<token>")
@@ -212,6 +222,6 @@ def unsubscribe(token: str):
     user = user_for_token(token)
     if user is None:
         return _bad_link()
-    user.reminders_on = False
+    notify.unsubscribe(user, kind_for_token(token))
     db.session.commit()
-    return render_template("unsubscribe.html", user=user, token=token, done=True)
+    return _unsubscribe_page(user, token, done=True)

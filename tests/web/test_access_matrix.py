@@ -171,7 +171,7 @@ def world(content, make_user):
         "north": people["manager"].led_teams[0].id, "south": people["other_manager"].led_teams[0].id,
         "rep": rep.id, "peer": people["peer"].id, "stranger": people["stranger"].id, "trainer": people["trainer"].id,
         "admin_in_north": people["admin_in_north"].id, "vacation": vacation.id, "token": item.presentation.token,
-        "link": password_links.token(rep, password_links.RESET), "unsubscribe": notify.unsubscribe_token(rep),
+        "link": password_links.token(rep, password_links.RESET), "unsubscribe": notify.unsubscribe_token(rep, notify.REMINDER),
         "scenario": db.session.scalars(db.select(Scenario.id).order_by(Scenario.id)).first(),
         "skill": db.session.scalars(db.select(Skill.id).order_by(Skill.id)).first(),
         "stage": current_stage_model().stages[0].id,
