@@ -175,3 +175,25 @@ def test_the_score_of_an_order_answer_is_visible_without_hovering(content, make_
     for attempt in partial:
         assert f"◐ {round(attempt.score * 100)}%" in shown
         assert f"partly right (score {round(attempt.score * 100)}%)" in table  # still said to screen readers
+
+
+def test_the_answers_csv_names_each_skill_by_its_title_as_the_progress_page_does_and_keeps_it_text(content, make_user,
+                                                                                                  clock, auth, client):
+    """The skill column holds the title the rep reads on their progress page, not the skill's id; a title a spreadsheet
+    would run as a formula stays text (web.team._spreadsheet_safe)."""
+    import csv
+    import io
+
+    from learnapp.models import Skill
+
+    rep = make_user("rep")
+    item = drill.current_item(rep, clock.now())
+    drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    skill = db.session.get(Skill, item.presentation.skill_id)
+    skill_id, skill.title = skill.id, '=HYPERLINK("https://evil.example","Next step")'
+    db.session.commit()
+    auth.login(rep.email)
+    rows = list(csv.reader(io.StringIO(client.get("/progress/answers.csv").get_data(as_text=True))))
+    assert rows[0][1] == "skill" and len(rows) == 2
+    assert rows[1][1] == "'" + '=HYPERLINK("https://evil.example","Next step")' and skill_id not in rows[1][1]
+    assert "=HYPERLINK(&#34;https://evil.example&#34;,&#34;Next step&#34;)" in client.get("/progress/").get_data(as_text=True)
