@@ -26,6 +26,7 @@ from learnapp.extensions import db
 from learnapp.models import User
 from learnapp.services import notify
 from learnapp.services.db import begin_write, now
+from learnapp.services.drill import user_zone
 from learnapp.services.users import check_new_password, has_password, replace_password
 
 SALT = "learnapp-password-link"
@@ -109,17 +110,24 @@ def mail(user: User, purpose: str, *, by: User | None = None) -> notify.Mail:
             opening = (f"{inviter} made you a learnapp account: a {notify.drill_length_text()} daily drill that keeps what you learned "
                        "in training.")
         body = (f"Hello {user.name},\n\n{opening}\n\nSet your password here (the link works for "
-                f"{lifetime_text(INVITE)}, once):\n{link}\n\nThen log in with {user.email}.\n")
+                f"{lifetime_text(INVITE)}, once: {_until(user, INVITE)}):\n{link}\n\nThen log in with {user.email}.\n")
     else:
         subject = "Set a new learnapp password"
         body = (f"Hello {user.name},\n\nSomeone, probably you, asked to set a new password for {user.email}.\n\n"
-                f"Set it here (the link works for {lifetime_text(RESET)}, once):\n{link}\n\n"
+                f"Set it here (the link works for {lifetime_text(RESET)}, once: {_until(user, RESET)}):\n{link}\n\n"
                 "If you did not ask, ignore this email: your password stays as it is.\n")
     body += _unsubscribe_line(user)
     # List-Unsubscribe (a mail program's Unsubscribe button) only where it stops something the recipient gets
     recurring = notify.recurring_kind(user) is not None
     return notify.Mail(to=user.email, subject=subject, body=body, name=user.name,
                        unsubscribe_url=notify.unsubscribe_url(user, notify.ALL) if recurring else None)
+
+
+def _until(user: User, purpose: str) -> str:
+    """When a link made now stops working, in its recipient's own timezone: "until Mon 16 Mar 2026, 10:00 EDT". A week
+    is long enough to lose count of, and a mail read late (or relayed slowly) says whether its link still works."""
+    end = (now() + LIFETIME[purpose]).astimezone(user_zone(user))
+    return f"until {end:%a} {end.day} {end:%b %Y}, {end:%H:%M %Z}"
 
 
 def _unsubscribe_line(user: User) -> str:

@@ -283,3 +283,20 @@ def test_an_invitation_without_a_named_inviter_says_it_is_one(content, clock):
     newbie = create_user("newbie@example.com", "Nico New", None, "rep", now=clock.now())
     mail = password_links.mail(newbie, password_links.INVITE)  # a people import from the command line
     assert mail.subject == "You are invited to learnapp: set your password"
+
+
+def test_a_password_or_invitation_email_says_until_when_its_link_works_in_the_recipients_time(make_user, inbox, clock):
+    """A week-long invitation said only "works for 7 days": read on the fifth day, nobody could tell whether it still
+    worked. Each email now gives the end, in its recipient's own timezone."""
+    from datetime import datetime, timezone
+
+    from learnapp.services import password_links
+
+    clock.set(datetime(2026, 3, 9, 14, 0, 30, tzinfo=timezone.utc))  # 10:00 in New York (summer time since the 8th)
+    rita = make_user("rep", name="Rita", timezone="America/New_York")
+    tom = make_user("rep", name="Tom", timezone="Asia/Tokyo")
+    password_links.send(rita, password_links.RESET)
+    password_links.send(tom, password_links.INVITE)
+    (_, reset), (_, invite) = inbox.messages
+    assert "(the link works for an hour, once: until Mon 9 Mar 2026, 11:00 EDT):" in reset
+    assert "(the link works for 7 days, once: until Mon 16 Mar 2026, 23:00 JST):" in invite
