@@ -107,8 +107,7 @@ def mail(user: User, purpose: str, *, by: User | None = None) -> notify.Mail:
         else:
             invited = f"{by.name} invited you" if by is not None else "You are invited"
             subject = f"{invited} to learnapp: set your password"
-            opening = (f"{inviter} made you a learnapp account: a {notify.drill_length_text()} daily drill that keeps what you learned "
-                       "in training.")
+            opening = f"{inviter} made you a learnapp account: {_what_for(user)}"
         body = (f"Hello {user.name},\n\n{opening}\n\nSet your password here (the link works for "
                 f"{lifetime_text(INVITE)}, once: {_until(user, INVITE)}):\n{link}\n\nThen log in with {user.email}.\n")
     else:
@@ -121,6 +120,17 @@ def mail(user: User, purpose: str, *, by: User | None = None) -> notify.Mail:
     recurring = notify.recurring_kind(user) is not None
     return notify.Mail(to=user.email, subject=subject, body=body, name=user.name,
                        unsubscribe_url=notify.unsubscribe_url(user, notify.ALL) if recurring else None)
+
+
+def _what_for(user: User) -> str:
+    """What the invited person's account is for, by their role: a manager, a trainer or an admin told only of "a daily
+    drill" did not learn what they were asked to do there."""
+    return {
+        "manager": "to follow your team's practice: retention week by week, who and which skill is at risk, and a weekly "
+                   "digest by email.",
+        "trainer": "to write the lessons and drill scenarios, preview them as a rep sees them and see which items work.",
+        "admin": "to run it: people, teams and the background jobs.",
+    }.get(user.role, f"a {notify.drill_length_text()} daily drill that keeps what you learned in training.")
 
 
 def _until(user: User, purpose: str) -> str:

@@ -300,3 +300,28 @@ def test_a_password_or_invitation_email_says_until_when_its_link_works_in_the_re
     (_, reset), (_, invite) = inbox.messages
     assert "(the link works for an hour, once: until Mon 9 Mar 2026, 11:00 EDT):" in reset
     assert "(the link works for 7 days, once: until Mon 16 Mar 2026, 23:00 JST):" in invite
+
+
+def test_an_invitation_says_what_the_account_is_for_by_the_invited_persons_role(make_user, inbox, clock):
+    """Every invitation said the account was "a five-minute daily drill": a manager invited to follow a team's
+    retention, or a trainer invited to write content, read of a drill and nothing of what they were asked to do."""
+    from learnapp.services import password_links
+    from learnapp.services.users import create_user
+
+    admin = make_user("admin", team=None, name="Ada Admin")
+    for n, role in enumerate(("rep", "manager", "trainer", "admin")):
+        person = create_user(f"new{n}@example.com", f"New {role}", None, role, team="North" if role != "admin" else None,
+                             now=clock.now())
+        password_links.send(person, password_links.INVITE, by=admin)
+    opening = {}
+    for to, text in inbox.messages:
+        after = text.replace("\r\n", "\n").split("made you a learnapp account: ", 1)[1]
+        opening[to[0]] = " ".join(after.split("\n\n", 1)[0].split())
+    assert opening == {
+        "new0@example.com": "a five-minute daily drill that keeps what you learned in training.",
+        "new1@example.com": "to follow your team's practice: retention week by week, who and which skill is at risk, "
+                            "and a weekly digest by email.",
+        "new2@example.com": "to write the lessons and drill scenarios, preview them as a rep sees them and see which items "
+                            "work.",
+        "new3@example.com": "to run it: people, teams and the background jobs.",
+    }
