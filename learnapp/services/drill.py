@@ -58,6 +58,7 @@ _STATE = select(_STATES).where(_STATES.c.user_id == bindparam("user_id"), _STATE
 _DURATIONS = (select(_ATTEMPTS.c.duration_ms).where(_ATTEMPTS.c.user_id == bindparam("user_id"))
               .order_by(_ATTEMPTS.c.answered_at.desc()).limit(RECENT_DURATIONS))  # read off ix_attempt_user_answered
 _TO_ANSWER = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.content_hash, _SESSIONS.c.usual_seconds,
+                     _SESSIONS.c.day.label("session_day"),
                      content_service.NEWEST_STAGE_MODEL_ID.label("model_id"),
                      content_service.NEWEST_STAGE_MODEL_HASH.label("model_hash"))
               .select_from(_SHOWN.join(_VERSIONS, _VERSIONS.c.id == _SHOWN.c.scenario_version_id)
@@ -92,6 +93,16 @@ class DrillError(Exception):
 
 class UnknownItem(DrillError):
     """The token names no item of this rep (another rep's, or made up)."""
+
+
+class StaleItem(DrillError):
+    """The item belongs to the drill of an earlier local day (a tab left open since): the answer is not recorded."""
+
+
+# An item of an earlier day's drill is still answered when it was shown less than this long ago: a rep who answers
+# at 23:59:59 and whose answer arrives at 00:00:01 (or who took a minute over the last item of the evening) is
+# answering the drill they are doing. A tab left open overnight is older than this by hours.
+LATE_ANSWER_GRACE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -401,7 +412,10 @@ def submit_answer(user: User, token: str, answer: Answer | Callable[[list[str]],
     ``answer`` is an option key, the option keys in order, or a function reading one of those from
     the option order the rep was shown (it raises DrillError for a malformed answer). Answering the
     same presentation again (double click, refresh, a second tab) returns the first attempt and
-    records nothing new. Raises UnknownItem for a token that is not this rep's.
+    records nothing new. Raises UnknownItem for a token that is not this rep's, and StaleItem, recording
+    nothing, for an item of a drill of an earlier local day (the rep's timezone) shown LATE_ANSWER_GRACE or
+    longer ago: a tab left open since yesterday does not add to yesterday's drill. An item shown just before
+    midnight and answered just after it still counts (on the drill it was shown in).
     """
     return submit_answer_once(user, token, answer, now, hint=hint).attempt
 
@@ -419,6 +433,8 @@ def submit_answer_once(user: User, token: str, answer: Answer | Callable[[list[s
     if row.attempt_id is not None:
         return Answered(db.session.get(Attempt, row.attempt_id), new=False)
     shown = Shown.from_row(row)
+    if is_stale(user, row.session_day, shown.shown_at, now):
+        raise StaleItem("That item belongs to the drill of an earlier day; nothing was recorded.")
     if callable(answer):
         answer = answer(shown.option_order)
     scenario = _scenario(shown.scenario_version_id, row.content_hash)
@@ -446,6 +462,13 @@ def submit_answer_once(user: User, token: str, answer: Answer | Callable[[list[s
             return submit_answer_once(user, token, answer, now, hint=hint, _conflicts_left=_conflicts_left - 1)
         return Answered(attempt, new=False)
     return Answered(attempt, new=True)
+
+
+def is_stale(user: User, session_day: date, shown_at: datetime, now: datetime) -> bool:
+    """Whether an answer arriving ``now`` to an item shown at ``shown_at`` in the drill of ``session_day`` comes too
+    late: the drill is of an earlier local day than the rep's today and the item was shown LATE_ANSWER_GRACE or more
+    before ``now``."""
+    return session_day < local_day(user, now) and now - shown_at >= LATE_ANSWER_GRACE
 
 
 def _record(user: User, shown: Shown, answer: Answer, verdict: Verdict, now: datetime, hint: bool,

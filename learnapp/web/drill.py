@@ -13,6 +13,8 @@ bp = Blueprint("drill", __name__, url_prefix="/drill")
 DRILLERS = ("rep", "trainer", "manager", "admin")  # everyone may practise; only reps are tracked by managers
 # the order-steps feedback (drill and try-it) marks the steps the grader counted as out of order, and only those
 bp.add_app_template_global(out_of_order, "out_of_order")
+STALE_TAB = ("Nothing was recorded: that page showed an item no longer in your drill (it was open from earlier). "
+             "Here is your drill as it stands now.")
 
 
 def _user():
@@ -54,12 +56,14 @@ def answer():
     except drill_service.UnknownItem as exc:  # a token of another rep's, or none: their item stays theirs (404)
         return render_template("error.html", code=404, title="Not found", message=str(exc),
                                link=url_for("drill.today"), link_text="Back to your drill"), 404
+    except drill_service.StaleItem:  # a tab left open since an earlier day: that day's drill is over
+        flash(STALE_TAB)
+        return redirect(url_for("drill.today"), code=303)
     except drill_service.DrillError as exc:
         item = drill_service.current_item(user, now())
         if item is None or item.presentation.token != token:
-            # a tab left open on an item no longer in the drill (an earlier day's): show where the drill stands
-            flash("Nothing was recorded: that page showed an item no longer in your drill (it was open from earlier). "
-                  "Here is your drill as it stands now.")
+            # a tab left open on an item no longer in the drill: show where the drill stands
+            flash(STALE_TAB)
             return redirect(url_for("drill.today"), code=303)
         # the rep's typed order and "unsure" tick come back, so a slip costs one fix, not a retype
         return render_template("drill/item.html", item=item, error=str(exc), typed_order=request.form.get("order", ""),

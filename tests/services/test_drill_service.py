@@ -295,3 +295,67 @@ def test_the_next_drill_falls_on_a_day_the_rep_works_and_is_not_away(content, ma
     assert drill.local_day(rep, drill.summary(rep, clock.now()).next_due) == date(2026, 3, 9)  # Monday
     add_vacation(rep, date(2026, 3, 9), date(2026, 3, 10), by=rep, now=clock.now())
     assert drill.local_day(rep, drill.summary(rep, clock.now()).next_due) == date(2026, 3, 11)  # back on Wednesday
+
+
+def _state_rows(rep) -> list[tuple]:
+    return [(r.skill_id, r.reviews, r.due) for r in db.session.scalars(db.select(MemoryStateRow).filter_by(user_id=rep.id))]
+
+
+def test_an_answer_from_a_tab_left_open_since_an_earlier_day_is_not_recorded(content, make_user, clock):
+    """Before: recorded against yesterday's drill, which a rep answering this morning never meant to add to."""
+    rep = make_user("rep", timezone="America/New_York")  # the local day ends at 05:00 UTC
+    item = drill.current_item(rep, clock.now())
+    yesterday = drill.today_session(rep, clock.now())
+    clock.advance(timedelta(days=1))
+    before = _state_rows(rep)
+    try:
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    except drill.StaleItem:
+        pass
+    else:
+        raise AssertionError("the answer from yesterday's tab was recorded")
+    assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 0
+    assert _state_rows(rep) == before
+    db.session.refresh(yesterday)
+    assert yesterday.finished_at is None
+
+
+def test_an_item_from_an_earlier_day_answered_before_still_says_the_first_answer_counts(content, make_user, clock):
+    rep = make_user("rep")
+    item = drill.current_item(rep, clock.now())
+    first = drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    clock.advance(timedelta(days=1))
+    again = drill.submit_answer_once(rep, item.presentation.token, wrong_answer(item), clock.now())
+    assert again.new is False and again.attempt.id == first.id
+    assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 1
+
+
+def test_an_item_shown_just_before_midnight_is_answered_just_after_it(content, make_user, clock):
+    """A rep answering at 23:59:59 whose answer arrives at 00:00:01 is doing the drill they were shown."""
+    rep = make_user("rep", timezone="America/New_York")
+    midnight = drill.day_end(rep, drill.local_day(rep, clock.now()))
+    clock.set(midnight - timedelta(minutes=1))
+    item = drill.current_item(rep, clock.now())
+    clock.set(midnight + timedelta(seconds=1))
+    answered = drill.submit_answer_once(rep, item.presentation.token, right_answer(item), clock.now())
+    assert answered.new and answered.attempt.presentation_id == item.presentation.id
+
+
+def test_the_grace_after_midnight_counts_from_the_showing(content, make_user, clock):
+    rep = make_user("rep", timezone="America/New_York")
+    midnight = drill.day_end(rep, drill.local_day(rep, clock.now()))
+    clock.set(midnight - timedelta(minutes=1))
+    late = drill.current_item(rep, clock.now())
+    clock.set(midnight - timedelta(minutes=1) + drill.LATE_ANSWER_GRACE - timedelta(seconds=1))
+    assert drill.submit_answer_once(rep, late.presentation.token, right_answer(late), clock.now()).new
+    clock.set(midnight - timedelta(seconds=30))  # the next item of the evening's drill, shown at 23:59:30
+    too_late = drill.current_item(rep, clock.now())
+    assert too_late.presentation.session_id == late.presentation.session_id
+    clock.set(midnight - timedelta(seconds=30) + drill.LATE_ANSWER_GRACE)
+    try:
+        drill.submit_answer(rep, too_late.presentation.token, right_answer(too_late), clock.now())
+    except drill.StaleItem:
+        pass
+    else:
+        raise AssertionError("an item shown the grace period ago on the evening before was answered")
+    assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 1

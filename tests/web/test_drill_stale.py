@@ -71,3 +71,36 @@ def test_answer_with_nothing_picked_without_javascript_says_to_pick_an_answer_fi
     if "order" not in page:
         assert "Pick an answer first" in _said(response)
     assert _attempts() == 0
+
+
+def test_a_well_formed_answer_from_a_tab_left_open_since_an_earlier_day_is_not_recorded(
+        content, make_user, auth, client, clock):
+    """Before: recorded against yesterday's drill (while a malformed one was told the item was no longer in the drill)."""
+    rep = make_user("rep")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    item = drill.current_item(rep, now())
+    form = form_for(page, right_answer(item))
+    clock.advance(timedelta(days=1))  # the tab stays open overnight; the rep answers it the next morning
+    response = client.post("/drill/answer", data=form)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/drill/")
+    landed = client.get(response.headers["Location"])
+    assert landed.status_code == 200 and "Item 1 of" in _said(landed)  # today's drill, planned now
+    assert "Nothing was recorded: that page showed an item no longer in your drill" in _said(landed)
+    assert _attempts() == 0
+    assert drill.current_item(rep, now()).presentation.session_id != item.presentation.session_id
+
+
+def test_an_answer_sent_a_second_after_midnight_to_an_item_shown_a_minute_before_is_recorded(
+        content, make_user, auth, client, clock):
+    rep = make_user("rep")
+    auth.login(rep.email)
+    midnight = drill.day_end(rep, drill.local_day(rep, now()))
+    clock.set(midnight - timedelta(minutes=1))
+    page = client.get("/drill/").get_data(as_text=True)
+    item = drill.current_item(rep, now())
+    form = form_for(page, right_answer(item))
+    clock.set(midnight + timedelta(seconds=1))
+    response = client.post("/drill/answer", data=form)
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/drill/feedback/{item.presentation.token}")
+    assert _attempts() == 1
