@@ -241,14 +241,20 @@ def day_end(user: User, day: date) -> datetime:
 
 
 def today_session(user: User, now: datetime) -> DrillSession:
-    """Today's session for the rep, planned on first call: due skills by lowest recall, then a few new ones."""
+    """Today's session for the rep, planned on first call: due skills by lowest recall, then a few new ones.
+
+    Call it outside a write transaction: planning takes the write lock and ends that transaction before returning,
+    whether it planned the day or found it planned meanwhile (another tab), so on SQLite the lock is never held for
+    the rest of the request. A caller that writes afterwards takes the lock itself (practise_more).
+    """
     day = local_day(user, now)
     session = db.session.scalars(db.select(DrillSession).filter_by(user_id=user.id, day=day)).first()
     if session is not None:
         return session
     begin_write()
     session = db.session.scalars(db.select(DrillSession).filter_by(user_id=user.id, day=day)).first()
-    if session is not None:
+    if session is not None:  # another tab planned the day while this one waited for the lock: let go of it
+        commit(keep_loaded=True)  # nothing was written under it; the session as read is what the caller needs
         return session
     usual = usual_answer_seconds(user.id)
     plan = plan_for(user, day, now, median_seconds=usual)
@@ -271,8 +277,8 @@ def practise_more(user: User, now: datetime) -> int:
     """
     if current_item(user, now) is not None:
         return 0
-    begin_write()
-    session = today_session(user, now)
+    session = today_session(user, now)  # planned by current_item: read outside the write, which it would end
+    begin_write()  # expires the session: its plan is read again under the lock
     states = memory_states(user.id)
     sched = scheduler()
     # lowest recall first, as the pages show it (from the moment of the review: py-fsrs's whole days tie every

@@ -359,3 +359,27 @@ def test_the_grace_after_midnight_counts_from_the_showing(content, make_user, cl
     else:
         raise AssertionError("an item shown the grace period ago on the evening before was answered")
     assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 1
+
+
+def test_a_day_planned_by_another_tab_meanwhile_lets_go_of_the_write_lock(content, make_user, clock, monkeypatch):
+    """Before: today_session returned the other tab's session with its own write transaction still open, so on
+    SQLite the database's write lock (which every other rep's answer needs) stayed held until the request ended."""
+    from tests.helpers import sqlite_write_lock_free
+
+    rep = make_user("rep")
+    real_begin_write = drill.begin_write
+
+    def other_tab_plans_first(**kwargs):  # the other tab's plan lands between the first read and the lock
+        with db.engine.begin() as other:
+            other.execute(db.insert(DrillSession.__table__).values(
+                user_id=rep.id, day=drill.local_day(rep, clock.now()), started_at=clock.now(), usual_seconds=0.0,
+                plan=[{"skill": "days-out", "reason": "new", "recall": None}]))
+        real_begin_write(**kwargs)
+
+    monkeypatch.setattr(drill, "begin_write", other_tab_plans_first)
+    session = drill.today_session(rep, clock.now())
+    assert session.plan == [{"skill": "days-out", "reason": "new", "recall": None}]  # theirs, not a second plan
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        assert sqlite_write_lock_free(url.database)
+    assert not db.session().in_transaction()
