@@ -112,11 +112,22 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
     must bring the stage rules and lessons themselves. New stage rules or a new move catalogue are
     also checked against every active scenario already stored, so no stored item is left with two
     right answers, none, or a move the rules no longer know.
+
+    The files are read, parsed and validated before the content lock is taken (on SQLite the database's write
+    lock, which every drill answer needs), against the stage rules and lessons stored then. Under the lock only
+    what depends on the database is done: those rules and lessons are read again (an editor save may have changed
+    a lesson meanwhile; then the files are checked again, under the lock), then the checks against stored
+    scenarios and their versions, and the writes.
     """
+    stored = database_context()
+    content = load_content(paths, context=stored)  # the slow part: no lock held
+    prepared = _prepared(content)
     begin_content_write()  # checked and written in one transaction: no editor save can land in between
     try:
-        stored = database_context()
-        content = load_content(paths, context=stored)
+        now_stored = database_context()
+        if now_stored != stored:  # a lesson saved (or rules imported) while the files were parsed
+            stored, content = now_stored, load_content(paths, context=now_stored)
+            prepared = _prepared(content)
         report = ImportReport(errors=list(content.errors))
         if report.ok and stored is not None and content.model is not None and content.model != stored.model:
             # a file replaces its stored scenario, so the file was checked instead; but one holding an earlier
@@ -134,12 +145,21 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
                 store_lesson(lesson, now, report, actor, keep_newer=True)
         known = _current_hashes()
         for scenario in content.scenarios.values():
-            store_scenario(scenario, now, actor, report, known=known, keep_newer=True)
+            store_scenario(scenario, now, actor, report, known=known, keep_newer=True, prepared=prepared[scenario.id])
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return report
+
+
+def _prepared(content: ContentSet) -> dict[str, tuple[dict, str]]:
+    """Each scenario's stored data and its content hash, worked out before the content lock is taken."""
+    prepared = {}
+    for scenario in content.scenarios.values():
+        data = _scenario_data(scenario)
+        prepared[scenario.id] = (data, content_hash(data))
+    return prepared
 
 
 def stored_scenarios_against(model: StageModel, skills: set[str], skip: set[str] = frozenset()) -> list[ContentError]:
@@ -264,13 +284,15 @@ def _current_hashes() -> dict[str, str]:
 
 
 def store_scenario(scenario: Scenario, now: datetime, actor: str, report: ImportReport,
-                   known: dict[str, str] | None = None, keep_newer: bool = False) -> None:
+                   known: dict[str, str] | None = None, keep_newer: bool = False,
+                   prepared: tuple[dict, str] | None = None) -> None:
     """Create a scenario, or add a version if its content changed; ``known`` maps ids to current hashes.
 
     ``keep_newer`` (an import): a scenario whose text is an earlier version's is left at its current one
-    (_kept_newer); the editor saves such a text, as the trainer's deliberate undo."""
-    data = _scenario_data(scenario)
-    digest = content_hash(data)
+    (_kept_newer); the editor saves such a text, as the trainer's deliberate undo. ``prepared``: the scenario's
+    data and hash as _prepared works them out (an import, before taking the lock)."""
+    data, digest = prepared or (_scenario_data(scenario), None)
+    digest = digest or content_hash(data)
     known = _current_hashes() if known is None else known
     report.scenarios += 1
     if scenario.id not in known:

@@ -368,3 +368,76 @@ def test_new_stage_rules_are_checked_against_an_editor_fix_the_import_keeps(cont
     assert any(scenario_id in e.message and "ambiguous" in e.message for e in report.errors), report.errors
     db.session.expire_all()
     assert _count(StageModelVersion) == 1 and db.session.get(Scenario, scenario_id).current_number == 2
+
+
+def test_an_import_parses_its_files_before_taking_the_content_lock(content, clock, tmp_path, monkeypatch):
+    """Before: the files were read, parsed and validated under the content lock (on SQLite the database's write lock,
+    which every drill answer needs): 1,000 scenario files kept every rep's answer waiting for the whole parse."""
+    from learnapp.services import content as content_service
+
+    lessons, scenarios = _copy_content(tmp_path)
+    seen = []
+    real = content_service.load_content
+
+    def load_content_noting_the_lock(*args, **kwargs):
+        seen.append(_content_lock_free())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(content_service, "load_content", load_content_noting_the_lock)
+    report = import_content([str(lessons), str(scenarios)], clock.now())
+    assert report.ok and seen == [True]  # parsed once, with the lock free
+
+
+def test_a_broken_file_found_before_the_lock_still_means_nothing_is_written(content, clock, tmp_path):
+    lessons, scenarios = _copy_content(tmp_path)
+    changed = scenarios / "days-out" / "days-out-li-insurance.md"
+    changed.write_text(changed.read_text().replace("days_out: 150", "days_out: 151"))  # a new version, if written
+    broken = scenarios / "days-out" / "days-out-marco-test-drive.md"
+    broken.write_text(broken.read_text().replace("kind: ", "kind: no-such-kind-"))
+    before = (_count(ScenarioVersion), _count(StageModelVersion), _count(Skill))
+    report = import_content([str(lessons), str(scenarios)], clock.now())
+    assert not report.ok
+    assert any(e.path == str(broken) and e.line > 1 for e in report.errors)
+    assert (_count(ScenarioVersion), _count(StageModelVersion), _count(Skill)) == before
+    assert _content_lock_free()
+
+
+def test_a_lesson_imported_while_the_files_were_parsed_is_checked_again_under_the_lock(content, app, clock, tmp_path,
+                                                                                         monkeypatch):
+    """The files are parsed before the lock against the lessons stored then; another import that adds a lesson
+    meanwhile is seen under the lock, where the files are checked again: a scenario of the new skill is imported."""
+    import threading
+
+    from learnapp.services import content as content_service
+
+    lesson_dir, scenario_dir = tmp_path / "b" / "lessons", tmp_path / "a" / "scenarios" / "new-skill"
+    lesson_dir.mkdir(parents=True)
+    scenario_dir.mkdir(parents=True)
+    (lesson_dir / "new-skill.md").write_text((ROOT / "lessons" / "days-out.md").read_text()
+                                             .replace("skill: days-out", "skill: new-skill").replace("position: ", "position: 9"))
+    source = (ROOT / "scenarios" / "days-out" / "days-out-li-insurance.md").read_text()
+    (scenario_dir / "new-skill-li.md").write_text(source.replace("id: days-out-li-insurance", "id: new-skill-li")
+                                                  .replace("skill: days-out", "skill: new-skill"))
+    other, done = [], threading.Event()
+
+    def other_import():
+        try:
+            with app.app_context():
+                other.append(import_content([str(lesson_dir)], clock.now()))
+        finally:
+            done.set()
+
+    real = content_service.load_content
+
+    def parse_while_another_import_lands(*args, **kwargs):
+        value = real(*args, **kwargs)
+        if threading.current_thread() is threading.main_thread() and not done.is_set():
+            threading.Thread(target=other_import).start()
+            done.wait(timeout=5)
+        return value
+
+    monkeypatch.setattr(content_service, "load_content", parse_while_another_import_lands)
+    report = import_content([str(tmp_path / "a" / "scenarios")], clock.now())
+    assert done.wait(timeout=30) and other[0].ok, other[0].errors
+    assert report.ok, report.errors
+    assert report.created == ["scenario new-skill-li"]
