@@ -60,7 +60,7 @@ def _require_migrated_database() -> None:
     Otherwise the scheduler said "running" and then printed a traceback at every check, forever, a `content import`
     before `db upgrade` printed a traceback, and each created an empty database file at a SQLite path that did not exist.
     """
-    from sqlalchemy import inspect
+    from sqlalchemy import inspect, text
     from sqlalchemy.exc import DBAPIError
 
     upgrade_first = "check DATABASE_URL or run `flask --app learnapp db upgrade` first"
@@ -75,12 +75,33 @@ def _require_migrated_database() -> None:
     try:
         with db.engine.connect() as connection:
             migrated = inspect(connection).has_table("job_run")
+            revisions = ([row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))]
+                         if inspect(connection).has_table("alembic_version") else [])
     except DBAPIError as exc:
         raise click.ClickException(_cannot_open(" ".join(str(exc.orig).split()))) from None
     finally:
         db.engine.dispose()
     if not migrated:
         raise click.ClickException(not_migrated.format("no job_run table"))
+    _require_this_releases_schema(revisions)
+
+
+def _require_this_releases_schema(revisions: list[str]) -> None:
+    """One line when the database is at an older migration than this release's: the new code was started before
+    `db upgrade`. Before, the scheduler started and its nightly job failed with "relation ... does not exist".
+
+    A database without a revision (built by the tests' create_all) or at one this code does not know is left alone.
+    """
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    head = script.get_current_head()
+    known = {rev.revision for rev in script.walk_revisions()}
+    behind = [rev for rev in revisions if rev != head and rev in known]
+    if behind:
+        raise click.ClickException(
+            f"the database {_database_named()} (DATABASE_URL) is at migration {behind[0]}, and this release needs "
+            f"{head}: run `flask --app learnapp db upgrade` first")
 
 
 def register(app: Flask) -> None:

@@ -243,6 +243,31 @@ def test_scheduler_and_jobs_run_refuse_a_database_they_cannot_use_in_one_line(tm
 
 
 
+def test_jobs_and_content_import_refuse_a_database_an_upgrade_has_not_reached_yet(tmp_path):
+    """The new release's scheduler, started before `flask db upgrade` (or with it forgotten), said "running", and
+    its nightly job failed with 'relation "item_discrimination" does not exist' in the job history."""
+    from alembic.script import ScriptDirectory
+
+    from learnapp.app import create_app
+
+    path = tmp_path / "last-release.sqlite"
+    app = create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+    head = script.get_current_head()
+    previous = script.get_revision(head).down_revision
+    assert app.test_cli_runner().invoke(args=["db", "upgrade", previous]).exit_code == 0
+    url = f"sqlite:///{path}"
+    for args in (["scheduler"], ["jobs", "run", "nightly-maintenance"], ["content", "import"]):
+        refused = flask_command(tmp_path, *args, DATABASE_URL=url, SECRET_KEY="the-web-apps-key", timeout=60)
+        assert refused.returncode != 0 and refused.stdout == "", (args, refused.stdout, refused.stderr)
+        assert refused.stderr == (f"Error: the database {url} (DATABASE_URL) is at migration {previous}, and this "
+                                  f"release needs {head}: run `flask --app learnapp db upgrade` first\n"), args
+    assert flask_command(tmp_path, "db", "upgrade", DATABASE_URL=url).returncode == 0
+    ran = flask_command(tmp_path, "jobs", "run", "nightly-maintenance", DATABASE_URL=url, SECRET_KEY="the-web-apps-key")
+    assert ran.returncode == 0 and "ok in" in ran.stdout, ran.stdout + ran.stderr
+
+
 def test_content_check_counts_errors_not_the_note_about_skipped_checks(app, tmp_path):
     """A broken stage file gives its error and a note saying which checks were skipped: one error, not two."""
     lessons = tmp_path / "lessons"
