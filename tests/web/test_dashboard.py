@@ -204,10 +204,10 @@ def test_a_rep_with_their_own_working_days_is_measured_against_them(content, mak
     assert rows["Sam"][1:4] == ["10", "10", "1.0000"] and rows["Sam"][-1] == "Tuesday to Saturday"  # before: 8 of 10
     page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
     assert "Sam</a> <span class=\"muted\">(works Tuesday to Saturday)</span>" in page
-    assert "Everyone drilled in the last 7 working days." in page  # Sunday and Monday are his days off
+    assert "Nobody has gone 7 working days without a drill." in page  # Sunday and Monday are his days off
     clock.advance(timedelta(days=9))  # Wednesday 25 March, under way: six of his working days over without a drill
     page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())  # (seven Monday-to-Friday)
-    assert "Everyone drilled in the last 7 working days." in page
+    assert "Nobody has gone 7 working days without a drill." in page
     clock.advance(timedelta(days=1))  # Thursday 26 March: Wednesday is over, seven
     page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
     assert "No drill in the last 7 working days:" in page and ">Sam</a>" in page[page.index("No drill in the last 7"):]
@@ -274,7 +274,7 @@ def test_a_change_of_working_days_counts_from_the_reps_next_day(content, make_us
     assert "Sam</a> <span" not in page  # Monday to Friday then: no label
     page = " ".join(client.get(f"/team/{team_id}").get_data(as_text=True).split())
     assert "(works Monday to Friday; Tuesday to Saturday from Tue 10 Mar 2026)" in page
-    assert "Everyone drilled in the last 7 working days." in page
+    assert "Nobody has gone 7 working days without a drill." in page
     # a change made and undone before it counts leaves no trace
     set_days(["0", "1", "2"])
     assert "(to come)" in set_days(["0", "1", "2"]) and "(to come)" not in set_days(["1", "2", "3", "4", "5"])
@@ -632,3 +632,22 @@ def test_csvs_name_each_skill_by_its_title_beside_its_id(org, auth, client, cloc
     assert at_risk[0] == ["kind", "who or what", "title", "mean predicted recall", "reps under 70% / note"]
     skills = [row for row in at_risk[1:] if row[0] == "skill"]
     assert skills and all(row[2] == titles[row[1]] for row in skills)
+
+
+def test_a_new_teams_first_dashboard_does_not_say_everyone_drilled(content, make_user, clock, auth, client):
+    """A team imported this morning, one rep of three through their first drill: the dashboard said "Everyone drilled
+    in the last 7 working days." Now it says nobody has gone that long without one, and how many have not begun."""
+    manager = make_user("manager", team="Field North")
+    first, *others = [make_user("rep", team="Field North", name=name) for name in ("Anna", "Ben", "Clara")]
+    while (item := drill.current_item(first, clock.now())) is not None:
+        drill.submit_answer(first, item.presentation.token, right_answer(item), clock.now())
+    auth.login(manager.email)
+    page = " ".join(client.get(f"/team/{first.team_id}").get_data(as_text=True).split())
+    assert "Everyone drilled" not in page
+    assert ("Nobody has gone 7 working days without a drill; 2 of 3 reps have not drilled in this range yet "
+            '(see <a href="#participation">Participation</a>).') in page
+    for rep in others:
+        while (item := drill.current_item(rep, clock.now())) is not None:
+            drill.submit_answer(rep, item.presentation.token, wrong_answer(item), clock.now())
+    page = " ".join(client.get(f"/team/{first.team_id}").get_data(as_text=True).split())
+    assert "Nobody has gone 7 working days without a drill.</p>" in page
