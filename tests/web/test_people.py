@@ -553,3 +553,18 @@ def test_a_refused_team_name_lets_go_of_the_write_lock(make_user):
         with pytest.raises(UserError):
             refused()
         assert _account_writable_now(rep_id)
+
+
+def test_the_first_admins_first_page_points_to_people_not_to_teams_they_do_not_lead(make_user, auth, client):
+    """The first admin, made on the command line as the docs say, logged in to "Your teams: You do not lead a team
+    yet." and nothing else: nothing said that teams come from People (admins see every team, and there were none)."""
+    admin = make_user("admin", team=None)
+    auth.login(admin.email)
+    page = " ".join(client.get("/", follow_redirects=True).get_data(as_text=True).split())
+    assert "You do not lead a team yet" not in page
+    assert ('There are no teams yet. Add people and their teams under <a href="/admin/people">People</a>, one by one '
+            'or with <a href="/admin/people/import">Import a list (CSV)</a>.') in page
+    manager = make_user("manager", team=None)  # a manager without a team is told just that
+    auth.logout()
+    auth.login(manager.email)
+    assert "You do not lead a team yet." in client.get("/", follow_redirects=True).get_data(as_text=True)
