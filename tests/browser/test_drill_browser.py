@@ -258,3 +258,19 @@ def test_enter_before_picking_an_option_says_to_pick_one_first(server, page, mak
     page.keyboard.press("Enter")
     page.wait_for_url("**/drill/feedback/**")
     assert _attempts() == 1
+
+
+def test_a_touch_phone_shows_no_key_hints_a_laptop_does(server, page, make_user):
+    """On a phone the drill said "Keys: 1–3 to pick, Enter to answer." and its buttons "Answer Enter", "Next Enter":
+    there are no keys to press. A touch screen without a mouse hides those hints; the option numbers stay."""
+    rep = make_user("rep")
+    _log_in(page, server, rep)
+    assert not page.locator("p.hint:has-text('Keys:')").is_visible()
+    assert not page.locator("form button[type=submit] kbd").is_visible()
+    assert page.locator("section.drill kbd >> nth=0").is_visible()  # the numbers of the options or steps
+    _answer_current_item_with_keys(page)
+    assert page.locator("#next").inner_text().strip() == "Next"
+    laptop = page.context.browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _log_in(laptop, server, rep)
+    assert laptop.locator("p.hint:has-text('Keys:')").is_visible()
+    assert laptop.locator("form button[type=submit] kbd").inner_text() == "Enter"
