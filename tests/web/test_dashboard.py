@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -646,6 +647,9 @@ def test_a_new_teams_first_dashboard_does_not_say_everyone_drilled(content, make
     assert "Everyone drilled" not in page
     assert ("Nobody has gone 7 working days without a drill; 2 of 3 reps have not drilled in this range yet "
             '(see <a href="#participation">Participation</a>).') in page
+    # their minutes per drilled day: none, not "0.0" minutes (the CSV keeps its number)
+    assert re.search(r'>Ben</a></td><td>[^<]*<span class="muted">[^<]*</span></td> <td>–</td><td>–</td></tr>', page), page
+    assert re.search(r'>Anna</a></td><td>1 / 1 \(100%\) <span class="muted">since [^<]*</span></td> <td>\d+\.\d</td>', page)
     for rep in others:
         while (item := drill.current_item(rep, clock.now())) is not None:
             drill.submit_answer(rep, item.presentation.token, wrong_answer(item), clock.now())
