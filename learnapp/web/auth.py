@@ -14,7 +14,8 @@ from learnapp.extensions import limiter
 from learnapp.models import User
 from learnapp.rate_limits import forgot_key, known_device_key, login_key
 from learnapp.services import password_links
-from learnapp.services.users import EMAIL, MAX_PASSWORD, MIN_PASSWORD, UserError, authenticate, end_sessions, user_by_email
+from learnapp.services.users import (EMAIL, MAX_PASSWORD, MIN_PASSWORD, UserError, authenticate, end_sessions, has_password,
+                                     user_by_email)
 from learnapp.web.forms import Form
 
 bp = Blueprint("auth", __name__)
@@ -203,8 +204,8 @@ def set_password(token: str):
             login_user(link.user)
             flash("Your password is set and you are logged in.")
             return redirect(url_for("main.index"), code=303)
-    return _link_page(render_template("auth/set_password.html", form=form, person=link.user, problem=None),
-                        400 if form.errors else 200)
+    return _link_page(render_template("auth/set_password.html", form=form, person=link.user, problem=None,
+                                      has_password=has_password(link.user)), 400 if form.errors else 200)
 
 
 def _link_page(page: str, code: int):

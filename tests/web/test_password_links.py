@@ -325,3 +325,16 @@ def test_an_invitation_says_what_the_account_is_for_by_the_invited_persons_role(
                             "work.",
         "new3@example.com": "to run it: people, teams and the background jobs.",
     }
+
+
+def test_an_invitation_page_does_not_speak_of_other_logins_a_new_account_does_not_have(make_user, ctx, client):
+    """A new rep opening their invitation read "Every other login of this account ends.", of an account that had never
+    been logged in to. It says so only to someone who has a password (a reset)."""
+    made = users.create_user("new.rep@example.com", "Nia New", None, "rep", team="North",
+                             now=ctx.extensions["learnapp.clock"].now())
+    page = _text(client.get(password_links.url(made, password_links.INVITE).removeprefix(ctx.config["BASE_URL"])))
+    assert "For Nia New (new.rep@example.com). You log in with this address and the password you choose here." in page
+    assert "Every other login" not in page
+    rep = make_user("rep", name="Rita Reset")
+    page = _text(client.get(password_links.url(rep, password_links.RESET).removeprefix(ctx.config["BASE_URL"])))
+    assert f"For Rita Reset ({rep.email}). Every other login of this account ends." in page
