@@ -49,3 +49,9 @@ access_log_format = os.environ.get("LEARNAPP_ACCESS_LOG_FORMAT",
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("LEARNAPP_FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = False  # each worker opens its own database connections
+# gunicorn 25+ opens a control socket for `gunicornc` in $XDG_RUNTIME_DIR or ~/.gunicorn. learnapp does not use it, and
+# a service user without a writable home logged "[ERROR] Control server error: Permission denied" at every start.
+# LEARNAPP_CONTROL_SOCKET=PATH opens it at PATH. (Older gunicorns ignore both names.)
+control_socket_disable = not os.environ.get("LEARNAPP_CONTROL_SOCKET", "").strip()
+if not control_socket_disable:
+    control_socket = os.environ["LEARNAPP_CONTROL_SOCKET"].strip()

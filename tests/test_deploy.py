@@ -162,3 +162,29 @@ def test_the_deploy_doc_from_an_empty_database_to_a_drill_a_job_and_a_backup(tmp
             assert "backed up" in flask("backup", str(target)) and target.stat().st_size > 0
     finally:
         _empty_database(url)
+
+
+def test_gunicorn_as_a_service_user_without_a_home_logs_no_error(tmp_path):
+    """Run by systemd as a system user whose home cannot be written, gunicorn 25+ logged "[ERROR] Control server
+    error: Permission denied" at every start: its control socket (for gunicornc, which learnapp does not use)."""
+    not_a_folder = tmp_path / "home"
+    not_a_folder.write_text("")  # ~/.gunicorn cannot be made under it, whoever runs the test (root too)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(tmp_path), "SECRET_KEY": "deploy-test-secret",
+           "LEARNAPP_BIND": f"127.0.0.1:{port}", "LEARNAPP_WORKERS": "1", "HOME": str(not_a_folder)}
+    env.pop("XDG_RUNTIME_DIR", None)
+    env.pop("FLASK_RUN_FROM_CLI", None)
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        log = process.communicate(timeout=30)[0]
+    assert "Listening at" in log and "[ERROR]" not in log, log
