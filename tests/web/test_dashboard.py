@@ -11,7 +11,7 @@ from learnapp.extensions import db
 from learnapp.models import Attempt, User
 from learnapp.services import drill
 from tests.conftest import csrf_token
-from tests.helpers import right_answer, wrong_answer
+from tests.helpers import drill_all, right_answer, wrong_answer
 from learnapp.web.team import TABLES
 
 CHARTS = ["retention", "weekly", "forecast", "calibration"]
@@ -492,15 +492,6 @@ def test_the_dashboard_counts_up_to_the_managers_own_today_and_never_a_day_to_co
     assert "1 rep ·" in later
 
 
-def _drill_all(rep, clock, answer=right_answer):
-    done = 0
-    while (item := drill.current_item(rep, clock.now())) is not None:
-        clock.advance(timedelta(seconds=30))
-        drill.submit_answer(rep, item.presentation.token, answer(item), clock.now())
-        done += 1
-    return done
-
-
 def test_a_drill_in_a_reps_own_new_day_east_of_the_manager_shows_at_once(content, make_user, clock, auth, client):
     """Kenji in Tokyo drills at 07:30 on his Thursday, while his manager in Berlin is still on Wednesday evening:
     his drill was missing from participation, last drill, the inactive list and the weekly retention until the
@@ -511,12 +502,12 @@ def test_a_drill_in_a_reps_own_new_day_east_of_the_manager_shows_at_once(content
     kenji = make_user("rep", team="East", name="Kenji", timezone="Asia/Tokyo")
     lars = make_user("rep", team="East", name="Lars", timezone="America/Los_Angeles")
     team_id, kenji_id = kenji.team_id, kenji.id
-    assert _drill_all(kenji, clock)  # Monday 2 March, 18:00 in Tokyo: he learns the skills
-    assert _drill_all(lars, clock)  # Monday 2 March, 01:00 in Los Angeles
+    assert drill_all(kenji, clock)  # Monday 2 March, 18:00 in Tokyo: he learns the skills
+    assert drill_all(lars, clock)  # Monday 2 March, 01:00 in Los Angeles
     clock.set(datetime(2026, 3, 11, 22, 30, tzinfo=timezone.utc))  # Thursday 12 March 07:30 in Tokyo; 23:30 Wed in Berlin
-    assert _drill_all(kenji, clock)  # after seven working days without a drill (3 to 11 March)
+    assert drill_all(kenji, clock)  # after seven working days without a drill (3 to 11 March)
     kaito = make_user("rep", team="East", name="Kaito", timezone="Asia/Tokyo")  # joins on his Thursday, drills at once
-    assert _drill_all(kaito, clock)
+    assert drill_all(kaito, clock)
     auth.login(manager.email)
     rows = {row[0]: row for row in read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]}
     assert rows["Kenji"][5] == "2026-03-12" and rows["Kenji"][7] == "2026-03-12"  # last drill, counted until
@@ -549,7 +540,7 @@ def test_a_reps_day_under_way_is_due_once_they_drill_on_it(content, make_user, c
     auth.login(manager.email)
     (row,) = read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]
     assert row[1:3] == ["0", "1"] and row[7] == "2026-03-03"  # Monday missed; Tuesday under way, not yet due
-    _drill_all(rep, clock)
+    drill_all(rep, clock)
     (row,) = read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]
     assert row[1:3] == ["1", "2"] and row[5] == "2026-03-03"
 
@@ -563,7 +554,7 @@ def test_the_skill_page_counts_a_west_reps_evening_answers_on_the_ranges_last_da
     rep = make_user("rep", team="West", name="Lou", timezone="America/Los_Angeles")
     team_id = rep.team_id
     clock.set(datetime(2026, 3, 4, 3, 0, tzinfo=timezone.utc))  # Tuesday 3 March, 19:00 in Los Angeles
-    assert _drill_all(rep, clock)
+    assert drill_all(rep, clock)
     skill = db.session.scalars(db.select(Attempt.skill_id)).first()
     n = db.session.scalar(db.select(db.func.count(Attempt.id)).where(Attempt.skill_id == skill))
     clock.set(datetime(2026, 3, 6, 12, 0, tzinfo=timezone.utc))
@@ -581,7 +572,7 @@ def test_a_reps_day_under_way_is_not_an_idle_day_on_the_inactive_list_either(con
     manager = make_user("manager", team="East", timezone="Europe/Berlin")
     rep = make_user("rep", team="East", name="Toshi", timezone="Asia/Tokyo")
     team_id = rep.team_id
-    assert _drill_all(rep, clock)  # Monday 2 March, 18:00 in Tokyo
+    assert drill_all(rep, clock)  # Monday 2 March, 18:00 in Tokyo
     clock.set(datetime(2026, 3, 10, 16, 30, tzinfo=timezone.utc))  # Wednesday 11 March 01:30 in Tokyo; 17:30 Tue in Berlin
     auth.login(manager.email)
     (row,) = read_csv(client, f"/team/{team_id}/data/participation.csv")[1:]

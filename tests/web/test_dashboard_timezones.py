@@ -9,19 +9,10 @@ from learnapp.extensions import db
 from learnapp.models import Attempt, MemoryStateRow, User
 from learnapp.services import drill
 from learnapp.services.drill import local_day
-from tests.helpers import right_answer
+from tests.helpers import drill_all
 from tests.web.test_dashboard import read_csv
 
 MANAGER_ZONE, REP_ZONE = "Pacific/Pago_Pago", "Pacific/Kiritimati"  # UTC-11 and UTC+14, no daylight saving
-
-
-def _drill_all(rep, clock):
-    done = 0
-    while (item := drill.current_item(rep, clock.now())) is not None:
-        clock.advance(timedelta(seconds=30))
-        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
-        done += 1
-    return done
 
 
 def _text(response) -> str:
@@ -33,10 +24,10 @@ def _two_dates_ahead(make_user, clock):
     Wednesday 4 March, 23:30 (10:30 UTC on Thursday 5 March)."""
     manager = make_user("manager", team="Dateline", timezone=MANAGER_ZONE)
     rep = make_user("rep", team="Dateline", name="Tara", timezone=REP_ZONE)  # Monday 2 March, 23:00 in Kiritimati
-    assert _drill_all(rep, clock)  # her Monday 2 March
+    assert drill_all(rep, clock)  # her Monday 2 March
     clock.set(datetime(2026, 3, 5, 10, 30, tzinfo=timezone.utc))
     assert local_day(rep, clock.now()).isoformat() == "2026-03-06" and local_day(manager, clock.now()).isoformat() == "2026-03-04"
-    assert _drill_all(rep, clock)  # her Friday 6 March, 00:30
+    assert drill_all(rep, clock)  # her Friday 6 March, 00:30
     return manager, rep
 
 
@@ -76,7 +67,7 @@ def test_a_last_drill_on_a_reps_yesterday_still_ahead_of_the_manager_says_so(con
     manager = make_user("manager", team="Dateline", timezone=MANAGER_ZONE)
     rep = make_user("rep", team="Dateline", name="Tara", timezone=REP_ZONE)
     clock.set(datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc))  # her Thursday 5 March, 00:00; Tuesday 23:00 in Pago Pago
-    assert _drill_all(rep, clock)
+    assert drill_all(rep, clock)
     clock.set(datetime(2026, 3, 5, 10, 30, tzinfo=timezone.utc))  # her Friday 00:30, not drilled; the manager's Wednesday
     auth.login(manager.email)
     page = _text(client.get(f"/team/{rep.team_id}"))
@@ -105,11 +96,11 @@ def test_a_week_not_begun_for_the_manager_adds_no_weekly_point(content, make_use
     manager = make_user("manager", team="East", timezone="Europe/Berlin")
     rep = make_user("rep", team="East", name="Kenji", timezone="Asia/Tokyo")
     team_id = rep.team_id
-    assert _drill_all(rep, clock)  # Monday 2 March, 18:00 in Tokyo: he learns the skills
+    assert drill_all(rep, clock)  # Monday 2 March, 18:00 in Tokyo: he learns the skills
     clock.set(datetime(2026, 3, 4, 0, 30, tzinfo=timezone.utc))  # Wednesday 09:30 in Tokyo: first reviews
-    assert _drill_all(rep, clock)
+    assert drill_all(rep, clock)
     clock.set(datetime(2026, 3, 8, 22, 30, tzinfo=timezone.utc))  # Sunday 23:30 in Berlin, Monday 9 March 07:30 in Tokyo
-    assert _drill_all(rep, clock)
+    assert drill_all(rep, clock)
     auth.login(manager.email)
     weekly = read_csv(client, f"/team/{team_id}/data/weekly.csv")
     assert [row[0] for row in weekly[1:]] == ["2026-03-02"]
@@ -131,7 +122,7 @@ def test_a_rep_ahead_of_the_manager_gets_todays_drill_in_their_own_morning(conte
     Monday's three were introduced on Monday)."""
     make_user("manager", team="Dateline", timezone=MANAGER_ZONE)
     rep = make_user("rep", team="Dateline", name="Tara", timezone=REP_ZONE)
-    assert _drill_all(rep, clock)  # Monday 2 March, 23:00 in Kiritimati
+    assert drill_all(rep, clock)  # Monday 2 March, 23:00 in Kiritimati
     auth.login(rep.email)
     assert 'name="token"' not in client.get("/drill/").get_data(as_text=True)  # Monday's drill is done
     clock.set(datetime(2026, 3, 2, 10, 30, tzinfo=timezone.utc))
@@ -171,7 +162,7 @@ def test_a_manager_of_one_team_reaches_no_dead_end(content, make_user, clock, au
     rita, lea, mo, pia, tom = (make_user("rep", team="North", name=name) for name in ("Rita", "Lea", "Mo", "Pia", "Tom"))
     south = make_user("rep", team="South", name="Sven").team_id
     for rep in (rita, lea, mo, pia, tom):
-        assert _drill_all(rep, clock)
+        assert drill_all(rep, clock)
     clock.advance(timedelta(days=2))
     update_account(lea, name="Lea", email=lea.email, role="rep", timezone=lea.timezone, team_id=lea.team_id, leads=[],
                    active=False, by=admin, now=clock.now())
