@@ -99,9 +99,10 @@ class StaleItem(DrillError):
     """The item belongs to the drill of an earlier local day (a tab left open since): the answer is not recorded."""
 
 
-# An item of an earlier day's drill is still answered when it was shown less than this long ago: a rep who answers
-# at 23:59:59 and whose answer arrives at 00:00:01 (or who took a minute over the last item of the evening) is
-# answering the drill they are doing. A tab left open overnight is older than this by hours.
+# An answer to an item of an earlier day's drill still counts when it arrives less than this long after that day
+# ended (the rep's midnight): a rep who answers at 23:59:59 and whose answer arrives at 00:00:01, or who took a few
+# minutes over the last item of the evening, is answering the drill they are doing, however long ago the item was
+# first shown (a reload shows the same item). A tab left open overnight answers hours later.
 LATE_ANSWER_GRACE = timedelta(minutes=10)
 
 
@@ -419,9 +420,9 @@ def submit_answer(user: User, token: str, answer: Answer | Callable[[list[str]],
     the option order the rep was shown (it raises DrillError for a malformed answer). Answering the
     same presentation again (double click, refresh, a second tab) returns the first attempt and
     records nothing new. Raises UnknownItem for a token that is not this rep's, and StaleItem, recording
-    nothing, for an item of a drill of an earlier local day (the rep's timezone) shown LATE_ANSWER_GRACE or
-    longer ago: a tab left open since yesterday does not add to yesterday's drill. An item shown just before
-    midnight and answered just after it still counts (on the drill it was shown in).
+    nothing, for an item of a drill of an earlier local day (the rep's timezone) answered LATE_ANSWER_GRACE or
+    more after that day ended: a tab left open since yesterday does not add to yesterday's drill. An item
+    answered just after midnight still counts (on the drill it was shown in).
     """
     return submit_answer_once(user, token, answer, now, hint=hint).attempt
 
@@ -439,7 +440,7 @@ def submit_answer_once(user: User, token: str, answer: Answer | Callable[[list[s
     if row.attempt_id is not None:
         return Answered(db.session.get(Attempt, row.attempt_id), new=False)
     shown = Shown.from_row(row)
-    if is_stale(user, row.session_day, shown.shown_at, now):
+    if is_stale(user, row.session_day, now):
         raise StaleItem("That item belongs to the drill of an earlier day; nothing was recorded.")
     if callable(answer):
         answer = answer(shown.option_order)
@@ -470,11 +471,10 @@ def submit_answer_once(user: User, token: str, answer: Answer | Callable[[list[s
     return Answered(attempt, new=True)
 
 
-def is_stale(user: User, session_day: date, shown_at: datetime, now: datetime) -> bool:
-    """Whether an answer arriving ``now`` to an item shown at ``shown_at`` in the drill of ``session_day`` comes too
-    late: the drill is of an earlier local day than the rep's today and the item was shown LATE_ANSWER_GRACE or more
-    before ``now``."""
-    return session_day < local_day(user, now) and now - shown_at >= LATE_ANSWER_GRACE
+def is_stale(user: User, session_day: date, now: datetime) -> bool:
+    """Whether an answer arriving ``now`` to an item of the drill of ``session_day`` comes too late: that day ended
+    (the rep's midnight) LATE_ANSWER_GRACE or more before ``now``."""
+    return session_day < local_day(user, now) and now - day_end(user, session_day) >= LATE_ANSWER_GRACE
 
 
 def _record(user: User, shown: Shown, answer: Answer, verdict: Verdict, now: datetime, hint: bool,

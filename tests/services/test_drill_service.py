@@ -338,19 +338,22 @@ def test_an_item_shown_just_before_midnight_is_answered_just_after_it(content, m
     assert answered.new and answered.attempt.presentation_id == item.presentation.id
 
 
-def test_the_grace_after_midnight_counts_from_the_showing(content, make_user, clock):
-    rep = make_user("rep", timezone="America/New_York")
+def test_the_grace_after_midnight_counts_from_midnight_not_from_the_showing(content, make_user, clock):
+    """An item first shown at 23:40 and still on the screen at 23:59 (a reload shows the same item) was refused when
+    its answer arrived at 00:00:01: the grace counted from the first showing, and README promises that answer."""
+    rep, other = make_user("rep", timezone="America/New_York"), make_user("rep", timezone="America/New_York")
     midnight = drill.day_end(rep, drill.local_day(rep, clock.now()))
+    clock.set(midnight - timedelta(minutes=20))
+    shown = drill.current_item(rep, clock.now())
     clock.set(midnight - timedelta(minutes=1))
-    late = drill.current_item(rep, clock.now())
-    clock.set(midnight - timedelta(minutes=1) + drill.LATE_ANSWER_GRACE - timedelta(seconds=1))
-    assert drill.submit_answer_once(rep, late.presentation.token, right_answer(late), clock.now()).new
-    clock.set(midnight - timedelta(seconds=30))  # the next item of the evening's drill, shown at 23:59:30
-    too_late = drill.current_item(rep, clock.now())
-    assert too_late.presentation.session_id == late.presentation.session_id
-    clock.set(midnight - timedelta(seconds=30) + drill.LATE_ANSWER_GRACE)
-    with pytest.raises(drill.StaleItem):  # shown the grace period ago, on the evening before
-        drill.submit_answer(rep, too_late.presentation.token, right_answer(too_late), clock.now())
+    assert drill.current_item(rep, clock.now()).presentation.token == shown.presentation.token  # the reload
+    clock.set(midnight - timedelta(seconds=30))
+    late = drill.current_item(other, clock.now())  # another rep's item, shown at 23:59:30
+    clock.set(midnight + timedelta(seconds=1))
+    assert drill.submit_answer_once(rep, shown.presentation.token, right_answer(shown), clock.now()).new
+    clock.set(midnight + drill.LATE_ANSWER_GRACE)
+    with pytest.raises(drill.StaleItem):  # the grace after that day's end is over, however recent the showing
+        drill.submit_answer(other, late.presentation.token, right_answer(late), clock.now())
     assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 1
 
 
