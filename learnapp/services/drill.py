@@ -274,12 +274,19 @@ def practise_more(user: User, now: datetime) -> int:
     """Add another five minutes to today's drill when nothing is left: started skills, lowest recall first.
 
     Reviewing before the due date is allowed in FSRS (a right answer then adds less stability),
-    so a rep who wants to practise more is never told to come back tomorrow. Returns the items added.
+    so a rep who wants to practise more is never told to come back tomorrow. Returns the items added: none when,
+    under the write lock, the drill has items left (two clicks at once add one round, not two).
     """
     if current_item(user, now) is not None:
         return 0
     session = today_session(user, now)  # planned by current_item: read outside the write, which it would end
     begin_write()  # expires the session: its plan is read again under the lock
+    answered = {position for position, attempt_id in db.session.execute(_SLOT_ANSWERS, {"session_id": session.id})
+                if attempt_id is not None}
+    if any(position not in answered for position in range(len(session.plan))):
+        # another request (a double click) added a round since the check above: this one adds none
+        db.session.rollback()  # nothing written: let go of the write lock
+        return 0
     states = memory_states(user.id)
     sched = scheduler()
     # lowest recall first, as the pages show it (from the moment of the review: py-fsrs's whole days tie every

@@ -379,3 +379,18 @@ def test_a_day_planned_by_another_tab_meanwhile_lets_go_of_the_write_lock(conten
     if url.get_backend_name() == "sqlite":
         assert sqlite_write_lock_free(url.database)
     assert not db.session().in_transaction()
+
+
+def test_two_practise_more_clicks_at_once_add_one_round(content, make_user, clock, monkeypatch):
+    """A double click on "Practise more": both requests find the drill done before either takes the write lock (here:
+    the second one's check is made to miss the first one's round). Before, each added a round (ten minutes, not five);
+    now the second, under the lock, finds slots still to answer and adds none."""
+    rep = make_user("rep")
+    _answer_all(rep, clock)
+    added = drill.practise_more(rep, clock.now())
+    assert added > 0
+    planned = len(drill.today_session(rep, clock.now()).plan)
+    monkeypatch.setattr(drill, "current_item", lambda user, now: None)  # its check ran before the first round landed
+    assert drill.practise_more(rep, clock.now()) == 0
+    db.session.expire_all()
+    assert len(drill.today_session(rep, clock.now()).plan) == planned
