@@ -176,7 +176,7 @@ def nightly_maintenance(when: datetime | None = None) -> JobRun | None:
 
     def work() -> str:
         states = verify_memory_states()
-        return "; ".join([", ".join(f"{table}: {count} rows" for table, count in rebuild().items()), str(states)])
+        return "; ".join([", ".join(f"{table}: {count} row{'' if count == 1 else 's'}" for table, count in rebuild().items()), str(states)])
 
     return run_once("nightly-maintenance", last_nightly(when or now()).date().isoformat(), work)
 

@@ -446,3 +446,12 @@ def test_the_job_history_says_what_each_run_was_for_in_words(ctx, make_user, aut
     assert "the night of Sat 28 Nov 2026 (02:15 UTC)" in page
     for key in ("2026-11-28T10:15", "#2", "2026-11-30T06:00Z", ">2026-11-28<"):
         assert key not in page
+
+
+def test_nightly_maintenance_counts_rows_in_the_singular_and_plural(ctx, content, monkeypatch):
+    """Before, a table with one row read "retention: 1 rows" on the admin Jobs page."""
+    from learnapp.services import rollups
+
+    monkeypatch.setattr(rollups, "rebuild", lambda: {"one_table": 1, "two_table": 2, "none_table": 0})
+    run = jobs.nightly_maintenance()
+    assert run.status == "ok" and run.detail.startswith("one_table: 1 row, two_table: 2 rows, none_table: 0 rows;"), run.detail

@@ -32,7 +32,7 @@ def test_reminders_go_to_reps_with_due_drills_at_their_time_once(inbox, content,
     drill.submit_answer(drilled, item.presentation.token, right_answer(item), clock.now())
 
     run = jobs.reminders()
-    assert run.status == "ok" and run.detail == "1 reminders sent"
+    assert run.status == "ok" and run.detail == "1 reminder sent"
     (recipients, text), = inbox.messages
     assert recipients == [due.email]
     assert "Subject: Your five-minute drill is ready" in text and "https://learn.example.com/drill/" in text
@@ -44,7 +44,7 @@ def test_reminders_go_to_reps_with_due_drills_at_their_time_once(inbox, content,
     clock.advance(timedelta(minutes=15))
     assert jobs.reminders().detail == "0 reminders sent"  # Dana had hers today
     clock.set(datetime(2026, 3, 2, 14, 5, tzinfo=timezone.utc))  # 09:05 in New York
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"
     assert inbox.messages[-1][0] == [later.email]
     clock.set(datetime(2026, 3, 7, 10, 0, tzinfo=timezone.utc))  # a Saturday: not a reminder day
     assert jobs.reminders().detail == "0 reminders sent"
@@ -88,7 +88,7 @@ def test_a_failing_mail_server_sends_later_and_never_twice(app, content, make_us
     try:
         app.config.update(SMTP_PORT=controller.port)
         clock.advance(timedelta(minutes=15))
-        assert jobs.reminders().detail == "1 reminders sent"
+        assert jobs.reminders().detail == "1 reminder sent"
         assert [m[0] for m in handler.messages] == [[rep.email]]
     finally:
         controller.stop()
@@ -150,7 +150,7 @@ def test_a_digest_the_relay_refuses_for_good_is_reported_once_and_not_tried_agai
     handler = relay(Refusing({gone.email: reply}, stage))
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
     run = jobs.weekly_digest()
-    assert run.status == "error" and mail_error(run) == (f"1 digests sent, 1 refused for good by the mail relay, "
+    assert run.status == "error" and mail_error(run) == (f"1 digest sent, 1 refused for good by the mail relay, "
                                                          f"not tried again (check the address): {gone.email}: {reply}")
     (recipients, text), = handler.messages  # the other manager's digest is sent as usual, and only theirs
     assert recipients == [here.email]
@@ -171,7 +171,7 @@ def test_a_reminder_the_relay_refuses_for_good_is_not_tried_again_that_day(relay
     handler = relay(Refusing({gone.email: "550 5.1.1 no such mailbox"}))
     clock.set(MONDAY_0905)
     run = jobs.reminders()
-    assert run.status == "error" and mail_error(run) == (f"1 reminders sent, 1 refused for good by the mail relay, not tried "
+    assert run.status == "error" and mail_error(run) == (f"1 reminder sent, 1 refused for good by the mail relay, not tried "
                                                          f"again (check the address): {gone.email}: 550 5.1.1 no such mailbox")
     (recipients, text), = handler.messages
     assert recipients == [here.email] and f"To: Here Hal <{here.email}>" in text and "Hello Here Hal" in text
@@ -191,11 +191,11 @@ def test_a_recipient_refused_for_now_is_tried_again_at_the_next_check(relay, con
     handler = relay(Refusing({busy.email: "450 4.2.1 mailbox busy, try later"}))
     clock.set(MONDAY_0905)
     run = jobs.reminders()
-    assert mail_error(run) == f"1 reminders sent, 1 failed: {busy.email}: 450 4.2.1 mailbox busy, try later"
+    assert mail_error(run) == f"1 reminder sent, 1 failed: {busy.email}: 450 4.2.1 mailbox busy, try later"
     assert refusals() == {here.id: None}  # the claim was given back
     handler.refuse.clear()
     clock.advance(timedelta(minutes=15))
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"
     assert [recipients for recipients, _ in handler.messages] == [[here.email], [busy.email]]
     assert refusals() == {here.id: None, busy.id: None}
 
@@ -231,7 +231,7 @@ def test_managers_get_a_weekly_digest_of_their_teams(inbox, content, make_user, 
         clock.advance(timedelta(days=1))
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
     run = jobs.weekly_digest()
-    assert run.status == "ok" and run.detail == "1 digests sent"
+    assert run.status == "ok" and run.detail == "1 digest sent"
     (recipients, text), = inbox.messages
     assert recipients == [manager.email] and "Subject: Weekly learnapp digest: 2 to 8 Mar 2026" in text
     assert "North" in text and "participation:" in text and "skills at risk:" in text
@@ -273,7 +273,7 @@ def test_the_digests_retention_trend_is_the_last_three_weeks_in_order_and_partic
                        for week, percent in zip(weeks, percents))
 
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
-    assert jobs.weekly_digest().detail == "1 digests sent"
+    assert jobs.weekly_digest().detail == "1 digest sent"
     (recipients, text), = inbox.messages
     text = text.replace("\r\n", "\n")
     assert recipients == [manager.email] and "your team's week, Monday 2 to Sunday 8 Mar 2026:" in text
@@ -294,7 +294,7 @@ def test_the_digests_trend_names_each_figure_by_its_week_in_the_managers_timezon
                         RetentionRollup(team_id=team_id, day=date(2026, 3, 4), week=2, n=1, right=1)])
     db.session.commit()
     clock.set(datetime(2026, 3, 8, 17, 0, tzinfo=timezone.utc))  # Monday 9 March, 06:00 in Auckland
-    assert jobs.weekly_digest().detail == "1 digests sent"
+    assert jobs.weekly_digest().detail == "1 digest sent"
     (_, text), = inbox.messages
     assert ("- true retention, last 3 weeks (first tries right on skills learned earlier):\n"
             "  - week of 16 Feb: 90% of 10 first tries\n"
@@ -315,7 +315,7 @@ def test_the_digest_counts_a_new_reps_working_days_from_the_day_they_joined(inbo
             drill.submit_answer(nora, item.presentation.token, right_answer(item), clock.now())
         clock.advance(timedelta(days=1))
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))  # the digest of 2-8 March
-    assert jobs.weekly_digest().detail == "1 digests sent"
+    assert jobs.weekly_digest().detail == "1 digest sent"
     (recipients, text), = inbox.messages
     assert recipients == [manager.email]
     assert "- participation: 3 of 3 working days drilled (100%)" in text.replace("\r\n", "\n")  # not 3 of 5
@@ -331,7 +331,7 @@ def test_the_digest_names_the_reps_at_risk_with_the_percents_the_dashboard_shows
     recall = {luca.id: {skill.id: 0.6984}, ben.id: {skill.id: 0.9042}}
     monkeypatch.setattr(dashboard.retention, "recall_matrix", lambda states, now, scheduler: recall)
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
-    assert jobs.weekly_digest().detail == "1 digests sent"
+    assert jobs.weekly_digest().detail == "1 digest sent"
     (_, text), = inbox.messages
     assert f"- skills at risk: 1\n  - {skill.title} (team 80%; under 70%: Luca 69%)\n" in text.replace("\r\n", "\n")
 
@@ -359,7 +359,7 @@ def test_each_manager_gets_the_digest_at_monday_six_in_their_own_timezone(inbox,
     runs = db.session.scalars(db.select(JobRun).order_by(JobRun.id)).all()
     assert [(r.run_key, r.detail) for r in runs] == [  # one run per digest time, not one per check
         ("2026-03-08T12:00Z", "3 digests sent"),  # the catch-up
-        ("2026-03-08T17:00Z", "1 digests sent"), ("2026-03-09T00:30Z", "1 digests sent"), ("2026-03-09T13:00Z", "1 digests sent")]
+        ("2026-03-08T17:00Z", "1 digest sent"), ("2026-03-09T00:30Z", "1 digest sent"), ("2026-03-09T13:00Z", "1 digest sent")]
 
 
 def test_a_manager_moving_to_a_timezone_whose_monday_has_passed_gets_that_weeks_digest(inbox, content, make_user, clock):
@@ -369,11 +369,11 @@ def test_a_manager_moving_to_a_timezone_whose_monday_has_passed_gets_that_weeks_
     assert jobs.weekly_digest().detail == "2 digests sent"  # new here: the week before, caught up
     inbox.messages.clear()
     clock.set(datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc))
-    assert jobs.weekly_digest().detail == "1 digests sent"  # London's Monday 06:00 (New York's is 11:00 UTC)
+    assert jobs.weekly_digest().detail == "1 digest sent"  # London's Monday 06:00 (New York's is 11:00 UTC)
     clock.set(datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc))
     traveller.timezone = "Europe/London"  # changed in settings before New York's 06:00 came
     db.session.commit()
-    assert jobs.weekly_digest().detail == "1 digests sent"  # at the next check, not never (found in review)
+    assert jobs.weekly_digest().detail == "1 digest sent"  # at the next check, not never (found in review)
     assert sorted(r[0][0] for r in inbox.messages) == sorted([london.email, traveller.email])
     assert all("Subject: Weekly learnapp digest: 23 Feb to 1 Mar 2026" in text for _, text in inbox.messages)
     clock.set(datetime(2026, 3, 2, 11, 0, tzinfo=timezone.utc))
@@ -407,8 +407,8 @@ def test_without_an_smtp_host_jobs_skip_and_claim_nothing_so_reminders_go_out_on
     assert db.session.scalar(db.select(db.func.count(Notification.id))) == 0
     app.config["SMTP_HOST"] = host  # configured later the same morning
     clock.advance(timedelta(minutes=15))
-    assert jobs.reminders().detail == "1 reminders sent"
-    assert jobs.weekly_digest().detail == "1 digests sent"  # the skipped week is not lost
+    assert jobs.reminders().detail == "1 reminder sent"
+    assert jobs.weekly_digest().detail == "1 digest sent"  # the skipped week is not lost
     assert sorted(m[0][0] for m in inbox.messages) == sorted([rep.email, manager.email])
 
 
@@ -451,7 +451,7 @@ def test_the_digest_does_not_count_vacation_days_as_missed_or_due(inbox, content
     _drill_week(rep, clock)
     add_vacation(rep, date(2026, 3, 9), date(2026, 3, 20), by=manager, now=clock.now())  # two working weeks away
     clock.set(datetime(2026, 3, 23, 6, 0, tzinfo=timezone.utc))  # the Monday she is back: the digest of 16-22 March
-    assert jobs.weekly_digest().detail == "1 digests sent"
+    assert jobs.weekly_digest().detail == "1 digest sent"
     (_, text), = inbox.messages
     text = text.replace("\r\n", "\n")
     empty, north = text[text.index("Empty\n"):text.index("North\n")], text[text.index("North\n"):]
@@ -513,7 +513,7 @@ def test_mail_goes_over_tls_only_to_a_relay_whose_certificate_checks_out(app, co
         assert untrusted.status == "error" and "CERTIFICATE_VERIFY_FAILED" in untrusted.detail and handler.messages == []
         assert db.session.scalar(db.select(db.func.count(Notification.id))) == 0
         app.config["SMTP_CA_FILE"] = str(cert)
-        assert jobs.reminders().detail == "1 reminders sent"
+        assert jobs.reminders().detail == "1 reminder sent"
         assert [recipients for recipients, _ in handler.messages] == [[rep.email]]
     finally:
         controller.stop()
@@ -628,7 +628,7 @@ def test_a_reminder_to_an_address_the_relay_cannot_take_is_refused_once_not_retr
     clock.set(MONDAY_0905)
     jose, here = _jose("rep", clock), make_user("rep")
     run = jobs.reminders()
-    assert mail_error(run) == ("1 reminders sent, 1 refused for good by the mail relay, not tried again (check the address): "
+    assert mail_error(run) == ("1 reminder sent, 1 refused for good by the mail relay, not tried again (check the address): "
                                f"josé@example.com: {NO_SMTPUTF8}")
     assert [recipients for recipients, _ in handler.messages] == [[here.email]]
     assert refusals() == {jose.id: NO_SMTPUTF8, here.id: None}  # the claim is kept, marked refused
@@ -657,7 +657,7 @@ def test_a_relay_with_smtputf8_gets_the_non_ascii_address(relay, content, clock)
     handler = relay(Inbox(), enable_SMTPUTF8=True)
     clock.set(MONDAY_0905)
     _jose("rep", clock)
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"
     assert [recipients for recipients, _ in handler.messages] == [["josé@example.com"]]
 
 
@@ -683,7 +683,7 @@ def test_the_digest_names_the_week_it_covers_in_dates_with_the_year(inbox, conte
     clock.set(datetime(2025, 12, 20, 12, 0, tzinfo=timezone.utc))
     make_user("rep", team="North"), make_user("manager", team="North")
     clock.set(datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc))
-    assert jobs.weekly_digest().detail == "1 digests sent"
+    assert jobs.weekly_digest().detail == "1 digest sent"
     (_, text), = inbox.messages
     assert "Subject: Weekly learnapp digest: 29 Dec 2025 to 4 Jan 2026\n" in text
     assert "your team's week, Monday 29 Dec 2025 to Sunday 4 Jan 2026:" in text
@@ -703,7 +703,7 @@ def test_the_digest_lists_each_skill_at_risk_on_its_own_line_and_says_how_many_m
     recall = {luca.id: {s.id: 0.40 + 0.02 * n for n, s in enumerate(skills)}}
     monkeypatch.setattr(dashboard.retention, "recall_matrix", lambda states, now, scheduler: recall)
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
-    assert jobs.weekly_digest().detail == "1 digests sent"
+    assert jobs.weekly_digest().detail == "1 digest sent"
     (_, text), = inbox.messages
     lines = text.replace("\r\n", "\n").split("\n")
     start = lines.index("- skills at risk: 7")
@@ -722,7 +722,7 @@ def test_the_digest_says_plainly_that_a_team_without_reps_has_nothing_to_report(
     manager.led_teams = manager.led_teams + [create_team("New Hires")]
     db.session.commit()
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
-    assert jobs.weekly_digest().detail == "1 digests sent"
+    assert jobs.weekly_digest().detail == "1 digest sent"
     (_, text), = inbox.messages
     body = text.replace("\r\n", "\n").split("\n\n", 1)[1]
     assert "your teams' week, Monday 2 to Sunday 8 Mar 2026:" in body
@@ -739,7 +739,7 @@ def test_the_reminder_and_invitation_give_the_drill_length_the_install_set(app, 
     app.config["SESSION_SECONDS"] = 600
     make_user("rep")
     clock.set(MONDAY_0905)
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"
     invited = create_user("ivo@example.com", "Ivo", None, "rep", team="Team A", now=clock.now())
     password_links.send(invited, password_links.INVITE)
     (_, reminder), (_, invitation) = inbox.messages
@@ -756,7 +756,7 @@ def test_a_reminder_says_skills_are_due_when_the_drill_brings_some_back(inbox, c
     while (item := drill.current_item(rep, clock.now())) is not None:
         drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
     clock.set(MONDAY_0905 + timedelta(days=10))  # Thursday 12 March: Monday's skills are due again
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"
     (_, text), = inbox.messages
     assert "A few skills are due today; answering them now keeps them from fading." in " ".join(text.split())
     assert "new skills to learn" not in text
@@ -783,7 +783,7 @@ def test_emails_are_addressed_to_the_persons_name_encoded_for_any_mail_program(a
         app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
         zoe = make_user("rep", name="Müller, Zoë")
         clock.set(MONDAY_0905)
-        assert jobs.reminders().detail == "1 reminders sent"
+        assert jobs.reminders().detail == "1 reminder sent"
     finally:
         controller.stop()
     (recipients, raw), = handler.messages
@@ -943,3 +943,15 @@ def test_a_password_or_invitation_emails_link_stops_the_recurring_email_its_reci
     assert before[person.id]["reminders_on"] is True and after[person.id]["reminders_on"] is False
     before[person.id]["reminders_on"] = False
     assert after == before
+
+
+def test_job_outcomes_count_in_the_singular_and_plural(inbox, content, make_user, clock):
+    """Before, the scheduler's log and the admin Jobs page read "1 reminders sent" and "1 digests sent"."""
+    clock.set(MONDAY_0905)
+    make_user("rep")
+    assert jobs.reminders().detail == "1 reminder sent"
+    make_user("rep")
+    make_user("rep")
+    clock.set(datetime(2026, 3, 3, 9, 5, tzinfo=timezone.utc))
+    assert jobs.reminders().detail == "3 reminders sent"
+    assert notify.counted(0, "digest") == "0 digests" and notify.counted(1, "digest") == "1 digest"

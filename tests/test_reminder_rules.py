@@ -46,7 +46,7 @@ def test_a_reminder_fires_at_the_quarter_hour_check_at_or_before_the_chosen_time
     clock.set(fires_at - timedelta(minutes=15))
     assert jobs.reminders().detail == "0 reminders sent"  # not yet
     clock.set(fires_at)
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"
     assert sent_to(inbox) == [rep.email]
 
 
@@ -64,7 +64,7 @@ def test_a_skill_falling_due_later_in_the_day_is_reminded_at_the_chosen_time(inb
     clock.set(due.replace(hour=8, minute=45))
     assert jobs.reminders().detail == "0 reminders sent"  # not the chosen time yet
     clock.set(due.replace(hour=9, minute=0))
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"
     assert sent_to(inbox) == [rep.email]
     assert [p["skill"] for p in drill.today_session(rep, clock.now()).plan if p["reason"] == "due"]
     for hour in (12, 17, 18):  # once a day
@@ -102,7 +102,7 @@ def test_no_reminder_when_todays_drill_was_opened_and_is_empty(inbox, content, m
     app.config["NEW_SKILLS_PER_DAY"] = 1  # raised since: the planner's rule alone would now give Emma a new skill
     assert drill.current_item(waiting, clock.now()) is not None  # opened, first item shown, not answered
     clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc))
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"
     assert sent_to(inbox) == [waiting.email]
 
 
@@ -154,13 +154,13 @@ def test_a_rep_who_moves_west_gets_no_second_reminder_that_night_and_the_next_on
     rep.reminder_days, rep.reminder_time = EVERY_DAY, "09:00"
     db.session.commit()
     clock.set(datetime(2026, 3, 3, 0, 0, tzinfo=timezone.utc))  # 09:00 in Tokyo
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"
     rep.timezone = "America/Los_Angeles"  # where it is still the afternoon of 2 March, past 09:00
     db.session.commit()
     clock.set(datetime(2026, 3, 3, 0, 15, tzinfo=timezone.utc))
     assert jobs.reminders().detail == "0 reminders sent"
     clock.set(datetime(2026, 3, 3, 17, 0, tzinfo=timezone.utc))  # 09:00 on 3 March in Los Angeles
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"
     assert sent_to(inbox) == [rep.email, rep.email]
 
 
@@ -173,4 +173,4 @@ def test_switching_reminders_on_in_the_evening_does_not_send_the_mornings_remind
     db.session.commit()
     assert jobs.reminders().detail == "0 reminders sent"
     clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc))
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"

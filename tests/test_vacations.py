@@ -24,7 +24,7 @@ def test_a_rep_pauses_their_own_practice_and_gets_no_reminder(inbox, content, ma
     clock.set(datetime(2026, 3, 4, 9, 30, tzinfo=timezone.utc))
     assert jobs.reminders().detail == "0 reminders sent"
     clock.set(datetime(2026, 3, 16, 9, 30, tzinfo=timezone.utc))  # back at work
-    assert jobs.reminders().detail == "1 reminders sent"
+    assert jobs.reminders().detail == "1 reminder sent"
 
 
 def _vacation_count() -> int:

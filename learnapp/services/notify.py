@@ -302,11 +302,16 @@ def _mark_refused(user: User, kind: str, key: str, reply: str) -> None:
     commit(keep_loaded=True)
 
 
+def counted(n: int, noun: str) -> str:
+    """A count with its noun as a reader writes it: "1 reminder", "0 reminders", "2 digests"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 @dataclass
 class _Sending:
     """One run's claimed emails: sent, failed for now (claim given back), refused for good (claim kept)."""
 
-    what: str  # "reminders", "digests"
+    what: str  # "reminder", "digest"
     sent: int = 0
     failed: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
@@ -326,7 +331,7 @@ class _Sending:
 
     def outcome(self) -> str:
         """The run's detail; MailError when an email failed or was refused, so the admins see which."""
-        detail = f"{self.sent} {self.what} sent"
+        detail = f"{counted(self.sent, self.what)} sent"
         if self.failed:
             detail += f", {len(self.failed)} failed: " + "; ".join(self.failed[:20])
         if self.refused:
@@ -438,7 +443,7 @@ def send_reminders(now: datetime) -> str:
     # a list, not a live result: each claim commits, and a cursor must not be read across commits
     users = db.session.scalars(db.select(User).filter_by(role=Role.REP.value, active=True, reminders_on=True)).all()
     skills = drillable_skills()
-    sending = _Sending("reminders")
+    sending = _Sending("reminder")
     for user in users:
         if not wants_reminder_now(user, now):
             continue
@@ -537,7 +542,7 @@ def send_digests(now: datetime) -> str:
     _require_smtp()
     managers = _digest_managers()
     unsent = _unsent_digests(managers, now)
-    sending = _Sending("digests")
+    sending = _Sending("digest")
     for manager in managers:
         if manager.id not in unsent:
             continue
