@@ -118,7 +118,8 @@ def settings_page(form: SettingsForm, **extra) -> str:
     vacations = vacations_of(current_user.id)
     today = local_day(current_user, now())  # a rep changes only the part of their vacations not begun yet
     actions = {v.id: change_allowed(v, current_user, current_user, today) for v in vacations}
-    return render_template("settings.html", form=form, vacations=vacations, vacation_actions=actions, **extra)
+    return render_template("settings.html", form=form, vacations=vacations, vacation_actions=actions,
+                           can_mail=bool(current_app.config["SMTP_HOST"]), **extra)
 
 
 def _timezone_kept() -> bool:

@@ -189,11 +189,23 @@ def test_users_who_get_no_email_see_no_email_switch(make_user, auth, client, rol
     user = make_user(role, team=None)
     auth.login(user.email)
     page = client.get("/settings").get_data(as_text=True)
-    assert 'name="reminders_on"' not in page and 'name="reminder_days"' not in page and "sends you no email" in page
+    assert 'name="reminders_on"' not in page and 'name="reminder_days"' not in page
+    assert "This server sends no email." in page  # no SMTP_HOST
     response = client.post("/settings", data={"timezone": "Asia/Tokyo", "csrf_token": csrf_token(client, "/settings")})
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(User, user.id).timezone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize("role", ["trainer", "admin"])
+def test_trainers_and_admins_read_that_they_get_password_links_only(make_user, auth, client, inbox, role):
+    """Before, the page told them "learnapp sends you no email", yet their invitation and password links come by email."""
+    user = make_user(role, team=None)
+    auth.login(user.email)
+    page = " ".join(client.get("/settings").get_data(as_text=True).split())
+    assert "sends you no email" not in page
+    assert ("learnapp sends you no regular email (reminders go to reps, the weekly digest to managers): only a link to "
+            "set your password, when you or an administrator ask for one.") in page
 
 
 def test_a_rep_who_changes_their_timezone_moves_their_answers_days_on_the_dashboard_at_once(content, make_user, auth,
