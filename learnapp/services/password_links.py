@@ -109,7 +109,8 @@ def mail(user: User, purpose: str, *, by: User | None = None) -> notify.Mail:
             subject = f"{invited} to learnapp: set your password"
             opening = f"{inviter} made you a learnapp account: {_what_for(user)}"
         body = (f"Hello {user.name},\n\n{opening}\n\nSet your password here (the link works for "
-                f"{lifetime_text(INVITE)}, once: {_until(user, INVITE)}):\n{link}\n\nThen log in with {user.email}.\n")
+                f"{lifetime_text(INVITE)}, once: {_until(user, INVITE)}):\n{link}\n\n"
+                f"Setting it logs you in. From then on you log in with {user.email} and that password.\n")
     else:
         subject = "Set a new learnapp password"
         body = (f"Hello {user.name},\n\nSomeone, probably you, asked to set a new password for {user.email}.\n\n"

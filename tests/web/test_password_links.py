@@ -338,3 +338,19 @@ def test_an_invitation_page_does_not_speak_of_other_logins_a_new_account_does_no
     rep = make_user("rep", name="Rita Reset")
     page = _text(client.get(password_links.url(rep, password_links.RESET).removeprefix(ctx.config["BASE_URL"])))
     assert f"For Rita Reset ({rep.email}). Every other login of this account ends." in page
+
+
+def test_an_invitation_says_setting_the_password_logs_one_in(content, make_user, auth, client, inbox):
+    """The invitation said "Then log in with new@example.com" after setting the password, which logs the person in
+    already: they looked for a login step that never came."""
+    admin = make_user("admin", team=None, name="Ada Admin")
+    auth.login(admin.email)
+    client.post("/admin/people", data={"email": "newbie@example.com", "name": "Nico New", "role": "rep", "team": "",
+                                       "timezone": "UTC", "password": "", "csrf_token": csrf_token(client, "/admin/people")})
+    (_, message), = inbox.messages
+    body = " ".join(message.replace("\r\n", "\n").split())
+    assert "Then log in" not in body
+    assert "Setting it logs you in. From then on you log in with newbie@example.com and that password." in body
+    auth.logout()
+    response = _set(client, _link_in(message), "nicos-password-1")
+    assert response.status_code == 303 and client.get("/drill/").status_code == 200  # logged in, as the email says
