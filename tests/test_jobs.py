@@ -130,7 +130,8 @@ def test_missed_occurrences_are_caught_up_once_with_the_latest_key(ctx, content,
     assert jobs.nightly_maintenance(at(4, 2, 14)) is None
     assert jobs.nightly_maintenance(at(4, 2, 15)).run_key == "2026-03-04"
     assert jobs.nightly_maintenance(at(4, 23)) is None
-    make_user("manager", team="North")  # in UTC: their digest is due on Mondays at 06:00 UTC
+    clock.set(datetime(2026, 2, 20, 9, 0, tzinfo=timezone.utc))  # here since the week the digest reports
+    make_user("manager", team="North"), make_user("rep", team="North")  # in UTC: their digest is due on Mondays at 06:00 UTC
     assert jobs.weekly_digest(at(4, 12)).run_key == "2026-03-04T12:00Z"  # Wednesday: this week's Monday digest was missed
     assert jobs.weekly_digest(at(8, 23)) is None  # Sunday: sent already
     assert jobs.weekly_digest(at(9, 5, 59)) is None
@@ -217,6 +218,7 @@ def test_two_scheduler_processes_started_together_run_each_job_once(app, tmp_pat
     import time
 
     make_user("manager", team="North")  # this week's digest is due for them: the digest job has work to do
+    make_user("rep", team="North")  # (a digest is about a team that had someone)
 
     env = {**os.environ, "DATABASE_URL": database_url(tmp_path), "PYTHONPATH": str(ROOT), "SECRET_KEY": "test-secret",
            "PYTHONFAULTHANDLER": "1", "SMTP_HOST": app.config["SMTP_HOST"], "SMTP_PORT": str(app.config["SMTP_PORT"])}

@@ -147,6 +147,7 @@ def test_a_digest_the_relay_refuses_for_good_is_reported_once_and_not_tried_agai
                                                                                           clock, stage, reply):
     gone = make_user("manager", team="North", name="Gone Gil")
     here = make_user("manager", team="South", name="Here Hana")
+    make_user("rep", team="North"), make_user("rep", team="South")
     handler = relay(Refusing({gone.email: reply}, stage))
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
     run = jobs.weekly_digest()
@@ -155,7 +156,7 @@ def test_a_digest_the_relay_refuses_for_good_is_reported_once_and_not_tried_agai
     (recipients, text), = handler.messages  # the other manager's digest is sent as usual, and only theirs
     assert recipients == [here.email]
     assert f"To: Here Hana <{here.email}>" in text and "Subject: Weekly learnapp digest: 2 to 8 Mar 2026" in text
-    assert "Hello Here Hana" in text and "South\n- no reps in this team" in text.replace("\r\n", "\n") and "North" not in text
+    assert "Hello Here Hana" in text and "South\n- participation:" in text.replace("\r\n", "\n") and "North" not in text
     assert refusals() == {gone.id: reply, here.id: None}  # the claim is kept, marked refused
 
     for _ in range(24):  # the hourly checks of the next day
@@ -339,9 +340,10 @@ def test_the_digest_names_the_reps_at_risk_with_the_percents_the_dashboard_shows
 def test_each_manager_gets_the_digest_at_monday_six_in_their_own_timezone(inbox, content, make_user, clock):
     zones = {"Pacific/Auckland": "North", "Asia/Kolkata": "South", "America/Los_Angeles": "West"}
     managers = {make_user("manager", team=team, timezone=zone).email: zone for zone, team in zones.items()}
+    for team in zones.values():
+        make_user("rep", team=team)
     clock.set(datetime(2026, 3, 8, 12, 0, tzinfo=timezone.utc))  # Sunday noon UTC
-    assert jobs.weekly_digest().detail == "3 digests sent"  # new here: last week's digests, caught up once
-    inbox.messages.clear()
+    assert jobs.weekly_digest() is None  # new here since Monday: no digest of the week before, which they were not there for
     clock.advance(timedelta(minutes=15))
     got: dict[str, list[datetime]] = {}
     while clock.now() < datetime(2026, 3, 10, 0, 0, tzinfo=timezone.utc):  # the scheduler's quarter-hour checks
@@ -358,13 +360,14 @@ def test_each_manager_gets_the_digest_at_monday_six_in_their_own_timezone(inbox,
     }
     runs = db.session.scalars(db.select(JobRun).order_by(JobRun.id)).all()
     assert [(r.run_key, r.detail) for r in runs] == [  # one run per digest time, not one per check
-        ("2026-03-08T12:00Z", "3 digests sent"),  # the catch-up
         ("2026-03-08T17:00Z", "1 digest sent"), ("2026-03-09T00:30Z", "1 digest sent"), ("2026-03-09T13:00Z", "1 digest sent")]
 
 
 def test_a_manager_moving_to_a_timezone_whose_monday_has_passed_gets_that_weeks_digest(inbox, content, make_user, clock):
+    clock.set(datetime(2026, 2, 20, 12, 0, tzinfo=timezone.utc))  # here since the week before
     london = make_user("manager", team="North", timezone="Europe/London")
     traveller = make_user("manager", team="South", timezone="America/New_York")
+    make_user("rep", team="North"), make_user("rep", team="South")
     clock.set(datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc))
     assert jobs.weekly_digest().detail == "2 digests sent"  # new here: the week before, caught up
     inbox.messages.clear()
@@ -397,6 +400,7 @@ def test_reps_choose_their_reminder_time_days_and_timezone(content, make_user, a
 
 def test_without_an_smtp_host_jobs_skip_and_claim_nothing_so_reminders_go_out_once_it_is_set(app, inbox, content,
                                                                                               make_user, clock):
+    clock.set(datetime(2026, 2, 20, 9, 0, tzinfo=timezone.utc))  # here since the week the digest reports
     rep = make_user("rep", team="North")
     manager = make_user("manager", team="North")
     host = app.config["SMTP_HOST"]
@@ -640,9 +644,10 @@ def test_a_reminder_to_an_address_the_relay_cannot_take_is_refused_once_not_retr
     assert handler.tried == {here.email: 1, later.email: 1}  # José's never reached the relay: refused by smtplib
 
 
-def test_a_digest_to_an_address_the_relay_cannot_take_is_refused_once_not_retried_all_week(relay, content, clock):
+def test_a_digest_to_an_address_the_relay_cannot_take_is_refused_once_not_retried_all_week(relay, content, clock, make_user):
     relay(Refusing({}), enable_SMTPUTF8=False)
     jose = _jose("manager", clock, team="North")
+    make_user("rep", team="North")
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
     run = jobs.weekly_digest()
     assert mail_error(run) == ("0 digests sent, 1 refused for good by the mail relay, not tried again (check the address): "
@@ -955,3 +960,44 @@ def test_job_outcomes_count_in_the_singular_and_plural(inbox, content, make_user
     clock.set(datetime(2026, 3, 3, 9, 5, tzinfo=timezone.utc))
     assert jobs.reminders().detail == "3 reminders sent"
     assert notify.counted(0, "digest") == "0 digests" and notify.counted(1, "digest") == "1 digest"
+
+
+def test_no_digest_about_a_week_before_the_manager_or_their_team_was_there(inbox, content, make_user, clock):
+    """A new install: people imported on Saturday 28 Nov, the scheduler started minutes later. Before, both managers got
+    the digest of 16-22 Nov at once ("participation: no reps", "no reviews"), a week before their teams existed. Now the
+    first digest is the one of their first week, 23-29 Nov, on Monday 30 Nov; a team whose reps did not drill still gets it."""
+    clock.set(datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc))  # a Saturday
+    north, south = make_user("manager", team="North"), make_user("manager", team="South")
+    make_user("rep", team="North"), make_user("rep", team="South")
+    clock.advance(timedelta(minutes=5))
+    assert jobs.weekly_digest() is None
+    clock.set(datetime(2026, 11, 30, 5, 45, tzinfo=timezone.utc))
+    assert jobs.weekly_digest() is None
+    assert inbox.messages == []
+    clock.set(datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc))
+    assert jobs.weekly_digest().detail == "2 digests sent"
+    assert sorted(to for (to,), _ in inbox.messages) == sorted([north.email, south.email])
+    assert all("Subject: Weekly learnapp digest: 23 to 29 Nov 2026" in text and "participation:" in text
+               for _, text in inbox.messages)
+
+
+def test_a_manager_given_a_new_team_gets_no_digest_about_the_week_before_it_had_anyone(inbox, content, make_user, clock):
+    """A manager here for months who is given a new team on a Wednesday gets no digest of the week before it; a
+    manager made after a week ended gets none about that week, even of a team that was there."""
+    clock.set(datetime(2026, 11, 4, 10, 0, tzinfo=timezone.utc))
+    make_user("rep", team="North")
+    veteran = make_user("manager", team=None)
+    clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc))  # a Wednesday
+    newcomer = make_user("manager", team="North")  # leads a team that had reps for weeks
+    from learnapp.models import Team
+    from learnapp.services.users import create_user
+
+    east = Team(name="East")
+    db.session.add(east)
+    veteran.led_teams.append(east)
+    db.session.commit()
+    create_user("e1@example.com", "Eve East", "correct-horse-1", "rep", team="East", now=clock.now())
+    assert jobs.weekly_digest() is None  # the week of 16-22 Nov: neither was there for it
+    clock.set(datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc))
+    assert jobs.weekly_digest().detail == "2 digests sent"
+    assert sorted(to for (to,), _ in inbox.messages) == sorted([veteran.email, newcomer.email])

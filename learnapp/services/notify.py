@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from learnapp.domain.retention import recall_percent
 from learnapp.extensions import db
 from learnapp.jobs import Failed
-from learnapp.models import Attempt, DrillSession, Notification, Presentation, Role, User
+from learnapp.models import Attempt, DrillSession, Notification, Presentation, Role, TeamMove, User
 from learnapp.services.db import begin_write, commit
 from learnapp.services.db import now as clock_now
 from learnapp.services.drill import drillable_skills, local_day, plan_for, user_zone
@@ -511,18 +511,42 @@ def digests_due(at: datetime) -> bool:
 
 
 def _unsent_digests(managers: list[User], at: datetime) -> dict[int, tuple[datetime, str]]:
-    """Each manager who leads a team and has not had the digest of their latest Monday: (that Monday 06:00 UTC, ISO week)."""
+    """Each manager who leads a team and has not had the digest of their latest Monday: (that Monday 06:00 UTC, ISO week).
+
+    Only about a week the manager and one of their teams were there for: the digest reports the seven days before the
+    Monday, so none goes to a manager whose account was made after that week, nor about a week before any of their
+    teams had anyone in it (a new install's first Monday reported the week before the import as "participation: no
+    reps" to every manager). A team that had reps that week but nobody drilled still gets its digest.
+    """
     latest: dict[int, tuple[datetime, str]] = {}
+    began = _teams_began({team.id for manager in managers for team in manager.led_teams})
     for manager in managers:
         if manager.led_teams:
             zone = user_zone(manager)
             due = digest_due(zone, at)
+            week_end = datetime.combine(due.astimezone(zone).date(), time(0), tzinfo=zone)  # the Monday's midnight
+            if manager.created_at >= week_end or not any(began.get(t.id, week_end) < week_end for t in manager.led_teams):
+                continue
             latest[manager.id] = (due, _week_of(due.astimezone(zone).date()))
     if not latest:
         return {}
     claimed = {(user_id, key) for user_id, key in db.session.execute(db.select(Notification.user_id, Notification.run_key).where(
         Notification.kind == "digest", Notification.run_key.in_({week for _, week in latest.values()})))}
     return {user_id: (due, week) for user_id, (due, week) in latest.items() if (user_id, week) not in claimed}
+
+
+def _teams_began(team_ids: set[int]) -> dict[int, datetime]:
+    """When each team first had a rep in it (UTC): its earliest rep's account, or the earliest move into it (that
+    day's start, in UTC: a few hours early at most). A team that never had anyone is not in it."""
+    if not team_ids:
+        return {}
+    began = dict(db.session.execute(db.select(User.team_id, db.func.min(User.created_at))
+                                    .where(User.team_id.in_(team_ids), User.role == Role.REP.value).group_by(User.team_id)).all())
+    for team_id, day in db.session.execute(db.select(TeamMove.to_team_id, db.func.min(TeamMove.day))
+                                           .where(TeamMove.to_team_id.in_(team_ids)).group_by(TeamMove.to_team_id)):
+        moved = datetime.combine(day, time(0), tzinfo=timezone.utc)
+        began[team_id] = min(began.get(team_id, moved), moved)
+    return began
 
 
 def _week_of(day: date) -> str:
