@@ -207,7 +207,10 @@ RECURRING_WORDS = {REMINDER: "drill reminders", DIGEST: "weekly team digests"}
 
 
 def recurring_kind(user: User) -> str | None:
-    """The recurring email the user's role gets (REMINDER or DIGEST), or None: trainers and admins get none."""
+    """The recurring email the user gets (REMINDER or DIGEST), or None: trainers and admins get none, nor does a
+    manager who leads no team (send_digests passes them by; their digest starts with their first team)."""
+    if user.role == Role.MANAGER.value and not user.led_teams:
+        return None
     return RECURRING.get(user.role)
 
 

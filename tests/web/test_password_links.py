@@ -354,3 +354,19 @@ def test_an_invitation_says_setting_the_password_logs_one_in(content, make_user,
     auth.logout()
     response = _set(client, _link_in(message), "nicos-password-1")
     assert response.status_code == 303 and client.get("/drill/").status_code == 200  # logged in, as the email says
+
+
+def test_a_manager_who_leads_no_team_is_not_offered_to_stop_a_digest_they_do_not_get(make_user, inbox, client):
+    """An invitation to a manager not yet given a team said "To stop learnapp's weekly team digest to you", and its
+    page offered to stop "weekly team digests": no digest goes to a manager who leads no team (review)."""
+    waiting, leading = make_user("manager", team=None, name="Nora"), make_user("manager", team="North", name="Lena")
+    password_links.send(waiting, password_links.INVITE)
+    password_links.send(leading, password_links.INVITE)
+    mails = {to[0]: text for to, text in inbox.messages}
+    assert "weekly team digest" not in mails[waiting.email] and "no regular emails" in mails[waiting.email]
+    assert "List-Unsubscribe:" not in mails[waiting.email]
+    assert "To stop learnapp's weekly team digest to you" in mails[leading.email]
+    assert "List-Unsubscribe:" in mails[leading.email]
+    link = re.search(r"https://learn\.example\.com(/unsubscribe/\S+)", mails[waiting.email]).group(1)
+    page = " ".join(client.get(link).get_data(as_text=True).split())
+    assert "sends " + waiting.email + " no regular emails now" in page and "Stop weekly team digests" not in page
