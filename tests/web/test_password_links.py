@@ -370,3 +370,11 @@ def test_a_manager_who_leads_no_team_is_not_offered_to_stop_a_digest_they_do_not
     link = re.search(r"https://learn\.example\.com(/unsubscribe/\S+)", mails[waiting.email]).group(1)
     page = " ".join(client.get(link).get_data(as_text=True).split())
     assert "sends " + waiting.email + " no regular emails now" in page and "Stop weekly team digests" not in page
+
+
+def test_a_digest_link_opened_by_a_manager_whose_team_went_says_why_nothing_stops(make_user, client):
+    from learnapp.services import notify
+
+    manager = make_user("manager", team=None, name="Nora")
+    page = " ".join(client.get(f"/unsubscribe/{notify.unsubscribe_token(manager, notify.DIGEST)}").get_data(as_text=True).split())
+    assert "Nothing to stop" in page and "they go to managers who lead a team only" in page
