@@ -1001,3 +1001,24 @@ def test_a_manager_given_a_new_team_gets_no_digest_about_the_week_before_it_had_
     clock.set(datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc))
     assert jobs.weekly_digest().detail == "2 digests sent"
     assert sorted(to for (to,), _ in inbox.messages) == sorted([veteran.email, newcomer.email])
+
+
+@pytest.mark.parametrize("change", ["moved", "made manager"])
+def test_a_team_whose_reps_all_left_in_the_week_still_gets_its_digest(inbox, content, make_user, clock, change):
+    from learnapp.models import Team
+    from learnapp.services import users as users_service
+
+    clock.set(datetime(2026, 2, 20, 12, 0, tzinfo=timezone.utc))  # all here since the week before
+    north = make_user("manager", team="North", name="North Nell")
+    make_user("manager", team="South", name="South Sam")
+    admin = make_user("admin", team=None)
+    rep = make_user("rep", team="North")
+    make_user("rep", team="South")
+    clock.set(datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc))  # Wednesday: North's only rep leaves it
+    south_id = db.session.scalars(db.select(Team.id).filter_by(name="South")).one()
+    role, team_id = ("rep", south_id) if change == "moved" else ("manager", None)
+    users_service.update_account(rep, name=rep.name, email=rep.email, role=role, timezone=rep.timezone,
+                                 team_id=team_id, leads=[], active=True, by=admin, now=clock.now())
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))  # the digest of 2-8 March: the rep was in North Mon-Tue
+    assert jobs.weekly_digest().detail == "2 digests sent"
+    assert north.email in {recipients[0] for recipients, _ in inbox.messages}

@@ -539,16 +539,30 @@ def _unsent_digests(managers: list[User], at: datetime) -> dict[int, tuple[datet
 
 
 def _teams_began(team_ids: set[int]) -> dict[int, datetime]:
-    """When each team first had a rep in it (UTC): its earliest rep's account, or the earliest move into it (that
-    day's start, in UTC: a few hours early at most). A team that never had anyone is not in it."""
+    """When each team first had a rep in it (UTC): the account of its earliest rep (one still in it, one who stopped
+    counting as a rep there, or one who has since moved out of the team they were made in, or been made manager), or
+    the earliest move into it (that day's start, in UTC: a few hours off at most). A team that never had anyone is
+    not in it: a team whose reps all left still began when they came."""
     if not team_ids:
         return {}
     began = dict(db.session.execute(db.select(User.team_id, db.func.min(User.created_at))
-                                    .where(User.team_id.in_(team_ids), User.role == Role.REP.value).group_by(User.team_id)).all())
-    for team_id, day in db.session.execute(db.select(TeamMove.to_team_id, db.func.min(TeamMove.day))
-                                           .where(TeamMove.to_team_id.in_(team_ids)).group_by(TeamMove.to_team_id)):
-        moved = datetime.combine(day, time(0), tzinfo=timezone.utc)
-        began[team_id] = min(began.get(team_id, moved), moved)
+                                    .where(User.team_id.in_(team_ids), (User.role == Role.REP.value) | User.left_on.is_not(None))
+                                    .group_by(User.team_id)).all())
+
+    def earlier(team_id: int, when: datetime) -> None:
+        began[team_id] = min(began.get(team_id, when), when)
+
+    first_moves: dict[int, TeamMove] = {}  # each person's first move: the team they left is the one they were made in
+    for move in db.session.scalars(db.select(TeamMove).where(TeamMove.user_id.in_(
+            db.select(TeamMove.user_id).where(TeamMove.from_team_id.in_(team_ids) | TeamMove.to_team_id.in_(team_ids))))
+            .order_by(TeamMove.day, TeamMove.id)):
+        first_moves.setdefault(move.user_id, move)
+        if move.to_team_id in team_ids:
+            earlier(move.to_team_id, datetime.combine(move.day, time(0), tzinfo=timezone.utc))
+    made = {m.user_id: m.from_team_id for m in first_moves.values() if m.from_team_id in team_ids}
+    if made:
+        for user_id, created in db.session.execute(db.select(User.id, User.created_at).where(User.id.in_(list(made)))):
+            earlier(made[user_id], created)
     return began
 
 
