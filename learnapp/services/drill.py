@@ -447,7 +447,7 @@ def submit_answer_once(user: User, token: str, answer: Answer | Callable[[list[s
     if row.attempt_id is not None:
         return Answered(db.session.get(Attempt, row.attempt_id), new=False)
     shown = Shown.from_row(row)
-    if is_stale(user, row.session_day, now):
+    if is_stale(user, row.session_day, now, shown.shown_at):
         raise StaleItem("That item belongs to the drill of an earlier day; nothing was recorded.")
     if callable(answer):
         answer = answer(shown.option_order)
@@ -478,10 +478,14 @@ def submit_answer_once(user: User, token: str, answer: Answer | Callable[[list[s
     return Answered(attempt, new=True)
 
 
-def is_stale(user: User, session_day: date, now: datetime) -> bool:
+def is_stale(user: User, session_day: date, now: datetime, shown_at: datetime) -> bool:
     """Whether an answer arriving ``now`` to an item of the drill of ``session_day`` comes too late: that day ended
-    (the rep's midnight) LATE_ANSWER_GRACE or more before ``now``."""
-    return session_day < local_day(user, now) and now - day_end(user, session_day) >= LATE_ANSWER_GRACE
+    (the rep's midnight) LATE_ANSWER_GRACE or more before ``now``. An item shown after that end (the rep moved their
+    timezone ahead since the drill began, so the day they were drilling ended hours ago by the new clock) gets the
+    same grace from its showing: the rep was answering what was on their screen."""
+    if session_day >= local_day(user, now):
+        return False
+    return now - max(day_end(user, session_day), shown_at) >= LATE_ANSWER_GRACE
 
 
 def _record(user: User, shown: Shown, answer: Answer, verdict: Verdict, now: datetime, hint: bool,

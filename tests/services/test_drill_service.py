@@ -394,3 +394,24 @@ def test_two_practise_more_clicks_at_once_add_one_round(content, make_user, cloc
     assert drill.practise_more(rep, clock.now()) == 0
     db.session.expire_all()
     assert len(drill.today_session(rep, clock.now()).plan) == planned
+
+
+def test_an_item_answered_just_after_the_rep_moved_their_timezone_a_day_ahead_still_counts(content, make_user, clock):
+    """A rep in Honolulu shown an item at 22:00, who sets their timezone to Kiritimati (a day ahead: 22:00 there
+    ended 10 hours earlier) and answers a minute later, was refused: the grace counted from a midnight long past,
+    before the item was even shown. The grace counts from the later of the day's end and the showing."""
+    rep = make_user("rep", timezone="Pacific/Honolulu")
+    clock.set(datetime(2026, 3, 5, 8, 0, tzinfo=timezone.utc))  # 22:00 in Honolulu
+    item = drill.current_item(rep, clock.now())
+    rep.timezone = "Pacific/Kiritimati"
+    db.session.commit()
+    clock.advance(timedelta(minutes=1))
+    assert drill.submit_answer_once(rep, item.presentation.token, right_answer(item), clock.now()).new
+    other = make_user("rep", timezone="Pacific/Honolulu")  # the same, answered only after the grace: refused
+    clock.set(datetime(2026, 3, 5, 8, 0, tzinfo=timezone.utc))  # 22:00 in Honolulu
+    late = drill.current_item(other, clock.now())
+    other.timezone = "Pacific/Kiritimati"
+    db.session.commit()
+    clock.advance(drill.LATE_ANSWER_GRACE)
+    with pytest.raises(drill.StaleItem):
+        drill.submit_answer(other, late.presentation.token, right_answer(late), clock.now())
