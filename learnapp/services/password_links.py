@@ -152,6 +152,9 @@ def _unsubscribe_line(user: User) -> str:
     """
     link = notify.unsubscribe_url(user, notify.ALL)
     kind = notify.recurring_kind(user)
+    if kind is None and user.role == "manager":  # leads no team yet: the digest starts with their first team
+        return ("\nlearnapp sends you no regular emails yet: the weekly team digest starts once you lead a team. "
+                f"To keep it from starting (a page asks you to confirm): {link}\n")
     if kind is None:
         return ("\nlearnapp sends you no regular emails, only links like this one when you or an administrator ask. "
                 f"To make sure none start (a page asks you to confirm): {link}\n")

@@ -363,13 +363,13 @@ def test_a_manager_who_leads_no_team_is_not_offered_to_stop_a_digest_they_do_not
     password_links.send(waiting, password_links.INVITE)
     password_links.send(leading, password_links.INVITE)
     mails = {to[0]: text for to, text in inbox.messages}
-    assert "weekly team digest" not in mails[waiting.email] and "no regular emails" in mails[waiting.email]
+    assert "To stop learnapp's weekly team digest" not in mails[waiting.email] and "no regular emails" in mails[waiting.email]
     assert "List-Unsubscribe:" not in mails[waiting.email]
     assert "To stop learnapp's weekly team digest to you" in mails[leading.email]
     assert "List-Unsubscribe:" in mails[leading.email]
     link = re.search(r"https://learn\.example\.com(/unsubscribe/\S+)", mails[waiting.email]).group(1)
     page = " ".join(client.get(link).get_data(as_text=True).split())
-    assert "sends " + waiting.email + " no regular emails now" in page and "Stop weekly team digests" not in page
+    assert waiting.email + " gets no weekly team digest yet" in page and "Stop weekly team digests" not in page
 
 
 def test_a_digest_link_opened_by_a_manager_whose_team_went_says_why_nothing_stops(make_user, client):
@@ -378,3 +378,19 @@ def test_a_digest_link_opened_by_a_manager_whose_team_went_says_why_nothing_stop
     manager = make_user("manager", team=None, name="Nora")
     page = " ".join(client.get(f"/unsubscribe/{notify.unsubscribe_token(manager, notify.DIGEST)}").get_data(as_text=True).split())
     assert "Nothing to stop" in page and "they go to managers who lead a team only" in page
+
+
+def test_a_manager_who_leads_no_team_yet_reads_that_the_digest_starts_with_a_team(make_user, inbox, client):
+    """Their invitation said both 'a weekly digest by email' and 'learnapp sends you no regular emails ... To make
+    sure none start', and its page 'none will start should your role change' (the weekly digest to managers): the
+    digest starts when they are given a team, with no change of role, and the link is what keeps it from starting."""
+    waiting = make_user("manager", team=None, name="Nora")
+    password_links.send(waiting, password_links.INVITE)
+    (_, mail), = inbox.messages
+    mail = " ".join(mail.replace("=\r\n", "").split())
+    assert "no regular emails yet: the weekly team digest starts once you lead a team" in mail
+    link = re.search(r"https://learn\.example\.com(/unsubscribe/\S+)", mail).group(1)
+    page = " ".join(client.get(link).get_data(as_text=True).split())
+    assert "no weekly team digest yet: it starts once they lead a team" in page and "should your role change" not in page
+    done = " ".join(client.post(link).get_data(as_text=True).split())
+    assert "the weekly team digest will not start when they lead a team" in done
