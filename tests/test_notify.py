@@ -1022,3 +1022,24 @@ def test_a_team_whose_reps_all_left_in_the_week_still_gets_its_digest(inbox, con
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))  # the digest of 2-8 March: the rep was in North Mon-Tue
     assert jobs.weekly_digest().detail == "2 digests sent"
     assert north.email in {recipients[0] for recipients, _ in inbox.messages}
+
+
+def test_no_digest_about_a_week_before_a_reps_first_day_in_the_team_by_the_days_the_digest_counts(inbox, content,
+                                                                                                   make_user, clock):
+    """A new team's first rep, in Tokyo, moved in on their Monday 9 March (still Sunday 8 March in Los Angeles): the
+    digest of 2-8 March counts reps by their own days, so it had nobody in it, yet its manager in Los Angeles got it
+    ('no reps'): the team counted as begun when the rep's account was made, in February in another team (and a move's
+    day was taken as a UTC midnight, hours before that manager's week ended)."""
+    from learnapp.models import Team
+    from learnapp.services import users as users_service
+
+    clock.set(datetime(2026, 2, 20, 12, 0, tzinfo=timezone.utc))
+    admin = make_user("admin", team=None)
+    make_user("manager", team="East", timezone="America/Los_Angeles")
+    rep = make_user("rep", team="North", timezone="Asia/Tokyo")
+    clock.set(datetime(2026, 3, 8, 16, 0, tzinfo=timezone.utc))  # Monday 01:00 in Tokyo, Sunday 09:00 in Los Angeles
+    east_id = db.session.scalars(db.select(Team.id).filter_by(name="East")).one()
+    users_service.update_account(rep, name=rep.name, email=rep.email, role="rep", timezone=rep.timezone,
+                                 team_id=east_id, leads=[], active=True, by=admin, now=clock.now())
+    clock.set(datetime(2026, 3, 9, 13, 0, tzinfo=timezone.utc))  # Monday 06:00 in Los Angeles
+    assert jobs.weekly_digest() is None and inbox.messages == []

@@ -527,10 +527,12 @@ def _unsent_digests(managers: list[User], at: datetime) -> dict[int, tuple[datet
         if manager.led_teams:
             zone = user_zone(manager)
             due = digest_due(zone, at)
-            week_end = datetime.combine(due.astimezone(zone).date(), time(0), tzinfo=zone)  # the Monday's midnight
-            if manager.created_at >= week_end or not any(began.get(t.id, week_end) < week_end for t in manager.led_teams):
+            monday = due.astimezone(zone).date()
+            week_end = datetime.combine(monday, time(0), tzinfo=zone)  # the Monday's midnight
+            # the reps' days, as the digest counts them: a team whose first rep's first day is the Monday had no one
+            if manager.created_at >= week_end or not any(began.get(t.id, monday) < monday for t in manager.led_teams):
                 continue
-            latest[manager.id] = (due, _week_of(due.astimezone(zone).date()))
+            latest[manager.id] = (due, _week_of(monday))
     if not latest:
         return {}
     claimed = {(user_id, key) for user_id, key in db.session.execute(db.select(Notification.user_id, Notification.run_key).where(
@@ -538,32 +540,48 @@ def _unsent_digests(managers: list[User], at: datetime) -> dict[int, tuple[datet
     return {user_id: (due, week) for user_id, (due, week) in latest.items() if (user_id, week) not in claimed}
 
 
-def _teams_began(team_ids: set[int]) -> dict[int, datetime]:
-    """When each team first had a rep in it (UTC): the account of its earliest rep (one still in it, one who stopped
-    counting as a rep there, or one who has since moved out of the team they were made in, or been made manager), or
-    the earliest move into it (that day's start, in UTC: a few hours off at most). A team that never had anyone is
-    not in it: a team whose reps all left still began when they came."""
+def _teams_began(team_ids: set[int]) -> dict[int, date]:
+    """The first day each team had a rep in it, in the rep's own days (as the dashboards count a rep's days in a team):
+    the day the account of its earliest rep made in it was made (one still in it, one who stopped counting as a rep
+    there, or one who has since moved out, or been made manager), or the earliest move into it (not the account's
+    day of a rep made in another team). A team
+    that never had anyone is not in it: a team whose reps all left still began when they came."""
     if not team_ids:
         return {}
-    began = dict(db.session.execute(db.select(User.team_id, db.func.min(User.created_at))
-                                    .where(User.team_id.in_(team_ids), (User.role == Role.REP.value) | User.left_on.is_not(None))
-                                    .group_by(User.team_id)).all())
+    began: dict[int, date] = {}
 
-    def earlier(team_id: int, when: datetime) -> None:
-        began[team_id] = min(began.get(team_id, when), when)
+    def earlier(team_id: int, day: date) -> None:
+        began[team_id] = min(began.get(team_id, day), day)
 
+    def made_on(created: datetime, zone_name: str | None) -> date:
+        return created.astimezone(_zone_named(zone_name)).date()
+
+    moved = db.select(TeamMove.id).where(TeamMove.user_id == User.id)
+    for team_id, zone_name, created in db.session.execute(  # those made in the team and never moved: one row a timezone
+            db.select(User.team_id, User.timezone, db.func.min(User.created_at))
+            .where(User.team_id.in_(team_ids), (User.role == Role.REP.value) | User.left_on.is_not(None), ~moved.exists())
+            .group_by(User.team_id, User.timezone)):
+        earlier(team_id, made_on(created, zone_name))
     first_moves: dict[int, TeamMove] = {}  # each person's first move: the team they left is the one they were made in
     for move in db.session.scalars(db.select(TeamMove).where(TeamMove.user_id.in_(
             db.select(TeamMove.user_id).where(TeamMove.from_team_id.in_(team_ids) | TeamMove.to_team_id.in_(team_ids))))
             .order_by(TeamMove.day, TeamMove.id)):
         first_moves.setdefault(move.user_id, move)
         if move.to_team_id in team_ids:
-            earlier(move.to_team_id, datetime.combine(move.day, time(0), tzinfo=timezone.utc))
+            earlier(move.to_team_id, move.day)
     made = {m.user_id: m.from_team_id for m in first_moves.values() if m.from_team_id in team_ids}
     if made:
-        for user_id, created in db.session.execute(db.select(User.id, User.created_at).where(User.id.in_(list(made)))):
-            earlier(made[user_id], created)
+        for user_id, zone_name, created in db.session.execute(
+                db.select(User.id, User.timezone, User.created_at).where(User.id.in_(list(made)))):
+            earlier(made[user_id], made_on(created, zone_name))
     return began
+
+
+def _zone_named(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def _week_of(day: date) -> str:
