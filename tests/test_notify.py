@@ -1043,3 +1043,24 @@ def test_no_digest_about_a_week_before_a_reps_first_day_in_the_team_by_the_days_
                                  team_id=east_id, leads=[], active=True, by=admin, now=clock.now())
     clock.set(datetime(2026, 3, 9, 13, 0, tzinfo=timezone.utc))  # Monday 06:00 in Los Angeles
     assert jobs.weekly_digest() is None and inbox.messages == []
+
+
+def test_a_digest_link_opened_by_a_manager_whose_team_was_taken_away_still_stops_the_digest(inbox, content, make_user,
+                                                                                               clock, client):
+    """A manager whose team was given to someone else, opening the unsubscribe link of a digest they got, read
+    'Nothing to stop' and nothing changed: given a team again, the digest they had asked to stop came back."""
+    manager = make_user("manager", team="North")
+    path = f"/unsubscribe/{notify.unsubscribe_token(manager, notify.DIGEST)}"
+    north = manager.led_teams[0]
+    manager.led_teams = []
+    db.session.commit()
+    page = " ".join(client.get(path).get_data(as_text=True).split())
+    assert "Nothing to stop" not in page and f"Stop weekly team digests to {manager.email}" in page
+    assert client.post(path).status_code == 200
+    db.session.refresh(manager)
+    assert manager.reminders_on is False
+    manager.led_teams = [north]
+    make_user("rep", team="North")
+    db.session.commit()
+    clock.advance(timedelta(days=14))
+    assert jobs.weekly_digest() is None and inbox.messages == []

@@ -261,8 +261,9 @@ def unsubscribe_url(user: User, kind: str) -> str:
 def unsubscribe_stops(user: User, kind: str) -> bool:
     """Whether a link of ``kind`` stops something of ``user``'s: ALL always (none start either if their role changes),
     a reminder or digest link only while their role gets that email (a rep since made manager keeps the digest when
-    opening an old reminder's link)."""
-    return kind == ALL or recurring_kind(user) == kind
+    opening an old reminder's link). A digest's link stops the digest of a manager who leads no team now (theirs was
+    taken away): it would come again with their next team."""
+    return kind == ALL or RECURRING.get(user.role) == kind
 
 
 def unsubscribe(user: User, kind: str) -> bool:
