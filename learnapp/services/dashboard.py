@@ -12,7 +12,7 @@ from learnapp.domain.scheduling import MemoryState
 from learnapp.extensions import db
 from learnapp.models import (ORGANISATION, Attempt, CalibrationRollup, MemoryStateRow, RepDayRollup, RetentionRollup, Skill,
                              Team, TeamMove, User)
-from learnapp.services.drill import local_day, scheduler
+from learnapp.services.drill import local_day, scheduler, user_zone, zone_named
 from learnapp.models.user import WEEKDAYS
 from learnapp.services.users import weekday_span, working_weeks
 from learnapp.services.vacations import vacation_days
@@ -153,16 +153,9 @@ def attempt_rows(user_ids: list[int] | None, until: datetime, skill_id: str | No
     zones: dict[str, ZoneInfo] = {}
     rows = []
     for user_id, skill, answered_at, correct, recall, ms, tz in db.session.execute(query):
-        zone = zones.setdefault(tz or "UTC", _zone(tz))
+        zone = zones.setdefault(tz or "UTC", zone_named(tz))
         rows.append(AttemptRow(user_id, skill, answered_at, answered_at.astimezone(zone).date(), bool(correct), recall, ms))
     return rows
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def team_states(user_ids: list[int]) -> dict[int, dict[str, MemoryState]]:
@@ -311,7 +304,7 @@ def rep_starts(reps: list[User]) -> dict[int, date]:
         .group_by(RepDayRollup.user_id)).all()) if ids else {}
     starts = {}
     for rep in reps:
-        joined = rep.created_at.astimezone(_zone(rep.timezone)).date()
+        joined = rep.created_at.astimezone(user_zone(rep)).date()
         starts[rep.id] = min(joined, first[rep.id]) if rep.id in first else joined
     return starts
 
@@ -321,7 +314,7 @@ def _since(rep: User, last_day: date | None) -> date:
     (the days they were away, deactivated or not a rep included, are vacation days: not counted)."""
     if last_day is not None:
         return last_day + timedelta(days=1)
-    return rep.created_at.astimezone(_zone(rep.timezone)).date()
+    return rep.created_at.astimezone(user_zone(rep)).date()
 
 
 def _idle_working_days(since: date, today: date, away: set[date], week: WorkingWeek = WorkingWeek(),

@@ -177,8 +177,13 @@ def local_day(user: User, when: datetime) -> date:
 
 
 def user_zone(user: User) -> ZoneInfo:
+    return zone_named(user.timezone)
+
+
+def zone_named(name: str | None) -> ZoneInfo:
+    """The timezone of that name; UTC for none or one this system does not know."""
     try:
-        return ZoneInfo(user.timezone or "UTC")
+        return ZoneInfo(name or "UTC")
     except (KeyError, ValueError):
         return ZoneInfo("UTC")
 

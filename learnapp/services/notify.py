@@ -31,7 +31,7 @@ from learnapp.jobs import Failed
 from learnapp.models import Attempt, DrillSession, Notification, Presentation, Role, TeamMove, User
 from learnapp.services.db import begin_write, commit
 from learnapp.services.db import now as clock_now
-from learnapp.services.drill import drillable_skills, local_day, plan_for, user_zone
+from learnapp.services.drill import drillable_skills, local_day, plan_for, user_zone, zone_named
 from learnapp.services.vacations import on_vacation
 
 SALT = "learnapp-unsubscribe"
@@ -555,7 +555,7 @@ def _teams_began(team_ids: set[int]) -> dict[int, date]:
         began[team_id] = min(began.get(team_id, day), day)
 
     def made_on(created: datetime, zone_name: str | None) -> date:
-        return created.astimezone(_zone_named(zone_name)).date()
+        return created.astimezone(zone_named(zone_name)).date()
 
     moved = db.select(TeamMove.id).where(TeamMove.user_id == User.id)
     for team_id, zone_name, created in db.session.execute(  # those made in the team and never moved: one row a timezone
@@ -576,13 +576,6 @@ def _teams_began(team_ids: set[int]) -> dict[int, date]:
                 db.select(User.id, User.timezone, User.created_at).where(User.id.in_(list(made)))):
             earlier(made[user_id], made_on(created, zone_name))
     return began
-
-
-def _zone_named(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _week_of(day: date) -> str:

@@ -176,10 +176,10 @@ def _rebuild_at_once(batch: int) -> dict[str, int]:
 
 def _totals(members, batch: int, *, with_organisation: bool) -> dict[type, dict[tuple, dict]]:
     """The rollup rows the attempts of the users matching ``members`` add up to; the organisation's only if asked."""
-    from learnapp.services.dashboard import _zone
+    from learnapp.services.drill import zone_named
 
     totals: dict[type, dict[tuple, dict]] = {model: defaultdict(lambda: defaultdict(float)) for model in KEYS}
-    users = {u.id: (u.team_id, _zone(u.timezone)) for u in db.session.execute(
+    users = {u.id: (u.team_id, zone_named(u.timezone)) for u in db.session.execute(
         db.select(User.id, User.team_id, User.timezone).where(members))}
     learned: dict[tuple[int, str], date] = {}
     previous: dict[tuple[int, str], date] = {}
