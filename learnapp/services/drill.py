@@ -280,7 +280,8 @@ def practise_more(user: User, now: datetime) -> int:
 
     Reviewing before the due date is allowed in FSRS (a right answer then adds less stability),
     so a rep who wants to practise more is never told to come back tomorrow. Returns the items added: none when,
-    under the write lock, the drill has items left (two clicks at once add one round, not two).
+    under the write lock, the drill has items left (two clicks at once add one round, not two), and none when no
+    started skill has an active scenario (the finished drill is left as it was).
     """
     if current_item(user, now) is not None:
         return 0
@@ -303,6 +304,9 @@ def practise_more(user: User, now: datetime) -> int:
     extra = [{"skill": s.skill, "reason": "extra", "recall": scheduling.recall_now(s, now, sched),
               "round": round_number}
              for s in ranked if s.skill in active][:capacity]
+    if not extra:  # no started skill can be drilled (none yet, or their scenarios were retired): the day stays done
+        db.session.rollback()
+        return 0
     session.plan = list(session.plan) + extra
     session.finished_at = None
     db.session.commit()

@@ -13,6 +13,8 @@ bp = Blueprint("drill", __name__, url_prefix="/drill")
 DRILLERS = ("rep", "trainer", "manager", "admin")  # everyone may practise; only reps are tracked by managers
 # the order-steps feedback (drill and try-it) marks the steps the grader counted as out of order, and only those
 bp.add_app_template_global(out_of_order, "out_of_order")
+NOTHING_MORE = ("There is nothing more to practise right now: none of the skills you have started has a scenario in "
+                "use. New skills come with your next drill.")
 STALE_TAB = ("Nothing was recorded: that page showed an item no longer in your drill (it was open from earlier). "
              "Here is your drill as it stands now.")
 
@@ -42,7 +44,9 @@ def today():
 @bp.post("/more")
 @roles_required(*DRILLERS)
 def more():
-    drill_service.practise_more(_user(), now())
+    user = _user()
+    if not drill_service.practise_more(user, now()) and drill_service.current_item(user, now()) is None:
+        flash(NOTHING_MORE)
     return redirect(url_for("drill.today"), code=303)
 
 

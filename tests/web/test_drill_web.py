@@ -432,3 +432,23 @@ def test_an_answer_sent_after_being_logged_out_elsewhere_lands_on_the_drill_afte
     assert landed.status_code == 200 and landed.request.path == "/drill/"
     assert token in landed.get_data(as_text=True)  # the same item, still to answer
     assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 0
+
+
+def test_practise_more_with_nothing_drillable_leaves_the_finished_drill_as_it_was(content, make_user, auth, client):
+    # before, the drill's finished time was cleared though no item was added (the day counted as unfinished), and the
+    # summary came back without a word
+    from learnapp.extensions import db
+    from learnapp.models import DrillSession, Scenario
+
+    rep = make_user("rep")
+    auth.login(rep.email)
+    while (item := _current(rep)) is not None:
+        page = client.get("/drill/").get_data(as_text=True)
+        client.post("/drill/answer", data=form_for(page, right_answer(item)))
+    finished = db.session.scalars(db.select(DrillSession.finished_at)).one()
+    assert finished is not None
+    db.session.execute(db.update(Scenario).values(status="retired"))  # every scenario withdrawn by the trainers
+    db.session.commit()
+    response = client.post("/drill/more", data={"csrf_token": csrf_token(client, "/drill/")}, follow_redirects=True)
+    assert db.session.scalars(db.select(DrillSession.finished_at)).one() == finished
+    assert "There is nothing more to practise right now" in response.get_data(as_text=True)
