@@ -1045,6 +1045,27 @@ def test_no_digest_about_a_week_before_a_reps_first_day_in_the_team_by_the_days_
     assert jobs.weekly_digest() is None and inbox.messages == []
 
 
+def test_no_digest_about_a_week_a_new_team_had_a_rep_moved_in_and_out_of_it_on_one_day(inbox, content, make_user, clock):
+    """A rep moved into a new team by mistake and back within the day: the dashboards count no day of theirs there, so
+    the team had nobody that week; before, the digest's rule took the move in as the team's first day and its manager
+    got the digest of that week ('no reps')."""
+    from learnapp.models import Team
+    from learnapp.services import users as users_service
+
+    clock.set(datetime(2026, 2, 20, 12, 0, tzinfo=timezone.utc))
+    admin = make_user("admin", team=None)
+    make_user("manager", team="East")
+    rep = make_user("rep", team="North")
+    north_id, east_id = (db.session.scalars(db.select(Team.id).filter_by(name=name)).one() for name in ("North", "East"))
+    clock.set(datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc))  # a Wednesday
+    for team_id in (east_id, north_id):
+        users_service.update_account(rep, name=rep.name, email=rep.email, role="rep", timezone=rep.timezone,
+                                     team_id=team_id, leads=[], active=True, by=admin, now=clock.now())
+        clock.advance(timedelta(minutes=10))
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))  # the digest of 2-8 March
+    assert jobs.weekly_digest() is None and inbox.messages == []
+
+
 def test_a_digest_link_opened_by_a_manager_whose_team_was_taken_away_still_stops_the_digest(inbox, content, make_user,
                                                                                                clock, client):
     """A manager whose team was given to someone else, opening the unsubscribe link of a digest they got, read

@@ -374,6 +374,18 @@ def stint_bounds(stints: list[Stint], first: date, last: date | None) -> tuple[d
     return start, end, gaps
 
 
+def first_day_in_team(moves: Iterable[tuple[date, int | None, int | None]], team_id: int, joined: date) -> date | None:
+    """Someone's first day counted in a team that their moves (day, from team, to team, in the order made) involve, as the
+    dashboards count it (team_stints narrowed by stint_bounds to their days from ``joined``, the day their account was
+    made): ``joined`` when they were made in it, else the day of their first move into it. None when no day of theirs
+    counts there (moved in and out on one day; moved out on the day they joined, never back)."""
+    stints = team_stints(moves, team_id)
+    if not stints:
+        return None
+    start, end, _ = stint_bounds(stints, joined, None)
+    return start if end is None or end >= start else None
+
+
 def inactive(last_days: dict[int, date | None], today: date, working: int = 7) -> list[int]:
     """Reps with no drill in the last ``working`` working days (today included)."""
     recent = working_days(today - timedelta(days=working * 2 + 7), today)[-working:]

@@ -25,7 +25,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 
-from learnapp.domain.retention import recall_percent
+from learnapp.domain.retention import first_day_in_team, recall_percent
 from learnapp.extensions import db
 from learnapp.jobs import Failed
 from learnapp.models import Attempt, DrillSession, Notification, Presentation, Role, TeamMove, User
@@ -542,10 +542,9 @@ def _unsent_digests(managers: list[User], at: datetime) -> dict[int, tuple[datet
 
 
 def _teams_began(team_ids: set[int]) -> dict[int, date]:
-    """The first day each team had a rep in it, in the rep's own days (as the dashboards count a rep's days in a team):
-    the day the account of its earliest rep made in it was made (one still in it, one who stopped counting as a rep
-    there, or one who has since moved out, or been made manager), or the earliest move into it (not the account's
-    day of a rep made in another team). A team
+    """The first day each team had a rep in it, in the rep's own days, as the dashboards count a rep's days in a team
+    (retention.first_day_in_team, from their moves): of those who are reps or were (left_on), the day the account of
+    one made in it was made, or the day of a first move into it; no day for one moved in and out on one day. A team
     that never had anyone is not in it: a team whose reps all left still began when they came."""
     if not team_ids:
         return {}
@@ -554,27 +553,30 @@ def _teams_began(team_ids: set[int]) -> dict[int, date]:
     def earlier(team_id: int, day: date) -> None:
         began[team_id] = min(began.get(team_id, day), day)
 
-    def made_on(created: datetime, zone_name: str | None) -> date:
+    def joined(created: datetime, zone_name: str | None) -> date:
         return created.astimezone(zone_named(zone_name)).date()
 
+    counted = (User.role == Role.REP.value) | User.left_on.is_not(None)
     moved = db.select(TeamMove.id).where(TeamMove.user_id == User.id)
     for team_id, zone_name, created in db.session.execute(  # those made in the team and never moved: one row a timezone
             db.select(User.team_id, User.timezone, db.func.min(User.created_at))
-            .where(User.team_id.in_(team_ids), (User.role == Role.REP.value) | User.left_on.is_not(None), ~moved.exists())
+            .where(User.team_id.in_(team_ids), counted, ~moved.exists())
             .group_by(User.team_id, User.timezone)):
-        earlier(team_id, made_on(created, zone_name))
-    first_moves: dict[int, TeamMove] = {}  # each person's first move: the team they left is the one they were made in
-    for move in db.session.scalars(db.select(TeamMove).where(TeamMove.user_id.in_(
-            db.select(TeamMove.user_id).where(TeamMove.from_team_id.in_(team_ids) | TeamMove.to_team_id.in_(team_ids))))
-            .order_by(TeamMove.day, TeamMove.id)):
-        first_moves.setdefault(move.user_id, move)
-        if move.to_team_id in team_ids:
-            earlier(move.to_team_id, move.day)
-    made = {m.user_id: m.from_team_id for m in first_moves.values() if m.from_team_id in team_ids}
-    if made:
+        earlier(team_id, joined(created, zone_name))
+    moves: dict[int, list[tuple[date, int | None, int | None]]] = {}  # everyone's moves, of those who moved in or out
+    involved = db.select(TeamMove.user_id).where(TeamMove.from_team_id.in_(team_ids) | TeamMove.to_team_id.in_(team_ids))
+    for user_id, day, from_team, to_team in db.session.execute(
+            db.select(TeamMove.user_id, TeamMove.day, TeamMove.from_team_id, TeamMove.to_team_id)
+            .where(TeamMove.user_id.in_(involved)).order_by(TeamMove.day, TeamMove.id)):
+        moves.setdefault(user_id, []).append((day, from_team, to_team))
+    if moves:
         for user_id, zone_name, created in db.session.execute(
-                db.select(User.id, User.timezone, User.created_at).where(User.id.in_(list(made)))):
-            earlier(made[user_id], made_on(created, zone_name))
+                db.select(User.id, User.timezone, User.created_at).where(User.id.in_(list(moves)), counted)):
+            their = moves[user_id]
+            for team_id in {t for _, *teams in their for t in teams if t in team_ids}:
+                day = first_day_in_team(their, team_id, joined(created, zone_name))
+                if day is not None:
+                    earlier(team_id, day)
     return began
 
 

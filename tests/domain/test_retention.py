@@ -253,6 +253,24 @@ def test_team_stints_follow_moves_in_and_out_of_a_team():
     assert stint_bounds([], d(2026, 3, 2), None) == (d(2026, 3, 2), None, set())
 
 
+def test_first_day_in_team_is_the_first_day_the_dashboards_count_there():
+    from datetime import date as d
+
+    from learnapp.domain.retention import first_day_in_team
+
+    north, south = 1, 2
+    joined = d(2026, 3, 2)
+    moves = [(d(2026, 3, 9), north, south), (d(2026, 3, 16), south, north)]
+    assert first_day_in_team(moves, north, joined) == joined  # made in it
+    assert first_day_in_team(moves, south, joined) == d(2026, 3, 9)  # moved in
+    assert first_day_in_team(moves, 3, joined) is None  # never there by its moves
+    # in and out on one day, or out on the day they joined and never back: no day there
+    assert first_day_in_team([(d(2026, 3, 9), south, north), (d(2026, 3, 9), north, south)], north, joined) is None
+    assert first_day_in_team([(joined, north, south)], north, joined) is None
+    # out on the day they joined, back a week later: from the day they came back
+    assert first_day_in_team([(joined, north, south), (d(2026, 3, 9), south, north)], north, joined) == d(2026, 3, 9)
+
+
 def test_a_leavers_last_drill_is_their_last_drill_even_on_the_day_they_left():
     """Deactivated the day they drilled: that day is not counted (they left on it), yet it was their last drill
     (exploratory test: "Last drill" went back to the drill before)."""
