@@ -21,7 +21,7 @@ from learnapp.models.user import WEEKDAYS
 from learnapp.services import dashboard as dashboard_service
 from learnapp.services.db import now
 from learnapp.services.progress import rep_progress
-from learnapp.services.drill import local_day
+from learnapp.services.drill import local_day, user_zone
 from learnapp.services.users import (WEEKDAY_NAMES, UserError, can_view_rep, next_working_days_day, set_working_days,
                                      visible_teams, weekday_span, working_days_bounds, working_days_history, working_weeks)
 from learnapp.services.vacations import vacations_of
@@ -177,13 +177,19 @@ def _table_recall(board):
 
 
 def _table_participation(board):
+    # the days are each rep's own, as on the page; the page's "(their today)" beside a last drill would be stale in a
+    # saved file, so the file says the rep's timezone and their today when it was made: a last drill dated after the
+    # manager's today is the rep's today (or yesterday) in a timezone ahead, not a day to come
     names = {u.id: u.name for u in board.people.values()}
     weekdays = {u.id: board.works[u.id] or weekday_span(WEEKDAYS) for u in board.people.values()}
+    zones = {u.id: user_zone(u).key for u in board.people.values()}
     rows = [[names[p.user_id], p.days_drilled, p.working_days, f"{p.share:.4f}", f"{p.minutes_per_day:.2f}",
              p.last_day.isoformat() if p.last_day else "", p.counted_from.isoformat(), p.counted_until.isoformat(),
-             weekdays[p.user_id]] for p in board.participation]
-    return ["rep", "days drilled", "working days", "share", "minutes per drilled day", "last drill",
-            "working days counted from", "working days counted until", "works"], rows
+             weekdays[p.user_id], zones[p.user_id], board.rep_today[p.user_id].isoformat()]
+            for p in board.participation]
+    return ["rep", "days drilled", "working days", "share", "minutes per drilled day", "last drill (rep's own day)",
+            "working days counted from", "working days counted until", "works", "rep's timezone",
+            "rep's today at export"], rows
 
 
 def _table_forecast(board):

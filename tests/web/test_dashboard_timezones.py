@@ -74,6 +74,38 @@ def test_a_last_drill_on_a_reps_yesterday_still_ahead_of_the_manager_says_so(con
     assert "Thu 05 Mar 2026 <span class=\"muted\">(their yesterday)</span>" in page
 
 
+def test_the_participation_csv_says_whose_day_a_last_drill_is_as_the_page_does(content, make_user, clock, auth, client):
+    """The page notes "(their today)" beside a last drill dated after the manager's today; the CSV had the bare date
+    under "last drill", a day still to come to a manager reading it in a spreadsheet. Now its header says the days are
+    the rep's own, and each row gives the rep's timezone and their today when it was exported (a note relative to the
+    export would be wrong once the file is read later): the last drill is the rep's today exactly when the page says so."""
+    manager, rep = _two_dates_ahead(make_user, clock)
+    near = make_user("rep", team="Dateline", name="Ursula", timezone=MANAGER_ZONE)
+    assert drill_all(near, clock)  # her (and the manager's) Wednesday 4 March
+    auth.login(manager.email)
+    header, *rows = read_csv(client, f"/team/{rep.team_id}/data/participation.csv")
+    assert header[5] == "last drill (rep's own day)" and header[9:] == ["rep's timezone", "rep's today at export"]
+    rows = {row[0]: row for row in rows}
+    assert rows["Tara"][5] == "2026-03-06" and rows["Tara"][9:] == [REP_ZONE, "2026-03-06"]
+    assert rows["Ursula"][5] == "2026-03-04" and rows["Ursula"][9:] == [MANAGER_ZONE, "2026-03-04"]
+    page = _text(client.get(f"/team/{rep.team_id}"))
+    assert "Fri 06 Mar 2026 <span class=\"muted\">(their today)</span>" in page
+    assert "Wed 04 Mar 2026</td>" in page  # the manager's today too: no note, on the page as in the file
+    assert "<th scope=\"col\">rep&#39;s timezone</th>" in page  # the page's table view is the file's
+
+
+def test_a_last_drill_on_a_reps_yesterday_reads_one_day_before_their_today_in_the_csv(content, make_user, clock, auth,
+                                                                                         client):
+    manager = make_user("manager", team="Dateline", timezone=MANAGER_ZONE)
+    rep = make_user("rep", team="Dateline", name="Tara", timezone=REP_ZONE)
+    clock.set(datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc))  # her Thursday 5 March, 00:00
+    assert drill_all(rep, clock)
+    clock.set(datetime(2026, 3, 5, 10, 30, tzinfo=timezone.utc))  # her Friday 00:30; the manager's Wednesday
+    auth.login(manager.email)
+    (row,) = read_csv(client, f"/team/{rep.team_id}/data/participation.csv")[1:]
+    assert row[5] == "2026-03-05" and row[9:] == [REP_ZONE, "2026-03-06"]  # the page: "(their yesterday)"
+
+
 def test_a_reps_page_shows_next_due_days_in_the_reps_own_days(content, make_user, clock, auth, client):
     """The rep's page showed the manager each skill's next due day in the manager's timezone: two dates before the day
     the skill comes back in the rep's drill (a skill due at 00:30 on her Sunday read as the manager's Friday)."""
