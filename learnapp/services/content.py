@@ -346,8 +346,7 @@ def current_stage_model() -> StageModel | None:
 def stage_model_version(version_id: int | None, digest: str | None) -> StageModel | None:
     """The stage model stored in one version row, parsed once per content hash (None for no version).
 
-    For callers that already read the newest version's id and hash in a query of their own
-    (``NEWEST_STAGE_MODEL_ID`` and ``NEWEST_STAGE_MODEL_HASH`` as scalar subqueries).
+    For callers that already read a version's id and hash in a query of their own (``stage_model_in_force``).
     """
     if version_id is None:
         return None
@@ -359,12 +358,26 @@ def stage_model_version(version_id: int | None, digest: str | None) -> StageMode
 
 
 _MODELS: dict[str, StageModel] = {}
-_NEWEST_STAGE_MODEL = (  # a prebuilt Core statement: every answer and feedback page asks
+_NEWEST_STAGE_MODEL = (  # a prebuilt Core statement: the editor, the lessons and the imports ask
     db.select(StageModelVersion.__table__.c.id, StageModelVersion.__table__.c.content_hash)
     .order_by(StageModelVersion.__table__.c.id.desc()).limit(1))
-# the same as scalar subqueries, for a query that reads the newest stage model along with its own rows
-NEWEST_STAGE_MODEL_ID = _NEWEST_STAGE_MODEL.with_only_columns(StageModelVersion.__table__.c.id).scalar_subquery()
-NEWEST_STAGE_MODEL_HASH = _NEWEST_STAGE_MODEL.with_only_columns(StageModelVersion.__table__.c.content_hash).scalar_subquery()
+
+
+def stage_model_in_force(moment):
+    """The id and content hash of the stage model in force at ``moment`` (a column of the caller's query), as two
+    scalar subqueries for a query that reads that model along with its own rows: the newest imported at or before
+    it, or the first one for a moment before any import (history loaded from elsewhere).
+
+    A drill item is graded, and its feedback worded, by the rules in force when it was shown: the version shown
+    fitted those, and an import of new rules while it was on the rep's screen (a stage renamed, a move dropped, a
+    move that fits no more) would otherwise grade it by rules it was never checked against."""
+    table = StageModelVersion.__table__
+    earlier, first, chosen = table.alias("model_earlier"), table.alias("model_first"), table.alias("model_in_force")
+    version_id = db.func.coalesce(
+        db.select(earlier.c.id).where(earlier.c.created_at <= moment).order_by(earlier.c.id.desc()).limit(1).scalar_subquery(),
+        db.select(first.c.id).order_by(first.c.id).limit(1).scalar_subquery())
+    digest = db.select(chosen.c.content_hash).where(chosen.c.id == version_id).scalar_subquery()
+    return version_id, digest
 
 
 def scenario_from_version(version: ScenarioVersion) -> Scenario:

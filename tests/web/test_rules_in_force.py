@@ -1,0 +1,113 @@
+"""A drill item is graded, and its feedback worded, by the stage rules in force when it was shown.
+
+An import of new rules may rename a stage or drop a move from the catalogue (the scenarios that use it updated or
+retired in the same breath); a rep who had an item of the old rules on screen, or who opens the feedback of an
+answer given before, still gets their verdict and the page, not a 500.
+"""
+
+import re
+import shutil
+from datetime import timedelta
+
+from learnapp.extensions import db
+from learnapp.models import Attempt, Scenario
+from learnapp.services import drill
+from learnapp.services.content import import_content
+from tests.conftest import ROOT
+
+DIEGO = "results-diego-renewal"  # a next-step item of the results stage whose right move is quantify-results
+
+
+def _only_diego_active():
+    """Every other scenario retired: the rep's drill shows Diego's item."""
+    db.session.execute(db.update(Scenario).where(Scenario.id != DIEGO).values(status="retired"))
+    db.session.commit()
+
+
+def _copy(tmp_path):
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    return tmp_path / "lessons", tmp_path / "scenarios"
+
+
+def _rename_results_stage(tmp_path):
+    """The results stage becomes 'after-sale'; every scenario of it is updated to say so."""
+    lessons, scenarios = _copy(tmp_path)
+    stage = lessons / "stages" / "5-results.md"
+    stage.write_text(stage.read_text().replace("id: results\n", "id: after-sale\n"))
+    for path in scenarios.rglob("*.md"):
+        text = path.read_text()
+        path.write_text(re.sub(r"^(- )?(stage|answer): results$", r"\1\2: after-sale", text, flags=re.MULTILINE))
+    return [str(lessons), str(scenarios)]
+
+
+def _drop_quantify_results(tmp_path, clock):
+    """quantify-results leaves the catalogue and every stage rule; the scenarios that offer it are retired first."""
+    lessons, scenarios = _copy(tmp_path)
+    users = [p for p in scenarios.rglob("*.md") if "quantify-results" in p.read_text()]
+    db.session.execute(db.update(Scenario).where(Scenario.id.in_([p.stem for p in users])).values(status="retired"))
+    db.session.commit()
+    moves = lessons / "moves.md"
+    moves.write_text(re.sub(r"  - id: quantify-results\n(    .*\n)+", "", moves.read_text()))
+    for stage in (lessons / "stages").glob("*.md"):
+        stage.write_text("".join(l for l in stage.read_text().splitlines(keepends=True) if "quantify-results:" not in l))
+    report = import_content([str(lessons)], clock.now())
+    assert report.ok and report.stage_model_changed, report.errors
+
+
+def _show_diego(rep, clock):
+    item = drill.current_item(rep, clock.now())
+    assert item.scenario.id == DIEGO
+    return item.presentation.token
+
+
+def test_an_item_on_screen_while_its_stage_is_renamed_is_graded_by_the_rules_it_was_shown_under(
+        content, make_user, clock, client, auth, tmp_path):
+    rep = make_user("rep")
+    _only_diego_active()
+    clock.advance(timedelta(hours=1))
+    token = _show_diego(rep, clock)
+    clock.advance(timedelta(minutes=1))
+    report = import_content(_rename_results_stage(tmp_path), clock.now())
+    assert report.ok and f"scenario {DIEGO}" in report.updated, report.errors
+
+    clock.advance(timedelta(minutes=1))
+    attempt = drill.submit_answer(rep, token, "quantify-results", clock.now())  # before: KeyError 'results'
+    assert attempt.correct
+    assert attempt.verdict["reason"].startswith("Helping them put numbers on what changed")
+
+    auth.login(rep.email)
+    page = client.get(f"/drill/feedback/{token}")
+    assert page.status_code == 200
+    assert "Help quantify the results" in page.get_data(as_text=True)
+
+
+def test_the_feedback_of_an_answer_whose_move_was_dropped_since_still_names_it(content, make_user, clock, client, auth,
+                                                                                tmp_path):
+    rep = make_user("rep")
+    _only_diego_active()
+    token = _show_diego(rep, clock)
+    clock.advance(timedelta(seconds=20))
+    assert drill.submit_answer(rep, token, "quantify-results", clock.now()).correct
+    clock.advance(timedelta(days=3))
+    _drop_quantify_results(tmp_path, clock)
+
+    auth.login(rep.email)
+    page = client.get(f"/drill/feedback/{token}")  # before: a 500 (KeyError 'quantify-results')
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Help quantify the results" in text and "fits this stage" in text
+    assert db.session.scalar(db.select(db.func.count()).select_from(Attempt)) == 1
+
+
+def test_an_item_shown_after_new_rules_are_imported_is_graded_by_them(content, make_user, clock, tmp_path):
+    """The rules of the showing, not of the first import: an item of the renamed stage shown after the import."""
+    rep = make_user("rep")
+    clock.advance(timedelta(minutes=1))
+    assert import_content(_rename_results_stage(tmp_path), clock.now()).ok
+    _only_diego_active()
+    clock.advance(timedelta(minutes=1))
+    token = _show_diego(rep, clock)
+    clock.advance(timedelta(seconds=20))
+    attempt = drill.submit_answer(rep, token, "send-offer", clock.now())
+    assert not attempt.correct and "the Results stage" in attempt.verdict["details"][0]
