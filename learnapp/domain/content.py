@@ -998,18 +998,26 @@ def scenario_to_markdown(scenario: Scenario, model: StageModel) -> str:
     else:
         tag = "move" if scenario.kind is Kind.NEXT_STEP else "stage"
         front["options"] = [{tag: o.key, "text": o.text} for o in scenario.options]
-        front["answer"] = _marked_answer(scenario, model)
+        answer = _marked_answer(scenario, model)
+        if answer is not None:  # none: the scenario no longer fits these rules (a retired one); the check will say why
+            front["answer"] = answer
     if scenario.explanation:
         front["explanation"] = scenario.explanation
     return _document(front, scenario.prompt)
 
 
 def _marked_answer(scenario: Scenario, model: StageModel) -> str | None:
-    """The answer the rules give, written out so a trainer reading the file sees it (and the check confirms it)."""
+    """The answer the rules give, written out so a trainer reading the file sees it (and the check confirms it).
+
+    None when the rules give none: a scenario retired before its stage was renamed or a move of its options left
+    the catalogue (its file is still written, for the trainer to fix in the editor)."""
     if scenario.kind is Kind.WHICH_STAGE:
         return scenario.stage
-    rule = model.stage(scenario.stage).rule
-    return next((o.key for o in scenario.options if rule[o.key].fit is Fit.FIT), None)
+    stage = next((s for s in model.stages if s.id == scenario.stage), None)
+    if stage is None:
+        return None
+    fitting = [o.key for o in scenario.options if o.key in stage.rule and stage.rule[o.key].fit is Fit.FIT]
+    return fitting[0] if len(fitting) == 1 else None
 
 
 def lesson_to_markdown(lesson: Lesson) -> str:

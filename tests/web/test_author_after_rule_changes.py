@@ -1,0 +1,62 @@
+"""The trainer's pages of a scenario stay open after new stage rules left it behind: a retired scenario whose move
+left the catalogue, or a scenario whose stage was renamed since its earlier versions."""
+
+import html
+import re
+import shutil
+from datetime import timedelta
+
+import pytest
+
+from learnapp.extensions import db
+from learnapp.models import Scenario
+from learnapp.services.content import import_content
+from tests.conftest import ROOT, csrf_token
+
+DIEGO = "results-diego-renewal"  # a results-stage item whose right move is quantify-results
+
+
+@pytest.fixture
+def trainer(content, make_user, auth):
+    user = make_user("trainer", team=None)
+    auth.login(user.email)
+    return user
+
+
+def _copy(tmp_path):
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    return tmp_path / "lessons", tmp_path / "scenarios"
+
+
+def _drop_quantify_results(tmp_path, clock):
+    """quantify-results leaves the catalogue and every stage rule; the scenarios that offer it are retired first."""
+    lessons, scenarios = _copy(tmp_path)
+    users = [p.stem for p in scenarios.rglob("*.md") if "quantify-results" in p.read_text()]
+    db.session.execute(db.update(Scenario).where(Scenario.id.in_(users)).values(status="retired"))
+    db.session.commit()
+    moves = lessons / "moves.md"
+    moves.write_text(re.sub(r"  - id: quantify-results\n(    .*\n)+", "", moves.read_text()))
+    for stage in (lessons / "stages").glob("*.md"):
+        stage.write_text("".join(l for l in stage.read_text().splitlines(keepends=True) if "quantify-results:" not in l))
+    report = import_content([str(lessons)], clock.now())
+    assert report.ok and report.stage_model_changed, report.errors
+    return users
+
+
+def test_a_retired_scenario_whose_move_left_the_catalogue_opens_in_the_editor_and_stays_retired(trainer, client,
+                                                                                                 clock, tmp_path):
+    clock.advance(timedelta(days=1))
+    assert DIEGO in _drop_quantify_results(tmp_path, clock)
+
+    page = client.get(f"/author/scenarios/{DIEGO}/edit")  # before: a 500 (KeyError 'quantify-results')
+    assert page.status_code == 200
+    text = html.unescape(page.get_data(as_text=True))
+    assert "- move: quantify-results" in text and "answer:" not in text  # the rules give it no answer now
+
+    token = csrf_token(client, f"/author/scenarios/{DIEGO}/edit")
+    refused = client.post(f"/author/scenarios/{DIEGO}/restore", data={"csrf_token": token}, follow_redirects=True)
+    assert refused.status_code == 200  # before: a 500
+    assert "stays retired" in refused.get_data(as_text=True) and "unknown move" in refused.get_data(as_text=True)
+    assert db.session.get(Scenario, DIEGO).status == "retired"
+    assert client.get(f"/author/scenarios/{DIEGO}/history").status_code == 200
