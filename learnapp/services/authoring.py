@@ -189,10 +189,14 @@ def version_answers(scenario_id: str) -> dict[int, VersionAnswers]:
 
 
 def diff(old: ScenarioVersion, new: ScenarioVersion) -> list[tuple[str, str]]:
-    """Line diff between two scenario versions."""
-    model = content_service.current_stage_model()
-    return diff_texts(scenario_to_markdown(Scenario.from_dict(old.data), model),
-                      scenario_to_markdown(Scenario.from_dict(new.data), model), old.number, new.number)
+    """Line diff between two scenario versions, each written as it was saved: its ``answer:`` is the one the stage
+    rules in force then gave (the current rules may know its stage or moves no more, or give another answer)."""
+    return diff_texts(_version_text(old), _version_text(new), old.number, new.number)
+
+
+def _version_text(version: ScenarioVersion) -> str:
+    model = content_service.stage_model_at(version.created_at)
+    return scenario_to_markdown(Scenario.from_dict(version.data), model)
 
 
 def diff_texts(a: str, b: str, old_number: int, new_number: int) -> list[tuple[str, str]]:

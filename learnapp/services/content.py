@@ -363,6 +363,12 @@ _NEWEST_STAGE_MODEL = (  # a prebuilt Core statement: the editor, the lessons an
     .order_by(StageModelVersion.__table__.c.id.desc()).limit(1))
 
 
+def stage_model_at(moment: datetime) -> StageModel | None:
+    """The stage model in force at ``moment`` (stage_model_in_force), None before the first import."""
+    version_id, digest = db.session.execute(db.select(*stage_model_in_force(moment))).one()
+    return stage_model_version(version_id, digest)
+
+
 def stage_model_in_force(moment):
     """The id and content hash of the stage model in force at ``moment`` (a column of the caller's query), as two
     scalar subqueries for a query that reads that model along with its own rows: the newest imported at or before

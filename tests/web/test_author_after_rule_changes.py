@@ -60,3 +60,21 @@ def test_a_retired_scenario_whose_move_left_the_catalogue_opens_in_the_editor_an
     assert "stays retired" in refused.get_data(as_text=True) and "unknown move" in refused.get_data(as_text=True)
     assert db.session.get(Scenario, DIEGO).status == "retired"
     assert client.get(f"/author/scenarios/{DIEGO}/history").status_code == 200
+
+
+def test_the_history_of_a_scenario_whose_stage_was_renamed_shows_each_version_as_it_was_saved(trainer, client, clock,
+                                                                                            tmp_path):
+    lessons, scenarios = _copy(tmp_path)
+    stage = lessons / "stages" / "5-results.md"
+    stage.write_text(stage.read_text().replace("id: results\n", "id: after-sale\n"))
+    for path in scenarios.rglob("*.md"):
+        path.write_text(re.sub(r"^(- )?(stage|answer): results$", r"\1\2: after-sale", path.read_text(), flags=re.MULTILINE))
+    clock.advance(timedelta(days=1))
+    report = import_content([str(lessons), str(scenarios)], clock.now())
+    assert report.ok and f"scenario {DIEGO}" in report.updated, report.errors
+
+    page = client.get(f"/author/scenarios/{DIEGO}/history")  # before: a 500 (KeyError 'results')
+    assert page.status_code == 200
+    changed = re.findall(r'<span class="(?:add|del)">([^<]*)</span>', page.get_data(as_text=True))
+    # version 1 under the rules it was saved with: its answer was quantify-results then as it is now
+    assert changed == ["-stage: results", "+stage: after-sale"]
