@@ -140,14 +140,22 @@ def set_status(scenario_id: str, status: str, now: datetime) -> list[ContentErro
     begin_content_write()
     row = db.session.get(ScenarioRow, scenario_id)
     if status == "active" and row.status != "active":
-        model = content_service.current_stage_model()
-        errors = content_service.stored_scenario_errors(row, content_service.current_version(row), model, set(skills()), model)
+        errors = unfit_errors(row)
         if errors:
             db.session.rollback()
             return errors
     row.status, row.updated_at = status, now
     db.session.commit()
     return []
+
+
+def unfit_errors(row: ScenarioRow) -> list[ContentError]:
+    """What no longer fits the current stage rules in a retired scenario's current version (none for an active one:
+    every import checks the active scenarios against the rules it brings)."""
+    if row.status == "active":
+        return []
+    model = content_service.current_stage_model()
+    return content_service.stored_scenario_errors(row, content_service.current_version(row), model, set(skills()), model)
 
 
 def versions(scenario_id: str) -> list[ScenarioVersion]:

@@ -198,14 +198,18 @@ def try_it(scenario_id: str):
     by_key = {o.key: o for o in scenario.options}
     item = PreviewItem(scenario=scenario, options=[by_key[k] for k in option_order(scenario, f"try:{row.id}:{row.current_number}")])
     verdict, error = None, None
-    if request.method == "POST":
+    unfit = authoring.unfit_errors(row)  # a retired scenario the stage rules imported since have left behind
+    if unfit:
+        error = (f"{row.id} no longer fits the current stage rules (line {unfit[0].line}: {unfit[0].message}), so it "
+                 "cannot be graded: edit it to fit them.")
+    elif request.method == "POST":
         try:
             answer = read_answer(request.form, [o.key for o in item.options])
             verdict = grading.grade(scenario, answer, content_service.current_stage_model())
         except (grading.InvalidAnswer, DrillError) as exc:
             error = str(exc)
     return render_template("author/try.html", row=row, item=item, verdict=verdict, error=error,
-                           model=content_service.current_stage_model()), (400 if error else 200)
+                           model=content_service.current_stage_model()), (400 if error and request.method == "POST" else 200)
 
 
 STATUS_CHANGES = {

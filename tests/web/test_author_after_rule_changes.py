@@ -78,3 +78,22 @@ def test_the_history_of_a_scenario_whose_stage_was_renamed_shows_each_version_as
     changed = re.findall(r'<span class="(?:add|del)">([^<]*)</span>', page.get_data(as_text=True))
     # version 1 under the rules it was saved with: its answer was quantify-results then as it is now
     assert changed == ["-stage: results", "+stage: after-sale"]
+
+
+def test_try_it_on_a_retired_scenario_whose_stage_was_renamed_says_it_no_longer_fits(trainer, client, clock, tmp_path):
+    db.session.execute(db.update(Scenario).where(Scenario.skill_id == "results-loop").values(status="retired"))
+    db.session.commit()
+    lessons, scenarios = _copy(tmp_path)
+    stage = lessons / "stages" / "5-results.md"
+    stage.write_text(stage.read_text().replace("id: results\n", "id: after-sale\n"))
+    sam = scenarios / "tell-the-stage" / "stage-sam-reports.md"  # the one active item of that stage moves with it
+    sam.write_text(re.sub(r"^(- )?(stage|answer): results$", r"\1\2: after-sale", sam.read_text(), flags=re.MULTILINE))
+    clock.advance(timedelta(days=1))
+    assert import_content([str(lessons), str(sam)], clock.now()).ok
+
+    page = client.get(f"/author/scenarios/{DIEGO}/try")
+    assert page.status_code == 200 and "no longer fits the current stage rules" in page.get_data(as_text=True)
+    token = csrf_token(client, f"/author/scenarios/{DIEGO}/try")
+    tried = client.post(f"/author/scenarios/{DIEGO}/try", data={"csrf_token": token, "choice": "send-offer"})
+    assert tried.status_code == 400  # before: a 500 (KeyError 'results')
+    assert "unknown stage 'results'" in html.unescape(tried.get_data(as_text=True))
