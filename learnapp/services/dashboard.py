@@ -12,7 +12,7 @@ from learnapp.domain.scheduling import MemoryState
 from learnapp.extensions import db
 from learnapp.models import (ORGANISATION, Attempt, CalibrationRollup, MemoryStateRow, RepDayRollup, RetentionRollup, Skill,
                              Team, TeamMove, User)
-from learnapp.services.drill import local_day, scheduler, user_zone, zone_named
+from learnapp.services.drill import drillable_skills, local_day, scheduler, user_zone, zone_named
 from learnapp.models.user import WEEKDAYS
 from learnapp.services.users import weekday_span, working_weeks
 from learnapp.services.vacations import vacation_days
@@ -194,7 +194,10 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
                  and spans and spans[-1][1] is not None and spans[-1][1] >= span.start and u not in left]
     left = left + moved_out
     ids = [u.id for u in reps]
-    states = team_states(ids)
+    # a skill whose scenarios are all retired has left the drill: no rep can practise it, so its recall, which only
+    # falls from now on, is neither shown nor at risk; it is back with its first active scenario
+    drilled = set(drillable_skills())
+    states = {u: {k: s for k, s in by_skill.items() if k in drilled} for u, by_skill in team_states(ids).items()}
     sched = scheduler()
     viewer_today = today or now.date()
     through_today = span.end >= viewer_today
@@ -242,7 +245,7 @@ def team_dashboard(team: Team, span: DateRange, now: datetime, *, today: date | 
                     and _idle_working_days(since[u.id], day - timedelta(days=day == local_today[u.id]), away[u.id],
                                            weekdays[u.id]) >= INACTIVE_AFTER}
     board = Dashboard(
-        team=team, range=span, reach=reach, reps=reps, skills=list(db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id))),
+        team=team, range=span, reach=reach, reps=reps, skills=list(db.session.scalars(db.select(Skill).where(Skill.id.in_(list(drilled))).order_by(Skill.position, Skill.id))),
         curve_team=retention_curve(team.id, read), curve_org=retention_curve(ORGANISATION, read),
         reference=retention.one_day_training_reference(),
         # the viewer's weeks: a rep already in the viewer's next week (east of them, on the viewer's Sunday) adds

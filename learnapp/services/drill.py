@@ -561,7 +561,8 @@ def summary(user: User, now: datetime) -> Summary:
         db.select(Attempt).join(Presentation, Attempt.presentation_id == Presentation.id)
         .where(Presentation.session_id == session.id)))
     correct = sum(1 for a in attempts if a.correct)
-    next_due = scheduling.next_due(memory_states(user.id))
+    drilled = set(drillable_skills())  # a skill whose scenarios are all retired comes back in no drill
+    next_due = scheduling.next_due({k: s for k, s in memory_states(user.id).items() if k in drilled})
     if next_due is not None:
         # today's drill is done: skills still overdue (a backlog spread over the coming days) come tomorrow
         next_due = max(next_due, day_end(user, local_day(user, now)))

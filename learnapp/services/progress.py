@@ -8,7 +8,7 @@ from datetime import datetime
 from learnapp.domain import scheduling
 from learnapp.extensions import db
 from learnapp.models import Attempt, Skill, User
-from learnapp.services.drill import is_partly_right, local_day, memory_states, scheduler, streak
+from learnapp.services.drill import drillable_skills, is_partly_right, local_day, memory_states, scheduler, streak
 
 RECENT_RESULTS = 5
 
@@ -43,6 +43,8 @@ class SkillProgress:
     # reviewed today, in the rep's own day: FSRS puts recall at 100% right after any review, right or wrong,
     # so the page says "practised today" rather than a number that reads as mastery
     practised_today: bool = False
+    # False: every scenario of the skill is retired, so no drill brings it back (until one is active again)
+    drilled: bool = True
 
 
 @dataclass
@@ -59,20 +61,26 @@ class RepProgress:
 
 
 def rep_progress(user: User, now: datetime) -> RepProgress:
-    """Every skill of the course for one rep, in course order, with recall now and the last few results."""
+    """Every skill of the course for one rep, in course order, with recall now and the last few results.
+
+    A skill whose scenarios are all retired is listed only if the rep practised it, as no longer drilled."""
     states = memory_states(user.id)
     sched = scheduler()
     recent = _recent_results(user.id)
     today = local_day(user, now)
+    drilled = set(drillable_skills())
     skills = []
     for skill in db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)):
         state = states.get(skill.id)
+        if skill.id not in drilled and state is None:
+            continue
         skills.append(SkillProgress(
             skill_id=skill.id, title=skill.title,
             recall=scheduling.recall_now(state, now, sched) if state else None,
             due=state.due if state else None, reviews=state.reviews if state else 0,
             lapses=state.lapses if state else 0, recent=recent.get(skill.id, []),
             practised_today=bool(state and state.last_review and local_day(user, state.last_review) == today),
+            drilled=skill.id in drilled,
         ))
     totals = db.session.execute(
         db.select(db.func.count(Attempt.id), db.func.sum(db.case((Attempt.correct, 1), else_=0))).where(Attempt.user_id == user.id)

@@ -1,0 +1,54 @@
+"""A skill whose scenarios are all retired has left the drill: no rep can practise it any more, so neither the
+manager's dashboard nor the weekly digest calls it at risk, and the rep's progress says it is no longer drilled
+instead of a recall that only falls and a due day no drill keeps."""
+
+from datetime import timedelta
+
+from learnapp.extensions import db
+from learnapp.models import Scenario, Skill, User
+from learnapp.services import drill
+from learnapp.services.dashboard import DateRange, team_dashboard
+from tests.helpers import drill_all, wrong_answer
+
+
+def _practise_then_retire(make_user, clock):
+    rep = make_user("rep", team="North")
+    manager = make_user("manager", team="North")
+    drill_all(rep, clock, answer=wrong_answer)
+    practised = db.session.scalars(db.select(Scenario.skill_id).distinct()
+                                   .where(Scenario.skill_id.in_(drill.memory_states(rep.id)))).all()
+    assert practised
+    skill = practised[0]
+    db.session.execute(db.update(Scenario).where(Scenario.skill_id == skill).values(status="retired"))
+    db.session.commit()
+    clock.advance(timedelta(days=40))  # long enough for every skill learned with wrong answers to fall under 70%
+    return rep, manager, skill
+
+
+def test_a_retired_skill_is_not_at_risk_on_the_dashboard(content, make_user, clock, client, auth):
+    rep, manager, skill = _practise_then_retire(make_user, clock)
+    team = manager.led_teams[0]
+    board = team_dashboard(team, DateRange.parse(None, None, clock.now().date())[0], clock.now())
+    at_risk = [s.id for s, _, _ in board.at_risk_skills]
+    assert skill not in at_risk and at_risk  # the other skills the rep got wrong still are
+    assert skill not in [s.id for s in board.skills] and skill not in board.recall[rep.id]
+
+    auth.login(manager.email)
+    page = client.get(f"/team/{team.id}")
+    assert page.status_code == 200
+    assert client.get(f"/team/{team.id}/skill/{skill}").status_code == 200
+
+
+def test_the_rep_sees_a_retired_skill_as_no_longer_drilled(content, make_user, clock, client, auth):
+    rep, _, skill = _practise_then_retire(make_user, clock)
+    auth.login(rep.email)
+    page = " ".join(client.get("/progress/").get_data(as_text=True).split())
+    title = db.session.get(Skill, skill).title
+    row = page[page.index(title):page.index("</tr>", page.index(title))]
+    assert "no longer drilled" in row and "%" not in row.split("</a>")[1].split('class="recent"')[0]
+
+    # the summary's next drill is a day something comes back, not the retired skill's due day
+    drill_all(rep, clock)
+    summary = drill.summary(db.session.get(User, rep.id), clock.now())
+    others = {k: s for k, s in drill.memory_states(rep.id).items() if k != skill}
+    assert summary.next_due is None or summary.next_due >= min(s.due for s in others.values())
