@@ -286,9 +286,13 @@ def content_import(paths: tuple[str, ...]) -> None:
         click.echo(("new " if line in report.created else "updated ") + line)
     for line in report.kept:
         click.echo("kept " + line)
+    for line in report.not_in_files:
+        click.echo(f"still active, not in the files: scenario {line}; an import never retires a scenario: retire it "
+                   "under Content in the app to take it out of the drills")
     click.echo(f"imported {report.lessons} lessons and {report.scenarios} scenarios: {len(report.created)} new, "
                f"{len(report.updated)} updated" + (f", {len(report.kept)} kept newer" if report.kept else "")
-               + (", stage model updated" if report.stage_model_changed else ""))
+               + (", stage model updated" if report.stage_model_changed else "")
+               + (f"; {len(report.not_in_files)} still active but not in the files" if report.not_in_files else ""))
 
 
 @content_cli.command("export")

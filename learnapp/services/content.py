@@ -34,6 +34,9 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     # files holding an earlier version than the current one (an edit made in the app since): left as they are
     kept: list[str] = field(default_factory=list)
+    # active scenarios last imported from a file under a folder of this import that no longer holds it: still drilled
+    # (an import never retires), said so that a trainer who deleted the file knows to retire it in the app
+    not_in_files: list[str] = field(default_factory=list)
     stage_model_changed: bool = False
 
     @property
@@ -146,11 +149,24 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
         known = _current_hashes()
         for scenario in content.scenarios.values():
             store_scenario(scenario, now, actor, report, known=known, keep_newer=True, prepared=prepared[scenario.id])
+        report.not_in_files = _not_in_files(paths, set(content.scenarios))
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return report
+
+
+def _not_in_files(paths: list[str], imported: set[str]) -> list[str]:
+    """The active scenarios whose source file lay under one of the folders in ``paths`` and is not among the files
+    imported from them now (deleted or moved out), as "ID (PATH)", by id."""
+    folders = [Path(p).resolve() for p in paths if Path(p).is_dir()]
+    if not folders:
+        return []
+    rows = db.session.execute(db.select(ScenarioRow.id, ScenarioRow.source_path)
+                              .where(ScenarioRow.status == "active").order_by(ScenarioRow.id))
+    return [f"{ident} ({source})" for ident, source in rows
+            if ident not in imported and source and any(Path(source).resolve().is_relative_to(f) for f in folders)]
 
 
 def _prepared(content: ContentSet) -> dict[str, tuple[dict, str]]:
