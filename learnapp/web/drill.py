@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from learnapp.domain.grading import out_of_order
-from learnapp.domain.model import Kind
+from learnapp.domain.model import Kind, answer_label
 from learnapp.services import drill as drill_service
 from learnapp.services.db import now
 from learnapp.web import roles_required
@@ -13,6 +13,8 @@ bp = Blueprint("drill", __name__, url_prefix="/drill")
 DRILLERS = ("rep", "trainer", "manager", "admin")  # everyone may practise; only reps are tracked by managers
 # the order-steps feedback (drill and try-it) marks the steps the grader counted as out of order, and only those
 bp.add_app_template_global(out_of_order, "out_of_order")
+# a move by its name, or by its id when the rules the answer was graded by do not list it (never a KeyError)
+bp.add_app_template_global(answer_label, "answer_label")
 NOTHING_MORE = ("There is nothing more to practise right now: none of the skills you have started has a scenario in "
                 "use. New skills come with your next drill.")
 STALE_TAB = ("Nothing was recorded: that page showed an item no longer in your drill (it was open from earlier). "

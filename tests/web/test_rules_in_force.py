@@ -111,3 +111,20 @@ def test_an_item_shown_after_new_rules_are_imported_is_graded_by_them(content, m
     clock.advance(timedelta(seconds=20))
     attempt = drill.submit_answer(rep, token, "send-offer", clock.now())
     assert not attempt.correct and "the Results stage" in attempt.verdict["details"][0]
+
+
+def test_the_feedback_of_a_move_the_rules_it_was_graded_by_do_not_list_names_it_by_its_id(content, make_user, clock,
+                                                                                            client, auth, tmp_path):
+    """New rules imported in the very instant the item was shown are the rules of its showing: the move the rep
+    picks from the version on screen is one they no longer list. Graded wrong, and its feedback still opens."""
+    rep = make_user("rep")
+    _only_diego_active()
+    token = _show_diego(rep, clock)
+    _drop_quantify_results(tmp_path, clock)  # at the same instant
+    clock.advance(timedelta(seconds=20))
+    attempt = drill.submit_answer(rep, token, "quantify-results", clock.now())
+    assert not attempt.correct and "no longer covers this move" in attempt.verdict["reason"]
+
+    auth.login(rep.email)
+    page = client.get(f"/drill/feedback/{token}")  # before: a 500 (KeyError 'quantify-results')
+    assert page.status_code == 200 and "<strong>Your move:</strong> quantify-results" in page.get_data(as_text=True)
