@@ -128,3 +128,21 @@ def test_the_feedback_of_a_move_the_rules_it_was_graded_by_do_not_list_names_it_
     auth.login(rep.email)
     page = client.get(f"/drill/feedback/{token}")  # before: a 500 (KeyError 'quantify-results')
     assert page.status_code == 200 and "<strong>Your move:</strong> quantify-results" in page.get_data(as_text=True)
+
+
+def test_the_feedback_of_an_item_whose_stage_was_renamed_since_links_no_missing_stage_page(content, make_user, clock,
+                                                                                            client, auth, tmp_path):
+    rep = make_user("rep")
+    _only_diego_active()
+    token = _show_diego(rep, clock)
+    clock.advance(timedelta(seconds=20))
+    drill.submit_answer(rep, token, "send-offer", clock.now())
+    auth.login(rep.email)
+    assert 'href="/lessons/stages/results"' in client.get(f"/drill/feedback/{token}").get_data(as_text=True)
+
+    clock.advance(timedelta(days=1))
+    assert import_content(_rename_results_stage(tmp_path), clock.now()).ok
+    page = client.get(f"/drill/feedback/{token}").get_data(as_text=True)
+    assert client.get("/lessons/stages/results").status_code == 404
+    assert "/lessons/stages/results" not in page  # before: 'About this stage' led to a 404
+    assert "Read the two-minute lesson" in page
