@@ -286,6 +286,9 @@ def content_import(paths: tuple[str, ...]) -> None:
         click.echo(("new " if line in report.created else "updated ") + line)
     for line in report.kept:
         click.echo("kept " + line)
+    for scenario_id in report.retired:
+        click.echo(f"retired: scenario {scenario_id} stays out of the drills (an import never makes a scenario active "
+                   "again): make it active again under Content in the app")
     for line in report.not_in_files:
         click.echo(f"still active, not in the files: scenario {line}; an import never retires a scenario: retire it "
                    "under Content in the app to take it out of the drills")

@@ -35,3 +35,24 @@ def test_an_import_names_the_active_scenarios_whose_files_are_gone(app, tmp_path
     # importing one scenario file (not a folder) says nothing of the others
     one = tmp_path / "scenarios" / "days-out" / "days-out-li-insurance.md"
     assert "still active" not in runner.invoke(args=["content", "import", str(one)]).output
+
+
+def test_an_import_says_which_of_its_scenarios_stay_retired(app, tmp_path):
+    """A trainer who retired a scenario and later brings its file back (or edits it) reads that it is still retired,
+    instead of an import that seems to have put it back in the drills."""
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    paths = [str(tmp_path / "lessons"), str(tmp_path / "scenarios")]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["content", "import", *paths]).exit_code == 0
+    with app.app_context():
+        db.session.get(Scenario, "days-out-priya-brochure").status = "retired"
+        db.session.commit()
+
+    result = runner.invoke(args=["content", "import", *paths])
+    assert result.exit_code == 0, result.output
+    assert "retired: scenario days-out-priya-brochure stays out of the drills" in result.output
+    assert "make it active again under Content" in result.output
+    assert result.output.count("retired: scenario") == 1
+    with app.app_context():
+        assert db.session.get(Scenario, "days-out-priya-brochure").status == "retired"

@@ -37,6 +37,8 @@ class ImportReport:
     # active scenarios last imported from a file under a folder of this import that no longer holds it: still drilled
     # (an import never retires), said so that a trainer who deleted the file knows to retire it in the app
     not_in_files: list[str] = field(default_factory=list)
+    # scenarios of these files that are retired: an import never makes one active again, so they stay out of the drills
+    retired: list[str] = field(default_factory=list)
     stage_model_changed: bool = False
 
     @property
@@ -150,6 +152,8 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
         for scenario in content.scenarios.values():
             store_scenario(scenario, now, actor, report, known=known, keep_newer=True, prepared=prepared[scenario.id])
         report.not_in_files = _not_in_files(paths, set(content.scenarios))
+        report.retired = sorted(db.session.scalars(db.select(ScenarioRow.id).where(
+            ScenarioRow.id.in_(list(content.scenarios)), ScenarioRow.status != "active")))
         db.session.commit()
     except Exception:
         db.session.rollback()
