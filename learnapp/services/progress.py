@@ -119,22 +119,24 @@ class AnswerRecord:
 
 
 def answers_of(user: User) -> list[AnswerRecord]:
-    """Every answer of one rep, oldest first, with the item as it was shown and their answer by its names now."""
+    """Every answer of one rep, oldest first, with the item as it was shown and their answer by its names then (the
+    stage rules it was graded by: a stage renamed or a move renamed since keeps the name the feedback gave it)."""
     from learnapp.domain.model import answer_label
     from learnapp.models import ScenarioVersion
-    from learnapp.services.content import current_stage_model
+    from learnapp.services.content import stage_model_in_force, stage_model_version
     from learnapp.services.drill import _scenario  # parsed once per content hash
 
-    model = current_stage_model()
     titles = dict(db.session.execute(db.select(Skill.id, Skill.title)).all())
+    model_id, model_hash = stage_model_in_force(Attempt.shown_at)
     query = (db.select(Attempt.answered_at, Attempt.skill_id, Attempt.scenario_id, Attempt.scenario_version_id,
                        ScenarioVersion.content_hash, Attempt.verdict, Attempt.correct, Attempt.rating, Attempt.score,
-                       Attempt.duration_ms)
+                       Attempt.duration_ms, model_id, model_hash)
              .join(ScenarioVersion, ScenarioVersion.id == Attempt.scenario_version_id)
              .where(Attempt.user_id == user.id).order_by(Attempt.answered_at, Attempt.id))
     records = []
-    for at, skill, scenario_id, version_id, digest, verdict, correct, rating, score, ms in db.session.execute(query):
+    for at, skill, scenario_id, version_id, digest, verdict, correct, rating, score, ms, *in_force in db.session.execute(query):
         scenario = _scenario(version_id, digest)
+        model = stage_model_version(*in_force)
         chosen = str((verdict or {}).get("chosen") or "")
         answer = answer_label(scenario, chosen, model) if chosen else ""
         result = "right" if correct else "partly right" if is_partly_right(bool(correct), int(rating)) else "wrong"

@@ -146,3 +146,22 @@ def test_the_feedback_of_an_item_whose_stage_was_renamed_since_links_no_missing_
     assert client.get("/lessons/stages/results").status_code == 404
     assert "/lessons/stages/results" not in page  # before: 'About this stage' led to a 404
     assert "Read the two-minute lesson" in page
+
+
+def test_the_answers_csv_names_an_answer_as_its_feedback_did_after_the_stage_is_renamed(content, make_user, clock,
+                                                                                         client, auth, tmp_path):
+    import csv
+    import io
+
+    rep = make_user("rep")
+    db.session.execute(db.update(Scenario).where(Scenario.id != "stage-sam-reports").values(status="retired"))
+    db.session.commit()
+    item = drill.current_item(rep, clock.now())
+    clock.advance(timedelta(seconds=20))
+    drill.submit_answer(rep, item.presentation.token, "results", clock.now())
+    clock.advance(timedelta(days=1))
+    assert import_content(_rename_results_stage(tmp_path), clock.now()).ok
+
+    auth.login(rep.email)
+    rows = list(csv.DictReader(io.StringIO(client.get("/progress/answers.csv").get_data(as_text=True))))
+    assert [row["your answer"] for row in rows] == ["Results"]  # before: 'results', an id the rules no longer know
