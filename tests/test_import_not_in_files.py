@@ -56,3 +56,18 @@ def test_an_import_says_which_of_its_scenarios_stay_retired(app, tmp_path):
     assert result.output.count("retired: scenario") == 1
     with app.app_context():
         assert db.session.get(Scenario, "days-out-priya-brochure").status == "retired"
+
+
+def test_an_import_that_changes_a_skill_id_says_the_old_lesson_stays(app, tmp_path):
+    """A trainer who 'renamed' a skill by changing its id read that its place was taken by the very lesson whose file
+    they had just renamed; the message now says that lesson stays and how a skill is renamed."""
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["content", "import", str(tmp_path / "lessons"), str(ROOT / "scenarios")]).exit_code == 0
+    old = tmp_path / "lessons" / "days-out.md"
+    (tmp_path / "lessons" / "timing.md").write_text(old.read_text().replace("skill: days-out", "skill: timing"))
+    old.unlink()
+    result = runner.invoke(args=["content", "import", str(tmp_path / "lessons")])
+    assert result.exit_code == 1
+    assert ("timing.md:5: position 1 is used by the lesson 'days-out', imported before (a lesson stays in the app when "
+            "its file is deleted; to rename a skill, change its title and keep its skill id)") in result.output

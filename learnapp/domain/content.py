@@ -730,8 +730,12 @@ def _build_lessons(docs: list[Document], errors: list[ContentError], known: dict
     content folders) that these documents do not redefine, is an error: the course order must be clear."""
     lessons: dict[str, Lesson] = {}
     redefined = {doc.data.get("skill") for doc in docs if isinstance(doc.data.get("skill"), str)}
-    positions: dict[int, str] = {lesson.position: lesson.path or f"the lesson '{skill}'"
-                                 for skill, lesson in sorted((known or {}).items()) if lesson.position and skill not in redefined}
+    # a known lesson without a path is an imported one: its file may be gone (deleted, or its skill id changed), but a
+    # lesson stays in the app, so say so, or the trainer reads of a lesson they believe they removed
+    positions: dict[int, str] = {lesson.position: lesson.path or (
+        f"the lesson '{skill}', imported before (a lesson stays in the app when its file is deleted; to rename a skill, "
+        "change its title and keep its skill id)")
+        for skill, lesson in sorted((known or {}).items()) if lesson.position and skill not in redefined}
     for doc in docs:
         err = _Errors(errors, doc)
         before = len(errors)
