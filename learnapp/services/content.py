@@ -372,8 +372,9 @@ def stage_model_version(version_id: int | None, digest: str | None) -> StageMode
         return None
     model = _MODELS.get(digest)
     if model is None:
-        model = StageModel.from_dict(db.session.get(StageModelVersion, version_id).data)
-        _MODELS[digest] = model
+        row = db.session.get(StageModelVersion, version_id)
+        model = StageModel.from_dict(row.data)
+        _MODELS[row.content_hash] = model  # the row's own hash: a caller's mismatched pair cannot mislabel it
     return model
 
 
@@ -398,12 +399,16 @@ def stage_model_in_force(moment):
     fitted those, and an import of new rules while it was on the rep's screen (a stage renamed, a move dropped, a
     move that fits no more) would otherwise grade it by rules it was never checked against."""
     table = StageModelVersion.__table__
-    earlier, first, chosen = table.alias("model_earlier"), table.alias("model_first"), table.alias("model_in_force")
-    version_id = db.func.coalesce(
-        db.select(earlier.c.id).where(earlier.c.created_at <= moment).order_by(earlier.c.id.desc()).limit(1).scalar_subquery(),
-        db.select(first.c.id).order_by(first.c.id).limit(1).scalar_subquery())
-    digest = db.select(chosen.c.content_hash).where(chosen.c.id == version_id).scalar_subquery()
-    return version_id, digest
+    earlier, first = table.alias("model_earlier"), table.alias("model_first")
+
+    def in_force(column: str):  # the id and the hash of the same row: the same two subqueries, one column each
+        # correlate_except: the moment's tables are the caller's rows, never joined in here
+        at_or_before = (db.select(earlier.c[column]).where(earlier.c.created_at <= moment)
+                        .order_by(earlier.c.id.desc()).limit(1).correlate_except(earlier).scalar_subquery())
+        oldest = db.select(first.c[column]).order_by(first.c.id).limit(1).correlate_except(first).scalar_subquery()
+        return db.func.coalesce(at_or_before, oldest)
+
+    return in_force("id"), in_force("content_hash")
 
 
 def scenario_from_version(version: ScenarioVersion) -> Scenario:

@@ -165,3 +165,23 @@ def test_the_answers_csv_names_an_answer_as_its_feedback_did_after_the_stage_is_
     auth.login(rep.email)
     rows = list(csv.DictReader(io.StringIO(client.get("/progress/answers.csv").get_data(as_text=True))))
     assert [row["your answer"] for row in rows] == ["Results"]  # before: 'results', an id the rules no longer know
+
+
+def test_answering_an_item_shown_before_new_rules_leaves_the_current_rules_as_they_are(content, make_user, clock,
+                                                                                        tmp_path):
+    """The rules in force for an item shown before an import, with another rep's item shown after it: the id and the
+    content hash of the rules read with the item are one stored version's, so the parsed rules cached by hash stay
+    right for every later page (an id of the older rules read with the newer rules' hash cached the older rules
+    under the newer hash: the stage pages and the editor then showed the rules the import had replaced)."""
+    from learnapp.services.content import current_stage_model
+
+    rep, other = make_user("rep"), make_user("rep")
+    _only_diego_active()
+    token = _show_diego(rep, clock)
+    clock.advance(timedelta(minutes=1))
+    assert import_content(_rename_results_stage(tmp_path), clock.now()).ok
+    clock.advance(timedelta(minutes=1))
+    _show_diego(other, clock)  # shown under the new rules
+    clock.advance(timedelta(seconds=20))
+    assert drill.submit_answer(rep, token, "quantify-results", clock.now()).correct
+    assert [s.id for s in current_stage_model().stages][-1] == "after-sale"
