@@ -390,6 +390,14 @@ def stage_model_at(moment: datetime) -> StageModel | None:
     return stage_model_version(version_id, digest)
 
 
+def shown_moment(shown_at, version_created_at):
+    """The moment whose stage model an item is graded by (stage_model_in_force): when it was shown, or when the version
+    shown was saved if that reads later. The two agree but for clocks: an import run on a host whose clock is ahead of
+    the web server's writes rules and versions the server may show "before" them, and the version shown always fits
+    the rules imported with it."""
+    return db.case((version_created_at > shown_at, version_created_at), else_=shown_at)
+
+
 def stage_model_in_force(moment):
     """The id and content hash of the stage model in force at ``moment`` (a column of the caller's query), as two
     scalar subqueries for a query that reads that model along with its own rows: the newest imported at or before

@@ -59,21 +59,22 @@ _DURATIONS = (select(_ATTEMPTS.c.duration_ms).where(_ATTEMPTS.c.user_id == bindp
               .order_by(_ATTEMPTS.c.answered_at.desc()).limit(RECENT_DURATIONS))  # read off ix_attempt_user_answered
 
 
-def _labelled_model(columns):
-    """The stage model's id and hash as a query's ``model_id`` and ``model_hash``."""
-    version_id, digest = columns
+def _model_in_force():
+    """The stage model a shown item is graded by (content.stage_model_in_force), as ``model_id`` and ``model_hash``."""
+    moment = content_service.shown_moment(_SHOWN.c.shown_at, _VERSIONS.c.created_at)
+    version_id, digest = content_service.stage_model_in_force(moment)
     return version_id.label("model_id"), digest.label("model_hash")
 
 
 _TO_ANSWER = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.content_hash, _SESSIONS.c.usual_seconds,
                      _SESSIONS.c.day.label("session_day"),
-                     *_labelled_model(content_service.stage_model_in_force(_SHOWN.c.shown_at)))
+                     *_model_in_force())
               .select_from(_SHOWN.join(_VERSIONS, _VERSIONS.c.id == _SHOWN.c.scenario_version_id)
                            .join(_SESSIONS, _SESSIONS.c.id == _SHOWN.c.session_id)
                            .outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
               .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))
 _ANSWERED = (select(_ATTEMPTS, _VERSIONS.c.content_hash,
-                    *_labelled_model(content_service.stage_model_in_force(_SHOWN.c.shown_at)))
+                    *_model_in_force())
              .select_from(_SHOWN.join(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id)
                           .join(_VERSIONS, _VERSIONS.c.id == _ATTEMPTS.c.scenario_version_id))
              .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))

@@ -123,11 +123,11 @@ def answers_of(user: User) -> list[AnswerRecord]:
     stage rules it was graded by: a stage renamed or a move renamed since keeps the name the feedback gave it)."""
     from learnapp.domain.model import answer_label
     from learnapp.models import ScenarioVersion
-    from learnapp.services.content import stage_model_in_force, stage_model_version
+    from learnapp.services.content import shown_moment, stage_model_in_force, stage_model_version
     from learnapp.services.drill import _scenario  # parsed once per content hash
 
     titles = dict(db.session.execute(db.select(Skill.id, Skill.title)).all())
-    model_id, model_hash = stage_model_in_force(Attempt.shown_at)
+    model_id, model_hash = stage_model_in_force(shown_moment(Attempt.shown_at, ScenarioVersion.created_at))
     query = (db.select(Attempt.answered_at, Attempt.skill_id, Attempt.scenario_id, Attempt.scenario_version_id,
                        ScenarioVersion.content_hash, Attempt.verdict, Attempt.correct, Attempt.rating, Attempt.score,
                        Attempt.duration_ms, model_id, model_hash)

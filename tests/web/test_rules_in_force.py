@@ -185,3 +185,18 @@ def test_answering_an_item_shown_before_new_rules_leaves_the_current_rules_as_th
     clock.advance(timedelta(seconds=20))
     assert drill.submit_answer(rep, token, "quantify-results", clock.now()).correct
     assert [s.id for s in current_stage_model().stages][-1] == "after-sale"
+
+
+def test_an_item_shown_by_a_server_whose_clock_is_behind_the_imports_is_graded_by_the_rules_of_its_version(
+        content, make_user, clock, tmp_path):
+    """The import ran on a host whose clock was ahead: the web server shows the new version at a moment that reads
+    earlier than the import. The version shown came with the new rules, so those grade it (not the rules before)."""
+    rep = make_user("rep")
+    _only_diego_active()
+    clock.advance(timedelta(minutes=5))
+    assert import_content(_rename_results_stage(tmp_path), clock.now()).ok
+    clock.advance(timedelta(minutes=-3))  # the web server's clock
+    token = _show_diego(rep, clock)
+    clock.advance(timedelta(seconds=20))
+    attempt = drill.submit_answer(rep, token, "quantify-results", clock.now())  # before: KeyError 'after-sale'
+    assert attempt.correct
