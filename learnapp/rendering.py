@@ -33,8 +33,8 @@ def render_markdown(text: str, *, cache: bool = True) -> str:
     """Render Markdown to HTML and sanitise it to the allow-list above.
 
     Cached, as stored prompts and lessons repeat all day; ``cache=False`` for text being typed (the editor's
-    preview): each keystroke's text is new and a lesson may hold 256 KB, so caching those kept up to 4,096 of them,
-    gigabytes, in every worker.
+    preview): each keystroke's text is new, so caching those kept up to 4,096 of them in every worker (gigabytes when
+    a lesson could hold 256 KB; 8 KB now).
     """
     return _cached_html(text) if cache else _sanitised_html(text)
 
@@ -56,7 +56,14 @@ def _guide_html(text: str) -> str:
 
 
 def _sanitised_html(text: str) -> str:
-    return _clean(_unsanitised_html(text))
+    return _clean(_recent_unsanitised_html(text))
+
+
+@lru_cache(maxsize=4)
+def _recent_unsanitised_html(text: str) -> str:
+    """The editor's live check renders a typed text for its preview and again for removed_by_sanitiser: Markdown
+    runs once for both (it is nearly all of the check's time on a long text). A few texts, not thousands."""
+    return _unsanitised_html(text)
 
 
 def _clean(html: str) -> str:
@@ -99,7 +106,7 @@ def removed_by_sanitiser(text: str) -> list[str]:
     address of a link vanish without a word, leaving, say, a link that goes nowhere. Elements, attributes
     and text are compared, not the HTML strings, which the sanitiser also re-serialises.
     """
-    before, after = _Shape(_unsanitised_html(text)), _Shape(render_markdown(text, cache=False))
+    before, after = _Shape(_recent_unsanitised_html(text)), _Shape(render_markdown(text, cache=False))
     elements = before.elements - after.elements
     removed = ["comments" if tag == "!--" else f"<{tag}>" for tag in sorted(elements)]
     removed += [f"the {name} of <{tag}>" for tag, name in sorted(before.attributes - after.attributes) if tag not in elements]

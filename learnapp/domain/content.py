@@ -19,8 +19,15 @@ from learnapp.domain.model import (
     DiscoveryStep, Fit, Kind, Lesson, Move, Option, RuleEntry, Scenario, Stage, StageModel,
 )
 
-MAX_BYTES = 256 * 1024
-MAX_FRONT_MATTER = 64 * 1024
+# What one file may cost to check and show. Python-Markdown takes quadratic time over one block of many short lines
+# (one rendering of 8 KB of "# a" headings took 0.36 s, 16 KB 1.15 s; 256 KB of them, or of underlined headings,
+# rules or list items, kept the editor's live check (POST /author/validate) past 15 s) and PyYAML about 40 ms a KB
+# of a long list (60 KB: 4.7 s). Measured with bench/validate_cost.py on a loaded machine. A two-minute lesson is
+# about 3 KB (the shipped ones are 2.7 KB at most, front matter included).
+MAX_BYTES = 32 * 1024
+MAX_FRONT_MATTER = 12 * 1024
+MAX_MARKDOWN = 8 * 1024  # a body (lesson, prompt, stage page), in bytes
+MAX_EXPLANATION = 2_000  # characters of a scenario's explanation (Markdown too; the shipped ones are 330 at most)
 NO_CATALOGUE = "no move catalogue found"  # stage files without moves.md (services.content.check tells it apart)
 # Python-Markdown's inline patterns take quadratic time over unmatched '[' and '<' (2,000 '![' took 4 s to
 # render, 2,000 '<http://' 1.4 s, 20,000 '[' over a minute: longer than a worker may take). Content needs a
@@ -267,12 +274,17 @@ def parse_document(path: str, data: bytes | str, errors: list[ContentError]) -> 
     if len(front.encode()) > MAX_FRONT_MATTER:
         errors.append(ContentError(path, 1, f"front matter is larger than {MAX_FRONT_MATTER // 1024} KB"))
         return None
+    body = "\n".join(lines[end + 1:]).strip("\n")
+    if len(body.encode()) > MAX_MARKDOWN:
+        errors.append(ContentError(path, end + 2, f"the text after the front matter is {len(body.encode()):,} bytes; the "
+                                                  f"limit is {MAX_MARKDOWN // 1024} KB (about 1,300 words; a lesson is "
+                                                  f"two minutes of reading), as longer Markdown takes too long to show"))
+        return None
     loaded = _load_yaml(path, front, errors)
     if loaded is None:
         return None
     data_map, key_lines, duplicates = loaded
-    return Document(path=path, data=data_map, body="\n".join(lines[end + 1:]).strip("\n"), lines=key_lines,
-                    duplicates=duplicates)
+    return Document(path=path, data=data_map, body=body, lines=key_lines, duplicates=duplicates)
 
 
 def _running_counts(lines: list[str], char: str):
@@ -824,7 +836,8 @@ def _read_scenario(doc: Document, model: StageModel | None, skills: set[str], er
     days_out = _int(err, d["days_out"], ("days_out",), "days_out") if d.get("days_out") is not None else None
     fields = dict(lead_name=_text(err, d.get("lead"), ("lead",), "lead", required=False),
                   signals=_str_list(err, d.get("signals"), ("signals",), "signals"),
-                  explanation=_text(err, d.get("explanation"), ("explanation",), "explanation", required=False))
+                  explanation=_text(err, d.get("explanation"), ("explanation",), "explanation", required=False,
+                                    max_length=MAX_EXPLANATION))
     reader = {Kind.NEXT_STEP: _next_step, Kind.WHICH_STAGE: _which_stage, Kind.ORDER_STEPS: _order_steps}[kind]
     specific = reader(err, doc, model, days_out, broken)
     if specific is None or len(errors) > before:

@@ -328,7 +328,7 @@ def test_refused_save_shows_each_error_beside_its_line(trainer, client):
 def test_oversized_text_is_refused_with_a_message_not_a_crash(trainer, client):
     text = authoring.scenario_text(db.session.get(Scenario, SCENARIO)) + "x" * 300_000
     response = _save(client, SCENARIO, text, 1)
-    assert response.status_code == 400 and "the limit is 256 KB" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "the limit is 32 KB" in response.get_data(as_text=True)
     huge = _save(client, SCENARIO, "x" * 2_000_000, 1)
     assert huge.status_code == 413
 
@@ -435,8 +435,10 @@ def test_the_preview_says_what_the_sanitiser_removed(trainer, client):
 
 def test_the_live_preview_of_long_lessons_does_not_pile_up_in_the_workers_memory(trainer, client):
     """Every keystroke's text was kept in the process-wide cache of rendered Markdown (4,096 entries, meant for the
-    stored prompts a drill shows all day): a lesson may hold 256 KB, so each preview kept about 0.8 MB for good, and
-    a trainer typing in a long lesson, or a script posting to /author/validate, could hold gigabytes per worker."""
+    stored prompts a drill shows all day): a lesson could hold 256 KB, so each preview kept about 0.8 MB for good, and
+    a trainer typing in a long lesson, or a script posting to /author/validate, could hold gigabytes per worker. A
+    lesson's text is 8 KB at most now, and the live check keeps its last few renderings only (Markdown runs once for the
+    preview and the sanitiser's note)."""
     import gc
     import tracemalloc
 
@@ -445,7 +447,7 @@ def test_the_live_preview_of_long_lessons_does_not_pile_up_in_the_workers_memory
     paragraph = "Ask what the lead plans, then share a guide that fits the stage. " * 20 + "\n\n"
 
     def preview(n: int) -> None:
-        result = client.post("/author/validate", json={"text": text + paragraph * 150 + f"Version {n}.\n", "lesson": "days-out"},
+        result = client.post("/author/validate", json={"text": text + paragraph * 4 + f"Version {n}.\n", "lesson": "days-out"},
                              headers={"X-CSRFToken": token}).get_json()
         assert result["ok"] and f"Version {n}." in result["preview"], result["errors"]
 
@@ -454,13 +456,43 @@ def test_the_live_preview_of_long_lessons_does_not_pile_up_in_the_workers_memory
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        for n in range(1, 11):
+        for n in range(1, 41):
             preview(n)
         gc.collect()
         kept = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
-    assert kept < 1_000_000, f"{kept:,} bytes kept after 10 previews of a 200 KB lesson"
+    assert kept < 200_000, f"{kept:,} bytes kept after 40 previews of an 8 KB lesson"
+
+
+def test_a_live_check_of_a_lesson_past_8_kb_says_so_at_once_and_renders_nothing(trainer, client, monkeypatch):
+    """256 KB of short Markdown lines (underlined headings: "a", then "=") held the worker of one live check for over a
+    minute (Python-Markdown is quadratic over one block of short lines); 8 KB of them render once, in well under a
+    second, and past 8 KB the editor gets the limit as an error at the body's first line (past 32 KB, the file's), with
+    no Markdown run."""
+    import markdown
+
+    token = csrf_token(client, "/author/lessons/days-out/edit")
+    text = authoring.lesson_text(db.session.get(Skill, "days-out"))
+    front, body = text.split("\n---\n", 1)
+    runs = []
+    real = markdown.markdown
+    monkeypatch.setattr(markdown, "markdown", lambda *a, **k: runs.append(1) or real(*a, **k))
+
+    def check(body: str) -> dict:
+        return client.post("/author/validate", json={"text": f"{front}\n---\n{body}", "lesson": "days-out"},
+                           headers={"X-CSRFToken": token}).get_json()
+
+    at_limit = check("a\n=\n" * (8 * 1024 // 4))
+    assert at_limit["ok"] and at_limit["preview"].count("<h1>a</h1>") == 2048 and len(runs) == 1
+    runs.clear()
+    over = check("a\n=\n" * (16 * 1024 // 4))
+    first_body_line = front.count("\n") + 3
+    assert over == {"ok": False, "preview": "", "removed": [], "errors": [{"line": first_body_line, "message": (
+        "the text after the front matter is 16,383 bytes; the limit is 8 KB (about 1,300 words; a lesson is two "
+        "minutes of reading), as longer Markdown takes too long to show")}]} and runs == []
+    assert check("a\n=\n" * (256 * 1024 // 4))["errors"][0]["message"].endswith("the limit is 32 KB (32,768 bytes)")
+    assert runs == []
 
 
 def test_the_list_says_as_of_when_the_discrimination_index_is_the_nightly_one(trainer, client, make_user, clock, monkeypatch):
