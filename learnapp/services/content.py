@@ -384,6 +384,14 @@ _NEWEST_STAGE_MODEL = (  # a prebuilt Core statement: the editor, the lessons an
     .order_by(StageModelVersion.__table__.c.id.desc()).limit(1))
 
 
+def newest_stage_model_columns():
+    """The newest stage model's id and hash as ``current_id`` and ``current_hash``, for a query that reads it along
+    with its own rows (stage_model_version() then gives the model)."""
+    table = StageModelVersion.__table__
+    return (_NEWEST_STAGE_MODEL.with_only_columns(table.c.id).scalar_subquery().label("current_id"),
+            _NEWEST_STAGE_MODEL.with_only_columns(table.c.content_hash).scalar_subquery().label("current_hash"))
+
+
 def stage_model_at(moment: datetime) -> StageModel | None:
     """The stage model in force at ``moment`` (stage_model_in_force), None before the first import."""
     version_id, digest = db.session.execute(db.select(*stage_model_in_force(moment))).one()

@@ -74,7 +74,7 @@ _TO_ANSWER = (select(_SHOWN, _ATTEMPTS.c.id.label("attempt_id"), _VERSIONS.c.con
                            .outerjoin(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
               .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))
 _ANSWERED = (select(_ATTEMPTS, _VERSIONS.c.content_hash,
-                    *_model_in_force())
+                    *_model_in_force(), *content_service.newest_stage_model_columns())
              .select_from(_SHOWN.join(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id)
                           .join(_VERSIONS, _VERSIONS.c.id == _ATTEMPTS.c.scenario_version_id))
              .where(_SHOWN.c.token == bindparam("token"), _SHOWN.c.user_id == bindparam("user_id")))
@@ -546,13 +546,15 @@ def attempt_for(presentation_id: int) -> Attempt | None:
     return db.session.scalars(db.select(Attempt).filter_by(presentation_id=presentation_id)).first()
 
 
-def feedback(user: User, token: str) -> tuple[Any, Scenario, StageModel] | None:
-    """The rep's own graded attempt for a presentation (its row), with the scenario version they were shown."""
+def feedback(user: User, token: str) -> tuple[Any, Scenario, StageModel, StageModel] | None:
+    """The rep's own graded attempt for a presentation (its row), with the scenario version they were shown, the stage
+    rules it was graded by and the current ones (the stage pages the feedback links to show those)."""
     row = db.session.execute(_ANSWERED, {"token": token, "user_id": user.id}).first()
     if row is None:
         return None
     return (row, _scenario(row.scenario_version_id, row.content_hash),
-            content_service.stage_model_version(row.model_id, row.model_hash))
+            content_service.stage_model_version(row.model_id, row.model_hash),
+            content_service.stage_model_version(row.current_id, row.current_hash))
 
 
 def summary(user: User, now: datetime) -> Summary:

@@ -6,7 +6,6 @@ from flask_login import current_user
 from learnapp.domain.grading import out_of_order
 from learnapp.domain.model import Kind, answer_label
 from learnapp.services import drill as drill_service
-from learnapp.services.content import current_stage_model
 from learnapp.services.db import now
 from learnapp.web import roles_required
 
@@ -109,9 +108,8 @@ def feedback(token: str):
     found = drill_service.feedback(_user(), token)
     if found is None:
         abort(404)
-    attempt, scenario, model = found
+    attempt, scenario, model, current = found
     # the stage's page shows the current rules: none for a stage renamed or removed since the item was shown
-    current = current_stage_model() if scenario.stage else None
-    stage_page = current is not None and any(s.id == scenario.stage for s in current.stages)
+    stage_page = scenario.stage is not None and any(s.id == scenario.stage for s in current.stages)
     return render_template("drill/feedback.html", attempt=attempt, scenario=scenario, model=model, Kind=Kind,
                            stage_page=stage_page)
