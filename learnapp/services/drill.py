@@ -248,6 +248,21 @@ def plan_for(user: User, day: date, at: datetime, *, median_seconds: float | Non
     )
 
 
+def move_learning_days(user: User) -> None:
+    """After the rep's timezone changed: each skill's day learned (memory_state.introduced_on) becomes the day of its
+    first answer in the new zone, in the caller's write transaction.
+
+    Their answers' days move with the zone (the rollups are rebuilt so); the day learned is where the next answers'
+    weeks since learning count from, and the rebuild counts it from the first answer's day too. Left in the old zone,
+    the live rollups and the nightly rebuild put the same answers in different weeks.
+    """
+    firsts = db.session.execute(select(Attempt.skill_id, func.min(Attempt.answered_at))
+                                .where(Attempt.user_id == user.id).group_by(Attempt.skill_id)).all()
+    for skill, first in firsts:
+        db.session.execute(update(_STATES).where(_STATES.c.user_id == user.id, _STATES.c.skill_id == skill)
+                           .values(introduced_on=local_day(user, first)))
+
+
 def day_end(user: User, day: date) -> datetime:
     """The UTC moment the rep's local ``day`` ends (their next midnight)."""
     return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=user_zone(user)).astimezone(timezone.utc)

@@ -280,7 +280,7 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
     UserError says what is wrong; nothing changes.
     """
     from learnapp.services import rollups
-    from learnapp.services.drill import local_day
+    from learnapp.services.drill import local_day, move_learning_days
 
     if user.erased_at is not None:
         raise UserError(ERASED_ALREADY)
@@ -351,6 +351,8 @@ def update_account(user: User, *, name: str, email: str, role: str, timezone: st
     if user.team_id != old_team:  # the old team's past ranges still count them up to the day before
         db.session.add(TeamMove(user_id=user.id, day=today, from_team_id=old_team, to_team_id=user.team_id,
                                 moved_by=by.email, moved_at=now))
+    if user.timezone != old_zone:
+        move_learning_days(user)
     if user.team_id != old_team or user.timezone != old_zone:
         rollups.rebuild_teams([t for t in (old_team, user.team_id) if t is not None],
                               organisation=user.timezone != old_zone)

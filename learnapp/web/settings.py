@@ -148,7 +148,9 @@ def edit():
         current_user.timezone = form.timezone.data
         if moved_zone and current_user.role == "rep":  # their answers' days move: the team's figures at once, as an
             from learnapp.services import rollups  # admin's correction does (users.update_account), not at night
+            from learnapp.services.drill import move_learning_days
 
+            move_learning_days(current_user._get_current_object())
             rollups.rebuild_teams([current_user.team_id] if current_user.team_id else [], organisation=True)
         db.session.commit()
         flash("Settings saved.")

@@ -149,3 +149,28 @@ def test_a_rep_moving_team_during_the_rebuild_is_counted_once(app, content, make
     assert [row for row in during["rollup_retention"] if row[0] == 0] == organisation  # before: counted twice, or not at all
     rollups.rebuild(batch=100)
     assert _snapshot() == during  # and the teams' rows are what a quiet rebuild gives
+
+
+def test_answers_after_a_timezone_change_add_to_the_rollups_as_the_rebuild_counts_them(content, make_user, clock):
+    """A rep's timezone change moves their answers' days; the day each skill was learned moves with them. Before, the
+    memory state kept the day learned in the old zone, so the rep's next answers were booked in the live rollups a week
+    of learning apart from where the nightly rebuild put them: the team's retention curve changed overnight."""
+    from learnapp.models import MemoryStateRow
+    from learnapp.services.users import update_account
+    from tests.helpers import drill_all
+
+    admin = make_user("admin", team=None)
+    rep = make_user("rep", team="North", timezone="Pacific/Tongatapu")  # 2 Mar 09:00 UTC is 22:00 on 2 Mar in Tonga
+    assert drill_all(rep, clock) > 0
+    clock.advance(timedelta(hours=1))
+    update_account(rep, name=rep.name, email=rep.email, role="rep", timezone="Pacific/Honolulu", team_id=rep.team_id,
+                   leads=[], active=True, by=admin, now=clock.now())  # 23:00 on 1 Mar in Honolulu: learned on 1 Mar
+    learned = set(db.session.scalars(db.select(MemoryStateRow.introduced_on).filter_by(user_id=rep.id)))
+    assert learned == {date(2026, 3, 1)}
+    clock.set(datetime(2026, 3, 8, 20, 0, tzinfo=timezone.utc))  # 10:00 on 8 Mar in Honolulu: a week after learning
+    assert drill_all(rep, clock) > 0
+    weeks = set(db.session.scalars(db.select(RetentionRollup.week).where(RetentionRollup.day == date(2026, 3, 8))))
+    assert weeks == {1}
+    live = _snapshot()
+    rollups.rebuild()
+    assert _snapshot() == live

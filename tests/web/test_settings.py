@@ -237,6 +237,28 @@ def test_a_rep_who_changes_their_timezone_moves_their_answers_days_on_the_dashbo
     assert _snapshot() == live  # what the dashboard shows now is what the night's rebuild gives
 
 
+def test_a_rep_who_changes_their_timezone_learned_their_skills_on_their_new_days(content, make_user, auth, client, clock):
+    """The day each skill was learned moves with the answers' days: before, it stayed in the old zone, and the rep's
+    next answers went into the live rollups a week of learning off from where the nightly rebuild put them."""
+    from datetime import date, datetime, timezone
+
+    from learnapp.models import MemoryStateRow
+    from learnapp.services import rollups
+    from tests.helpers import drill_all
+    from tests.services.test_rollups import _snapshot
+
+    rep = make_user("rep", team="North", timezone="Pacific/Tongatapu")  # 2 Mar 09:00 UTC: 22:00 on 2 Mar in Tonga
+    assert drill_all(rep, clock) > 0
+    auth.login(rep.email)
+    assert _settings(client, timezone="Pacific/Honolulu").status_code == 303  # 23:00 on 1 Mar in Honolulu
+    assert set(db.session.scalars(db.select(MemoryStateRow.introduced_on).filter_by(user_id=rep.id))) == {date(2026, 3, 1)}
+    clock.set(datetime(2026, 3, 8, 20, 0, tzinfo=timezone.utc))  # 10:00 on 8 Mar in Honolulu
+    assert drill_all(db.session.get(User, rep.id), clock) > 0
+    live = _snapshot()
+    rollups.rebuild()
+    assert _snapshot() == live
+
+
 def test_a_rep_changes_their_timezone_a_few_times_an_hour_not_without_end(rep, client):
     """A rep's new timezone rebuilds their team's and the organisation's figures at once, inside the write transaction
     (0.3 s with 300 reps and 90 days of answers): a script switching zones without end kept the database's write lock
