@@ -68,11 +68,12 @@ MANAGERS = [("Mia Moore", "Europe/London", "North"), ("Noah Nash", "America/New_
 VACATION = ("Chandra Chhetri", 30, 72)  # the rep, first and last simulated day of the vacation (their local days)
 MOVE = ("Eli Evans", "North", 60)  # moves to this team on this simulated day
 REMINDERS_OFF = ("Fay Ferreira", 40)
+DEACTIVATED = ("Fay Ferreira", 88, 96)  # deactivated by an admin on the first day, active again on the second
 BUSY = ("Ana Alvarez", 84, 99)  # no drill on these simulated days, and no vacation recorded: idle on the dashboard
 ZONE_CHANGE = ("Dana Taufa", "Pacific/Honolulu", 80)  # from UTC+13 to UTC-10: the same date comes round again
 REIMPORT_DAY = 45
 REIMPORTED = "knowledge-amira-turnover"
-NIGHTLY_EVERY = 4  # the nightly job every third night (a scheduler down for two nights catches up): it is the slowest
+NIGHTLY_EVERY = 5  # the nightly job every fifth night (a scheduler down for days catches up): it is the slowest
 
 
 class Failures(list):
@@ -86,8 +87,10 @@ def local(rep_or_user, at: datetime) -> datetime:
     return at.astimezone(ZoneInfo(zone))
 
 
-def answers_of(user_id: int) -> list[Attempt]:
-    return list(db.session.scalars(db.select(Attempt).where(Attempt.user_id == user_id).order_by(Attempt.answered_at, Attempt.id)))
+def answers_of(user_id: int) -> list:
+    """The rep's attempts, oldest first, as plain rows."""
+    return db.session.execute(db.select(Attempt.skill_id, Attempt.answered_at, Attempt.correct, Attempt.rating)
+                              .where(Attempt.user_id == user_id).order_by(Attempt.answered_at, Attempt.id)).all()
 
 
 def snapshot() -> dict:
@@ -112,6 +115,8 @@ class Simulation:
         self.teams_of: dict[int, set[int]] = defaultdict(set)  # team id: every rep ever in it
         self.stats = defaultdict(int)
         self.zone_of: dict[tuple[int, datetime], str] = {}
+        self._vacations: dict | None = None
+        self._answers: dict[int, list] = {}
         self.last_reminder: dict[int, datetime] = {}
         self.vacation_return: date | None = None
         self.overdue_at_return: set[str] = set()
@@ -157,8 +162,8 @@ class Simulation:
         start = datetime.combine(day, time(0), tzinfo=UTC)
         events = []
         # the scheduler checks every quarter hour; checking at every rep's reminder time, every manager's Monday 06:00
-        # and every six hours besides (catch-ups, second looks) keeps the run short
-        for hour in range(0, 24, 12):
+        # and at midnight besides (catch-ups, second looks) keeps the run short
+        for hour in (0,):
             events.append((start + timedelta(hours=hour), 0, "jobs", None))
         for manager in self.managers.values():
             monday = notify.digest_due(ZoneInfo(manager.timezone), start + timedelta(days=1))
@@ -194,6 +199,7 @@ class Simulation:
     def happenings(self, n: int):
         """What people decide on a day, at its start (UTC)."""
         now = self.clock.now()
+        self._vacations = None
         name, first, last = VACATION
         rep = self.by_name[name]
         if n == first - 7:  # recorded a week ahead by the manager
@@ -217,6 +223,17 @@ class Simulation:
             update_account(u, name=u.name, email=u.email, role=u.role, timezone=zone, team_id=u.team_id, leads=[],
                            active=True, by=self.admin, now=now)
             rep.zone = zone
+        self._vacations = None
+        name, off, on = DEACTIVATED
+        if n in (off, on):
+            rep = self.by_name[name]
+            u = rep.user
+            update_account(u, name=u.name, email=u.email, role=u.role, timezone=u.timezone, team_id=u.team_id, leads=[],
+                           active=n == on, by=self.admin, now=now)
+            if n == on:  # logged out everywhere when deactivated: logs in again
+                response = rep.client.post("/login", data={"email": u.email, "password": PASSWORD,
+                                                           "csrf_token": csrf_token(rep.client)})
+                assert response.status_code in (302, 303)
         name, on = REMINDERS_OFF
         if n == on:
             u = self.by_name[name].user
@@ -286,8 +303,18 @@ class Simulation:
 
     def on_vacation(self, u: User, day: date) -> bool:
         from learnapp.models import Vacation
-        return bool(db.session.scalar(db.select(db.func.count()).select_from(Vacation).where(
-            Vacation.user_id == u.id, Vacation.start <= day, Vacation.end >= day)))
+
+        if self._vacations is None:  # read again each day: vacations change only at the day's start (happenings)
+            self._vacations = defaultdict(list)
+            for v in db.session.scalars(db.select(Vacation)):
+                self._vacations[v.user_id].append((v.start, v.end))
+        return any(start <= day <= end for start, end in self._vacations[u.id])
+
+    def answers_of(self, user_id: int) -> list:
+        """The rep's attempts, oldest first (read again after every drill)."""
+        if user_id not in self._answers:
+            self._answers[user_id] = answers_of(user_id)
+        return self._answers[user_id]
 
     def read_inbox(self):
         now = self.clock.now()
@@ -315,6 +342,7 @@ class Simulation:
           f"{u.name}: reminders at {self.last_reminder.get(u.id)} and {now}, less than 12 hours apart")
         self.last_reminder[u.id] = now
         f(u.reminders_on, f"{u.name}: a reminder at {now} after switching them off")
+        f(u.active, f"{u.name}: a reminder at {now} while deactivated")
         f(day.weekday() in notify.reminder_weekdays(u), f"{u.name}: a reminder on {day:%A} {day}, not a reminder day")
         f(not self.on_vacation(u, day), f"{u.name}: a reminder on {day} while on vacation")
         instant = notify.reminder_instant(u, day)
@@ -347,18 +375,27 @@ class Simulation:
             f(team.name in text, f"{u.name}'s digest of {week} has no section for {team.name}")
             shown = re.search(re.escape(team.name) + r"\s+- participation: (\d+) of (\d+) working days drilled", text)
             expected = self.participation(team, monday - timedelta(days=7), monday - timedelta(days=1))
+            reps = [m for m in team.members if m.role == "rep" and m.active]
+            idle = {m.name for m in reps if self.idle(m, min(monday - timedelta(days=1), drill.local_day(m, now)))}
+            listed = re.search(re.escape(team.name) + r"\s+- participation:.*?- no drill in 7 working days: ([^\r\n]*)", text, re.S)
+            names = set() if listed is None or listed[1] == "none" else set(listed[1].split(", "))
+            f(listed is not None and names == idle,
+              f"{u.name}'s digest of {week}: {team.name}'s reps without a drill in 7 working days {names}, from the attempts {idle}")
+            self.stats["idle in digests"] += len(idle)
             f(shown is not None and (int(shown[1]), int(shown[2])) == expected,
               f"{u.name}'s digest of {week}: {team.name} {shown and shown.group(0)!r}, from the attempts {expected}:\n{text}")
 
-    def participation(self, team: Team, start: date, end: date) -> tuple[int, int]:
+    def participation(self, team: Team, start: date, end: date, *, only: Rep | None = None) -> tuple[int, int]:
         """(days drilled, working days due) of the team's reps over start..end, each in their own days and only while
         in the team: their working days, vacation days not counted."""
         drilled = due = 0
-        for rep in REPS:
+        for rep in REPS if only is None else [only]:
             u = rep.user
-            days = {a.answered_at.astimezone(ZoneInfo(u.timezone)).date() for a in answers_of(u.id)}
+            days = {a.answered_at.astimezone(ZoneInfo(u.timezone)).date() for a in self.answers_of(u.id)}
             joined = drill.local_day(u, u.created_at)
-            for k in range((end - start).days + 1):
+            db.session.refresh(u)
+            last = min(end, u.left_on - timedelta(days=1)) if u.left_on is not None else end
+            for k in range((last - start).days + 1):
                 d = start + timedelta(days=k)
                 if d < joined or d.weekday() not in rep.working or self.on_vacation(u, d) or self.team_on(rep, d) != team.name:
                     continue
@@ -393,11 +430,12 @@ class Simulation:
     def on_drill(self, subject):
         rep, local_date = subject
         u = rep.user
+        self._answers.pop(u.id, None)
         db.session.refresh(u)
         works = local_date.weekday() in rep.working
         chance = rep.p_drill if works else 0.1
         busy = rep.name == BUSY[0] and BUSY[1] <= self.day_number <= BUSY[2]
-        if self.on_vacation(u, local_date) or self.rng.random() >= chance or busy:
+        if not u.active or self.on_vacation(u, local_date) or self.rng.random() >= chance or busy:
             return
         if db.session.scalars(db.select(DrillSession).filter_by(user_id=u.id, day=local_date)).first() is None:
             self.check_plan(rep, local_date)
@@ -443,6 +481,7 @@ class Simulation:
                                     f"{u.name}: {REIMPORTED} shown after the re-import as version {attempt.scenario_version_id}")
             done += 1
             self.stats["answers"] += 1
+            self._answers.pop(u.id, None)
         return done
 
     def check_session(self, rep: Rep, local_date: date):
@@ -486,7 +525,7 @@ class Simulation:
         n = self.day_number
         for i, rep in enumerate(REPS):
             u = rep.user
-            if (i + n) % 3 and day.weekday() != 0:  # each rep's pages every third day, everyone's on Mondays
+            if (i + n) % 3 and day.weekday() != 0 or not u.active:  # each rep's pages every third day, all on Mondays
                 continue
             for url in ("/drill/",) + (("/settings",) if day.weekday() == 0 else ()):
                 response = rep.client.get(url)
@@ -494,29 +533,44 @@ class Simulation:
             response = rep.client.get("/progress/")
             f(response.status_code == 200, f"{day}: {u.name} GET /progress/: {response.status_code}")
             page = " ".join(response.get_data(as_text=True).split())
-            answers = answers_of(u.id)
+            answers = self.answers_of(u.id)
             shown = re.search(r"<p>(\d+) answers, (\d+) right", page)
             f(shown is not None and (int(shown[1]), int(shown[2])) == (len(answers), sum(a.correct for a in answers)),
               f"{day}: {u.name}'s progress says {shown and shown.group(0)}; attempts: {len(answers)} answers, "
               f"{sum(a.correct for a in answers)} right")
+            # the streak: days drilled back from today (from yesterday while today is not drilled yet); only a working
+            # day without a drill ends it, days off and vacation days pause it
+            drilled = {a.answered_at.astimezone(ZoneInfo(u.timezone)).date() for a in answers}
+            today, streak = drill.local_day(u, now), 0
+            d = today if today in drilled else today - timedelta(days=1)
+            while drilled and d >= min(drilled):
+                if d in drilled:
+                    streak += 1
+                elif d.weekday() in rep.working and not self.on_vacation(u, d):
+                    break
+                d -= timedelta(days=1)
+            shown = re.search(r"streak (\d+) days?", page)
+            f(shown is not None and int(shown[1]) == streak, f"{day}: {u.name}'s progress says {shown and shown.group(0)}, "
+                                                             f"from the attempts {streak}")
+            self.stats["longest streak"] = max(self.stats["longest streak"], streak)
         skills = drill.drillable_skills()
         for i, (team_name, manager) in enumerate(self.managers.items()):
             client = self.client_of(manager)
             team = self.teams[team_name]
             db.session.refresh(team)
             members = sorted(team.members, key=lambda u: u.id)
+            mine = (n + i) % 2 == 0  # each manager's pages and figures every other day
+            if not mine:
+                continue
             urls = [f"/team/{team.id}"]
-            mine = (n + i) % 2 == 0  # each manager's other pages and figures every other day
-            if mine:
-                urls += [f"/team/{team.id}/skill/{skills[n % len(skills)]}"]
-                urls += [f"/team/rep/{members[n % len(members)].id}"] if members else []
+            urls += [f"/team/{team.id}/skill/{skills[n // 2 % len(skills)]}"] if n % 4 < 2 else \
+                [f"/team/rep/{members[n // 2 % len(members)].id}"] if members else []
             if day.weekday() == 0:
                 urls += [f"/team/{team.id}/chart/{name}.svg" for name in ("retention", "weekly", "forecast", "calibration")]
             for url in urls:
                 response = client.get(url)
                 f(response.status_code == 200, f"{day}: {manager.name} GET {url}: {response.status_code}")
-            if mine:
-                self.check_dashboard(manager, team, client, weekly=day.weekday() in (0, 1, 3, 4))
+            self.check_dashboard(manager, team, client, weekly=day.weekday() in (0, 3))
 
     def csv_of(self, client, team, name):
         response = client.get(f"/team/{team.id}/data/{name}.csv")
@@ -535,10 +589,10 @@ class Simulation:
         now, f = self.clock.now(), self.failures.check
         # true retention by week: the first review per rep, skill and day of skills learned on an earlier day
         rows = []
-        for u in members:
+        for u in team.members:  # a deactivated rep's history stays in the team's curves
             zone = ZoneInfo(u.timezone)
             rows += [AttemptRow(u.id, a.skill_id, a.answered_at, a.answered_at.astimezone(zone).date(), a.correct)
-                     for a in answers_of(u.id)]
+                     for a in self.answers_of(u.id)]
         weeks: dict[date, list[int]] = defaultdict(lambda: [0, 0])
         for row, _ in first_tries(rows):
             if week_start(row.day) <= week_start(viewer_today):
@@ -548,6 +602,41 @@ class Simulation:
         shown = {w: (int(n), float(share)) for w, n, share in self.csv_of(client, team, "weekly")}
         f(mine.keys() == shown.keys() and all(mine[w][0] == shown[w][0] and abs(mine[w][1] - shown[w][1]) < 1e-4 for w in mine),
           f"{now}: {team.name}'s true retention by week {shown}, from the attempts {mine}")
+        # retention since learning: the same first tries, by whole weeks since the skill was first learned
+        since: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for row, learned in first_tries(rows):
+            since[(row.day - learned).days // 7][0] += 1
+            since[(row.day - learned).days // 7][1] += row.correct
+        mine = {int(w): n for w, (n, _) in since.items()}
+        shown = {int(row[0]): int(row[1]) for row in self.csv_of(client, team, "retention") if int(row[1])}
+        f(mine == shown, f"{now}: {team.name}'s first tries by week since learning {shown}, from the attempts {mine}")
+        # participation: each rep's working days in the team to their own today (counted once they drilled on it)
+        shown = {row[0]: (int(row[1]), int(row[2])) for row in self.csv_of(client, team, "participation")}
+        mine = {}
+        for rep in REPS:
+            u = rep.user
+            today = drill.local_day(u, now)
+            drilled_today = any(a.answered_at.astimezone(ZoneInfo(u.timezone)).date() == today for a in self.answers_of(u.id))
+            start = drill.local_day(u, u.created_at)
+            counted = self.participation(team, start, today if drilled_today else today - timedelta(days=1), only=rep)
+            if counted[1] or self.team_on(rep, today) == team.name:
+                mine[u.name] = counted
+        f(mine == shown, f"{now}: {team.name}'s participation {shown}, from the attempts {mine}")
+
+    def idle(self, u: User, last: date) -> bool:
+        """Whether the rep went 7 working days without a drill as of ``last`` (a day of theirs): their working days
+        since their last drill up to it, vacation days not counted, their today only once it is over; not while away."""
+        today = drill.local_day(u, self.clock.now())
+        days = {a.answered_at.astimezone(ZoneInfo(u.timezone)).date() for a in self.answers_of(u.id)}
+        days = {d for d in days if d <= last}
+        if self.on_vacation(u, last) or last in days:
+            return False
+        end = last - timedelta(days=1) if last == today else last
+        since = max(days) + timedelta(days=1) if days else drill.local_day(u, u.created_at)
+        working = self.by_name[u.name].working
+        count = sum(1 for k in range((end - since).days + 1)
+                    if (d := since + timedelta(days=k)).weekday() in working and not self.on_vacation(u, d))
+        return count >= 7
 
     def check_at_risk(self, team, client, members):
         now, f = self.clock.now(), self.failures.check
@@ -556,7 +645,7 @@ class Simulation:
         recall: dict[str, dict[int, float]] = defaultdict(dict)
         for u in members:
             by_skill = defaultdict(list)
-            for a in answers_of(u.id):
+            for a in self.answers_of(u.id):
                 by_skill[a.skill_id].append((a.answered_at, a.rating))
             for skill, reviews in by_skill.items():
                 state = scheduling.replay(skill, reviews, sched)
@@ -574,18 +663,7 @@ class Simulation:
         f(listed == risky, f"{now}: {team.name}'s skills at risk {listed}, from the attempts {risky}")
         # no drill in the last 7 working days: the rep's working days since their last drill (or since they joined),
         # vacation days not counted, their today only once it is over; nobody on vacation today
-        idle = set()
-        for u in members:
-            today = drill.local_day(u, now)
-            days = {a.answered_at.astimezone(ZoneInfo(u.timezone)).date() for a in answers_of(u.id)}
-            if self.on_vacation(u, today) or today in days:
-                continue
-            since = max(days) + timedelta(days=1) if days else drill.local_day(u, u.created_at)
-            working = self.by_name[u.name].working
-            count = sum(1 for k in range((today - since).days)
-                        if (d := since + timedelta(days=k)).weekday() in working and not self.on_vacation(u, d))
-            if count >= 7:
-                idle.add(u.name)
+        idle = {u.name for u in members if self.idle(u, drill.local_day(u, now))}
         shown = {row[1] for row in table if row[0] == "rep"}
         f(shown == idle, f"{now}: {team.name}'s reps without a drill in 7 working days {shown}, from the attempts {idle}")
         self.stats["idle seen"] += len(idle)
