@@ -61,10 +61,10 @@ REPS = [
     Rep("Ben Becker", "Europe/Berlin", "North", time(8, 37), 0.7, 0.8, (15, 35), working=(1, 2, 3, 4, 5)),
     Rep("Chandra Chhetri", "Asia/Kathmandu", "North", time(17, 23), 0.9, 0.7, (50, 75), reminder_at="16:45"),
     Rep("Dana Taufa", "Pacific/Tongatapu", "South", time(19, 11), 0.75, 0.8, (20, 40), reminder_at="18:30"),
-    Rep("Eli Evans", "UTC", "South", time(12, 41), 0.85, 0.65, (20, 45)),
+    Rep("Eli Evans", "UTC", "South", time(23, 57), 0.85, 0.65, (20, 45)),  # drills across midnight
     Rep("Fay Ferreira", "America/Sao_Paulo", "South", time(9, 52), 0.6, 0.7, (20, 40), reminder_at="08:15"),
 ]
-MANAGERS = [("Mia Moore", "Europe/London", "North"), ("Noah Nash", "America/New_York", "South")]
+MANAGERS = [("Mia Moore", "America/Los_Angeles", "North"), ("Noah Nash", "Pacific/Auckland", "South")]
 VACATION = ("Chandra Chhetri", 30, 72)  # the rep, first and last simulated day of the vacation (their local days)
 MOVE = ("Eli Evans", "North", 60)  # moves to this team on this simulated day
 REMINDERS_OFF = ("Fay Ferreira", 40)
