@@ -174,3 +174,24 @@ def test_switching_reminders_on_in_the_evening_does_not_send_the_mornings_remind
     assert jobs.reminders().detail == "0 reminders sent"
     clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc))
     assert jobs.reminders().detail == "1 reminder sent"
+
+
+def test_a_rep_who_moves_their_reminder_later_in_the_day_gets_no_second_one_that_day(inbox, content, make_user, auth,
+                                                                                     client, clock):
+    """One reminder a day: a rep reminded at 09:00 who sets 22:00 that morning gets the next one at 22:00 the next day.
+    Before, the new time was a new instant more than 12 hours after the first, and the same day's reminder came twice."""
+    rep = make_user("rep")
+    rep.reminder_days, rep.reminder_time = EVERY_DAY, "09:00"
+    db.session.commit()
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc))
+    assert jobs.reminders().detail == "1 reminder sent"
+    clock.set(datetime(2026, 3, 3, 10, 0, tzinfo=timezone.utc))
+    auth.login(rep.email)
+    response = client.post("/settings", data={"reminders_on": "y", "reminder_time": "22:00", "reminder_days": list(EVERY_DAY.split(",")),
+                                              "timezone": "UTC", "csrf_token": csrf_token(client, "/settings")})
+    assert response.status_code == 303
+    clock.set(datetime(2026, 3, 3, 22, 0, tzinfo=timezone.utc))
+    assert jobs.reminders().detail == "0 reminders sent"
+    clock.set(datetime(2026, 3, 4, 22, 0, tzinfo=timezone.utc))
+    assert jobs.reminders().detail == "1 reminder sent"
+    assert sent_to(inbox) == [rep.email, rep.email]

@@ -402,10 +402,17 @@ def wants_reminder_now(user: User, now: datetime) -> bool:
 
 
 def reminded_lately(user: User, now: datetime) -> bool:
-    """A reminder went to the rep within REMINDER_GAP: after a move to a timezone further west, the same
-    morning's reminder would otherwise come again a few hours later, under the new zone's date."""
+    """A reminder went to the rep earlier on their local today, or within REMINDER_GAP.
+
+    Today: a rep reminded in the morning who moves their reminder time to the evening has a new instant, which the
+    claim does not stop, and would get the day's reminder twice. The gap: after a move to a timezone further west,
+    the same morning's reminder would otherwise come again a few hours later, under the new zone's date (a date the
+    rep lives again after crossing the date line westwards still gets its reminder, a day after the last one).
+    """
+    midnight = datetime.combine(local_day(user, now), time(0), tzinfo=user_zone(user)).astimezone(timezone.utc)
     return db.session.scalar(db.select(db.func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.kind == "reminder", Notification.sent_at > now - REMINDER_GAP)) > 0
+        Notification.user_id == user.id, Notification.kind == "reminder",
+        (Notification.sent_at > now - REMINDER_GAP) | (Notification.sent_at >= midnight))) > 0
 
 
 def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) -> set[str]:
@@ -439,7 +446,7 @@ def drilled_today(user: User, now: datetime) -> bool:
 def send_reminders(now: datetime) -> str:
     """Remind every rep whose reminder instant of today has come, who has a drill to do and has not drilled today.
 
-    Once per reminder instant (the Notification claim) and at most once in REMINDER_GAP. Without an SMTP host nothing is claimed
+    Once per reminder instant (the Notification claim), at most once a local day and once in REMINDER_GAP. Without an SMTP host nothing is claimed
     and the run is recorded as skipped, so the reminders still go out once SMTP is configured. A reminder the relay
     refuses for good counts as the rep's reminder of that instant: it is not sent again.
     """
