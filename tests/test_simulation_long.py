@@ -69,7 +69,8 @@ VACATION = ("Chandra Chhetri", 30, 72)  # the rep, first and last simulated day 
 MOVE = ("Eli Evans", "North", 60)  # moves to this team on this simulated day
 REMINDERS_OFF = ("Fay Ferreira", 40)
 DEACTIVATED = ("Fay Ferreira", 88, 96)  # deactivated by an admin on the first day, active again on the second
-BUSY = ("Ana Alvarez", 84, 99)  # no drill on these simulated days, and no vacation recorded: idle on the dashboard
+BUSY = ("Ana Alvarez", 84, 99)
+TIME_CHANGE = ("Ben Becker", 23, time(10, 0), "21:30")  # reminded at 09:00, no drill, sets an evening time at 10:00  # no drill on these simulated days, and no vacation recorded: idle on the dashboard
 ZONE_CHANGE = ("Dana Taufa", "Pacific/Honolulu", 80)  # from UTC+13 to UTC-10: the same date comes round again
 REIMPORT_DAY = 45
 REIMPORTED = "knowledge-amira-turnover"
@@ -179,6 +180,12 @@ class Simulation:
                 at = datetime.combine(local_date, rep.drill_at, tzinfo=ZoneInfo(rep.zone)).astimezone(UTC)
                 if at.date() == day:
                     events.append((at, 3, "drill", (rep, local_date)))
+        name, on, at, new_time = TIME_CHANGE
+        if self.day_number == on:
+            rep = self.by_name[name]
+            local_date = (start + timedelta(hours=12)).astimezone(ZoneInfo(rep.zone)).date()
+            for when, kind in ((at, "settings"), (time.fromisoformat(new_time), "jobs")):
+                events.append((datetime.combine(local_date, when, tzinfo=ZoneInfo(rep.zone)).astimezone(UTC), 4, kind, rep))
         events.append((start + timedelta(hours=23, minutes=59), 9, "check", None))
         return sorted(events, key=lambda e: (e[0], e[1]))
 
@@ -273,6 +280,15 @@ class Simulation:
         run = jobs.weekly_digest(now)
         self.failures.check(run is None or run.status == "ok", f"{now}: digest {run and run.status}: {run and run.detail}")
         self.read_inbox()
+
+    def on_settings(self, rep: Rep):
+        u = rep.user
+        response = rep.client.post("/settings", data={
+            "reminders_on": "y", "reminder_time": TIME_CHANGE[3], "reminder_days": [str(d) for d in rep.working],
+            "timezone": u.timezone, "csrf_token": csrf_token(rep.client, "/settings")})
+        assert response.status_code == 303
+        db.session.refresh(u)
+        rep.reminder_at = u.reminder_time
 
     def on_reminder_slot(self, subject):
         rep, local_date = subject
@@ -434,7 +450,8 @@ class Simulation:
         db.session.refresh(u)
         works = local_date.weekday() in rep.working
         chance = rep.p_drill if works else 0.1
-        busy = rep.name == BUSY[0] and BUSY[1] <= self.day_number <= BUSY[2]
+        busy = rep.name == BUSY[0] and BUSY[1] <= self.day_number <= BUSY[2] \
+            or rep.name == TIME_CHANGE[0] and self.day_number == TIME_CHANGE[1]
         if not u.active or self.on_vacation(u, local_date) or self.rng.random() >= chance or busy:
             return
         if db.session.scalars(db.select(DrillSession).filter_by(user_id=u.id, day=local_date)).first() is None:
