@@ -54,6 +54,15 @@ class Rep:
 
     def __post_init__(self):
         self.home = self.team
+        self.changes: list[tuple[date, tuple[int, ...]]] = []  # (from this day of theirs, the days worked)
+
+    def works_on(self, day: date) -> bool:
+        """Whether the rep works on this day of theirs, by the working days in force then."""
+        days = self.working
+        for since, weekdays in self.changes:
+            if day >= since:
+                days = weekdays
+        return day.weekday() in days
 
 
 REPS = [
@@ -70,6 +79,7 @@ MOVE = ("Eli Evans", "North", 60)  # moves to this team on this simulated day
 REMINDERS_OFF = ("Fay Ferreira", 40)
 DEACTIVATED = ("Fay Ferreira", 88, 96)  # deactivated by an admin on the first day, active again on the second
 BUSY = ("Ana Alvarez", 84, 99)
+WORKDAYS_CHANGE = ("Ana Alvarez", 50, (0, 1, 2, 3), 10)  # her manager sets Monday to Thursday, from 10 days back
 TIME_CHANGE = ("Ben Becker", 23, time(10, 0), "21:30")  # reminded at 09:00, no drill, sets an evening time at 10:00  # no drill on these simulated days, and no vacation recorded: idle on the dashboard
 ZONE_CHANGE = ("Dana Taufa", "Pacific/Honolulu", 80)  # from UTC+13 to UTC-10: the same date comes round again
 REIMPORT_DAY = 45
@@ -241,6 +251,12 @@ class Simulation:
                 response = rep.client.post("/login", data={"email": u.email, "password": PASSWORD,
                                                            "csrf_token": csrf_token(rep.client)})
                 assert response.status_code in (302, 303)
+        name, on, days, back = WORKDAYS_CHANGE
+        if n == on:
+            rep = self.by_name[name]
+            since = drill.local_day(rep.user, now) - timedelta(days=back)
+            set_working_days(rep.user, [str(d) for d in days], by=self.managers[rep.team], now=now, since=since)
+            rep.changes.append((since, days))
         name, on = REMINDERS_OFF
         if n == on:
             u = self.by_name[name].user
@@ -413,7 +429,7 @@ class Simulation:
             last = min(end, u.left_on - timedelta(days=1)) if u.left_on is not None else end
             for k in range((last - start).days + 1):
                 d = start + timedelta(days=k)
-                if d < joined or d.weekday() not in rep.working or self.on_vacation(u, d) or self.team_on(rep, d) != team.name:
+                if d < joined or not rep.works_on(d) or self.on_vacation(u, d) or self.team_on(rep, d) != team.name:
                     continue
                 due += 1
                 drilled += d in days
@@ -448,7 +464,7 @@ class Simulation:
         u = rep.user
         self._answers.pop(u.id, None)
         db.session.refresh(u)
-        works = local_date.weekday() in rep.working
+        works = rep.works_on(local_date)
         chance = rep.p_drill if works else 0.1
         busy = rep.name == BUSY[0] and BUSY[1] <= self.day_number <= BUSY[2] \
             or rep.name == TIME_CHANGE[0] and self.day_number == TIME_CHANGE[1]
@@ -563,7 +579,7 @@ class Simulation:
             while drilled and d >= min(drilled):
                 if d in drilled:
                     streak += 1
-                elif d.weekday() in rep.working and not self.on_vacation(u, d):
+                elif rep.works_on(d) and not self.on_vacation(u, d):
                     break
                 d -= timedelta(days=1)
             shown = re.search(r"streak (\d+) days?", page)
@@ -650,9 +666,9 @@ class Simulation:
             return False
         end = last - timedelta(days=1) if last == today else last
         since = max(days) + timedelta(days=1) if days else drill.local_day(u, u.created_at)
-        working = self.by_name[u.name].working
+        rep = self.by_name[u.name]
         count = sum(1 for k in range((end - since).days + 1)
-                    if (d := since + timedelta(days=k)).weekday() in working and not self.on_vacation(u, d))
+                    if rep.works_on(d := since + timedelta(days=k)) and not self.on_vacation(u, d))
         return count >= 7
 
     def check_at_risk(self, team, client, members):
