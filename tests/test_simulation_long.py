@@ -80,6 +80,7 @@ REMINDERS_OFF = ("Fay Ferreira", 40)
 DEACTIVATED = ("Fay Ferreira", 88, 96)  # deactivated by an admin on the first day, active again on the second
 BUSY = ("Ana Alvarez", 84, 99)
 WORKDAYS_CHANGE = ("Ana Alvarez", 50, (0, 1, 2, 3), 10)  # her manager sets Monday to Thursday, from 10 days back
+RETIRED = (55, 70, 100)  # one scenario retired on the first day, active again on the second; a whole skill on the third
 TIME_CHANGE = ("Ben Becker", 23, time(10, 0), "21:30")  # reminded at 09:00, no drill, sets an evening time at 10:00  # no drill on these simulated days, and no vacation recorded: idle on the dashboard
 ZONE_CHANGE = ("Dana Taufa", "Pacific/Honolulu", 80)  # from UTC+13 to UTC-10: the same date comes round again
 REIMPORT_DAY = 45
@@ -128,6 +129,8 @@ class Simulation:
         self.zone_of: dict[tuple[int, datetime], str] = {}
         self._vacations: dict | None = None
         self._answers: dict[int, list] = {}
+        self.retired: set[str] = set()
+        self.retired_skill: str | None = None
         self.last_reminder: dict[int, datetime] = {}
         self.vacation_return: date | None = None
         self.overdue_at_return: set[str] = set()
@@ -267,6 +270,20 @@ class Simulation:
             assert not u.reminders_on
         if n == REIMPORT_DAY:
             self.reimport()
+        from learnapp.models import Scenario as ScenarioRow
+        from learnapp.services.authoring import set_status
+
+        one, again, whole = RETIRED
+        if n in (one, again):
+            assert set_status(REIMPORTED, "retired" if n == one else "active", now) == []
+            self.retired = {REIMPORTED} if n == one else set()
+            self.retired_at = now
+        if n == whole:
+            skill = db.session.get(ScenarioRow, REIMPORTED).skill_id
+            for scenario in db.session.scalars(db.select(ScenarioRow.id).filter_by(skill_id=skill)).all():
+                assert set_status(scenario, "retired", now) == []
+                self.retired.add(scenario)
+            self.retired_skill, self.retired_at = skill, now
 
     def reimport(self):
         target = self.tmp / "content"
@@ -319,7 +336,8 @@ class Simulation:
         session = db.session.scalars(db.select(DrillSession).filter_by(user_id=u.id, day=local_date)).first()
         if session is None:
             due_now = db.session.scalar(db.select(db.func.count()).select_from(MemoryStateRow).where(
-                MemoryStateRow.user_id == u.id, MemoryStateRow.due <= now))
+                MemoryStateRow.user_id == u.id, MemoryStateRow.due <= now,
+                MemoryStateRow.skill_id.in_(drill.drillable_skills())))
         else:
             answered = db.session.scalar(db.select(db.func.count()).select_from(Presentation).join(
                 Attempt, Attempt.presentation_id == Presentation.id).where(Presentation.session_id == session.id))
@@ -384,10 +402,12 @@ class Simulation:
             Attempt.user_id == u.id, Attempt.answered_at >= midnight, Attempt.answered_at <= now))
         f(not drilled, f"{u.name}: a reminder at {now} after drilling that day ({drilled} answers)")
         day_end = drill.day_end(u, day)
+        drillable = drill.drillable_skills()  # a skill whose scenarios were all retired is not practised
         due = db.session.scalar(db.select(db.func.count()).select_from(MemoryStateRow).where(
-            MemoryStateRow.user_id == u.id, MemoryStateRow.due < day_end))
-        started = db.session.scalar(db.select(db.func.count()).select_from(MemoryStateRow).where(MemoryStateRow.user_id == u.id))
-        f(due or started < len(drill.drillable_skills()), f"{u.name}: a reminder on {day} with nothing due that day")
+            MemoryStateRow.user_id == u.id, MemoryStateRow.due < day_end, MemoryStateRow.skill_id.in_(drillable)))
+        started = db.session.scalar(db.select(db.func.count()).select_from(MemoryStateRow).where(
+            MemoryStateRow.user_id == u.id, MemoryStateRow.skill_id.in_(drillable)))
+        f(due or started < len(drillable), f"{u.name}: a reminder on {day} with nothing due that day")
 
     def check_digest(self, u: User, text: str, now: datetime):
         self.stats["digests"] += 1
@@ -490,7 +510,9 @@ class Simulation:
         session = db.session.scalars(db.select(DrillSession).filter_by(user_id=u.id, day=local_date)).one()
         planned = {p["skill"] for p in session.plan}
         capacity = scheduling.session_capacity(session.usual_seconds or None, self.app.config["SESSION_SECONDS"])
-        overdue = {skill: scheduling.predicted_recall(s, now, sched) for skill, s in states.items() if s.due <= now}
+        drillable = set(drill.drillable_skills())  # a skill whose scenarios were all retired is not practised
+        overdue = {skill: scheduling.predicted_recall(s, now, sched) for skill, s in states.items()
+                   if s.due <= now and skill in drillable}
         left_out = {skill: r for skill, r in overdue.items() if skill not in planned}
         if left_out:
             self.stats["overdue left for later"] += len(left_out)
@@ -506,6 +528,8 @@ class Simulation:
                 break
             self.clock.advance(timedelta(seconds=self.rng.randint(*rep.seconds)))
             answer = right_answer(item) if self.rng.random() < rep.p_right else wrong_answer(item)
+            self.failures.check(item.presentation.scenario_id not in self.retired or item.presentation.shown_at < self.retired_at,
+                                f"{u.name}: {item.presentation.scenario_id} shown at {item.presentation.shown_at}, retired")
             attempt = drill.submit_answer(u, item.presentation.token, answer, self.clock.now())
             if getattr(self, "reimported_at", None) and item.presentation.scenario_id == REIMPORTED \
                     and item.presentation.shown_at >= self.reimported_at:
