@@ -1,9 +1,13 @@
-"""A small company over four months on a fake clock: reps in four timezones drill (or not), one goes on vacation, one
-moves teams, content is re-imported with a changed scenario, and the scheduler's jobs run as the scheduler runs them,
-sending email to a local SMTP server. After every simulated day the invariants the docs promise are checked against
-figures computed here, independently, from the attempts table.
+"""A small company over sixteen weeks on a fake clock: reps in six timezones drill (or not), one goes on vacation, one
+moves teams, one crosses the date line, one is deactivated and back, content is re-imported with a changed scenario
+and scenarios are retired, and the scheduler's jobs run as the scheduler calls them (the reminders and digest checks
+at the reps' and managers' times, the nightly job every few nights), sending email to a local SMTP server. After
+every simulated day the invariants the docs promise are checked against figures computed here, independently, from
+the attempts table: the reminders and digests received, the nightly rebuild changing nothing, the day's plan, and
+the figures of the progress page, the dashboard's CSVs and the digest.
 
-Deterministic (a seeded random); about half a minute on SQLite. Set SIMULATION_DAYS for a shorter or longer run.
+Deterministic (a seeded random); about a minute on SQLite, two and a half on PostgreSQL. SIMULATION_DAYS sets the
+length (112 days by default).
 """
 
 from __future__ import annotations
