@@ -195,3 +195,20 @@ def test_a_rep_who_moves_their_reminder_later_in_the_day_gets_no_second_one_that
     clock.set(datetime(2026, 3, 4, 22, 0, tzinfo=timezone.utc))
     assert jobs.reminders().detail == "1 reminder sent"
     assert sent_to(inbox) == [rep.email, rep.email]
+
+
+def test_an_evening_reminder_missed_by_downtime_is_caught_up_that_evening_but_not_after_midnight(inbox, content,
+                                                                                                 make_user, clock):
+    # docs/deploy.md: after downtime up to 6 hours late, never past the rep's midnight (that is a new day of theirs)
+    early, late = make_user("rep"), make_user("rep")
+    early.reminder_time, late.reminder_time = "21:00", "22:00"
+    early.reminder_days = late.reminder_days = EVERY_DAY
+    db.session.commit()
+    clock.set(datetime(2026, 3, 2, 20, 45, tzinfo=timezone.utc))
+    assert jobs.reminders().detail == "0 reminders sent"
+    clock.set(datetime(2026, 3, 2, 21, 45, tzinfo=timezone.utc))  # down at 21:00, back at 21:45: caught up
+    assert jobs.reminders().detail == "1 reminder sent"
+    assert sent_to(inbox) == [early.email]
+    clock.set(datetime(2026, 3, 3, 1, 0, tzinfo=timezone.utc))  # down again from 21:50: at 01:00 the evening is over
+    assert jobs.reminders().detail == "0 reminders sent"
+    assert sent_to(inbox) == [early.email]
