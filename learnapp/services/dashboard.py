@@ -410,11 +410,19 @@ class SkillDetail:
     recall_by_rep: list[tuple[User, float | None]]
     answers: int
     share_right: float | None
+    # False: every scenario of the skill is retired (the dashboard leaves it out); ``practised`` are the reps who
+    # had started it, so the page says "no longer drilled" for them rather than "not started"
+    drilled: bool = True
+    practised: set[int] = field(default_factory=set)
 
 
 def skill_detail(team: Team, skill: Skill, board: Dashboard) -> SkillDetail:
-    """One skill across the team: its retention curve and each rep's predicted recall now."""
+    """One skill across the team: its retention curve and each rep's predicted recall now (none for a skill that
+    has left the drill: the reps who had started it are named in ``practised``)."""
     ids = [u.id for u in board.reps]
+    drilled = any(s.id == skill.id for s in board.skills)
+    practised = set() if drilled or not ids else set(db.session.scalars(
+        db.select(MemoryStateRow.user_id).where(MemoryStateRow.skill_id == skill.id, MemoryStateRow.user_id.in_(ids))))
     # the last instant anyone's day can still be board.reach: its end at UTC-12, the westernmost timezone
     until = datetime.combine(board.reach + timedelta(days=1), datetime.min.time(), tzinfo=WESTERNMOST)
     rows = [r for r in attempt_rows(ids, until, skill_id=skill.id) if r.day <= board.reach]
@@ -425,4 +433,5 @@ def skill_detail(team: Team, skill: Skill, board: Dashboard) -> SkillDetail:
                              key=lambda t: (t[1] is None, t[1] or 0)),
         answers=len(in_range),
         share_right=sum(r.correct for r in in_range) / len(in_range) if in_range else None,
+        drilled=drilled, practised=practised,
     )

@@ -52,3 +52,17 @@ def test_the_rep_sees_a_retired_skill_as_no_longer_drilled(content, make_user, c
     summary = drill.summary(db.session.get(User, rep.id), clock.now())
     others = {k: s for k, s in drill.memory_states(rep.id).items() if k != skill}
     assert summary.next_due is None or summary.next_due >= min(s.due for s in others.values())
+
+
+def test_a_retired_skills_page_says_it_left_the_drill_not_that_nobody_started_it(content, make_user, clock, client, auth):
+    """The dashboard leaves a retired skill's recall out; its own page then read "not started" beside every rep, the
+    rep who had practised it for weeks included. It says the skill is no longer drilled, for those who practised it."""
+    rep, manager, skill = _practise_then_retire(make_user, clock)
+    newcomer = make_user("rep", team="North", name="Nina")  # never practised anything
+    auth.login(manager.email)
+    page = " ".join(client.get(f"/team/{manager.led_teams[0].id}/skill/{skill}").get_data(as_text=True).split())
+    rows = {name: page[page.index(f">{name}</a>"):page.index("</tr>", page.index(f">{name}</a>"))]
+            for name in (rep.name, newcomer.name)}
+    assert "no longer drilled" in rows[rep.name] and "not started" not in rows[rep.name]
+    assert "not started" in rows[newcomer.name]
+    assert "every scenario of this skill is retired" in page
