@@ -742,12 +742,14 @@ def _build_lessons(docs: list[Document], errors: list[ContentError], known: dict
     content folders) that these documents do not redefine, is an error: the course order must be clear."""
     lessons: dict[str, Lesson] = {}
     redefined = {doc.data.get("skill") for doc in docs if isinstance(doc.data.get("skill"), str)}
-    # a known lesson without a path is an imported one: its file may be gone (deleted, or its skill id changed), but a
-    # lesson stays in the app, so say so, or the trainer reads of a lesson they believe they removed
-    positions: dict[int, str] = {lesson.position: lesson.path or (
-        f"the lesson '{skill}', imported before (a lesson stays in the app when its file is deleted; to rename a skill, "
-        "change its title and keep its skill id)")
-        for skill, lesson in sorted((known or {}).items()) if lesson.position and skill not in redefined}
+    positions: dict[int, str] = {lesson.position: lesson.path or f"the lesson '{skill}'"
+                                 for skill, lesson in sorted((known or {}).items()) if lesson.position and skill not in redefined}
+    # a known lesson without a path is an imported one. A new skill at its place may be an old one whose id was changed
+    # in its file (or whose file was deleted): the lesson stays in the app, so say so, or the trainer reads of a lesson
+    # they believe they removed. Not to a lesson already known (the editor's, or its file imported again)
+    imported = {lesson.position for skill, lesson in (known or {}).items() if not lesson.path and skill not in redefined}
+    stays = (", imported before (a lesson stays in the app when its file is deleted; to rename a skill, change its "
+             "title and keep its skill id)")
     for doc in docs:
         err = _Errors(errors, doc)
         before = len(errors)
@@ -767,7 +769,9 @@ def _build_lessons(docs: list[Document], errors: list[ContentError], known: dict
         # reported, but the lesson is kept: dropping it would make its scenarios' skill unknown
         if doc.data.get("position") is not None:
             if position in positions:
-                err.add(("position",), f"position {position} is used by {positions[position]} too: the course order must be clear")
+                note = stays if position in imported and skill not in (known or {}) else ""
+                err.add(("position",), f"position {position} is used by {positions[position]}{note} too: the course order "
+                                       "must be clear")
             positions.setdefault(position, doc.path)
     return lessons
 

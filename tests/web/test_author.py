@@ -184,6 +184,10 @@ def test_a_lesson_saved_at_another_lessons_place_in_the_course_is_refused(traine
     clash = text.replace("position: 1\n", f"position: {other.position}\n")
     result = client.post("/author/validate", json={"text": clash, "lesson": "days-out"}, headers={"X-CSRFToken": token}).get_json()
     assert not result["ok"] and f"position {other.position} is used by" in result["errors"][0]["message"]
+    # the lesson edited keeps its skill id and the other's file was not deleted: no advice about either (dadc7df gave
+    # the editor the import's note on a lesson whose file is gone and on renaming a skill)
+    assert result["errors"][0]["message"] == (f"position {other.position} is used by the lesson '{other.id}' too: "
+                                              "the course order must be clear")
     assert result["errors"][0]["line"] == clash.splitlines().index(f"position: {other.position}") + 1
     saved = client.post("/author/lessons/days-out/edit", data={"text": clash, "base": 1, "csrf_token": token})
     assert saved.status_code == 400
