@@ -47,11 +47,24 @@ def test_the_rep_sees_a_retired_skill_as_no_longer_drilled(content, make_user, c
     row = page[page.index(title):page.index("</tr>", page.index(title))]
     assert "no longer drilled" in row and "%" not in row.split("</a>")[1].split('class="recent"')[0]
 
-    # the summary's next drill is a day something comes back, not the retired skill's due day
-    drill_all(rep, clock)
+
+def test_the_drill_summarys_next_drill_is_not_a_retired_skills_due_day(content, make_user, clock):
+    """(Before, this was asserted 40 days on, when every due day had passed and the summary said "tomorrow" with or
+    without the retired skill: it could not fail.) The retired skill is due in two days, the others in nine."""
+    from learnapp.models import MemoryStateRow
+
+    rep = make_user("rep")
+    assert drill_all(rep, clock)
+    retired, *others = db.session.scalars(db.select(MemoryStateRow).filter_by(user_id=rep.id)
+                                          .order_by(MemoryStateRow.skill_id)).all()
+    assert others
+    retired.due = clock.now() + timedelta(days=2)
+    for state in others:
+        state.due = clock.now() + timedelta(days=9)
+    db.session.execute(db.update(Scenario).where(Scenario.skill_id == retired.skill_id).values(status="retired"))
+    db.session.commit()
     summary = drill.summary(db.session.get(User, rep.id), clock.now())
-    others = {k: s for k, s in drill.memory_states(rep.id).items() if k != skill}
-    assert summary.next_due is None or summary.next_due >= min(s.due for s in others.values())
+    assert summary.next_due == clock.now() + timedelta(days=9)  # before the fix: in two days
 
 
 def test_a_retired_skills_page_says_it_left_the_drill_not_that_nobody_started_it(content, make_user, clock, client, auth):
