@@ -50,6 +50,19 @@ def _cannot_open(reason: str) -> str:
 
 
 def _database_named() -> str:
+    """The database as the admin named it in DATABASE_URL (password hidden), not as routed to a driver
+    (``postgresql://`` runs as ``postgresql+psycopg://``); the engine's own URL when it came from elsewhere."""
+    from sqlalchemy.engine import make_url
+
+    from learnapp.config import database_url
+
+    engine_url = db.engine.url.render_as_string(hide_password=False)
+    given = os.environ.get("DATABASE_URL", "").strip()
+    try:
+        if given and database_url(os.environ, current_app.instance_path) == engine_url:
+            return make_url(given).render_as_string(hide_password=True)
+    except Exception:  # an unparsable DATABASE_URL never made this engine: name the engine's
+        pass
     return db.engine.url.render_as_string(hide_password=True)
 
 
