@@ -166,6 +166,7 @@ class Summary:
     streak: int
     next_due: datetime | None
     partly: int = 0  # not right but rated Hard: an order with two neighbouring steps swapped
+    can_practise_more: bool = True  # a started skill is still drilled: "practise more" would add items
 
 
 def is_partly_right(correct: bool, rating: int) -> bool:
@@ -580,7 +581,8 @@ def summary(user: User, now: datetime) -> Summary:
         .where(Presentation.session_id == session.id)))
     correct = sum(1 for a in attempts if a.correct)
     drilled = set(drillable_skills())  # a skill whose scenarios are all retired comes back in no drill
-    next_due = scheduling.next_due({k: s for k, s in memory_states(user.id).items() if k in drilled})
+    started = {k: s for k, s in memory_states(user.id).items() if k in drilled}
+    next_due = scheduling.next_due(started)
     if next_due is not None:
         # today's drill is done: skills still overdue (a backlog spread over the coming days) come tomorrow
         next_due = max(next_due, day_end(user, local_day(user, now)))
@@ -589,7 +591,8 @@ def summary(user: User, now: datetime) -> Summary:
     return Summary(answered=len(attempts), correct=correct,
                    score=(sum(a.score for a in attempts) / len(attempts)) if attempts else 0.0,
                    streak=streak(user, now), next_due=next_due,
-                   partly=sum(1 for a in attempts if is_partly_right(a.correct, a.rating)))
+                   partly=sum(1 for a in attempts if is_partly_right(a.correct, a.rating)),
+                   can_practise_more=bool(started))
 
 
 NEXT_DRILL_LOOKAHEAD = 200  # days: longer than the longest vacation (vacations.MAX_DAYS), with room for two

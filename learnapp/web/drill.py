@@ -15,8 +15,7 @@ DRILLERS = ("rep", "trainer", "manager", "admin")  # everyone may practise; only
 bp.add_app_template_global(out_of_order, "out_of_order")
 # a move by its name, or by its id when the rules the answer was graded by do not list it (never a KeyError)
 bp.add_app_template_global(answer_label, "answer_label")
-NOTHING_MORE = ("There is nothing more to practise right now: none of the skills you have started has a scenario in "
-                "use. New skills come with your next drill.")
+NOTHING_MORE = "There is nothing more to practise right now: none of the skills you have started is drilled at the moment."
 STALE_TAB = ("Nothing was recorded: that page showed an item no longer in your drill (it was open from earlier). "
              "Here is your drill as it stands now.")
 
