@@ -2,6 +2,7 @@
 import says so, naming it, instead of reporting success as if the deletion had taken effect."""
 
 import shutil
+from pathlib import Path
 
 from learnapp.extensions import db
 from learnapp.models import Scenario
@@ -71,3 +72,68 @@ def test_an_import_that_changes_a_skill_id_says_the_old_lesson_stays(app, tmp_pa
     assert result.exit_code == 1
     assert ("timing.md:5: position 1 is used by the lesson 'days-out', imported before (a lesson stays in the app when "
             "its file is deleted; to rename a skill, change its title and keep its skill id)") in result.output
+
+
+def test_a_scenario_saved_in_the_editor_still_belongs_to_its_file(app, tmp_path):
+    """A scenario edited in the app and whose file is then deleted is still named: before, an editor save stored its
+    source as 'editor', so the import no longer knew which folder it came from and said nothing."""
+    from learnapp.services import authoring
+    from tests.conftest import START
+
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    paths = [str(tmp_path / "lessons"), str(tmp_path / "scenarios")]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["content", "import", *paths]).exit_code == 0
+    ident = "days-out-priya-brochure"
+    with app.app_context():
+        row = db.session.get(Scenario, ident)
+        text = authoring.scenario_text(row).replace("Priya", "Priyanka")
+        assert authoring.save_scenario(text, editing=ident, base_number=row.current_number, actor="t@example.com",
+                                       now=START).ok
+    (tmp_path / "scenarios" / "days-out" / f"{ident}.md").unlink()
+
+    result = runner.invoke(args=["content", "import", *paths])
+    assert result.exit_code == 0, result.output
+    gone = [line for line in result.output.splitlines() if line.startswith("still active, not in the files")]
+    assert len(gone) == 1 and str(tmp_path / "scenarios" / "days-out" / f"{ident}.md") in gone[0]
+
+
+def test_the_report_does_not_depend_on_the_folder_the_import_runs_from(app, tmp_path, monkeypatch):
+    """Paths given relative to the working directory were stored as given and read against the working directory of
+    a later import: run from elsewhere, a deleted file's scenario went unnamed. They are stored absolute now."""
+    work = tmp_path / "work"
+    shutil.copytree(ROOT / "lessons", work / "lessons")
+    shutil.copytree(ROOT / "scenarios", work / "scenarios")
+    (tmp_path / "elsewhere").mkdir()
+    runner = app.test_cli_runner()
+    monkeypatch.chdir(work)
+    assert runner.invoke(args=["content", "import", "lessons", "scenarios"]).exit_code == 0
+    (work / "scenarios" / "days-out" / "days-out-priya-brochure.md").unlink()
+
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = runner.invoke(args=["content", "import", str(work / "lessons"), str(work / "scenarios")])
+    assert result.exit_code == 0, result.output
+    gone = [line for line in result.output.splitlines() if line.startswith("still active, not in the files")]
+    assert len(gone) == 1 and str(work / "scenarios" / "days-out" / "days-out-priya-brochure.md") in gone[0]
+
+
+def test_a_path_stored_relative_is_read_from_the_apps_folder(app, tmp_path, monkeypatch):
+    """Paths stored relative before they were stored absolute are read against the app's folder, where the guide says
+    the commands run, not against whichever folder a later import runs from (which named a scenario as gone from a
+    folder of the same name elsewhere)."""
+    from learnapp.services.content import PROJECT_ROOT
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["content", "import", *[str(ROOT / "lessons"), str(ROOT / "scenarios")]]).exit_code == 0
+    with app.app_context():
+        for row in db.session.scalars(db.select(Scenario)):
+            row.source_path = str(Path(row.source_path).relative_to(PROJECT_ROOT))
+        db.session.commit()
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    (tmp_path / "scenarios" / "days-out").mkdir(parents=True)
+    shutil.copy(ROOT / "scenarios" / "days-out" / "days-out-priya-brochure.md", tmp_path / "scenarios" / "days-out")
+    monkeypatch.chdir(tmp_path)  # its own scenarios/ holds one file: the shipped ones are not "gone" from it
+    result = runner.invoke(args=["content", "import", "scenarios"])
+    assert result.exit_code == 0, result.output
+    assert "still active" not in result.output

@@ -15,7 +15,7 @@ from learnapp.models import Attempt, LessonVersion, ScenarioVersion, Skill
 from learnapp.services import content as content_service
 from learnapp.services.db import begin_content_write
 
-EDITOR_PATH = "editor"
+EDITOR_PATH = content_service.EDITOR_PATH
 NEW_SCENARIO = """---
 type: scenario
 id: new-scenario-id

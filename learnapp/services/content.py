@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -150,7 +150,9 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
                 store_lesson(lesson, now, report, actor, keep_newer=True)
         known = _current_hashes()
         for scenario in content.scenarios.values():
-            store_scenario(scenario, now, actor, report, known=known, keep_newer=True, prepared=prepared[scenario.id])
+            # stored absolute: a later import, run from another folder, still knows which folder the file lay in
+            store_scenario(replace(scenario, path=str(Path(scenario.path).resolve())), now, actor, report, known=known,
+                           keep_newer=True, prepared=prepared[scenario.id])
         report.not_in_files = _not_in_files(paths, set(content.scenarios))
         report.retired = sorted(db.session.scalars(db.select(ScenarioRow.id).where(
             ScenarioRow.id.in_(list(content.scenarios)), ScenarioRow.status != "active")))
@@ -169,8 +171,19 @@ def _not_in_files(paths: list[str], imported: set[str]) -> list[str]:
         return []
     rows = db.session.execute(db.select(ScenarioRow.id, ScenarioRow.source_path)
                               .where(ScenarioRow.status == "active").order_by(ScenarioRow.id))
-    return [f"{ident} ({source})" for ident, source in rows
-            if ident not in imported and source and any(Path(source).resolve().is_relative_to(f) for f in folders)]
+    return [f"{ident} ({source})" for ident, source in rows if ident not in imported and source
+            and source != EDITOR_PATH and any(stored_file(source).is_relative_to(f) for f in folders)]
+
+
+EDITOR_PATH = "editor"  # the source of a scenario created in the app's editor, never imported from a file
+
+
+def stored_file(source: str) -> Path:
+    """The file a stored source path names. Imports store it absolute; one stored relative (by an import before they
+    did) was relative to the folder that import ran from, the app's own as the guide says (docs/authoring.md), so it
+    is read against the app's folder, never against the folder the current command runs from."""
+    path = Path(source)
+    return (path if path.is_absolute() else PROJECT_ROOT / path).resolve()
 
 
 def _prepared(content: ContentSet) -> dict[str, tuple[dict, str]]:
@@ -214,7 +227,7 @@ def _stored_scenario_text(row: ScenarioRow, version: ScenarioVersion, model: Sta
     """The scenario's source path and a Markdown text of its stored version: the file itself if unchanged."""
     path = row.source_path or f"scenarios/{row.skill_id}/{row.id}.md"
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = stored_file(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         text = None
     if text is not None and model is not None:
@@ -328,7 +341,8 @@ def store_scenario(scenario: Scenario, now: datetime, actor: str, report: Import
     if keep_newer and _kept_newer(report, f"scenario {scenario.id}", ScenarioVersion, ScenarioVersion.scenario_id == row.id, digest,
                    row.current_number):
         return
-    row.source_path = scenario.path
+    if scenario.path != EDITOR_PATH:  # a scenario saved in the editor still belongs to the file it was imported from
+        row.source_path = scenario.path
     row.current_number += 1
     row.skill_id, row.kind, row.updated_at = scenario.skill, scenario.kind.value, now
     db.session.add(ScenarioVersion(scenario_id=row.id, number=row.current_number, content_hash=digest,
