@@ -137,3 +137,38 @@ def test_a_path_stored_relative_is_read_from_the_apps_folder(app, tmp_path, monk
     result = runner.invoke(args=["content", "import", "scenarios"])
     assert result.exit_code == 0, result.output
     assert "still active" not in result.output
+
+
+def test_a_file_moved_without_a_change_is_stored_at_its_new_place(app, tmp_path):
+    """A scenario's file moved (to another skill's folder, or out of scenarios/) with its text unchanged: the import
+    made no version and kept the old path, so the scenario was named as gone from the folder it had left, and never
+    named once deleted from its new one. Likewise a scenario created in the editor, exported and imported."""
+    from learnapp.services import authoring
+    from tests.conftest import START
+
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    paths = [str(tmp_path / "lessons"), str(tmp_path / "scenarios")]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["content", "import", *paths]).exit_code == 0
+    ident = "days-out-priya-brochure"
+    old, new = tmp_path / "scenarios" / "days-out" / f"{ident}.md", tmp_path / "extra" / f"{ident}.md"
+    new.parent.mkdir()
+    shutil.move(old, new)
+    assert runner.invoke(args=["content", "import", str(new.parent)]).exit_code == 0
+    with app.app_context():
+        assert db.session.get(Scenario, ident).source_path == str(new)
+    assert "still active" not in runner.invoke(args=["content", "import", *paths]).output
+
+    with app.app_context():  # created in the editor, then exported to a file and imported
+        text = authoring.NEW_SCENARIO.replace("new-scenario-id", "made-in-app")
+        assert authoring.save_scenario(text, editing=None, base_number=None, actor="t@example.com", now=START).ok
+        assert db.session.get(Scenario, "made-in-app").source_path == authoring.EDITOR_PATH
+    assert runner.invoke(args=["content", "export", str(tmp_path / "out")]).exit_code == 0
+    exported = tmp_path / "out" / "scenarios" / "days-out" / "made-in-app.md"
+    shutil.copy(exported, tmp_path / "scenarios" / "days-out")
+    assert runner.invoke(args=["content", "import", *paths]).exit_code == 0
+    (tmp_path / "scenarios" / "days-out" / "made-in-app.md").unlink()
+    result = runner.invoke(args=["content", "import", *paths])
+    gone = [line for line in result.output.splitlines() if line.startswith("still active, not in the files")]
+    assert len(gone) == 1 and "made-in-app" in gone[0], result.output

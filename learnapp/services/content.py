@@ -149,10 +149,12 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
             if lesson.path in named:  # not the lessons the database supplied as context
                 store_lesson(lesson, now, report, actor, keep_newer=True)
         known = _current_hashes()
+        files = {ident: str(Path(scenario.path).resolve()) for ident, scenario in content.scenarios.items()}
         for scenario in content.scenarios.values():
             # stored absolute: a later import, run from another folder, still knows which folder the file lay in
-            store_scenario(replace(scenario, path=str(Path(scenario.path).resolve())), now, actor, report, known=known,
+            store_scenario(replace(scenario, path=files[scenario.id]), now, actor, report, known=known,
                            keep_newer=True, prepared=prepared[scenario.id])
+        _store_paths(files)
         report.not_in_files = _not_in_files(paths, set(content.scenarios))
         report.retired = sorted(db.session.scalars(db.select(ScenarioRow.id).where(
             ScenarioRow.id.in_(list(content.scenarios)), ScenarioRow.status != "active")))
@@ -161,6 +163,18 @@ def import_content(paths: list[str], now: datetime, actor: str = "import") -> Im
         db.session.rollback()
         raise
     return report
+
+
+def _store_paths(files: dict[str, str]) -> None:
+    """Each imported scenario's file as its source path, whether or not the import made a version of it: a file moved
+    with its text unchanged (to another skill's folder, out of a folder), or one exported from the app and imported,
+    is the scenario's file from now on. One read of the stored paths, an update only where one moved."""
+    if not files:
+        return
+    stored = db.session.execute(db.select(ScenarioRow.id, ScenarioRow.source_path).where(ScenarioRow.id.in_(list(files))))
+    for ident, source in stored.all():
+        if source != files[ident]:
+            db.session.execute(db.update(ScenarioRow).where(ScenarioRow.id == ident).values(source_path=files[ident]))
 
 
 def _not_in_files(paths: list[str], imported: set[str]) -> list[str]:
