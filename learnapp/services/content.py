@@ -343,6 +343,7 @@ def store_scenario(scenario: Scenario, now: datetime, actor: str, report: Import
     known = _current_hashes() if known is None else known
     report.scenarios += 1
     if scenario.id not in known:
+        now = _not_before_rules(now)
         db.session.add(ScenarioRow(id=scenario.id, skill_id=scenario.skill, kind=scenario.kind.value, status="active",
                                    source_path=scenario.path, current_number=1, updated_at=now))
         db.session.add(ScenarioVersion(scenario_id=scenario.id, number=1, content_hash=digest, data=data,
@@ -357,11 +358,23 @@ def store_scenario(scenario: Scenario, now: datetime, actor: str, report: Import
         return
     if scenario.path != EDITOR_PATH:  # a scenario saved in the editor still belongs to the file it was imported from
         row.source_path = scenario.path
+    now = _not_before_rules(now)
     row.current_number += 1
     row.skill_id, row.kind, row.updated_at = scenario.skill, scenario.kind.value, now
     db.session.add(ScenarioVersion(scenario_id=row.id, number=row.current_number, content_hash=digest,
                                    data=data, created_at=now, created_by=actor))
     report.updated.append(f"scenario {scenario.id}")
+
+
+def _not_before_rules(now: datetime) -> datetime:
+    """When a scenario version checked now is saved: ``now``, or the moment the newest stage rules read as imported if
+    that is later. A version fits the rules it was checked against (the newest, by id), and the rules an item is graded
+    by, and its history written under, are the newest imported at or before its version's moment (shown_moment): an
+    import from a host whose clock is ahead stamps its rules in the future, and an editor save within that skew, read
+    'before' them, was graded by the rules they replaced (a stage renamed: a KeyError). Stamped no earlier than its
+    rules, a version is never graded by rules older than those it was checked against."""
+    latest = db.session.scalars(db.select(StageModelVersion.created_at).order_by(StageModelVersion.id.desc()).limit(1)).first()
+    return max(now, latest) if latest is not None else now
 
 
 def current_version(row: ScenarioRow) -> ScenarioVersion | None:

@@ -200,3 +200,29 @@ def test_an_item_shown_by_a_server_whose_clock_is_behind_the_imports_is_graded_b
     clock.advance(timedelta(seconds=20))
     attempt = drill.submit_answer(rep, token, "quantify-results", clock.now())  # before: KeyError 'after-sale'
     assert attempt.correct
+
+
+def test_a_scenario_saved_in_the_editor_just_after_an_import_from_a_host_ahead_is_graded_by_the_rules_it_fits(
+        content, make_user, clock, tmp_path):
+    """The import ran on a host whose clock was ahead; a trainer saves the scenario in the editor within that skew. The
+    version was checked against the imported rules (the newest), but read 'saved before' them it was graded, and its
+    history written, by the rules they replaced: its stage renamed by the import, a KeyError (a 500) on answering."""
+    from learnapp.services import authoring
+
+    rep = make_user("rep")
+    _only_diego_active()
+    clock.advance(timedelta(minutes=5))
+    assert import_content(_rename_results_stage(tmp_path), clock.now()).ok
+    clock.advance(timedelta(minutes=-3))  # the web server's clock
+    row = db.session.get(Scenario, DIEGO)
+    text = authoring.scenario_text(row).replace("Diego", "Diego M.")
+    assert authoring.save_scenario(text, editing=DIEGO, base_number=row.current_number, actor="t@example.com",
+                                   now=clock.now()).ok
+    versions = authoring.versions(DIEGO)
+    changed = [line for kind, line in authoring.diff(versions[1], versions[0]) if kind in ("add", "del")]
+    assert changed and all("Diego" in line for line in changed), changed  # before: '-answer: quantify-results' too
+
+    token = _show_diego(rep, clock)
+    clock.advance(timedelta(seconds=20))
+    attempt = drill.submit_answer(rep, token, "quantify-results", clock.now())  # before: KeyError 'after-sale'
+    assert attempt.correct
