@@ -6,9 +6,10 @@ so the service layer can store it as JSON and rebuild it exactly.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Sequence
 
 
 class Kind(str, Enum):
@@ -310,11 +311,19 @@ def answer_label(scenario: Scenario, chosen: str, model: StageModel | None) -> s
 
     An id the model no longer knows (a move dropped since) is shown as it is.
     """
-    names: dict[str, str] = {}
-    if model is not None:
-        names = {**{m.id: m.name for m in model.moves}, **{s.id: s.name for s in model.discovery_steps}}
-        if scenario.kind is Kind.WHICH_STAGE:
-            names = {s.id: s.name for s in model.stages}
+    return answer_label_in(scenario, chosen, [model])
+
+
+def answer_label_in(scenario: Scenario, chosen: str, models: Sequence[StageModel | None]) -> str:
+    """answer_label with each id named by the first of ``models`` that knows it (newest first: an id the current rules
+    dropped or renamed is named as the last rules that knew it named it); an id none of them knows is shown as it is."""
+    names = ChainMap(*[_answer_names(scenario, model) for model in models if model is not None])
     if scenario.kind is Kind.ORDER_STEPS:
         return " → ".join(names.get(key, key) for key in chosen.split(","))
     return names.get(chosen, chosen)
+
+
+def _answer_names(scenario: Scenario, model: StageModel) -> dict[str, str]:
+    if scenario.kind is Kind.WHICH_STAGE:
+        return {s.id: s.name for s in model.stages}
+    return {**{m.id: m.name for m in model.moves}, **{s.id: s.name for s in model.discovery_steps}}

@@ -425,6 +425,15 @@ _NEWEST_STAGE_MODEL = (  # a prebuilt Core statement: the editor, the lessons an
     .order_by(StageModelVersion.__table__.c.id.desc()).limit(1))
 
 
+def stage_models_newest_first() -> list[StageModel]:
+    """Every stage model imported, newest first: one query for the ids and hashes, each parsed once per content hash.
+    For naming what an answer chose as the rules it was graded by named it (answer_label_in) where per-answer rules
+    are not at hand."""
+    table = StageModelVersion.__table__
+    rows = db.session.execute(db.select(table.c.id, table.c.content_hash).order_by(table.c.id.desc())).all()
+    return [stage_model_version(version_id, digest) for version_id, digest in rows]
+
+
 def newest_stage_model_columns():
     """The newest stage model's id and hash as ``current_id`` and ``current_hash``, for a query that reads it along
     with its own rows (stage_model_version() then gives the model)."""

@@ -10,7 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from learnapp.domain import grading
-from learnapp.domain.model import Kind, Option, Scenario, answer_label
+from learnapp.domain.model import Kind, Option, Scenario, answer_label_in
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.models import Skill
@@ -50,8 +50,12 @@ def index():
     if filters.get("flagged"):
         rows = [(row, scenario) for row, scenario in rows if stats.get(row.id) and stats[row.id].flags]
     model = content_service.current_stage_model()
-    wrong = {row.id: answer_label(scenario, stats[row.id].top_wrong, model)
-             for row, scenario in rows if stats.get(row.id) and stats[row.id].top_wrong}
+    wrong_of = [(row.id, scenario, stats[row.id].top_wrong) for row, scenario in rows
+                if stats.get(row.id) and stats[row.id].top_wrong]
+    # each named as the newest rules that know it named it (its answers' feedback did): a stage renamed or a move
+    # dropped since is not shown as a bare id. One query for every imported model's id, whatever the rows.
+    models = content_service.stage_models_newest_first() if wrong_of else []
+    wrong = {ident: answer_label_in(scenario, chosen, models) for ident, scenario, chosen in wrong_of}
     stage_names = {s.id: s.name for s in model.stages} if model else {}
     skills = db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)).all()
     return render_template("author/index.html", rows=rows, filters=filters, model=model, stats=stats, by_skill=by_skill,

@@ -226,3 +226,29 @@ def test_a_scenario_saved_in_the_editor_just_after_an_import_from_a_host_ahead_i
     clock.advance(timedelta(seconds=20))
     attempt = drill.submit_answer(rep, token, "quantify-results", clock.now())  # before: KeyError 'after-sale'
     assert attempt.correct
+
+
+def test_the_trainers_list_names_the_most_chosen_wrong_answer_as_its_feedback_did_after_a_rename(
+        content, make_user, clock, client, auth, tmp_path):
+    """The trainer's list named the most chosen wrong answer by the current rules: a stage renamed (or a move dropped)
+    since showed as its bare id, where the rep's feedback had named it."""
+    rep, trainer = make_user("rep"), make_user("trainer")
+    db.session.execute(db.update(Scenario).where(Scenario.id != "stage-omar-quote").values(status="retired"))
+    db.session.commit()
+    item = drill.current_item(rep, clock.now())
+    clock.advance(timedelta(seconds=20))
+    assert not drill.submit_answer(rep, item.presentation.token, "engaged", clock.now()).correct
+    clock.advance(timedelta(days=1))
+    lessons, scenarios = _copy(tmp_path)  # the engaged stage becomes 'interested', and every scenario says so
+    stage = lessons / "stages" / "2-engaged.md"
+    stage.write_text(stage.read_text().replace("id: engaged\n", "id: interested\n"))
+    for path in scenarios.rglob("*.md"):
+        text = path.read_text()
+        path.write_text(re.sub(r"^(- )?(stage|answer): engaged$", r"\1\2: interested", text, flags=re.MULTILINE))
+    assert import_content([str(lessons), str(scenarios)], clock.now()).ok
+
+    auth.login(trainer.email)
+    page = client.get("/author/?q=omar").get_data(as_text=True)
+    row = page[page.index('stage-omar-quote'):]
+    row = row[:row.index("</tr>")]
+    assert "<td>Engaged</td>" in row, row  # before: <td>engaged</td>
