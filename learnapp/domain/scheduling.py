@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from fsrs import Card, Rating, Scheduler, State
@@ -221,6 +221,35 @@ def plan_session(states: Mapping[str, MemoryState], skills: Sequence[str], now: 
     fresh_allowed = max(0, new_per_day - new_introduced_today)
     fresh = [PlannedItem(skill, "new", None) for skill in skills if skill not in states][:fresh_allowed]
     return (due + fresh)[:capacity]
+
+
+def fallen_due_since(states: Mapping[str, MemoryState], skills: Sequence[str], planned_at: datetime, now: datetime,
+                     scheduler: Scheduler, *, due_by: datetime, limit: int) -> list[PlannedItem]:
+    """The skills that fell due since the day was planned at ``planned_at``: due by plan_session's rule at ``now`` but
+    not at ``planned_at``; lowest predicted recall first, at most ``limit``.
+
+    The day is planned once, and a skill due later that day joins it only once a whole day has passed since its last
+    review. So a drill opened just after midnight leaves out a skill reviewed at 08:00 yesterday and due at 08:00
+    today (16 hours had passed); opened again at 10:00, the skill is due, and this is what joins the day's drill then.
+    A skill that was due when planned but left out for time (a backlog spread over the coming days) is not in it.
+    """
+    for moment in (planned_at, now, due_by):
+        ensure_utc(moment)
+    order = {skill: i for i, skill in enumerate(skills)}
+    fallen = [PlannedItem(skill, "due", predicted_recall(states[skill], now, scheduler))
+              for skill in skills if skill in states and _falls_due(states[skill], now, max(due_by, now))
+              and not _falls_due(states[skill], planned_at, max(due_by, planned_at))]
+    fallen.sort(key=lambda item: (item.recall if item.recall is not None else 0.0, order[item.skill]))
+    return fallen[:max(0, limit)]
+
+
+def joins_the_day_at(state: MemoryState, due_by: datetime) -> datetime:
+    """The moment a skill becomes due by plan_session's rule for a day ending at ``due_by``: its due time, or, when
+    that falls within the day, as soon as a whole day has passed since its last review if that comes earlier."""
+    due = ensure_utc(state.due)
+    if due < ensure_utc(due_by) and state.last_review is not None:
+        return min(due, ensure_utc(state.last_review) + timedelta(days=1))
+    return due
 
 
 def _falls_due(state: MemoryState, now: datetime, due_by: datetime) -> bool:

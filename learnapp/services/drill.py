@@ -6,7 +6,7 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -146,6 +146,7 @@ class DrillItem:
     round: int = 0  # 0: the day's planned drill; 1, 2, ...: each "practise five more minutes" after it
     round_position: int = 0  # where the item is within its round, so an extra round counts from 1 again
     round_total: int = 0
+    fell_due: bool = False  # a round of skills that fell due since the day was planned (join_fallen_due), not extra
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ class Summary:
     next_due: datetime | None
     partly: int = 0  # not right but rated Hard: an order with two neighbouring steps swapped
     can_practise_more: bool = True  # a started skill is still drilled: "practise more" would add items
+    later_today: time | None = None  # the rep's local time when a skill falls due and joins today's drill (reopened)
 
 
 def is_partly_right(correct: bool, rating: int) -> bool:
@@ -350,6 +352,8 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
     answers = dict(db.session.execute(_SLOT_ANSWERS, {"session_id": session_id}).all())
     position = next((i for i in range(len(plan)) if answers.get(i) is None), None)
     if position is None:
+        if join_fallen_due(user, session_id, now):
+            return current_item(user, now)
         return None
     if position in answers:  # shown but not answered (a refresh, the back button, another tab)
         return _shown_item(session_id, position, plan)
@@ -361,6 +365,45 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
         db.session.commit()
         return current_item(user, now)
     return item
+
+
+def fallen_due(user: User, session: DrillSession, now: datetime,
+               skills: list[str] | None = None) -> list[scheduling.PlannedItem]:
+    """The skills that fell due since the rep's drill of the day was planned (scheduling.fallen_due_since), at most
+    five minutes of them. ``skills`` is drillable_skills(), passed in by callers that ask for many reps."""
+    capacity = scheduling.session_capacity(session.usual_seconds or None, current_app.config["SESSION_SECONDS"])
+    skills = drillable_skills() if skills is None else skills
+    return scheduling.fallen_due_since(memory_states(user.id), skills, session.started_at, now, scheduler(),
+                                       due_by=day_end(user, session.day), limit=capacity)
+
+
+def join_fallen_due(user: User, session_id: int, now: datetime) -> bool:
+    """Add to the finished drill of the day, as its next round, the skills that fell due since it was planned.
+
+    A drill opened just after midnight holds what was due then (and what fell due later that day a whole day after
+    its last review); a skill reviewed at 08:00 yesterday and due at 08:00 today was not in it. Before, such a skill
+    waited for the next day's drill; now it joins today's when the rep opens it again after 08:00.
+    Returns whether the drill has items to answer now: those added, or a round another tab added meanwhile.
+    """
+    session = db.session.get(DrillSession, session_id)
+    if not fallen_due(user, session, now):  # the usual case, read without the write lock
+        return False
+    begin_write()  # expires the session: its plan is read again under the lock
+    answered = {position for position, attempt_id in db.session.execute(_SLOT_ANSWERS, {"session_id": session_id})
+                if attempt_id is not None}
+    if any(position not in answered for position in range(len(session.plan))):
+        db.session.rollback()  # another tab added a round meanwhile: nothing written, the drill has items
+        return True
+    fallen = fallen_due(user, session, now)
+    if not fallen:
+        db.session.rollback()
+        return False
+    round_number = max((_round_number(p) for p in session.plan), default=0) + 1
+    session.plan = list(session.plan) + [{"skill": p.skill, "reason": "due", "recall": p.recall,
+                                          "round": round_number} for p in fallen]
+    session.finished_at = None
+    db.session.commit()
+    return True
 
 
 def _shown_item(session_id: int, position: int, plan: list[dict]) -> DrillItem:
@@ -433,7 +476,7 @@ def _item(shown: Shown, scenario: Scenario, plan: list[dict]) -> DrillItem:
     number, start, size = _round_of(plan, shown.position)
     return DrillItem(presentation=shown, scenario=scenario, options=[by_key[k] for k in shown.option_order],
                      position=shown.position, total=len(plan), round=number, round_position=shown.position - start,
-                     round_total=size)
+                     round_total=size, fell_due=number > 0 and plan[shown.position].get("reason") == "due")
 
 
 def _round_of(plan: list[dict], position: int) -> tuple[int, int, int]:
@@ -583,7 +626,15 @@ def summary(user: User, now: datetime) -> Summary:
     drilled = set(drillable_skills())  # a skill whose scenarios are all retired comes back in no drill
     started = {k: s for k, s in memory_states(user.id).items() if k in drilled}
     next_due = scheduling.next_due(started)
-    if next_due is not None:
+    end = day_end(user, session.day)
+    # a skill falling due later today that was not due when the day was planned joins today's drill then
+    # (join_fallen_due): the next drill is today, not tomorrow
+    since = max(session.started_at, now)
+    joining = [moment for s in started.values() if since < (moment := scheduling.joins_the_day_at(s, end)) < end]
+    later_today = min(joining, default=None)
+    if later_today is not None:
+        next_due = later_today
+    elif next_due is not None:
         # today's drill is done: skills still overdue (a backlog spread over the coming days) come tomorrow
         next_due = max(next_due, day_end(user, local_day(user, now)))
         if user.role == "rep":
@@ -592,7 +643,8 @@ def summary(user: User, now: datetime) -> Summary:
                    score=(sum(a.score for a in attempts) / len(attempts)) if attempts else 0.0,
                    streak=streak(user, now), next_due=next_due,
                    partly=sum(1 for a in attempts if is_partly_right(a.correct, a.rating)),
-                   can_practise_more=bool(started))
+                   can_practise_more=bool(started),
+                   later_today=later_today.astimezone(user_zone(user)).time() if later_today is not None else None)
 
 
 NEXT_DRILL_LOOKAHEAD = 200  # days: longer than the longest vacation (vacations.MAX_DAYS), with room for two

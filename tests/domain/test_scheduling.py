@@ -9,7 +9,7 @@ from fsrs import Rating
 
 from learnapp.domain.model import Verdict
 from learnapp.domain.scheduling import (
-    DEFAULT_SECONDS, SESSION_SECONDS, MemoryState, make_scheduler, median_answer_seconds, next_due, pick_variant, plan_session, predicted_recall,
+    DEFAULT_SECONDS, SESSION_SECONDS, MemoryState, fallen_due_since, joins_the_day_at, make_scheduler, median_answer_seconds, next_due, pick_variant, plan_session, predicted_recall,
     rating_for, review, session_capacity,
 )
 
@@ -219,6 +219,26 @@ def test_a_skill_due_later_in_the_day_waits_while_its_last_review_is_less_than_a
     due = plan_session(states, ["s4"], evening + timedelta(days=1), SCHED, median_seconds=None, new_introduced_today=3,
                        due_by=midnight)
     assert [p.skill for p in due] == ["s4"]
+
+
+def test_what_fell_due_since_a_drill_planned_just_after_midnight():
+    """A drill planned at 00:05 leaves out a skill reviewed at 08:00 the day before (16 hours ago); it falls due at
+    08:00 and joins then. A skill that was due at planning (left out for time) and one due tomorrow do not."""
+    yesterday = datetime(2026, 3, 3, 8, tzinfo=timezone.utc)
+    states = {"owl": review(None, "owl", Rating.Again, yesterday, SCHED),  # due 2026-03-04 08:00
+              "backlog": review(None, "backlog", Rating.Again, yesterday - timedelta(days=3), SCHED),
+              "later": review(None, "later", Rating.Good, yesterday, SCHED)}  # due days later
+    planned_at, midnight = datetime(2026, 3, 4, 0, 5, tzinfo=timezone.utc), datetime(2026, 3, 5, tzinfo=timezone.utc)
+    skills = ["owl", "backlog", "later"]
+    assert [p.skill for p in plan_session(states, skills, planned_at, SCHED, median_seconds=None, new_introduced_today=3,
+                                          due_by=midnight)] == ["backlog"]
+    assert joins_the_day_at(states["owl"], midnight) == yesterday + timedelta(days=1)
+    for at, expected in ((datetime(2026, 3, 4, 7, 59, tzinfo=timezone.utc), []),
+                         (datetime(2026, 3, 4, 10, tzinfo=timezone.utc), [("owl", "due")])):
+        fallen = fallen_due_since(states, skills, planned_at, at, SCHED, due_by=midnight, limit=10)
+        assert [(p.skill, p.reason) for p in fallen] == expected, at
+    assert fallen_due_since(states, skills, planned_at, datetime(2026, 3, 4, 10, tzinfo=timezone.utc), SCHED,
+                            due_by=midnight, limit=0) == []
 
 
 def test_plan_is_empty_when_nothing_is_due_and_no_new_skill_is_allowed():

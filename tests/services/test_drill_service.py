@@ -415,3 +415,68 @@ def test_an_item_answered_just_after_the_rep_moved_their_timezone_a_day_ahead_st
     clock.advance(drill.LATE_ANSWER_GRACE)
     with pytest.raises(drill.StaleItem):
         drill.submit_answer(other, late.presentation.token, right_answer(late), clock.now())
+
+
+def _at(rep, day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(rep.timezone)).astimezone(timezone.utc)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati"])
+def test_skills_falling_due_after_a_drill_opened_just_after_midnight_join_it_when_opened_again(content, make_user,
+                                                                                              clock, zone):
+    # before, a rep who drilled at 08:00 one day (wrong: due again at 08:00 the next day) and opened the next day's
+    # drill at 00:05 did not get those skills (only 16 hours had passed since their review: a same-day review to
+    # FSRS); opened again at 10:00 the drill was done ("next drill due tomorrow"), and they waited for the next day's
+    rep = make_user("rep", timezone=zone)
+    monday, tuesday = date(2026, 3, 2), date(2026, 3, 3)
+    clock.set(_at(rep, monday, 8))
+    _answer_all(rep, clock, answer=wrong_answer)
+    failed = set(drill.memory_states(rep.id))
+    assert all(drill.local_day(rep, s.due) == tuesday for s in drill.memory_states(rep.id).values())
+    clock.set(_at(rep, tuesday, 0, 5))
+    _answer_all(rep, clock)
+    assert not failed & {p["skill"] for p in drill.today_session(rep, clock.now()).plan}  # a same-day review: not yet
+    summary = drill.summary(rep, clock.now())
+    assert summary.later_today is not None and summary.later_today.hour == 8  # not "tomorrow"
+    assert drill.local_day(rep, summary.next_due) == tuesday
+    clock.set(_at(rep, tuesday, 10))
+    item = drill.current_item(rep, clock.now())
+    assert item is not None and item.round == 1 and item.fell_due and item.round_total == len(failed)
+    before = db.session.scalar(db.select(db.func.count(Attempt.id)))
+    _answer_all(rep, clock)
+    answered = db.session.scalars(db.select(Attempt.skill_id).order_by(Attempt.id).offset(before)).all()
+    assert set(answered) == failed and len(answered) == len(failed)
+    assert drill.current_item(rep, clock.now()) is None  # reviewed: due again days later, not today
+    assert drill.summary(rep, clock.now()).later_today is None
+
+
+def test_a_backlog_left_for_later_days_does_not_join_the_drill_when_opened_again(content, make_user, clock, app):
+    # the day's drill leaves overdue skills beyond five minutes for the coming days; reopening it does not add them
+    rep = make_user("rep")
+    _answer_all(rep, clock)  # Monday: three skills
+    db.session.execute(db.update(MemoryStateRow).where(MemoryStateRow.user_id == rep.id)
+                       .values(due=datetime(2026, 3, 3, 6, tzinfo=timezone.utc)))
+    db.session.commit()
+    app.config.update(SESSION_SECONDS=30, NEW_SKILLS_PER_DAY=0)  # one item a drill
+    clock.set(datetime(2026, 3, 4, 8, tzinfo=timezone.utc))
+    assert _answer_all(rep, clock) == 1
+    clock.set(datetime(2026, 3, 4, 20, tzinfo=timezone.utc))
+    assert drill.current_item(rep, clock.now()) is None
+
+
+def test_a_rep_who_drills_at_23_55_and_again_at_00_05(content, make_user, clock):
+    # the drill opened at 00:05 does not review again what was answered ten minutes earlier (a same-day review to
+    # FSRS); those skills fall due at 23:55 that evening and join that day's drill when it is opened again then
+    rep = make_user("rep")
+    clock.set(datetime(2026, 3, 2, 23, 55, tzinfo=timezone.utc))
+    _answer_all(rep, clock, answer=wrong_answer)
+    evening = set(drill.memory_states(rep.id))
+    clock.set(datetime(2026, 3, 3, 0, 5, tzinfo=timezone.utc))
+    _answer_all(rep, clock)
+    assert not evening & {p["skill"] for p in drill.today_session(rep, clock.now()).plan}
+    clock.set(datetime(2026, 3, 3, 22, tzinfo=timezone.utc))
+    assert drill.current_item(rep, clock.now()) is None
+    assert drill.summary(rep, clock.now()).later_today.hour == 23
+    clock.set(datetime(2026, 3, 3, 23, 58, tzinfo=timezone.utc))
+    item = drill.current_item(rep, clock.now())
+    assert item is not None and item.fell_due and item.presentation.skill_id in evening

@@ -454,3 +454,24 @@ def test_practise_more_with_nothing_drillable_leaves_the_finished_drill_as_it_wa
     response = client.post("/drill/more", data={"csrf_token": csrf_token(client, "/drill/")}, follow_redirects=True)
     assert db.session.scalars(db.select(DrillSession.finished_at)).one() == finished
     assert "There is nothing more to practise right now" in response.get_data(as_text=True)
+
+
+def test_after_a_drill_just_after_midnight_the_page_says_more_falls_due_today_and_shows_it_then(content, make_user,
+                                                                                                 auth, client, clock):
+    # before, the summary after a 00:05 drill said "Next drill due: <tomorrow>" and "Done for today" while skills
+    # answered wrong at 08:00 the day before fell due at 08:00 that day; opened at 10:00 it said the same
+    from datetime import datetime, timezone
+
+    from tests.helpers import drill_all
+
+    rep = make_user("rep")
+    clock.set(datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
+    drill_all(rep, clock, answer=wrong_answer)
+    clock.set(datetime(2026, 3, 3, 0, 5, tzinfo=timezone.utc))
+    drill_all(rep, clock)
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    assert "Done for now" in page and "today from 08:00" in page
+    clock.set(datetime(2026, 3, 3, 10, tzinfo=timezone.utc))
+    page = client.get("/drill/").get_data(as_text=True)
+    assert "Due since your drill: item 1 of 3" in page and "Extra practice" not in page
