@@ -7,6 +7,7 @@ as of that instant, with the drill planner's own rule, or from today's drill onc
 
 import re
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,14 +16,14 @@ from learnapp.extensions import db
 from learnapp.models import MemoryStateRow, User
 from learnapp.services import drill
 from tests.conftest import csrf_token
-from tests.helpers import right_answer
+from tests.helpers import right_answer, wrong_answer
 
 EVERY_DAY = "0,1,2,3,4,5,6"
 
 
-def drill_all(rep, clock):
+def drill_all(rep, clock, answer=right_answer):
     while (item := drill.current_item(rep, clock.now())) is not None:
-        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        drill.submit_answer(rep, item.presentation.token, answer(item), clock.now())
 
 
 def earliest_due(rep) -> datetime:
@@ -212,3 +213,30 @@ def test_an_evening_reminder_missed_by_downtime_is_caught_up_that_evening_but_no
     clock.set(datetime(2026, 3, 3, 1, 0, tzinfo=timezone.utc))  # down again from 21:50: at 01:00 the evening is over
     assert jobs.reminders().detail == "0 reminders sent"
     assert sent_to(inbox) == [early.email]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati"])
+def test_a_drill_opened_just_after_midnight_and_left_empty_gets_the_reminder_for_skills_due_that_morning(
+        inbox, content, make_user, clock, app, zone):
+    # before, the drill opened at 00:05 held nothing (skills answered at 08:00 the day before were due at 08:00, only
+    # 16 hours after their review) and the reminder read that plan: nothing to do, no reminder, and the skills waited
+    # a day. They join the day's drill when it is opened again (drill.join_fallen_due), so 09:00 announces them. A rep
+    # who answered anything at 00:05 drilled that day: no reminder (docs/deploy.md), the drill has them at 10:00.
+    zone_info = ZoneInfo(zone)
+    done, empty = make_user("rep", name="Owl Olga", timezone=zone), make_user("rep", name="Owl Otto", timezone=zone)
+    for rep in (done, empty):
+        rep.reminder_days = EVERY_DAY
+        db.session.commit()
+        clock.set(datetime(2026, 3, 2, 8, tzinfo=zone_info).astimezone(timezone.utc))
+        drill_all(rep, clock, answer=wrong_answer)
+    clock.set(datetime(2026, 3, 3, 0, 5, tzinfo=zone_info).astimezone(timezone.utc))
+    drill_all(done, clock)  # three new skills
+    app.config["NEW_SKILLS_PER_DAY"] = 0
+    assert drill.current_item(empty, clock.now()) is None  # opened: planned, and empty
+    clock.set(datetime(2026, 3, 3, 9, tzinfo=zone_info).astimezone(timezone.utc))
+    assert jobs.reminders().detail == "1 reminder sent"
+    assert sent_to(inbox) == [empty.email]
+    clock.set(datetime(2026, 3, 3, 10, tzinfo=zone_info).astimezone(timezone.utc))
+    for rep in (done, empty):
+        item = drill.current_item(rep, clock.now())
+        assert item is not None and item.fell_due, rep.name

@@ -335,8 +335,9 @@ class Simulation:
         midnight = datetime.combine(local_date, time(0), tzinfo=ZoneInfo(u.timezone))
         drilled = db.session.scalar(db.select(db.func.count()).select_from(Attempt).where(
             Attempt.user_id == u.id, Attempt.answered_at >= midnight, Attempt.answered_at < now))
-        # something to do: the day's drill, once planned (the rep opened it earlier), has an unanswered item; before,
-        # a skill is due (the drill is planned once, when first opened: one opened after midnight holds what was due then)
+        # something to do: the day's drill, once planned (the rep opened it earlier), has an unanswered item or a skill
+        # fell due since it was planned (it joins the drill when opened again: one opened after midnight and left empty
+        # gets the skills due that morning); before it was opened, a skill is due
         session = db.session.scalars(db.select(DrillSession).filter_by(user_id=u.id, day=local_date)).first()
         if session is None:
             due_now = db.session.scalar(db.select(db.func.count()).select_from(MemoryStateRow).where(
@@ -345,7 +346,10 @@ class Simulation:
         else:
             answered = db.session.scalar(db.select(db.func.count()).select_from(Presentation).join(
                 Attempt, Attempt.presentation_id == Presentation.id).where(Presentation.session_id == session.id))
-            due_now = len(session.plan) - answered
+            due_now = len(session.plan) - answered or db.session.scalar(
+                db.select(db.func.count()).select_from(MemoryStateRow).where(
+                    MemoryStateRow.user_id == u.id, MemoryStateRow.due > session.started_at, MemoryStateRow.due <= now,
+                    MemoryStateRow.skill_id.in_(drill.drillable_skills())))
         away = self.on_vacation(u, local_date)
         if u.reminders_on and local_date.weekday() in notify.reminder_weekdays(u) and not away and not drilled \
                 and due_now and u.active:

@@ -31,7 +31,7 @@ from learnapp.jobs import Failed
 from learnapp.models import Attempt, DrillSession, Notification, Presentation, Role, TeamMove, User
 from learnapp.services.db import begin_write, commit
 from learnapp.services.db import now as clock_now
-from learnapp.services.drill import drillable_skills, local_day, plan_for, user_zone, zone_named
+from learnapp.services.drill import drillable_skills, fallen_due, local_day, plan_for, user_zone, zone_named
 from learnapp.services.vacations import on_vacation
 
 SALT = "learnapp-unsubscribe"
@@ -420,7 +420,8 @@ def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) 
     unanswered items ("due", "new", "extra"), empty when nothing (so it reads as whether there is something).
 
     Today's drill is planned once, when the rep first opens it; from then on it is that plan: true
-    while a planned slot is unanswered. Before that, the drill planner's own rule (plan_for) decides
+    while a planned slot is unanswered, or when skills fell due since it was planned (they join it when it is
+    opened again: drill.join_fallen_due). Before that, the drill planner's own rule (plan_for) decides
     at the reminder instant, not at ``now``: the day's drill holds what falls due by the end of the
     day, so a skill due later in the day is announced at the chosen time rather than moving the
     reminder to its hour. ``skills`` is drillable_skills(), passed in by callers that ask for many reps.
@@ -431,7 +432,11 @@ def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) 
         answered = set(db.session.scalars(
             db.select(Presentation.position).join(Attempt, Attempt.presentation_id == Presentation.id)
             .where(Presentation.session_id == session.id)))
-        return {item.get("reason", "due") for slot, item in enumerate(session.plan) if slot not in answered}
+        left = {item.get("reason", "due") for slot, item in enumerate(session.plan) if slot not in answered}
+        # a drill opened just after midnight and left with nothing to answer: what fell due since joins it when
+        # opened again (drill.join_fallen_due), so a skill due at 08:00 is announced at 09:00
+        instant = max(reminder_instant(user, day), session.started_at)
+        return left or ({"due"} if fallen_due(user, session, instant, skills) else set())
     # median_seconds None: the plan's length does not matter here, it always holds at least one item
     return {item.reason for item in plan_for(user, day, reminder_instant(user, day), median_seconds=None, skills=skills)}
 
