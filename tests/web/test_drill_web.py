@@ -474,4 +474,4 @@ def test_after_a_drill_just_after_midnight_the_page_says_more_falls_due_today_an
     assert "Done for now" in page and "today from 08:00" in page
     clock.set(datetime(2026, 3, 3, 10, tzinfo=timezone.utc))
     page = client.get("/drill/").get_data(as_text=True)
-    assert "Due since your drill: item 1 of 3" in page and "Extra practice" not in page
+    assert "Due since your drill began: item 1 of 3" in page and "Extra practice" not in page
