@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 from datetime import timedelta
 
 from learnapp.domain import grading
 from learnapp.extensions import db
-from learnapp.models import Presentation
+from learnapp.models import Presentation, Scenario
 from learnapp.services import content as content_service
 from learnapp.services import drill
 
@@ -59,3 +60,28 @@ def sqlite_write_lock_free(path: str) -> bool:
         return False
     finally:
         other.close()
+
+
+def copy_content(tmp_path):
+    """The shipped lessons and scenarios copied into ``tmp_path``, to change and import: (lessons, scenarios)."""
+    from tests.conftest import ROOT
+
+    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    return tmp_path / "lessons", tmp_path / "scenarios"
+
+
+def drop_quantify_results(tmp_path, clock) -> list:
+    """quantify-results leaves the catalogue and every stage rule; the scenarios that offer it are retired first.
+    Their files (in the copy under ``tmp_path``), which still offer it."""
+    lessons, scenarios = copy_content(tmp_path)
+    offering = [p for p in scenarios.rglob("*.md") if "quantify-results" in p.read_text()]
+    db.session.execute(db.update(Scenario).where(Scenario.id.in_([p.stem for p in offering])).values(status="retired"))
+    db.session.commit()
+    moves = lessons / "moves.md"
+    moves.write_text(re.sub(r"  - id: quantify-results\n(    .*\n)+", "", moves.read_text()))
+    for stage in (lessons / "stages").glob("*.md"):
+        stage.write_text("".join(l for l in stage.read_text().splitlines(keepends=True) if "quantify-results:" not in l))
+    report = content_service.import_content([str(lessons)], clock.now())
+    assert report.ok and report.stage_model_changed, report.errors
+    return offering

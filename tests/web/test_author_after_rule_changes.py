@@ -3,7 +3,6 @@ left the catalogue, or a scenario whose stage was renamed since its earlier vers
 
 import html
 import re
-import shutil
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,8 @@ import pytest
 from learnapp.extensions import db
 from learnapp.models import Scenario
 from learnapp.services.content import import_content
-from tests.conftest import ROOT, csrf_token
+from tests.conftest import csrf_token
+from tests.helpers import copy_content, drop_quantify_results
 
 DIEGO = "results-diego-renewal"  # a results-stage item whose right move is quantify-results
 
@@ -23,31 +23,10 @@ def trainer(content, make_user, auth):
     return user
 
 
-def _copy(tmp_path):
-    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
-    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
-    return tmp_path / "lessons", tmp_path / "scenarios"
-
-
-def _drop_quantify_results(tmp_path, clock):
-    """quantify-results leaves the catalogue and every stage rule; the scenarios that offer it are retired first."""
-    lessons, scenarios = _copy(tmp_path)
-    users = [p.stem for p in scenarios.rglob("*.md") if "quantify-results" in p.read_text()]
-    db.session.execute(db.update(Scenario).where(Scenario.id.in_(users)).values(status="retired"))
-    db.session.commit()
-    moves = lessons / "moves.md"
-    moves.write_text(re.sub(r"  - id: quantify-results\n(    .*\n)+", "", moves.read_text()))
-    for stage in (lessons / "stages").glob("*.md"):
-        stage.write_text("".join(l for l in stage.read_text().splitlines(keepends=True) if "quantify-results:" not in l))
-    report = import_content([str(lessons)], clock.now())
-    assert report.ok and report.stage_model_changed, report.errors
-    return users
-
-
 def test_a_retired_scenario_whose_move_left_the_catalogue_opens_in_the_editor_and_stays_retired(trainer, client,
                                                                                                  clock, tmp_path):
     clock.advance(timedelta(days=1))
-    assert DIEGO in _drop_quantify_results(tmp_path, clock)
+    assert DIEGO in [p.stem for p in drop_quantify_results(tmp_path, clock)]
 
     page = client.get(f"/author/scenarios/{DIEGO}/edit")  # before: a 500 (KeyError 'quantify-results')
     assert page.status_code == 200
@@ -64,7 +43,7 @@ def test_a_retired_scenario_whose_move_left_the_catalogue_opens_in_the_editor_an
 
 def test_the_history_of_a_scenario_whose_stage_was_renamed_shows_each_version_as_it_was_saved(trainer, client, clock,
                                                                                             tmp_path):
-    lessons, scenarios = _copy(tmp_path)
+    lessons, scenarios = copy_content(tmp_path)
     stage = lessons / "stages" / "5-results.md"
     stage.write_text(stage.read_text().replace("id: results\n", "id: after-sale\n"))
     for path in scenarios.rglob("*.md"):
@@ -83,7 +62,7 @@ def test_the_history_of_a_scenario_whose_stage_was_renamed_shows_each_version_as
 def test_try_it_on_a_retired_scenario_whose_stage_was_renamed_says_it_no_longer_fits(trainer, client, clock, tmp_path):
     db.session.execute(db.update(Scenario).where(Scenario.skill_id == "results-loop").values(status="retired"))
     db.session.commit()
-    lessons, scenarios = _copy(tmp_path)
+    lessons, scenarios = copy_content(tmp_path)
     stage = lessons / "stages" / "5-results.md"
     stage.write_text(stage.read_text().replace("id: results\n", "id: after-sale\n"))
     sam = scenarios / "tell-the-stage" / "stage-sam-reports.md"  # the one active item of that stage moves with it

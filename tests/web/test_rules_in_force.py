@@ -6,14 +6,13 @@ answer given before, still gets their verdict and the page, not a 500.
 """
 
 import re
-import shutil
 from datetime import timedelta
 
 from learnapp.extensions import db
 from learnapp.models import Attempt, Scenario
 from learnapp.services import drill
 from learnapp.services.content import import_content
-from tests.conftest import ROOT
+from tests.helpers import copy_content, drop_quantify_results
 
 DIEGO = "results-diego-renewal"  # a next-step item of the results stage whose right move is quantify-results
 
@@ -24,35 +23,15 @@ def _only_diego_active():
     db.session.commit()
 
 
-def _copy(tmp_path):
-    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
-    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
-    return tmp_path / "lessons", tmp_path / "scenarios"
-
-
 def _rename_results_stage(tmp_path):
     """The results stage becomes 'after-sale'; every scenario of it is updated to say so."""
-    lessons, scenarios = _copy(tmp_path)
+    lessons, scenarios = copy_content(tmp_path)
     stage = lessons / "stages" / "5-results.md"
     stage.write_text(stage.read_text().replace("id: results\n", "id: after-sale\n"))
     for path in scenarios.rglob("*.md"):
         text = path.read_text()
         path.write_text(re.sub(r"^(- )?(stage|answer): results$", r"\1\2: after-sale", text, flags=re.MULTILINE))
     return [str(lessons), str(scenarios)]
-
-
-def _drop_quantify_results(tmp_path, clock):
-    """quantify-results leaves the catalogue and every stage rule; the scenarios that offer it are retired first."""
-    lessons, scenarios = _copy(tmp_path)
-    users = [p for p in scenarios.rglob("*.md") if "quantify-results" in p.read_text()]
-    db.session.execute(db.update(Scenario).where(Scenario.id.in_([p.stem for p in users])).values(status="retired"))
-    db.session.commit()
-    moves = lessons / "moves.md"
-    moves.write_text(re.sub(r"  - id: quantify-results\n(    .*\n)+", "", moves.read_text()))
-    for stage in (lessons / "stages").glob("*.md"):
-        stage.write_text("".join(l for l in stage.read_text().splitlines(keepends=True) if "quantify-results:" not in l))
-    report = import_content([str(lessons)], clock.now())
-    assert report.ok and report.stage_model_changed, report.errors
 
 
 def _show_diego(rep, clock):
@@ -90,7 +69,7 @@ def test_the_feedback_of_an_answer_whose_move_was_dropped_since_still_names_it(c
     clock.advance(timedelta(seconds=20))
     assert drill.submit_answer(rep, token, "quantify-results", clock.now()).correct
     clock.advance(timedelta(days=3))
-    _drop_quantify_results(tmp_path, clock)
+    drop_quantify_results(tmp_path, clock)
 
     auth.login(rep.email)
     page = client.get(f"/drill/feedback/{token}")  # before: a 500 (KeyError 'quantify-results')
@@ -120,7 +99,7 @@ def test_the_feedback_of_a_move_the_rules_it_was_graded_by_do_not_list_names_it_
     rep = make_user("rep")
     _only_diego_active()
     token = _show_diego(rep, clock)
-    _drop_quantify_results(tmp_path, clock)  # at the same instant
+    drop_quantify_results(tmp_path, clock)  # at the same instant
     clock.advance(timedelta(seconds=20))
     attempt = drill.submit_answer(rep, token, "quantify-results", clock.now())
     assert not attempt.correct and "no longer covers this move" in attempt.verdict["reason"]
@@ -239,7 +218,7 @@ def test_the_trainers_list_names_the_most_chosen_wrong_answer_as_its_feedback_di
     clock.advance(timedelta(seconds=20))
     assert not drill.submit_answer(rep, item.presentation.token, "engaged", clock.now()).correct
     clock.advance(timedelta(days=1))
-    lessons, scenarios = _copy(tmp_path)  # the engaged stage becomes 'interested', and every scenario says so
+    lessons, scenarios = copy_content(tmp_path)  # the engaged stage becomes 'interested', and every scenario says so
     stage = lessons / "stages" / "2-engaged.md"
     stage.write_text(stage.read_text().replace("id: engaged\n", "id: interested\n"))
     for path in scenarios.rglob("*.md"):
