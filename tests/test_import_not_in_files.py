@@ -7,14 +7,19 @@ from pathlib import Path
 from learnapp.extensions import db
 from learnapp.models import Scenario
 from tests.conftest import ROOT
+from tests.helpers import copy_content
+
+
+def _imported_copy(app, tmp_path):
+    """The shipped content copied into ``tmp_path`` and imported: the CLI runner and the two folders' paths."""
+    paths = [str(folder) for folder in copy_content(tmp_path)]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["content", "import", *paths]).exit_code == 0
+    return runner, paths
 
 
 def test_an_import_names_the_active_scenarios_whose_files_are_gone(app, tmp_path):
-    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
-    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
-    paths = [str(tmp_path / "lessons"), str(tmp_path / "scenarios")]
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["content", "import", *paths]).exit_code == 0
+    runner, paths = _imported_copy(app, tmp_path)
     (tmp_path / "scenarios" / "days-out" / "days-out-priya-brochure.md").unlink()
     shutil.rmtree(tmp_path / "scenarios" / "discovery-walk")
     retired = "stage-omar-quote"  # already out of the drills: nothing to say about it
@@ -41,11 +46,7 @@ def test_an_import_names_the_active_scenarios_whose_files_are_gone(app, tmp_path
 def test_an_import_says_which_of_its_scenarios_stay_retired(app, tmp_path):
     """A trainer who retired a scenario and later brings its file back (or edits it) reads that it is still retired,
     instead of an import that seems to have put it back in the drills."""
-    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
-    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
-    paths = [str(tmp_path / "lessons"), str(tmp_path / "scenarios")]
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["content", "import", *paths]).exit_code == 0
+    runner, paths = _imported_copy(app, tmp_path)
     with app.app_context():
         db.session.get(Scenario, "days-out-priya-brochure").status = "retired"
         db.session.commit()
@@ -80,11 +81,7 @@ def test_a_scenario_saved_in_the_editor_still_belongs_to_its_file(app, tmp_path)
     from learnapp.services import authoring
     from tests.conftest import START
 
-    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
-    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
-    paths = [str(tmp_path / "lessons"), str(tmp_path / "scenarios")]
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["content", "import", *paths]).exit_code == 0
+    runner, paths = _imported_copy(app, tmp_path)
     ident = "days-out-priya-brochure"
     with app.app_context():
         row = db.session.get(Scenario, ident)
@@ -103,8 +100,7 @@ def test_the_report_does_not_depend_on_the_folder_the_import_runs_from(app, tmp_
     """Paths given relative to the working directory were stored as given and read against the working directory of
     a later import: run from elsewhere, a deleted file's scenario went unnamed. They are stored absolute now."""
     work = tmp_path / "work"
-    shutil.copytree(ROOT / "lessons", work / "lessons")
-    shutil.copytree(ROOT / "scenarios", work / "scenarios")
+    copy_content(work)
     (tmp_path / "elsewhere").mkdir()
     runner = app.test_cli_runner()
     monkeypatch.chdir(work)
@@ -146,11 +142,7 @@ def test_a_file_moved_without_a_change_is_stored_at_its_new_place(app, tmp_path)
     from learnapp.services import authoring
     from tests.conftest import START
 
-    shutil.copytree(ROOT / "lessons", tmp_path / "lessons")
-    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
-    paths = [str(tmp_path / "lessons"), str(tmp_path / "scenarios")]
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["content", "import", *paths]).exit_code == 0
+    runner, paths = _imported_copy(app, tmp_path)
     ident = "days-out-priya-brochure"
     old, new = tmp_path / "scenarios" / "days-out" / f"{ident}.md", tmp_path / "extra" / f"{ident}.md"
     new.parent.mkdir()
