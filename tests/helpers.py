@@ -85,3 +85,15 @@ def drop_quantify_results(tmp_path, clock) -> list:
     report = content_service.import_content([str(lessons)], clock.now())
     assert report.ok and report.stage_model_changed, report.errors
     return offering
+
+
+def empty_database(url: str) -> None:
+    """Drop every table of the database at ``url``, the migration history included, for a test that starts as an
+    operator does, from an empty database and `flask db upgrade`."""
+    from sqlalchemy import MetaData, create_engine
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    metadata = MetaData()
+    metadata.reflect(engine)
+    metadata.drop_all(engine)
+    engine.dispose()

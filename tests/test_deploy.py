@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import PASSWORD, ROOT, database_url, free_port
+from tests.helpers import empty_database
 
 
 def answer_form(page: str) -> dict:
@@ -79,17 +80,6 @@ def test_gunicorn_serves_a_drill_over_http(server, make_user):
     assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 1
 
 
-def _empty_database(url: str) -> None:
-    """Drop every table, the migration history included: the doc starts from an empty database."""
-    from sqlalchemy import MetaData, create_engine
-
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    metadata = MetaData()
-    metadata.reflect(engine)
-    metadata.drop_all(engine)
-    engine.dispose()
-
-
 class BrowserBehindTheProxy(http.cookiejar.DefaultCookiePolicy):
     """A browser's cookies on the HTTPS address the proxy serves: Secure ones are sent back too."""
 
@@ -101,7 +91,7 @@ def test_the_deploy_doc_from_an_empty_database_to_a_drill_a_job_and_a_backup(tmp
     """docs/deploy.md sections 2 to 7 as an operator types them: migrations, content, accounts,
     gunicorn behind a proxy (forwarded headers), a drill over HTTP, the nightly job, a backup (SQLite)."""
     url = database_url(tmp_path)
-    _empty_database(url)
+    empty_database(url)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "deploy-test-secret", "LEARNAPP_PROXY_HOPS": "1",
            "LEARNAPP_BIND": f"127.0.0.1:{port}", "LEARNAPP_WORKERS": "2", "LEARNAPP_BASE_URL": "https://learn.example.com"}
@@ -161,7 +151,7 @@ def test_the_deploy_doc_from_an_empty_database_to_a_drill_a_job_and_a_backup(tmp
             target = tmp_path / "backups" / "nightly.sqlite"
             assert "backed up" in flask("backup", str(target)) and target.stat().st_size > 0
     finally:
-        _empty_database(url)
+        empty_database(url)
 
 
 def test_gunicorn_as_a_service_user_without_a_home_logs_no_error(tmp_path):
