@@ -240,3 +240,30 @@ def test_a_drill_opened_just_after_midnight_and_left_empty_gets_the_reminder_for
     for rep in (done, empty):
         item = drill.current_item(rep, clock.now())
         assert item is not None and item.fell_due, rep.name
+
+
+def test_answering_yesterdays_drill_just_after_midnight_is_not_drilling_today(inbox, content, make_user, clock):
+    """An item of yesterday's drill answered within LATE_ANSWER_GRACE after midnight counts on yesterday's drill
+    (drill.is_stale); it did not make today a drilled day, so today's reminder went unsent although today's drill
+    had not been touched."""
+    rep = make_user("rep")
+    rep.reminder_days = EVERY_DAY
+    db.session.commit()
+    clock.set(datetime(2026, 3, 2, 23, 58, tzinfo=timezone.utc))
+    item = drill.current_item(rep, clock.now())
+    clock.set(datetime(2026, 3, 3, 0, 5, tzinfo=timezone.utc))
+    drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())  # within the grace: stored
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc))
+    assert jobs.reminders().detail == "1 reminder sent"
+    assert sent_to(inbox) == [rep.email]
+
+
+def test_answering_todays_drill_just_after_midnight_is_drilling_today(inbox, content, make_user, clock):
+    rep = make_user("rep")
+    rep.reminder_days = EVERY_DAY
+    db.session.commit()
+    clock.set(datetime(2026, 3, 3, 0, 5, tzinfo=timezone.utc))
+    item = drill.current_item(rep, clock.now())
+    drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc))
+    assert jobs.reminders().detail == "0 reminders sent"

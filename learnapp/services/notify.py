@@ -442,10 +442,12 @@ def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) 
 
 
 def drilled_today(user: User, now: datetime) -> bool:
-    local = now.astimezone(user_zone(user))
-    midnight = datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
-    return db.session.scalar(db.select(db.func.count(Attempt.id)).where(Attempt.user_id == user.id,
-                                                                         Attempt.answered_at >= midnight)) > 0
+    """Whether the rep answered an item of today's drill (their local day). An item of yesterday's drill answered
+    just after midnight (within drill.LATE_ANSWER_GRACE) counts on yesterday's: today's drill is still untouched."""
+    return db.session.scalar(
+        db.select(Attempt.id).join(Presentation, Presentation.id == Attempt.presentation_id)
+        .join(DrillSession, DrillSession.id == Presentation.session_id)
+        .where(DrillSession.user_id == user.id, DrillSession.day == local_day(user, now)).limit(1)) is not None
 
 
 def send_reminders(now: datetime) -> str:
