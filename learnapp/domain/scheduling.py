@@ -231,16 +231,28 @@ def fallen_due_since(states: Mapping[str, MemoryState], skills: Sequence[str], p
     The day is planned once, and a skill due later that day joins it only once a whole day has passed since its last
     review. So a drill opened just after midnight leaves out a skill reviewed at 08:00 yesterday and due at 08:00
     today (16 hours had passed); opened again at 10:00, the skill is due, and this is what joins the day's drill then.
-    A skill that was due when planned but left out for time (a backlog spread over the coming days) is not in it.
+    A skill that was due when planned but left out for time (a backlog spread over the coming days) is not in it, nor
+    one answered since ``planned_at`` (left_out_when_planned): it was not left out.
     """
     for moment in (planned_at, now, due_by):
         ensure_utc(moment)
     order = {skill: i for i, skill in enumerate(skills)}
     fallen = [PlannedItem(skill, "due", predicted_recall(states[skill], now, scheduler))
-              for skill in skills if skill in states and _falls_due(states[skill], now, max(due_by, now))
+              for skill in skills if skill in states and left_out_when_planned(states[skill], planned_at)
+              and _falls_due(states[skill], now, max(due_by, now))
               and not _falls_due(states[skill], planned_at, max(due_by, planned_at))]
     fallen.sort(key=lambda item: (item.recall if item.recall is not None else 0.0, order[item.skill]))
     return fallen[:max(0, limit)]
+
+
+def left_out_when_planned(state: MemoryState, planned_at: datetime) -> bool:
+    """Whether a skill may join the day's drill planned at ``planned_at`` as fallen due: not answered since then.
+
+    A skill answered in the day's drill (or a round after it) is due again a whole day later at the soonest, after
+    the day's end on an ordinary day; on a day longer than 24 hours (clocks going back, a rep moving their timezone
+    west) a skill answered just after midnight would fall due again before it ends, and come back the same day.
+    """
+    return state.last_review is None or ensure_utc(state.last_review) < ensure_utc(planned_at)
 
 
 def joins_the_day_at(state: MemoryState, due_by: datetime) -> datetime:

@@ -630,7 +630,8 @@ def summary(user: User, now: datetime) -> Summary:
     # a skill falling due later today that was not due when the day was planned joins today's drill then
     # (join_fallen_due): the next drill is today, not tomorrow
     since = max(session.started_at, now)
-    joining = [moment for s in started.values() if since < (moment := scheduling.joins_the_day_at(s, end)) < end]
+    joining = [moment for s in started.values() if scheduling.left_out_when_planned(s, session.started_at)
+               and since < (moment := scheduling.joins_the_day_at(s, end)) < end]
     later_today = min(joining, default=None)
     if later_today is not None:
         next_due = later_today

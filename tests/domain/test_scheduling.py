@@ -9,7 +9,7 @@ from fsrs import Rating
 
 from learnapp.domain.model import Verdict
 from learnapp.domain.scheduling import (
-    DEFAULT_SECONDS, SESSION_SECONDS, MemoryState, fallen_due_since, joins_the_day_at, make_scheduler, median_answer_seconds, next_due, pick_variant, plan_session, predicted_recall,
+    DEFAULT_SECONDS, SESSION_SECONDS, MemoryState, fallen_due_since, joins_the_day_at, left_out_when_planned, make_scheduler, median_answer_seconds, next_due, pick_variant, plan_session, predicted_recall,
     rating_for, review, session_capacity,
 )
 
@@ -239,6 +239,19 @@ def test_what_fell_due_since_a_drill_planned_just_after_midnight():
         assert [(p.skill, p.reason) for p in fallen] == expected, at
     assert fallen_due_since(states, skills, planned_at, datetime(2026, 3, 4, 10, tzinfo=timezone.utc), SCHED,
                             due_by=midnight, limit=0) == []
+
+
+def test_a_skill_answered_after_the_day_was_planned_does_not_fall_due_that_day_on_a_25_hour_day():
+    """Berlin, 25 October 2026: clocks go back, the day ends 25 hours after it began. A skill answered wrong at 00:05
+    in the day's drill is due at 23:05 the same day; it was not left out of the drill, so it does not join it again."""
+    planned_at = datetime(2026, 10, 24, 22, 5, tzinfo=timezone.utc)  # 00:05 in Berlin
+    day_end = datetime(2026, 10, 25, 23, tzinfo=timezone.utc)  # midnight in Berlin
+    states = {"owl": review(None, "owl", Rating.Again, planned_at + timedelta(minutes=1), SCHED)}
+    assert states["owl"].due < day_end
+    late = datetime(2026, 10, 25, 22, 30, tzinfo=timezone.utc)
+    assert fallen_due_since(states, ["owl"], planned_at, late, SCHED, due_by=day_end, limit=10) == []
+    assert not left_out_when_planned(states["owl"], planned_at)
+    assert left_out_when_planned(states["owl"], planned_at + timedelta(minutes=2))
 
 
 def test_plan_is_empty_when_nothing_is_due_and_no_new_skill_is_allowed():

@@ -480,3 +480,34 @@ def test_a_rep_who_drills_at_23_55_and_again_at_00_05(content, make_user, clock)
     clock.set(datetime(2026, 3, 3, 23, 58, tzinfo=timezone.utc))
     item = drill.current_item(rep, clock.now())
     assert item is not None and item.fell_due and item.presentation.skill_id in evening
+
+
+@pytest.mark.parametrize("zone, day, moved_to", [
+    ("Europe/Berlin", date(2026, 10, 25), None),  # clocks go back at 03:00: a day of 25 hours
+    ("America/New_York", date(2026, 11, 1), None),  # at 02:00
+    ("Europe/Berlin", date(2026, 3, 3), "America/New_York"),  # the day in Berlin goes on six hours longer in New York
+])
+def test_a_skill_answered_in_the_days_drill_does_not_join_it_again_the_same_day(content, make_user, clock, zone, day,
+                                                                                 moved_to):
+    # only a skill left out when the day was planned joins it later as fallen due. Before, a skill answered wrong at
+    # 00:05 on a day longer than 24 hours (clocks going back, or the rep moving their timezone west) fell due again
+    # at 23:05 the same day: the summary said "Done for now, next drill due today from 23:05" the minute the drill
+    # was done, and the drill brought it back that evening as "Due since your drill began"
+    rep = make_user("rep", timezone=zone)
+    clock.set(_at(rep, day - timedelta(days=1), 9))
+    _answer_all(rep, clock)
+    clock.set(_at(rep, day, 0, 5))
+    assert _answer_all(rep, clock, answer=wrong_answer) > 0
+    if moved_to:  # 18:05 the day before in New York: the drill of ``day`` is the one done, and its day ends later
+        rep.timezone = moved_to
+        db.session.commit()
+    clock.set(_at(rep, day, 10))
+    assert drill.current_item(rep, clock.now()) is None
+    summary = drill.summary(rep, clock.now())
+    assert summary.later_today is None
+    assert drill.local_day(rep, summary.next_due) > day
+    clock.set(_at(rep, day, 23, 30))
+    assert drill.local_day(rep, clock.now()) == day
+    assert drill.current_item(rep, clock.now()) is None
+    clock.set(_at(rep, day + timedelta(days=1), 0, 5))  # the next day's drill brings them back
+    assert drill.current_item(rep, clock.now()) is not None
