@@ -146,11 +146,15 @@ def edit():
             current_user.reminder_days = ",".join(sorted(set(form.reminder_days.data)))  # a day sent twice is one day
         moved_zone = current_user.timezone != form.timezone.data
         current_user.timezone = form.timezone.data
-        if moved_zone and current_user.role == "rep":  # their answers' days move: the team's figures at once, as an
-            from learnapp.services import rollups  # admin's correction does (users.update_account), not at night
+        if moved_zone:
             from learnapp.services.drill import move_learning_days
 
+            # whoever drilled, not only a rep: a trainer's or a manager's answers are in the organisation's curve, and
+            # each night's rebuild counts their weeks since learning from their first answer's day in the new zone
             move_learning_days(current_user._get_current_object())
+        if moved_zone and current_user.role == "rep":  # their answers' days move: the team's figures at once, as an
+            from learnapp.services import rollups  # admin's correction does (users.update_account), not at night
+
             rollups.rebuild_teams([current_user.team_id] if current_user.team_id else [], organisation=True)
         db.session.commit()
         flash("Settings saved.")

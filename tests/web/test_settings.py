@@ -274,3 +274,30 @@ def test_a_rep_changes_their_timezone_a_few_times_an_hour_not_without_end(rep, c
     assert _settings(client, timezone="UTC", reminders_on="y", reminder_days=["1"]).status_code == 303  # no change: fine
     db.session.expire_all()
     assert db.session.get(User, rep.id).reminder_days == "1"
+
+
+@pytest.mark.parametrize("role, team", [("trainer", "North"), ("manager", None)])
+def test_anyone_who_drills_and_changes_their_timezone_learned_their_skills_on_their_new_days(content, make_user, auth,
+                                                                                             client, clock, role, team):
+    """Trainers and managers drill too, and their answers count in the organisation's curve (and a trainer's in their
+    team's). Their figures are recounted by the night's rebuild rather than at once, but the day each skill was
+    learned moves with their zone as a rep's does: before, it stayed in the old zone, so every answer after the
+    change was booked in the live rollups a week since learning off from where each night's rebuild put it."""
+    from datetime import date, datetime, timezone
+
+    from learnapp.models import MemoryStateRow
+    from learnapp.services import rollups
+    from tests.helpers import drill_all
+    from tests.services.test_rollups import _snapshot
+
+    person = make_user(role, team=team, timezone="Pacific/Tongatapu")  # 2 Mar 09:00 UTC: 22:00 on 2 Mar in Tonga
+    assert drill_all(person, clock) > 0
+    auth.login(person.email)
+    assert _settings(client, timezone="Pacific/Honolulu").status_code == 303  # 23:00 on 1 Mar in Honolulu
+    assert set(db.session.scalars(db.select(MemoryStateRow.introduced_on).filter_by(user_id=person.id))) == {date(2026, 3, 1)}
+    rollups.rebuild()  # the night
+    clock.set(datetime(2026, 3, 8, 20, 0, tzinfo=timezone.utc))  # 10:00 on 8 Mar in Honolulu: a week after learning
+    assert drill_all(db.session.get(User, person.id), clock) > 0
+    live = _snapshot()
+    rollups.rebuild()
+    assert _snapshot() == live
