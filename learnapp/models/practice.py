@@ -46,6 +46,9 @@ class Presentation(db.Model):
     option_order: Mapped[list[str]] = mapped_column(JSON)
     predicted_recall: Mapped[float | None] = mapped_column(Float)
     shown_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the newest stage rules when it was shown, read with the version shown (which fits them): the rules it is graded
+    # by, whatever the clocks of the hosts that imported content; None: shown before migration 0018 (chosen by time)
+    stage_model_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Attempt(db.Model):

@@ -477,6 +477,26 @@ def stage_model_in_force(moment):
     return in_force("id"), in_force("content_hash")
 
 
+def stage_model_shown_under(recorded, moment):
+    """The id and content hash of the stage model an item was shown under, as two scalar subqueries: the one recorded
+    with its showing (``recorded``, the presentation's stage_model_id, a column of the caller's query), or for an item
+    shown before it was recorded (migration 0018), the one in force at ``moment`` (stage_model_in_force).
+
+    The recorded rules are read with the version shown, in one statement, so the version fits them whatever the clocks
+    of the hosts that imported content; chosen by time, an import from a host a few minutes behind, landing while the
+    item was on screen, read as imported before it was shown (a stage it renamed: a KeyError on answering)."""
+    table = StageModelVersion.__table__
+    shown = table.alias("model_shown")
+    by_time = stage_model_in_force(moment)
+
+    def of_showing(column: str):
+        return (db.select(shown.c[column]).where(shown.c.id == recorded)
+                .correlate_except(shown).scalar_subquery())
+
+    return (db.func.coalesce(of_showing("id"), by_time[0]),
+            db.func.coalesce(of_showing("content_hash"), by_time[1]))
+
+
 def scenario_from_version(version: ScenarioVersion) -> Scenario:
     """The domain scenario stored in a version row."""
     return Scenario.from_dict(version.data)

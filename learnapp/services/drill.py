@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from learnapp.domain import grading, scheduling
 from learnapp.domain.model import Kind, Option, Scenario, StageModel, Verdict
 from learnapp.extensions import db
-from learnapp.models import Attempt, DrillSession, MemoryStateRow, Presentation, ScenarioVersion, Skill, User
+from learnapp.models import (Attempt, DrillSession, MemoryStateRow, Presentation, ScenarioVersion, Skill,
+                             StageModelVersion, User)
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.services import analytics
 from learnapp.services import content as content_service
@@ -47,6 +48,8 @@ _VARIANTS = (  # a skill's active scenarios with their current version, when thi
            select(func.max(_ATTEMPTS.c.answered_at))
            .where(_ATTEMPTS.c.user_id == bindparam("user_id"), _ATTEMPTS.c.scenario_id == _SCENARIOS.c.id)
            .scalar_subquery().label("last_seen"),
+           # the newest stage rules, read with the current versions: recorded with the showing, they grade it
+           select(func.max(StageModelVersion.__table__.c.id)).scalar_subquery().label("newest_model_id"),
            *[c for c in _STATES.columns])  # no name clashes with the scenario's: state_from_row reads them
     .select_from(_SCENARIOS.join(_VERSIONS, (_VERSIONS.c.scenario_id == _SCENARIOS.c.id)
                                  & (_VERSIONS.c.number == _SCENARIOS.c.current_number))
@@ -60,9 +63,9 @@ _DURATIONS = (select(_ATTEMPTS.c.duration_ms).where(_ATTEMPTS.c.user_id == bindp
 
 
 def _model_in_force():
-    """The stage model a shown item is graded by (content.stage_model_in_force), as ``model_id`` and ``model_hash``."""
+    """The stage model a shown item is graded by (content.stage_model_shown_under), as ``model_id`` and ``model_hash``."""
     moment = content_service.shown_moment(_SHOWN.c.shown_at, _VERSIONS.c.created_at)
-    version_id, digest = content_service.stage_model_in_force(moment)
+    version_id, digest = content_service.stage_model_shown_under(_SHOWN.c.stage_model_id, moment)
     return version_id.label("model_id"), digest.label("model_hash")
 
 
@@ -128,6 +131,7 @@ class Shown:
     option_order: list[str]
     predicted_recall: float | None
     shown_at: datetime
+    stage_model_id: int | None  # the newest stage rules when shown, which grade it (None: shown before migration 0018)
 
     @classmethod
     def from_row(cls, row) -> Shown:
@@ -448,7 +452,7 @@ def _present(user: User, session_id: int, plan: list[dict], position: int, now: 
                   scenario_id=variant.id, scenario_version_id=variant.version_id,
                   option_order=option_order(scenario, token),
                   predicted_recall=scheduling.predicted_recall(state, now, scheduler()),
-                  shown_at=now)
+                  shown_at=now, stage_model_id=variant.newest_model_id)
     # only the insert holds the write lock; the unique slot stops a second tab's insert
     begin_write(keep_loaded=True)  # what was read is only used for ids and the choice of variant
     try:

@@ -122,16 +122,18 @@ def answers_of(user: User) -> list[AnswerRecord]:
     """Every answer of one rep, oldest first, with the item as it was shown and their answer by its names then (the
     stage rules it was graded by: a stage renamed or a move renamed since keeps the name the feedback gave it)."""
     from learnapp.domain.model import answer_label
-    from learnapp.models import ScenarioVersion
-    from learnapp.services.content import shown_moment, stage_model_in_force, stage_model_version
+    from learnapp.models import Presentation, ScenarioVersion
+    from learnapp.services.content import shown_moment, stage_model_shown_under, stage_model_version
     from learnapp.services.drill import _scenario  # parsed once per content hash
 
     titles = dict(db.session.execute(db.select(Skill.id, Skill.title)).all())
-    model_id, model_hash = stage_model_in_force(shown_moment(Attempt.shown_at, ScenarioVersion.created_at))
+    model_id, model_hash = stage_model_shown_under(Presentation.stage_model_id,
+                                                   shown_moment(Attempt.shown_at, ScenarioVersion.created_at))
     query = (db.select(Attempt.answered_at, Attempt.skill_id, Attempt.scenario_id, Attempt.scenario_version_id,
                        ScenarioVersion.content_hash, Attempt.verdict, Attempt.correct, Attempt.rating, Attempt.score,
                        Attempt.duration_ms, model_id, model_hash)
              .join(ScenarioVersion, ScenarioVersion.id == Attempt.scenario_version_id)
+             .join(Presentation, Presentation.id == Attempt.presentation_id)
              .where(Attempt.user_id == user.id).order_by(Attempt.answered_at, Attempt.id))
     records = []
     for at, skill, scenario_id, version_id, digest, verdict, correct, rating, score, ms, *in_force in db.session.execute(query):

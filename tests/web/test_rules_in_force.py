@@ -12,6 +12,7 @@ from learnapp.extensions import db
 from learnapp.models import Attempt, Scenario
 from learnapp.services import drill
 from learnapp.services.content import import_content
+from tests.conftest import csrf_token
 from tests.helpers import copy_content, drop_quantify_results
 
 DIEGO = "results-diego-renewal"  # a next-step item of the results stage whose right move is quantify-results
@@ -94,11 +95,16 @@ def test_an_item_shown_after_new_rules_are_imported_is_graded_by_them(content, m
 
 def test_the_feedback_of_a_move_the_rules_it_was_graded_by_do_not_list_names_it_by_its_id(content, make_user, clock,
                                                                                             client, auth, tmp_path):
-    """New rules imported in the very instant the item was shown are the rules of its showing: the move the rep
-    picks from the version on screen is one they no longer list. Graded wrong, and its feedback still opens."""
+    """An item shown before the rules of its showing were stored with it (migration 0018) is graded by the rules in
+    force at that moment: new rules imported in the very instant it was shown are those, and the move the rep picks
+    from the version on screen is one they no longer list. Graded wrong, and its feedback still opens."""
+    from learnapp.models import Presentation
+
     rep = make_user("rep")
     _only_diego_active()
     token = _show_diego(rep, clock)
+    db.session.execute(db.update(Presentation).values(stage_model_id=None))  # shown before migration 0018
+    db.session.commit()
     drop_quantify_results(tmp_path, clock)  # at the same instant
     clock.advance(timedelta(seconds=20))
     attempt = drill.submit_answer(rep, token, "quantify-results", clock.now())
@@ -179,6 +185,34 @@ def test_an_item_shown_by_a_server_whose_clock_is_behind_the_imports_is_graded_b
     clock.advance(timedelta(seconds=20))
     attempt = drill.submit_answer(rep, token, "quantify-results", clock.now())  # before: KeyError 'after-sale'
     assert attempt.correct
+
+
+def test_an_item_on_screen_while_an_import_from_a_host_behind_renames_its_stage_is_graded_by_the_rules_it_was_shown_under(
+        content, make_user, clock, client, auth, tmp_path):
+    """The import ran on a host whose clock was five minutes behind the web server's, while the item was on screen: its
+    rules were stamped before the showing. Chosen by time, they graded the item (a stage they renamed: KeyError
+    'results', a 500 on answering, and on its feedback page and the answers' CSV); the rules it was shown under, stored
+    with the showing, grade it whatever the clocks."""
+    rep = make_user("rep")
+    _only_diego_active()
+    clock.advance(timedelta(hours=1))
+    token = _show_diego(rep, clock)
+    clock.advance(timedelta(minutes=1))
+    assert import_content(_rename_results_stage(tmp_path), clock.now() - timedelta(minutes=5)).ok  # the host's clock
+    clock.advance(timedelta(minutes=1))
+    auth.login(rep.email)
+    response = client.post("/drill/answer", data={"csrf_token": csrf_token(client, "/drill/"), "token": token,
+                                                  "choice": "quantify-results"})
+    assert response.status_code == 303  # before: 500
+    attempt = db.session.scalars(db.select(Attempt)).one()
+    assert attempt.correct and attempt.verdict["reason"].startswith("Helping them put numbers on what changed")
+    page = client.get(f"/drill/feedback/{token}")
+    assert page.status_code == 200 and "Help quantify the results" in page.get_data(as_text=True)
+    assert "Help quantify the results" in client.get("/progress/answers.csv").get_data(as_text=True)
+    other = make_user("rep")
+    later = _show_diego(other, clock)  # shown after the import: its new version, graded by the new rules
+    clock.advance(timedelta(seconds=20))
+    assert drill.submit_answer(other, later, "quantify-results", clock.now()).correct
 
 
 def test_a_scenario_saved_in_the_editor_just_after_an_import_from_a_host_ahead_is_graded_by_the_rules_it_fits(
