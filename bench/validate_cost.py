@@ -9,6 +9,13 @@ Python-Markdown spends the most time on per byte (one block of many short lines 
 list items; nested quotes, backticks, entities), plus plain words for comparison, and two front matters that keep
 the YAML parser busy. A request over ``--stop`` seconds is stopped (SIGALRM) and printed as such. A size over the
 content limit shows what the refusal costs.
+
+    python bench/validate_cost.py --catalogue [--sizes 32,64,80] [--runs 3]
+
+The move catalogue and the stage files have larger limits (their front matter holds the whole catalogue) but no
+editor: only ``content check`` and ``content import`` read them. With ``--catalogue`` it times what ``content check``
+spends on one ``lessons/moves.md`` whose front matter is filled with each front-matter pattern up to each size
+(load_texts, in process, no database), and on a real catalogue of 120 moves.
 """
 
 from __future__ import annotations
@@ -81,7 +88,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", help="comma-separated pattern names (default: all)")
     parser.add_argument("--stop", type=int, default=20, help="seconds after which a request is stopped")
+    parser.add_argument("--catalogue", action="store_true", help="time content check of a move catalogue instead")
     args = parser.parse_args()
+    if args.catalogue:
+        catalogue_cost(args)
+        return
 
     os.environ.setdefault("SECRET_KEY", "bench")
     from learnapp.app import create_app
@@ -128,6 +139,47 @@ def main() -> None:
             figures = (f"median {statistics.median(times):8.0f} ms  slowest {max(times):8.0f} ms" if times
                        else " " * 41)
             print(f"{kb:4d} KB  {name:17s} {figures}  {note}", flush=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def catalogue_of_size(name: str, size: int) -> str:
+    """A move catalogue whose front matter is ``type: moves`` and the pattern, up to ``size`` bytes of front matter."""
+    text = lesson_of_size(name, size + len(LESSON.split("\n---\n", 1)[1]) + 24)
+    front = text.split("\n---\n", 1)[0].split("\n", 1)[1]
+    added = front[front.index("\nx: [") if "\nx: [" in front else front.index("\nk0: "):]
+    return "---\ntype: moves" + added + "\n---\nThe catalogue.\n"
+
+
+def catalogue_cost(args) -> None:
+    from learnapp.domain.content import MAX_CATALOGUE_FRONT_MATTER, load_texts
+    from tests.big_content import big_content
+
+    def stop(*_):
+        raise Stopped()
+
+    signal.signal(signal.SIGALRM, stop)
+    folder = Path(tempfile.mkdtemp(prefix="validate-cost-"))
+    real = (big_content(folder)[0] / "moves.md").read_text()
+    cases = [(f"{len(real.encode()) // 1024} KB", "120 moves (tests/big_content.py)", real)]
+    names = [n for n in (args.only.split(",") if args.only else PATTERNS) if isinstance(PATTERNS[n], tuple)]
+    sizes = args.sizes if args.sizes != "16,32,64,256" else "32,64,80"
+    cases += [(f"{kb} KB", name, catalogue_of_size(name, kb * 1024)) for kb in map(int, sizes.split(",")) for name in names]
+    print(f"catalogue front matter limit: {MAX_CATALOGUE_FRONT_MATTER:,} bytes; median and slowest of {args.runs} "
+          f"checks of lessons/moves.md alone", flush=True)
+    for size, name, text in cases:
+        times, note = [], ""
+        try:
+            for _ in range(args.runs):
+                signal.alarm(args.stop)
+                started = time.perf_counter()
+                errors = load_texts([("lessons/moves.md", text)]).errors
+                times.append((time.perf_counter() - started) * 1000)
+                signal.alarm(0)
+            note = f"refused: {errors[0].message[:60]}" if errors else "accepted"
+        except Stopped:
+            note = f"stopped after {args.stop} s"
+        figures = f"median {statistics.median(times):8.0f} ms  slowest {max(times):8.0f} ms" if times else " " * 41
+        print(f"{size:>6s}  {name:33s} {figures}  {note}", flush=True)
     shutil.rmtree(folder, ignore_errors=True)
 
 

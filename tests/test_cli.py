@@ -335,3 +335,24 @@ def test_users_create_with_a_team_name_like_an_existing_one_asks_for_the_exact_n
     assert joined.exit_code == 0 and "in team Field Sales North\n" in joined.output
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Team.id))) == 1
+
+
+def test_content_check_of_a_large_company_catalogue_and_one_over_its_limit(app, tmp_path):
+    """120 moves in moves.md (34 KB) and 12 stage files naming them all pass; a moves.md whose front matter is one byte
+    over 64 KB is refused as path:line: message."""
+    from tests.big_content import big_content
+
+    lessons, scenarios = big_content(tmp_path)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["content", "check", str(lessons), str(scenarios)])
+    assert result.exit_code == 0, result.output[-2000:]
+    assert result.output.splitlines()[-1].startswith("40 lessons, 400 scenarios, 0 errors")
+    moves = lessons / "moves.md"
+    text = moves.read_text()
+    front = text[len("---\n"):text.index("\n---\n")]
+    entry = "- id: one-more\n  name: One more\n  description: "
+    room = 64 * 1024 + 1 - len(front.encode()) - len(entry) - 1
+    moves.write_text(text.replace("moves:\n", f"moves:\n{entry}{'x' * room}\n", 1))
+    result = runner.invoke(args=["content", "check", str(lessons)])
+    assert result.exit_code == 1
+    assert f"{moves}:1: front matter is larger than 64 KB, the limit of the move catalogue or a stage file" in result.output

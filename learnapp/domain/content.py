@@ -24,8 +24,15 @@ from learnapp.domain.model import (
 # rules or list items, kept the editor's live check (POST /author/validate) past 15 s) and PyYAML about 40 ms a KB
 # of a long list (60 KB: 4.7 s). Measured with bench/validate_cost.py on a loaded machine. A two-minute lesson is
 # about 3 KB (the shipped ones are 2.7 KB at most, front matter included).
-MAX_BYTES = 32 * 1024
+MAX_BYTES = 32 * 1024  # a lesson or scenario, the files the app's editors check on every pause in typing
 MAX_FRONT_MATTER = 12 * 1024
+# The move catalogue and the stage files hold a company's whole catalogue in their front matter: 120 moves with a
+# name and a one-sentence description are 34 KB, each stage's rule naming all of them 22 KB (tests/big_content.py
+# big_content). Only `content check` and `content import` read them (no editor does), and PyYAML takes about 10 ms a
+# KB of the worst front matter (a long flow list; bench/validate_cost.py --catalogue), so 64 KB costs under a second.
+CATALOGUE_TYPES = ("moves", "stage")
+MAX_CATALOGUE_BYTES = 80 * 1024
+MAX_CATALOGUE_FRONT_MATTER = 64 * 1024
 MAX_MARKDOWN = 8 * 1024  # a body (lesson, prompt, stage page), in bytes
 MAX_EXPLANATION = 2_000  # characters of a scenario's explanation (Markdown too; the shipped ones are 330 at most)
 NO_CATALOGUE = "no move catalogue found"  # stage files without moves.md (services.content.check tells it apart)
@@ -167,16 +174,18 @@ def load_content(paths: Iterable[str | Path], context: ContentSet | None = None)
     return result
 
 
-def load_texts(docs: list[tuple[str, bytes | str]], context: ContentSet | None = None) -> ContentSet:
+def load_texts(docs: list[tuple[str, bytes | str]], context: ContentSet | None = None,
+               catalogue: bool = True) -> ContentSet:
     """Like load_content, from (path, data) pairs held in memory.
 
     Lessons found here are added to those of ``context``; the move catalogue and the stages are
-    each taken from ``context`` when these documents hold none. Never raises for bad content.
+    each taken from ``context`` when these documents hold none. With ``catalogue`` False (an editor's
+    text) every file has a lesson's or scenario's size limits. Never raises for bad content.
     """
     errors: list[ContentError] = []
     # path order, so a duplicate id is always reported on the later file whatever order the caller used
     ordered = sorted(docs, key=lambda pair: pair[0])
-    parsed = [d for d in (parse_document(path, data, errors) for path, data in ordered) if d is not None]
+    parsed = [d for d in (parse_document(path, data, errors, catalogue) for path, data in ordered) if d is not None]
     read = {doc.path for doc in parsed}
     # stage files that never reach the model: their stage is missing, not unknown
     unread_stages = [path for path, data in ordered if path not in read and _looks_like_stage(data)]
@@ -251,9 +260,16 @@ class _BrokenStages:
                                                f"({count} scenario{'' if count == 1 else 's'} not checked)", note=True)]
 
 
-def parse_document(path: str, data: bytes | str, errors: list[ContentError]) -> Document | None:
-    """Split one file into YAML front matter and Markdown body; None (with errors) if it cannot be read."""
-    text = _decode(path, data, errors)
+def parse_document(path: str, data: bytes | str, errors: list[ContentError], catalogue: bool = True) -> Document | None:
+    """Split one file into YAML front matter and Markdown body; None (with errors) if it cannot be read.
+
+    A file whose front matter says ``type: moves`` or ``type: stage`` may be larger (MAX_CATALOGUE_BYTES, its front
+    matter MAX_CATALOGUE_FRONT_MATTER) unless ``catalogue`` is False; any other, one that turns out not to be of
+    those types included, is held to MAX_BYTES and MAX_FRONT_MATTER.
+    """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    catalogue = catalogue and _declares_catalogue(raw)
+    text = _decode(path, raw, errors, MAX_CATALOGUE_BYTES if catalogue else MAX_BYTES)
     if text is None:
         return None
     lines = text.split("\n")
@@ -271,8 +287,8 @@ def parse_document(path: str, data: bytes | str, errors: list[ContentError]) -> 
         errors.append(ContentError(path, 1, "front matter is not closed: add a line '---' after it"))
         return None
     front = "\n".join(lines[1:end])
-    if len(front.encode()) > MAX_FRONT_MATTER:
-        errors.append(ContentError(path, 1, f"front matter is larger than {MAX_FRONT_MATTER // 1024} KB"))
+    if len(front.encode()) > (MAX_CATALOGUE_FRONT_MATTER if catalogue else MAX_FRONT_MATTER):
+        errors.append(_front_matter_too_large(path, catalogue))
         return None
     body = "\n".join(lines[end + 1:]).strip("\n")
     if len(body.encode()) > MAX_MARKDOWN:
@@ -284,7 +300,40 @@ def parse_document(path: str, data: bytes | str, errors: list[ContentError]) -> 
     if loaded is None:
         return None
     data_map, key_lines, duplicates = loaded
+    if catalogue and data_map.get("type") not in CATALOGUE_TYPES:  # the line the sizes were read by was not its type
+        if len(raw) > MAX_BYTES:
+            errors.append(_file_too_large(path, len(raw), False))
+            return None
+        if len(front.encode()) > MAX_FRONT_MATTER:
+            errors.append(_front_matter_too_large(path, False))
+            return None
     return Document(path=path, data=data_map, body=body, lines=key_lines, duplicates=duplicates)
+
+
+# a line "type: moves" or "type: stage" at the start of a line (a top-level field), before the front matter closes
+_CATALOGUE_TYPE = re.compile(rb"^type:[ \t]*(['\"]?)(?:moves|stage)\1[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
+_CLOSING_LINE = re.compile(rb"^---[ \t]*\r?$", re.MULTILINE)
+
+
+def _declares_catalogue(raw: bytes) -> bool:
+    """Whether the front matter names the file a move catalogue or a stage (read before YAML, to pick its limits)."""
+    end = min(len(raw), MAX_CATALOGUE_BYTES)  # a larger file is refused whatever it is
+    closing = _CLOSING_LINE.search(raw, 3, end)
+    return _CATALOGUE_TYPE.search(raw, 0, closing.start() if closing else end) is not None
+
+
+def _file_too_large(path: str, size: int, catalogue: bool) -> ContentError:
+    if catalogue:
+        return ContentError(path, 1, f"file is {size:,} bytes; the limit of the move catalogue or a stage file is "
+                                     f"{MAX_CATALOGUE_BYTES // 1024} KB ({MAX_CATALOGUE_BYTES:,} bytes)")
+    return ContentError(path, 1, f"file is {size:,} bytes; the limit is {MAX_BYTES // 1024} KB ({MAX_BYTES:,} bytes)")
+
+
+def _front_matter_too_large(path: str, catalogue: bool) -> ContentError:
+    if catalogue:
+        return ContentError(path, 1, f"front matter is larger than {MAX_CATALOGUE_FRONT_MATTER // 1024} KB, the limit "
+                                     f"of the move catalogue or a stage file (about 200 moves)")
+    return ContentError(path, 1, f"front matter is larger than {MAX_FRONT_MATTER // 1024} KB")
 
 
 def _running_counts(lines: list[str], char: str):
@@ -295,10 +344,9 @@ def _running_counts(lines: list[str], char: str):
         yield total
 
 
-def _decode(path: str, data: bytes | str, errors: list[ContentError]) -> str | None:
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    if len(raw) > MAX_BYTES:
-        errors.append(ContentError(path, 1, f"file is {len(raw):,} bytes; the limit is {MAX_BYTES // 1024} KB ({MAX_BYTES:,} bytes)"))
+def _decode(path: str, raw: bytes, errors: list[ContentError], limit: int) -> str | None:
+    if len(raw) > limit:
+        errors.append(_file_too_large(path, len(raw), limit == MAX_CATALOGUE_BYTES))
         return None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         errors.append(ContentError(path, 1, "UTF-16 text: save the file as UTF-8"))
@@ -804,7 +852,7 @@ def _build_scenarios(docs: list[Document], model: StageModel | None, skills: set
 def parse_scenario_text(text: str, path: str, model: StageModel, skills: Iterable[str]) -> tuple[Scenario | None, list[ContentError]]:
     """Validate one scenario document (the live editor); the same checks as a full content check."""
     errors: list[ContentError] = []
-    doc = parse_document(path, text, errors)
+    doc = parse_document(path, text, errors, catalogue=False)
     if doc is None:
         return None, errors
     if doc.data.get("type", "scenario") != "scenario":

@@ -230,7 +230,7 @@ def _lesson_of(skill: Skill) -> Lesson:
 
 def validate_lesson(text: str, skill_id: str) -> tuple[Lesson | None, list[ContentError]]:
     """The same checks as ``content check`` for one lesson; the skill id cannot change."""
-    content = load_texts([(EDITOR_PATH, text)], context=content_service.database_context())
+    content = load_texts([(EDITOR_PATH, text)], context=content_service.database_context(), catalogue=False)
     errors = [e for e in content.errors if e.path == EDITOR_PATH]
     lesson = next((l for l in content.lessons.values() if l.path == EDITOR_PATH), None)
     if lesson is not None and lesson.skill != skill_id:  # first: a renamed skill would clash with its own old place

@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from learnapp.domain.content import (
-    MAX_BYTES, ContentCheckFailed, ContentError, ContentSet, iter_content_files, lesson_to_markdown, load_content,
+    MAX_BYTES, MAX_CATALOGUE_FRONT_MATTER, ContentCheckFailed, ContentError, ContentSet, iter_content_files, lesson_to_markdown, load_content,
     load_texts, parse_document, parse_scenario_text, scenario_to_markdown,
 )
 from learnapp.domain.model import Fit, Kind, Lesson, Option, RuleEntry, Scenario
+from tests.big_content import big_content
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -449,6 +450,69 @@ def test_front_matter_over_12_kb_is_refused_before_parsing():
     big = "---\ntype: lesson\nskill: pick\ntitle: T\nsummary: " + "x" * (12 * 1024) + "\n---\nText.\n"
     assert len(big.encode()) < MAX_BYTES
     assert one_error(("lessons/pick.md", big), base=BASE[:-1]) == ("lessons/pick.md", 1, "front matter is larger than 12 KB")
+
+
+def test_a_large_company_content_set_checks_clean(tmp_path):
+    """120 moves (34 KB of front matter in moves.md), 12 stages whose rules name every move (22 KB each), 40 lessons
+    and 400 scenarios. Before, moves.md was refused at 32 KB and each stage file at 12 KB of front matter."""
+    lessons, scenarios = big_content(tmp_path)
+    assert (lessons / "moves.md").stat().st_size > MAX_BYTES
+    content = load_content([lessons, scenarios])
+    assert content.errors == []
+    assert (len(content.model.moves), len(content.model.stages), len(content.lessons), len(content.scenarios)) == (
+        120, 12, 40, 400)
+
+
+def _grown(text: str, front_matter: int, anchor: str, entry: str) -> str:
+    """``text`` with ``entry`` and padding added after ``anchor``, making its front matter ``front_matter`` bytes."""
+    front = text[len("---\n"):text.index("\n---\n")]
+    room = front_matter - len(front.encode()) - len(entry) - 1
+    at = text.index(anchor) + len(anchor)
+    return text[:at] + entry + "x" * room + "\n" + text[at:]
+
+
+def test_the_move_catalogue_and_a_stage_may_hold_64_kb_of_front_matter_and_no_more(tmp_path):
+    """Each is checked as ``content check`` reports it: ``path:line: message``."""
+    lessons, _ = big_content(tmp_path, skills=1, per_skill=0)
+    moves = (lessons / "moves.md").read_text()
+    move = "- id: one-more\n  name: One more\n  description: "
+    at_limit = _grown(moves, MAX_CATALOGUE_FRONT_MATTER, "moves:\n", move)
+    assert len(at_limit[4:at_limit.index("\n---\n")].encode()) == MAX_CATALOGUE_FRONT_MATTER == 64 * 1024
+    assert parse_document("lessons/moves.md", at_limit, []) is not None
+    errors: list = []
+    assert parse_document("lessons/moves.md", _grown(moves, MAX_CATALOGUE_FRONT_MATTER + 1, "moves:\n", move), errors) is None
+    assert [str(e) for e in errors] == ["lessons/moves.md:1: front matter is larger than 64 KB, the limit of the move "
+                                        "catalogue or a stage file (about 200 moves)"]
+    stage = (lessons / "stages" / "01-stage-01.md").read_text()
+    assert parse_document("lessons/stages/1.md", _grown(stage, MAX_CATALOGUE_FRONT_MATTER, "signals:\n", "- "), []) is not None
+    errors.clear()
+    assert parse_document("lessons/stages/1.md", _grown(stage, MAX_CATALOGUE_FRONT_MATTER + 1, "signals:\n", "- "), errors) is None
+    assert errors[0].message.startswith("front matter is larger than 64 KB")
+
+
+def test_a_file_gets_the_catalogue_limits_only_if_it_is_one():
+    """The limits are picked from a top-level 'type:' line before YAML reads the file; a lesson that also says
+    'type: stage' (YAML keeps the later one) or says it in its body, and any file an editor checks, keeps 12 KB."""
+    lesson = "---\ntype: lesson\nskill: pick\ntitle: T\nsummary: " + "x" * (20 * 1024) + "\n---\nText.\n"
+    said_twice = lesson.replace("---\ntype: lesson\n", "---\ntype: stage\ntype: lesson\n")
+    in_body = lesson.replace("Text.\n", "type: stage\n")
+    for text in (lesson, said_twice, in_body):
+        errors: list = []
+        assert parse_document("lessons/pick.md", text, errors) is None
+        assert [(e.line, e.message) for e in errors if "duplicate" not in e.message] == [(1, "front matter is larger than 12 KB")]
+    stage = lesson.replace("type: lesson", "type: stage")
+    assert parse_document("lessons/stages/x.md", stage, []) is not None
+    errors = []
+    assert parse_document("lessons/stages/x.md", stage, errors, catalogue=False) is None
+    assert errors[0].message == "front matter is larger than 12 KB"
+    big = "---\ntype: 'moves'  # the catalogue\nmoves: []\n---\n" + "word " * 10_000
+    errors = []
+    assert parse_document("lessons/moves.md", big + "x" * (80 * 1024 - len(big)), errors) is None
+    assert [(e.line, e.message[:45]) for e in errors] == [(5, "the text after the front matter is 81,871 byt")]
+    errors = []
+    assert parse_document("lessons/moves.md", big + "x" * (80 * 1024 + 1 - len(big)), errors) is None
+    assert [str(e) for e in errors] == ["lessons/moves.md:1: file is 81,921 bytes; the limit of the move catalogue or "
+                                        "a stage file is 80 KB (81,920 bytes)"]
 
 
 def test_errors_are_sorted_by_path_then_line():

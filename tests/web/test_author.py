@@ -577,3 +577,15 @@ def test_the_editor_links_to_the_authoring_guide_served_by_the_app(trainer, clie
     assert "<pre><code>---\ntype: moves\n" in guide and "```" not in guide  # the examples are code blocks
     assert "<td><code>no option fits stage</code></td>" in guide  # the table of check errors
     assert "<script" not in guide.split("<main", 1)[1].split("</main>")[0]
+
+
+def test_the_editors_keep_12_kb_of_front_matter_for_a_text_typed_as_a_move_catalogue_or_stage(trainer, client):
+    """The move catalogue and the stage files may hold 64 KB of front matter, as only content check and import read
+    them; the editors, which check on every pause in typing, keep the 12 KB of a lesson or scenario whatever type the
+    text claims."""
+    token = csrf_token(client, "/author/lessons/days-out/edit")
+    for kind in ("moves", "stage"):
+        text = f"---\ntype: {kind}\nsignals:\n  - {'x' * 20_000}\n---\nText.\n"
+        for extra in ({"lesson": "days-out"}, {}):
+            result = client.post("/author/validate", json={"text": text, **extra}, headers={"X-CSRFToken": token}).get_json()
+            assert result["errors"] == [{"line": 1, "message": "front matter is larger than 12 KB"}], (kind, extra)
