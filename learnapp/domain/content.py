@@ -7,6 +7,7 @@ carrying the file's path and the line it concerns, so ``content check`` can prin
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -580,12 +581,29 @@ def _str_list(err: _Errors, value: Any, key: tuple, name: str) -> tuple[str, ...
     return tuple(v.strip() for v in value)
 
 
+MAX_LISTED = 12  # known ids an error lists in full; past it, the closest (120 moves made one error line 4 KB long)
+
+
 def _known(err: _Errors, value: str, known: Iterable[str], key: tuple, what: str) -> bool:
     names = list(known)
-    if value not in names:
+    if value in names:
+        return True
+    if len(names) <= MAX_LISTED:
         err.add(key, f"unknown {what} '{value}' (known: {', '.join(names) or 'none'})")
         return False
-    return True
+    closest = difflib.get_close_matches(value, names, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join([', '.join(closest[:-1]), closest[-1]] if len(closest) > 1 else closest)}?" \
+        if closest else "none is close to it;"
+    err.add(key, f"unknown {what} '{value}' ({hint} {len(names)} {what}s are known: {_WHERE_LISTED[what]})")
+    return False
+
+
+_WHERE_LISTED = {  # where a trainer finds every id of a kind, when an error names only the closest ones
+    "move": "lessons/moves.md lists them, as does the editor under its text",
+    "discovery step": "lessons/moves.md lists them, as does the editor under its text",
+    "stage": "lessons/stages/ holds them, and the editor lists them under its text",
+    "skill": "the lessons name them, and the editor lists them under its text",
+}
 
 
 # ---------------------------------------------------------------- the stage model

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from learnapp.domain.content import ContentError, lesson_to_markdown, load_texts, parse_scenario_text, scenario_to_markdown
-from learnapp.domain.model import Lesson, Scenario
+from learnapp.domain.model import Fit, Lesson, Scenario, StageModel
 from learnapp.extensions import db
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.models import Attempt, LessonVersion, ScenarioVersion, Skill
@@ -48,6 +48,25 @@ class SaveResult:
 
 def skills() -> list[str]:
     return list(db.session.scalars(db.select(Skill.id).order_by(Skill.position, Skill.id)))
+
+
+@dataclass(frozen=True)
+class EditorIds:
+    """The ids a scenario may use, listed beside the editor: a catalogue of 120 moves is more than anyone remembers."""
+
+    model: StageModel
+    fits_at: dict[str, list[str]]  # move id: the names of the stages where it fits
+    skills: list[tuple[str, str]]  # skill id, lesson title, in course order
+
+
+def editor_ids() -> EditorIds | None:
+    """The current stage model's moves (with the stages they fit), stages and discovery steps, and the skills."""
+    model = content_service.current_stage_model()
+    if model is None:
+        return None
+    fits_at = {m.id: [s.name for s in model.stages if s.rule[m.id].fit is Fit.FIT] for m in model.moves}
+    rows = db.session.execute(db.select(Skill.id, Skill.title).order_by(Skill.position, Skill.id)).all()
+    return EditorIds(model=model, fits_at=fits_at, skills=[tuple(row) for row in rows])
 
 
 def scenario_text(row: ScenarioRow) -> str:

@@ -137,7 +137,8 @@ def _editor(*, row: ScenarioRow | None = None, skill: Skill | None = None, text:
     saved_draft = session.pop("author_saved_draft", None) if result is None else None
     page = render_template("author/edit.html", row=row, skill=skill, heading=heading, text=text, base=base,
                            errors=result.errors if result else [], conflict=result.conflict if result else None,
-                           refused=result is not None, saved_draft=saved_draft)
+                           refused=result is not None, saved_draft=saved_draft,
+                           ids=None if skill else authoring.editor_ids())
     return page if result is None else (page, 409 if result.conflict else 400)
 
 

@@ -135,6 +135,10 @@ def test_a_trainers_pages_fit_a_phone(server, page, make_user):
         page.goto(server + url)
         page.wait_for_selector("#preview section.drill, #preview h2")
         _fits_the_phone(page, url)
+    page.goto(server + "/author/scenarios/walk-george-factory/edit")
+    page.locator("#ids summary").tap()  # the ids a scenario can use, listed under the editor
+    assert page.locator("#ids[open] dt").count() == 10 + 5 + 6 + 9
+    _fits_the_phone(page, "editor with its list of ids open")
     # the authoring guide's examples (code blocks) and tables used to widen the page past the phone
     for url in ("/author/scenarios/new", "/author/scenarios/walk-george-factory/try",
                 "/author/scenarios/walk-george-factory/history", "/author/guide"):

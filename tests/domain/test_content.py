@@ -515,6 +515,27 @@ def test_a_file_gets_the_catalogue_limits_only_if_it_is_one():
                                         "a stage file is 80 KB (81,920 bytes)"]
 
 
+def test_an_unknown_id_among_many_names_the_closest_ones_not_all(tmp_path):
+    """Past 12 known ids an error names the three closest and where the rest are listed. Before, a move misspelt
+    against a catalogue of 120 listed all 120 ids: one line of 4,300 characters in the editor and content check."""
+    lessons, scenarios = big_content(tmp_path, skills=1, per_skill=3)
+    case = scenarios / "skill-01" / "skill-01-case-01.md"
+    text = case.read_text()
+    case.write_text(text.replace("- move: move-001-follow-up-on-the-request", "- move: move-001-folow-up-on-the-request")
+                    .replace("skill: skill-01", "skill: skill-1"))
+    lines = case.read_text().splitlines()
+    assert [(e.line, e.message) for e in load_content([lessons, scenarios]).errors] == [
+        (lines.index("skill: skill-1") + 1, "unknown skill 'skill-1' (known: skill-01)"),
+        (lines.index("- move: move-001-folow-up-on-the-request") + 1,
+         "unknown move 'move-001-folow-up-on-the-request' (did you mean move-001-follow-up-on-the-request, "
+         "move-101-follow-up-on-the-request or move-100-follow-up-on-the-request? 120 moves are known: "
+         "lessons/moves.md lists them, as does the editor under its text)")]
+    case.write_text(text.replace("- move: move-001-follow-up-on-the-request", "- move: call-the-boss"))
+    assert [e.message for e in load_content([lessons, scenarios]).errors] == [
+        "unknown move 'call-the-boss' (none is close to it; 120 moves are known: lessons/moves.md lists them, as does "
+        "the editor under its text)"]
+
+
 def test_errors_are_sorted_by_path_then_line():
     errors = check(("scenarios/pick/b.md", replace(replace(NEXT_STEP, "skill: pick", "skill: x"), "stage: early", "stage: y")),
                    ("scenarios/pick/a.md", replace(NEXT_STEP, "kind: next-step", "kind: essay"))).errors

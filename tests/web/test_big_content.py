@@ -64,3 +64,19 @@ def test_a_rep_drills_every_skill_of_a_large_content_set_and_every_page_shows_it
     csrf = client.get("/author/scenarios/skill-40-case-01/edit").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
     result = client.post("/author/validate", json={"text": text}, headers={"X-CSRFToken": csrf}).get_json()
     assert result["ok"], result["errors"]
+
+
+def test_the_scenario_editor_lists_every_id_a_scenario_can_use(big, make_user, auth, client):
+    """The editor is the only place a trainer without the files sees move ids: an error on a misspelt one names the
+    closest three of 120 (it listed all 120 on one line), and the editor lists them all with the stages they fit."""
+    trainer = make_user("trainer", team=None)
+    auth.login(trainer.email)
+    page = client.get("/author/scenarios/skill-01-case-01/edit").get_data(as_text=True)
+    ids = " ".join(page.split('<details class="legend ids" id="ids">')[1].split("</details>")[0].split())
+    assert "Ids a scenario can use: 120 moves, 12 stages, 6 discovery steps, 40 skills" in ids
+    assert all(f"<dt><code>move-{m:03d}-follow-up-on-the-request</code></dt> <dd>Move {m}: follow up on what the buyer "
+               f"asked for; fits: Stage {m % 12 + 1}</dd>" in ids for m in range(120))
+    assert "<dt><code>stage-12</code></dt> <dd>Stage 12: 41 to 120 days out</dd>" in ids
+    assert all(f"<dt><code>skill-{k:02d}</code></dt><dd>Skill {k}: read the signals</dd>" in ids for k in range(1, 41))
+    assert 'id="ids"' in client.get("/author/scenarios/new").get_data(as_text=True)
+    assert 'id="ids"' not in client.get("/author/lessons/skill-01/edit").get_data(as_text=True)
