@@ -56,7 +56,10 @@ def main() -> None:
     from learnapp.domain.clock import FixedClock
     from learnapp.domain.content import load_content
     from learnapp.extensions import db
+    from learnapp.services import content as content_service
     from learnapp.services.content import import_content
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
     from learnapp.services.users import create_user
     from tests.big_content import big_content
     from tests.helpers import drill_all
@@ -69,6 +72,20 @@ def main() -> None:
     line("content check (load_content)", timed(lambda: load_content(paths), args.runs))
 
     clock = FixedClock(START)
+    lock_held, taken = [], []  # how long each import held the content lock, as bench/import_lock.py measures it
+    real_lock = content_service.begin_content_write
+
+    def lock_noting_when():
+        real_lock()
+        taken.append(time.perf_counter())
+
+    def released(_session):
+        if len(taken) > len(lock_held):
+            lock_held.append(time.perf_counter() - taken[-1])
+
+    content_service.begin_content_write = lock_noting_when
+    event.listen(Session, "after_commit", released)
+    event.listen(Session, "after_rollback", released)
     apps = iter(range(1_000))
 
     def fresh():
@@ -88,6 +105,16 @@ def main() -> None:
         report = import_content(paths, clock.now())
         assert report.ok, report.errors[:3]
         line("content import again, unchanged", timed(lambda: import_content(paths, clock.now()), args.runs))
+        stage_file = sorted((lessons / "stages").glob("*.md"))[0]
+        original, held = stage_file.read_text(), []
+        for run in range(args.runs):  # one reason of one stage rule edited: the 400 stored scenarios are checked again
+            stage_file.write_text(original.replace("keeps their trust.", f"keeps their trust ({run}).", 1))
+            started = time.perf_counter()
+            report = import_content([str(lessons)], clock.now())
+            assert report.ok and report.stage_model_changed, report.errors[:3]
+            held.append(((time.perf_counter() - started) * 1000, lock_held[-1] * 1000))
+        line("content import of lessons/, one stage rule edited", (statistics.median(t for t, _ in held), max(t for t, _ in held)))
+        line("  of which the content lock (SQLite: write lock)", (statistics.median(h for _, h in held), max(h for _, h in held)))
         trainer = create_user("trainer@bench.test", "Trainer", None, "trainer", now=clock.now())
         manager = create_user("manager@bench.test", "Manager", None, "manager", team="North", now=clock.now())
         reps = [create_user(f"rep{n}@bench.test", f"Rep {n}", None, "rep", team="North", now=clock.now())
