@@ -4,9 +4,11 @@
 
 Writes the content set of tests/big_content.py (by default 120 moves, 12 stages whose rules name every move,
 40 lessons, 400 scenarios) into a throwaway folder, then prints the median (and slowest) of ``--runs``:
-``content check`` of it all (load_content), its import into a fresh SQLite database, and an unchanged re-import.
-Then a manager's team of 10 reps, one of whom drills every day for ``--days`` days (3 new skills a day: all 40
-started by day 14), and the median server time of each page a trainer, that rep and their manager open, through
+``content check`` of it all (load_content), its import into a fresh SQLite database, an unchanged re-import, and
+an import of lessons/ with one reason of one stage rule edited (every stored scenario is checked against the new
+rules) with how long it held the content lock (on SQLite the write lock every drill answer needs). Then a manager's
+team of 10 reps, who drill (one every day, the others every third day) for ``--days`` days (3 new skills a day: all
+40 started by day 14), and the median server time of each page a trainer, that rep and their manager open, through
 the app's test client (in process: no network, no gunicorn).
 """
 
