@@ -1085,3 +1085,89 @@ def test_a_digest_link_opened_by_a_manager_whose_team_was_taken_away_still_stops
     db.session.commit()
     clock.advance(timedelta(days=14))
     assert jobs.weekly_digest() is None and inbox.messages == []
+
+
+class Connections(Inbox):
+    """A relay that counts its connections (SMTP sessions) and the messages each carried; with ``limit``, it refuses
+    the sender after that many messages on one connection (421, as relays limiting messages per connection do); with
+    ``drop_after_each``, it closes the connection after each message's reply (an idle timeout, a restart)."""
+
+    def __init__(self, limit: int | None = None, drop_after_each: bool = False):
+        super().__init__()
+        self.limit, self.drop_after_each, self.sessions = limit, drop_after_each, Counter()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.limit is not None and self.sessions[id(session)] >= self.limit:
+            return "421 4.3.2 too many messages on this connection"
+        self.sessions[id(session)] += 1
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
+        if self.drop_after_each:
+            import asyncio
+
+            asyncio.get_running_loop().call_soon(server.transport.close)  # once the reply is written
+        return reply
+
+
+def _reps_due(make_user, clock, n: int) -> list:
+    clock.set(MONDAY_0905)
+    return [make_user("rep", name=f"Rep {i}") for i in range(n)]
+
+
+def test_a_runs_reminders_go_over_one_connection(relay, content, make_user, clock):
+    """Each email opened a connection of its own (with TLS and a login on a real relay, 100 ms or more): a company's
+    reminders due at the same quarter hour did not fit in it (bench/jobs_scale.py)."""
+    reps = _reps_due(make_user, clock, 4)
+    handler = relay(Connections())
+    assert jobs.reminders().detail == "4 reminders sent"
+    assert sorted(m[0][0] for m in handler.messages) == sorted(r.email for r in reps)
+    assert list(handler.sessions.values()) == [4]
+
+
+def test_a_relay_limiting_messages_per_connection_gets_each_reminder_once(relay, content, make_user, clock):
+    reps = _reps_due(make_user, clock, 5)
+    handler = relay(Connections(limit=2))
+    assert jobs.reminders().detail == "5 reminders sent"
+    assert sorted(m[0][0] for m in handler.messages) == sorted(r.email for r in reps)
+    assert sorted(handler.sessions.values()) == [1, 2, 2]
+
+
+def test_a_connection_the_relay_closed_between_emails_is_replaced_before_the_next(relay, content, make_user, clock):
+    reps = _reps_due(make_user, clock, 3)
+    handler = relay(Connections(drop_after_each=True))
+    assert jobs.reminders().detail == "3 reminders sent"
+    assert sorted(m[0][0] for m in handler.messages) == sorted(r.email for r in reps)
+    assert list(handler.sessions.values()) == [1, 1, 1]
+
+
+def test_an_unreachable_relay_stops_the_run_after_one_try_and_the_next_check_sends_all(app, content, make_user, clock,
+                                                                                       relay, monkeypatch):
+    """Each email tried a connection of its own: with a relay that does not answer, each waited the 30-second
+    timeout, and a company's 09:00 reminders held the job for hours."""
+    reps = _reps_due(make_user, clock, 3)
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())  # nothing listens there
+    tries, real_open = [], notify._open
+    monkeypatch.setattr(notify, "_open", lambda config: tries.append(1) or real_open(config))
+    run = jobs.reminders()
+    assert len(tries) == 1
+    assert mail_error(run).startswith("0 reminders sent, 1 failed: ")
+    assert run.detail.endswith("Connection refused. The mail relay could not be reached, so the run stopped there: any "
+                               "other reminder due now goes at the next check")
+    assert db.session.scalar(db.select(db.func.count(Notification.id))) == 0  # every claim given back
+    handler = relay(Connections())
+    clock.advance(timedelta(minutes=15))
+    assert jobs.reminders().detail == "3 reminders sent"
+    assert sorted(m[0][0] for m in handler.messages) == sorted(r.email for r in reps)
+
+
+def test_digests_go_over_one_connection(relay, content, make_user, clock):
+    for team in ("North", "South", "East"):
+        make_user("manager", team=team, name=f"Manager {team}")
+        make_user("rep", team=team)
+    handler = relay(Connections())
+    clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
+    assert jobs.weekly_digest().detail == "3 digests sent"
+    assert list(handler.sessions.values()) == [3]

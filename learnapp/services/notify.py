@@ -92,35 +92,81 @@ def send(mail: Mail) -> None:
         _deliver(smtp, mail, config)
 
 
-def send_batch(mails: list[Mail]) -> dict[int, str]:
-    """Send several emails over one SMTP connection; why each one that failed did (by its index), on one line.
+class RelayUnreachable(Exception):
+    """No connection to the mail relay could be opened (refused, timed out, TLS or login refused): its cause says why."""
 
-    A refused recipient fails its own email only. A lost connection is opened again for the next email, once per
-    email; when the relay cannot be reached at all, every remaining email fails with that reason.
+
+class Relay:
+    """One SMTP connection for many emails: opened for the first, kept for the next ones, closed by close().
+
+    A connection costs a relay across a network a TLS handshake and a login, 100 ms or more: with one per email, the
+    reminders of a company whose reps share a timezone (all due at 09:00) would not fit in their quarter hour
+    (bench/jobs_scale.py). Before an email goes over a kept connection, a NOOP checks that the relay still holds it
+    (relays close idle connections, some after so many messages); if not, a new one is opened, and nothing of the
+    email went over the old one. A relay that refuses the sender with a 4xx reply on a kept connection (a limit of
+    messages per connection) gets the email once more, on a new connection. Any other failure is the email's: the
+    caller tries it again later or records the refusal, and a connection the failure may have broken is dropped.
     """
-    config, failures, smtp = current_app.config, {}, None
-    try:
-        for i, mail in enumerate(mails):
-            if smtp is None:
-                try:
-                    smtp = _open(config)
-                except (smtplib.SMTPException, OSError) as exc:
-                    failures.update({j: failure_line(exc) for j in range(i, len(mails))})
-                    break
+
+    def __init__(self) -> None:
+        self.config, self.smtp = current_app.config, None
+
+    def __enter__(self) -> "Relay":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def send(self, mail: Mail) -> None:
+        kept = self.smtp is not None and self._alive()
+        if not kept:
+            self.close()
             try:
-                _deliver(smtp, mail, config)
-            except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as exc:
-                failures[i] = failure_line(exc)
-                smtp.close()
-                smtp = None
-            except smtplib.SMTPException as exc:
-                failures[i] = failure_line(exc)
-    finally:
+                self.smtp = _open(self.config)
+            except (smtplib.SMTPException, OSError) as exc:
+                raise RelayUnreachable(failure_line(exc)) from exc
+        try:
+            _deliver(self.smtp, mail, self.config)
+        except smtplib.SMTPSenderRefused as exc:
+            if not (kept and 400 <= exc.smtp_code < 500):
+                raise
+            self.close()  # refused before anything of the email was sent: once more, on a new connection
+            self.send(mail)
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError):
+            self.close()
+            raise
+
+    def _alive(self) -> bool:
+        try:
+            return self.smtp.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            return False
+
+    def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
         if smtp is not None:
             try:
                 smtp.quit()
             except (smtplib.SMTPException, OSError):
                 smtp.close()
+
+
+def send_batch(mails: list[Mail]) -> dict[int, str]:
+    """Send several emails over one SMTP connection (Relay); why each one that failed did (by its index), on one line.
+
+    A refused recipient fails its own email only. A lost connection is opened again for the next email; when the
+    relay cannot be reached at all, every remaining email fails with that reason.
+    """
+    failures: dict[int, str] = {}
+    with Relay() as relay:
+        for i, mail in enumerate(mails):
+            try:
+                relay.send(mail)
+            except RelayUnreachable as exc:
+                failures.update({j: str(exc) for j in range(i, len(mails))})
+                break
+            except (smtplib.SMTPException, OSError) as exc:
+                failures[i] = failure_line(exc)
     return failures
 
 
@@ -313,17 +359,33 @@ def counted(n: int, noun: str) -> str:
 
 @dataclass
 class _Sending:
-    """One run's claimed emails: sent, failed for now (claim given back), refused for good (claim kept)."""
+    """One run's claimed emails, over one SMTP connection (Relay): sent, failed for now (claim given back), refused
+    for good (claim kept). Once the relay cannot be reached, ``stopped`` tells the run to claim no more: the emails
+    still due go at the next check (before, each one tried a connection of its own, and with a relay that did not
+    answer each waited the 30-second timeout: hours for a company's 09:00 reminders)."""
 
     what: str  # "reminder", "digest"
     sent: int = 0
     failed: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    stopped: str | None = None  # why the relay could not be reached
+    cut_short: bool = False  # the run stopped there, with people left to look at
+    relay: Relay = field(default_factory=Relay)
+
+    def __enter__(self) -> "_Sending":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.relay.close()
 
     def send(self, user: User, kind: str, key: str, mail: Mail) -> None:
         try:
-            send(mail)
+            self.relay.send(mail)
             self.sent += 1
+        except RelayUnreachable as exc:
+            _unclaim(user, kind, key)  # try again at the next run
+            self.failed.append(f"{user.email}: {exc}")
+            self.stopped = str(exc)
         except (OSError, smtplib.SMTPException) as exc:
             reply = permanent_refusal(exc)
             if reply is None:
@@ -338,6 +400,9 @@ class _Sending:
         detail = f"{counted(self.sent, self.what)} sent"
         if self.failed:
             detail += f", {len(self.failed)} failed: " + "; ".join(self.failed[:20])
+        if self.cut_short:
+            detail += (f". The mail relay could not be reached, so the run stopped there: any other {self.what} due "
+                       "now goes at the next check")
         if self.refused:
             detail += (f"{'. ' if self.failed else ', '}{len(self.refused)} refused for good by the mail relay, "
                        "not tried again (check the address): " + "; ".join(self.refused[:20]))
@@ -461,23 +526,26 @@ def send_reminders(now: datetime) -> str:
     # a list, not a live result: each claim commits, and a cursor must not be read across commits
     users = db.session.scalars(db.select(User).filter_by(role=Role.REP.value, active=True, reminders_on=True)).all()
     skills = drillable_skills()
-    sending = _Sending("reminder")
-    for user in users:
-        if not wants_reminder_now(user, now):
-            continue
-        day = local_day(user, now)
-        if on_vacation(user.id, day) or drilled_today(user, now) or reminded_lately(user, now):
-            continue
-        to_do = has_drill_to_do(user, now, skills)
-        if not to_do:
-            continue
-        # keyed by the reminder's instant, not the local date: a rep who changes timezone has new instants,
-        # so a date the old zone already used cannot swallow the new zone's reminder
-        key = reminder_instant(user, day).strftime("%Y-%m-%dT%H:%MZ")
-        if not _claim(user, "reminder", key, now):
-            continue
-        sending.send(user, "reminder", key, reminder_mail(user, to_do))
-    return sending.outcome()
+    with _Sending("reminder") as sending:
+        for user in users:
+            if sending.stopped:  # the relay cannot be reached: the rest go at the next check
+                sending.cut_short = True
+                break
+            if not wants_reminder_now(user, now):
+                continue
+            day = local_day(user, now)
+            if on_vacation(user.id, day) or drilled_today(user, now) or reminded_lately(user, now):
+                continue
+            to_do = has_drill_to_do(user, now, skills)
+            if not to_do:
+                continue
+            # keyed by the reminder's instant, not the local date: a rep who changes timezone has new instants,
+            # so a date the old zone already used cannot swallow the new zone's reminder
+            key = reminder_instant(user, day).strftime("%Y-%m-%dT%H:%MZ")
+            if not _claim(user, "reminder", key, now):
+                continue
+            sending.send(user, "reminder", key, reminder_mail(user, to_do))
+        return sending.outcome()
 
 
 NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
@@ -611,32 +679,35 @@ def send_digests(now: datetime) -> str:
     _require_smtp()
     managers = _digest_managers()
     unsent = _unsent_digests(managers, now)
-    sending = _Sending("digest")
-    for manager in managers:
-        if manager.id not in unsent:
-            continue
-        due, week_name = unsent[manager.id]
-        teams = sorted(manager.led_teams, key=lambda t: t.name)
-        monday = due.astimezone(user_zone(manager)).date()
-        span = DateRange(monday - timedelta(days=7), monday - timedelta(days=1))
-        # the trend over the weeks before: a dashboard of its own, as the week's would have one weekly point
-        trend_span = DateRange(monday - timedelta(weeks=TREND_WEEKS), span.end)
-        # written before the claim: a dashboard that fails to compute leaves no claim behind
-        sections = [_digest_section(team_dashboard(team, span, due, today=monday),
-                                    team_dashboard(team, trend_span, due, today=monday).weekly, trend_span)
-                    for team in teams]
-        if not _claim(manager, "digest", week_name, now):
-            continue
-        whose = "your team's" if len(teams) == 1 else "your teams'"
-        body = (f"Hello {manager.name},\n\n{whose} week, {days_text(span.start, span.end, weekdays=True)}:\n\n"
-                + "\n\n".join(sections)
-                + f"\n\nThe dashboards: {current_app.config['BASE_URL']}/team/\n"
-                  f"Stop this digest (a page asks you to confirm): {unsubscribe_url(manager, DIGEST)}\n")
-        # named by the days it covers: the claim's ISO week is the Monday's, the week after the one reported
-        subject = f"Weekly learnapp digest: {days_text(span.start, span.end)}"
-        sending.send(manager, "digest", week_name, Mail(to=manager.email, subject=subject, body=body,
-                                                   unsubscribe_url=unsubscribe_url(manager, DIGEST), name=manager.name))
-    return sending.outcome()
+    with _Sending("digest") as sending:
+        for manager in managers:
+            if sending.stopped:  # the relay cannot be reached: the rest go at the next check
+                sending.cut_short = True
+                break
+            if manager.id not in unsent:
+                continue
+            due, week_name = unsent[manager.id]
+            teams = sorted(manager.led_teams, key=lambda t: t.name)
+            monday = due.astimezone(user_zone(manager)).date()
+            span = DateRange(monday - timedelta(days=7), monday - timedelta(days=1))
+            # the trend over the weeks before: a dashboard of its own, as the week's would have one weekly point
+            trend_span = DateRange(monday - timedelta(weeks=TREND_WEEKS), span.end)
+            # written before the claim: a dashboard that fails to compute leaves no claim behind
+            sections = [_digest_section(team_dashboard(team, span, due, today=monday),
+                                        team_dashboard(team, trend_span, due, today=monday).weekly, trend_span)
+                        for team in teams]
+            if not _claim(manager, "digest", week_name, now):
+                continue
+            whose = "your team's" if len(teams) == 1 else "your teams'"
+            body = (f"Hello {manager.name},\n\n{whose} week, {days_text(span.start, span.end, weekdays=True)}:\n\n"
+                    + "\n\n".join(sections)
+                    + f"\n\nThe dashboards: {current_app.config['BASE_URL']}/team/\n"
+                      f"Stop this digest (a page asks you to confirm): {unsubscribe_url(manager, DIGEST)}\n")
+            # named by the days it covers: the claim's ISO week is the Monday's, the week after the one reported
+            subject = f"Weekly learnapp digest: {days_text(span.start, span.end)}"
+            sending.send(manager, "digest", week_name, Mail(to=manager.email, subject=subject, body=body,
+                                                       unsubscribe_url=unsubscribe_url(manager, DIGEST), name=manager.name))
+        return sending.outcome()
 
 
 def days_text(start: date, end: date, *, weekdays: bool = False) -> str:
