@@ -267,3 +267,27 @@ def test_answering_todays_drill_just_after_midnight_is_drilling_today(inbox, con
     drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
     clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc))
     assert jobs.reminders().detail == "0 reminders sent"
+
+
+def test_optional_practice_left_unanswered_is_not_reminded_as_skills_due(inbox, content, make_user, clock, app):
+    """A rep whose drill of the day held nothing (opened early), who asked to practise more and left the extra round,
+    got a reminder saying "A few skills are due today": nothing was, and a reminder about optional practice, which
+    nobody asked them to finish, teaches reps to ignore reminders. Nothing due, no reminder (as on a day the drill is
+    not opened); a skill that fell due since the drill was planned is still announced, as due."""
+    zone = ZoneInfo("UTC")
+    extra, due = make_user("rep", name="Keen Kim"), make_user("rep", name="Owl Otto")
+    for rep in (extra, due):
+        rep.reminder_days = EVERY_DAY
+        db.session.commit()
+        clock.set(datetime(2026, 3, 2, 8, tzinfo=zone))
+        drill_all(rep, clock, answer=right_answer if rep is extra else wrong_answer)
+    app.config["NEW_SKILLS_PER_DAY"] = 0
+    clock.set(datetime(2026, 3, 3, 0, 5, tzinfo=zone))  # Kim's skills are due days later, Otto's at 08:00
+    for rep in (extra, due):
+        assert drill.current_item(rep, clock.now()) is None  # opened: planned, and empty
+        assert drill.practise_more(rep, clock.now()) > 0 and drill.current_item(rep, clock.now()) is not None
+        assert {p["reason"] for p in drill.today_session(rep, clock.now()).plan} == {"extra"}
+    clock.set(datetime(2026, 3, 3, 9, tzinfo=zone))
+    assert jobs.reminders().detail == "1 reminder sent"
+    (recipients, text), = inbox.messages
+    assert recipients == [due.email] and "A few skills are due today" in " ".join(text.split())

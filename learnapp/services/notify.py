@@ -482,7 +482,8 @@ def reminded_lately(user: User, now: datetime) -> bool:
 
 def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) -> set[str]:
     """What the rep's drill of their local today has to answer, as of today's reminder instant: the reasons of its
-    unanswered items ("due", "new", "extra"), empty when nothing (so it reads as whether there is something).
+    unanswered items ("due", "new"), empty when nothing (so it reads as whether there is something). Optional
+    practice the rep asked for and left unanswered ("extra") is not something to do: it brings no reminder.
 
     Today's drill is planned once, when the rep first opens it; from then on it is that plan: true
     while a planned slot is unanswered, or when skills fell due since it was planned (they join it when it is
@@ -497,7 +498,10 @@ def has_drill_to_do(user: User, now: datetime, skills: list[str] | None = None) 
         answered = set(db.session.scalars(
             db.select(Presentation.position).join(Attempt, Attempt.presentation_id == Presentation.id)
             .where(Presentation.session_id == session.id)))
-        left = {item.get("reason", "due") for slot, item in enumerate(session.plan) if slot not in answered}
+        # "extra": a round of optional practice the rep asked for ("practise more"), nothing the schedule asks of
+        # them today; a reminder about it would say skills are due when none is, so it is not a drill to do
+        left = {item.get("reason", "due") for slot, item in enumerate(session.plan)
+                if slot not in answered} - {"extra"}
         # a drill opened just after midnight and left with nothing to answer: what fell due since joins it when
         # opened again (drill.join_fallen_due), so a skill due at 08:00 is announced at 09:00
         instant = max(reminder_instant(user, day), session.started_at)
