@@ -314,8 +314,9 @@ def practise_more(user: User, now: datetime) -> int:
     """
     if current_item(user, now) is not None:
         return 0
-    session = today_session(user, now)  # planned by current_item: read outside the write, which it would end
-    begin_write()  # expires the session: its plan is read again under the lock
+    session_id = today_session(user, now).id  # planned by current_item: read outside the write, which it would end
+    begin_write()
+    session = _locked_session(session_id)
     answered = {position for position, attempt_id in db.session.execute(_SLOT_ANSWERS, {"session_id": session.id})
                 if attempt_id is not None}
     if any(position not in answered for position in range(len(session.plan))):
@@ -364,8 +365,12 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
     item = _present(user, session_id, plan, position, now)
     if item is None:  # the skill lost its scenarios since planning: skip the slot
         begin_write()
-        session = db.session.get(DrillSession, session_id)
-        session.plan = [p for i, p in enumerate(session.plan) if i != position]
+        session = _locked_session(session_id)
+        shown = db.session.scalar(select(_SHOWN.c.id).where(_SHOWN.c.session_id == session_id,
+                                                             _SHOWN.c.position == position))
+        if shown is None and session.plan[position:position + 1] == plan[position:position + 1]:
+            session.plan = [p for i, p in enumerate(session.plan) if i != position]
+        # else another tab skipped this slot (or showed it) meanwhile: skipping it again would drop the next one
         db.session.commit()
         return current_item(user, now)
     return item
@@ -392,7 +397,8 @@ def join_fallen_due(user: User, session_id: int, now: datetime) -> bool:
     session = db.session.get(DrillSession, session_id)
     if not fallen_due(user, session, now):  # the usual case, read without the write lock
         return False
-    begin_write()  # expires the session: its plan is read again under the lock
+    begin_write()
+    session = _locked_session(session_id)
     answered = {position for position, attempt_id in db.session.execute(_SLOT_ANSWERS, {"session_id": session_id})
                 if attempt_id is not None}
     if any(position not in answered for position in range(len(session.plan))):
@@ -408,6 +414,17 @@ def join_fallen_due(user: User, session_id: int, now: datetime) -> bool:
     session.finished_at = None
     db.session.commit()
     return True
+
+
+def _locked_session(session_id: int) -> DrillSession:
+    """The drill session read afresh and locked until the transaction ends, for a change to its plan.
+
+    A plan is read, changed and written back whole (a JSON column): two tabs doing so at once on PostgreSQL, which
+    lets both read it, each wrote their own version and the last one won (a round of items lost, an item on screen
+    sitting in a slot of another round). SELECT ... FOR UPDATE makes the second wait for the first's commit and read
+    its plan. SQLite has no FOR UPDATE (SQLAlchemy leaves it out): there the write lock, taken first, does the same.
+    """
+    return db.session.get(DrillSession, session_id, with_for_update=True, populate_existing=True)
 
 
 def _shown_item(session_id: int, position: int, plan: list[dict]) -> DrillItem:
