@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learnapp.extensions import db
@@ -81,3 +81,9 @@ class ScenarioVersion(VersionColumns, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scenario_id: Mapped[str] = mapped_column(ForeignKey("scenario.id"), index=True)
+    # The stage rules the version was checked against, which its history is written under: the newest when it is
+    # stored, read by the INSERT itself (content writes hold the content lock, and an import's new rules are flushed
+    # before its scenarios). Chosen by time instead, an editor save read as made after an import from a host whose
+    # clock is behind, and was written under the rules that import brought. None: stored before migration 0019.
+    stage_model_id: Mapped[int | None] = mapped_column(
+        Integer, default=select(func.max(StageModelVersion.id)).scalar_subquery())

@@ -217,12 +217,13 @@ def version_answers(scenario_id: str) -> dict[int, VersionAnswers]:
 
 def diff(old: ScenarioVersion, new: ScenarioVersion) -> list[tuple[str, str]]:
     """Line diff between two scenario versions, each written as it was saved: its ``answer:`` is the one the stage
-    rules in force then gave (the current rules may know its stage or moves no more, or give another answer)."""
+    rules it was checked against gave (the current rules may know its stage or moves no more, or give another answer)."""
     return diff_texts(_version_text(old), _version_text(new), old.number, new.number)
 
 
 def _version_text(version: ScenarioVersion) -> str:
-    model = content_service.stage_model_at(version.created_at)
+    model = (content_service.stage_model_version(version.stage_model_id, None) if version.stage_model_id is not None
+             else content_service.stage_model_at(version.created_at))  # stored before migration 0019
     return scenario_to_markdown(Scenario.from_dict(version.data), model)
 
 

@@ -265,3 +265,38 @@ def test_the_trainers_list_names_the_most_chosen_wrong_answer_as_its_feedback_di
     row = page[page.index('stage-omar-quote'):]
     row = row[:row.index("</tr>")]
     assert "<td>Engaged</td>" in row, row  # before: <td>engaged</td>
+
+
+def test_the_history_of_a_version_saved_just_before_an_import_from_a_host_behind_shows_it_under_the_rules_it_fit(
+        content, make_user, clock, client, auth, tmp_path):
+    """A trainer saves the scenario in the editor; a minute later an import from a host whose clock is five minutes
+    behind renames its stage. The import's rules read as imported before the save, so the history, choosing rules by
+    time, wrote the saved version under them: a stage they do not know gives no answer, and the diffs showed the
+    answer line dropped by the trainer's save and brought back by the import. Each version now records the rules it
+    was checked against (scenario_version.stage_model_id, migration 0019), and its history is written under them."""
+    from learnapp.services import authoring
+
+    trainer = make_user("trainer", team=None)
+    clock.advance(timedelta(hours=1))
+    row = db.session.get(Scenario, DIEGO)
+    text = authoring.scenario_text(row).replace("Diego", "Diego M.")
+    assert authoring.save_scenario(text, editing=DIEGO, base_number=row.current_number, actor=trainer.email,
+                                   now=clock.now()).ok
+    clock.advance(timedelta(minutes=1))
+    lessons, scenarios = _rename_results_stage(tmp_path)
+    path = next(p for p in (tmp_path / "scenarios").rglob("*.md") if f"id: {DIEGO}\n" in p.read_text())
+    path.write_text(path.read_text().replace("Diego", "Diego M."))  # the file as the editor left it, stage renamed
+    report = import_content([lessons, scenarios], clock.now() - timedelta(minutes=5))  # the host's clock
+    assert report.ok and f"scenario {DIEGO}" in report.updated, report.errors
+
+    saved, imported = authoring.versions(DIEGO)[1], authoring.versions(DIEGO)[0]
+    first = authoring.versions(DIEGO)[2]
+    edit = [line for kind, line in authoring.diff(first, saved) if kind in ("add", "del")]
+    assert edit and all("Diego" in line for line in edit), edit  # before: '-answer: quantify-results' too
+    rename = [line for kind, line in authoring.diff(saved, imported) if kind in ("add", "del")]
+    assert rename == ["-stage: results", "+stage: after-sale"]  # before: '+answer: quantify-results' too
+
+    auth.login(trainer.email)
+    page = client.get(f"/author/scenarios/{DIEGO}/history")
+    assert page.status_code == 200
+    assert "-answer: quantify-results" not in page.get_data(as_text=True)
