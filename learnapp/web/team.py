@@ -85,7 +85,7 @@ def show(team_id: int):
     skills = _sorted_skills(board, request.args.get("skill_sort"))
     return render_template("team/dashboard.html", board=board, warning=warning, sort=sort, skills=skills,
                            heat=_heat_rows(board, _sorted_reps(board, sort), skills), heat_legend=heat_legend(),
-                           at_risk_percent=AT_RISK_PERCENT, tables=TABLES,
+                           at_risk_percent=AT_RISK_PERCENT, tables=TABLES, narrow_screen=charts.NARROW_SCREEN,
                            query=_range_query(board), typed={key: request.args.get(key, "") for key in ("start", "end")})
 
 
@@ -261,18 +261,19 @@ def chart_svg(team_id: int, name: str):
     if name not in CHARTS:  # before the dashboard is computed: an unknown name costs nothing
         abort(404)
     board, _ = _board(_team_or_404(team_id))
+    narrow = request.args.get("size") == "narrow"  # the phone's rendering (the dashboard's <picture>); anything else: wide
     if name == "retention":
         svg = charts.line_chart(
             "Retention by week since a skill was learned", [p.x for p in board.curve_team],
             [(board.team.name, [p.value for p in board.curve_team]), ("whole organisation", [p.value for p in board.curve_org]),
-             ("one-day training (a model, not data)", [p.value for p in board.reference])], x_title="weeks since learned")
+             ("one-day training (a model, not data)", [p.value for p in board.reference])], x_title="weeks since learned", narrow=narrow)
     elif name == "weekly":
         svg = charts.line_chart("True retention by calendar week", [p.x.strftime("%d %b") for p in board.weekly],
-                                [("first reviews answered right", [p.value for p in board.weekly])], x_title="week starting")
+                                [("first reviews answered right", [p.value for p in board.weekly])], x_title="week starting", narrow=narrow)
     elif name == "forecast":
         svg = charts.line_chart("Predicted recall over the next 30 days", [d for d, _, _ in board.forecast],
                                 [("if practice goes on", [g for _, _, g in board.forecast]),
-                                 ("if practice stops", [s for _, s, _ in board.forecast])], x_title="days from today")
+                                 ("if practice stops", [s for _, s, _ in board.forecast])], x_title="days from today", narrow=narrow)
     elif name == "calibration":
         svg = charts.calibration_chart([(b.predicted, b.actual, b.n) for b in board.calibration])
     else:

@@ -244,3 +244,44 @@ def test_a_rep_does_the_whole_drill_and_an_extra_round_with_the_keyboard_only(se
     assert extra and answered > day > 0
     assert "order-steps" in kinds and kinds - {"order-steps"}
     assert _attempts() == answered
+
+
+# The smallest type a chart draws, in CSS pixels on the screen: ticks, axis titles, legend and title, each text's font
+# size times the scale its SVG is drawn at (viewBox to image width, and any transform inside)
+CHART_TYPE = """() => {
+  const sizes = [...document.querySelectorAll('svg .axis text, svg .legends text, svg text.title')]
+    .filter(t => t.textContent.trim() && getComputedStyle(t).display !== 'none')
+    .map(t => { const m = t.getScreenCTM(); return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b); });
+  return Math.min(...sizes);
+}"""
+
+
+def test_a_managers_line_charts_are_readable_on_a_phone(server, page, make_user, clock):
+    # before, each line chart was drawn 820 units wide into a 300-odd px image: its ticks, legend and title were about
+    # 4.7 px high on a 360 px phone, and the forecast's 31 day labels ran into each other
+    from datetime import timedelta
+
+    from tests.helpers import drill_all
+
+    reps = [make_user("rep", team="North") for _ in range(2)]
+    manager = make_user("manager", team="North")
+    for _ in range(15):
+        for rep in reps:
+            drill_all(rep, clock)
+        clock.advance(timedelta(days=1))
+    _log_in(page, server, manager)
+    page.goto(f"{server}/team/{manager.led_teams[0].id}")
+    charts = page.evaluate("[...document.querySelectorAll('img.chart')].map(i => [i.currentSrc, i.clientWidth])")
+    assert len(charts) == 4
+    # each image as the browser draws it: the SVG it picked, at the width it is shown, its media queries seeing that width
+    measure = page.context.new_page()
+    for src, width in charts:
+        svg = page.request.get(src).text().split("?>", 1)[-1]
+        measure.set_viewport_size({"width": width, "height": 600})
+        measure.set_content('<meta name="viewport" content="width=device-width"><body style="margin:0">'
+                            f'<style>svg {{ display: block; width: 100%; height: auto; }}</style>{svg}')
+        assert measure.evaluate(CHART_TYPE) >= 8.5, src  # the line charts 11 px, the calibration chart 9
+        if "calibration" not in src:
+            assert "size=narrow" in src
+            shown = measure.locator("svg .axis.x text:not(.title)").all_text_contents()
+            assert 2 <= len(shown) <= 7, (src, shown)
