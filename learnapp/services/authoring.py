@@ -16,9 +16,10 @@ from learnapp.services import content as content_service
 from learnapp.services.db import begin_content_write
 
 EDITOR_PATH = content_service.EDITOR_PATH
-NEW_SCENARIO = """---
+EXAMPLE_ID = "new-scenario-id"  # the starting text's id: never a saved scenario's, so Save on the example publishes nothing
+NEW_SCENARIO = f"""---
 type: scenario
-id: new-scenario-id
+id: {EXAMPLE_ID}
 skill: days-out
 kind: next-step
 lead: Alex
@@ -87,7 +88,11 @@ def id_errors(scenario_id: str, text: str, editing: str | None) -> list[ContentE
     """What the editor checks beyond the text itself: a new scenario's id is free, an edited one's id is unchanged.
 
     ``editing`` is the id of the scenario being edited, None for a new one. Checked as the trainer types too, so
-    the error stays in the list after a refused save instead of waiting for the save (whose page re-checks)."""
+    the error stays in the list after a refused save instead of waiting for the save (whose page re-checks).
+    A new scenario may not keep the example's id: saved untouched, the example went into every rep's drill."""
+    if editing is None and scenario_id == EXAMPLE_ID:
+        return [ContentError(EDITOR_PATH, _id_line(text), f"'{EXAMPLE_ID}' is the example's id: give this scenario an id "
+                             "of its own (lowercase letters, digits and dashes, e.g. days-out-alex-brochure); it never changes once saved")]
     if editing is None and db.session.get(ScenarioRow, scenario_id) is not None:
         return [ContentError(EDITOR_PATH, _id_line(text), f"id '{scenario_id}' is taken; choose another")]
     if editing is not None and scenario_id != editing:

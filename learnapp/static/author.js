@@ -28,9 +28,12 @@
       errors.appendChild(li);
     });
     save.disabled = !result.ok;
-    if (result.ok) preview.innerHTML = result.preview;  // server-rendered and sanitised
+    // server-rendered and sanitised; also when only the id is refused (the example's, or taken): the text is a
+    // scenario, and its preview is what a rep would see
+    var current = result.ok || result.preview_current;
+    if (current) preview.innerHTML = result.preview;
     // the last good preview stays (the trainer sees what they are fixing), said to be out of date
-    if (stale) stale.hidden = result.ok || !preview.querySelector(".card");  // nothing shown yet: nothing to warn of
+    if (stale) stale.hidden = current || !preview.querySelector(".card");  // nothing shown yet: nothing to warn of
   }
 
   function goToLine(n) {

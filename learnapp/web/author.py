@@ -168,6 +168,7 @@ def validate():
     if not isinstance(text, str) or (lesson_of is not None and not isinstance(lesson_of, str)):
         return jsonify(ok=False, errors=[{"line": 1, "message": "send the text as JSON: {\"text\": ...}"}]), 400
     removed: list[str] = []
+    current = False  # the preview shows this very text: it parsed, and only the id's checks may have failed
     if lesson_of:
         lesson, errors = authoring.validate_lesson(text, lesson_of)
         preview = render_template("author/_lesson_preview.html", lesson=lesson) if lesson else ""
@@ -176,7 +177,8 @@ def validate():
     else:
         scenario, errors = authoring.validate(text)
         editing = payload.get("editing")  # the editor sends the id it edits ("" for a new scenario); scripts may not
-        if scenario and not errors and isinstance(editing, str):
+        current = bool(scenario) and not errors
+        if current and isinstance(editing, str):
             errors = authoring.id_errors(scenario.id, text, editing or None)
         preview = render_template("author/_preview.html", item=_preview_item(scenario)) if scenario else ""
         if scenario:
@@ -185,7 +187,7 @@ def validate():
     if removed:  # said beside the preview: what the sanitiser drops would otherwise vanish without a word
         preview = render_template("author/_removed_note.html", removed=removed) + preview
     return jsonify(ok=not errors, errors=[{"line": e.line, "message": e.message} for e in errors], preview=preview,
-                   removed=removed)
+                   preview_current=current or not errors, removed=removed)
 
 
 def _preview_item(scenario: Scenario) -> PreviewItem:

@@ -133,7 +133,8 @@ def test_a_new_scenario_with_a_taken_id_keeps_saying_so_after_the_refused_save(s
     page = trainer_page
     page.goto(server + "/author/scenarios/new")
     page.fill("#text", authoring.NEW_SCENARIO.replace("new-scenario-id", SCENARIO))
-    page.wait_for_selector("#errors li")  # said while typing, before any save
+    # said while typing, before any save (the example's own id is refused from the start: wait for this text's check)
+    page.wait_for_selector("#errors li:has-text('is taken')")
     assert "is taken" in page.inner_text("#errors") and page.is_disabled("#save")
     page.evaluate("document.getElementById('save').disabled = false")  # a click that beat the check
     with page.expect_navigation():
@@ -201,3 +202,22 @@ def test_a_slow_check_of_older_text_does_not_overwrite_the_check_of_newer_text(s
     assert page.inner_text("#errors") == ""
     assert not page.is_disabled("#save")
     assert page.locator("#preview-stale").is_hidden()
+
+
+def test_the_new_scenario_page_shows_the_examples_preview_and_asks_for_an_id_of_its_own(server, trainer_page):
+    """Save on the untouched example made an active scenario 'new-scenario-id' that reps were drilled on; now the
+    page says at once that the example's id must be replaced, Save waits for it, and the preview shows the example."""
+    page = trainer_page
+    page.goto(server + "/author/scenarios/new")
+    page.wait_for_selector("#errors li")
+    assert "is the example's id" in page.inner_text("#errors") and page.is_disabled("#save")
+    page.wait_for_selector('#preview input[name="choice"]')  # a refused id alone does not hold the preview back
+    assert "Alex downloaded our brochure" in page.inner_text("#preview")
+    assert page.locator("#preview-stale").is_hidden()
+    page.fill("#text", page.input_value("#text").replace(authoring.EXAMPLE_ID, "days-out-alex-brochure"))
+    page.wait_for_selector("#save:enabled")
+    with page.expect_navigation():
+        page.click("#save")
+    db.session.rollback()  # end this thread's read snapshot: the server thread wrote since
+    assert db.session.get(Scenario, "days-out-alex-brochure") is not None
+    assert db.session.get(Scenario, authoring.EXAMPLE_ID) is None

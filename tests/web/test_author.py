@@ -158,6 +158,24 @@ def test_new_scenario_from_the_template(trainer, client):
     assert again.status_code == 400 and "is taken" in again.get_data(as_text=True)
 
 
+def test_the_example_saved_untouched_is_refused_and_reaches_no_drill(trainer, client):
+    """Save on the new-scenario page with the example as it stands used to make 'new-scenario-id', active: Alex and
+    the brochure went into every rep's drill of the days-out skill."""
+    data = {"text": authoring.NEW_SCENARIO, "csrf_token": csrf_token(client, "/author/scenarios/new")}
+    response = client.post("/author/scenarios/new", data=data)
+    assert response.status_code == 400
+    assert "is the example&#39;s id: give this scenario an id of its own" in response.get_data(as_text=True)
+    assert db.session.get(Scenario, authoring.EXAMPLE_ID) is None
+    # as the trainer types: said at once, on the id's line, and the preview is still the text's own
+    checked = client.post("/author/validate", json={"text": authoring.NEW_SCENARIO, "editing": ""},
+                          headers={"X-CSRFToken": data["csrf_token"]}).get_json()
+    assert not checked["ok"] and [e["line"] for e in checked["errors"]] == [3]
+    assert checked["preview_current"] and "Alex downloaded our brochure" in checked["preview"]
+    broken = client.post("/author/validate", json={"text": authoring.NEW_SCENARIO.replace("stage: alerted", "stage: x"),
+                                                   "editing": ""}, headers={"X-CSRFToken": data["csrf_token"]}).get_json()
+    assert not broken["preview_current"]
+
+
 def test_live_validation_says_an_id_is_taken_or_must_stay_before_the_save(trainer, client):
     """The editor checks as the trainer types; the id's checks used to wait for Save, whose page then ran the live
     check and wiped them (the trainer saw no error and Save enabled, and the save was refused again)."""
@@ -492,7 +510,7 @@ def test_a_live_check_of_a_lesson_past_8_kb_says_so_at_once_and_renders_nothing(
     runs.clear()
     over = check("a\n=\n" * (16 * 1024 // 4))
     first_body_line = front.count("\n") + 3
-    assert over == {"ok": False, "preview": "", "removed": [], "errors": [{"line": first_body_line, "message": (
+    assert over == {"ok": False, "preview": "", "preview_current": False, "removed": [], "errors": [{"line": first_body_line, "message": (
         "the text after the front matter is 16,383 bytes; the limit is 8 KB (about 1,300 words; a lesson is two "
         "minutes of reading), as longer Markdown takes too long to show")}]} and runs == []
     assert check("a\n=\n" * (256 * 1024 // 4))["errors"][0]["message"].endswith("the limit is 32 KB (32,768 bytes)")
