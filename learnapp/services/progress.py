@@ -45,6 +45,8 @@ class SkillProgress:
     practised_today: bool = False
     # False: every scenario of the skill is retired, so no drill brings it back (until one is active again)
     drilled: bool = True
+    # the due day, in the rep's own days, against their today: "overdue" (an earlier day), "today" or None (later)
+    due_when: str | None = None
 
 
 @dataclass
@@ -80,13 +82,21 @@ def rep_progress(user: User, now: datetime) -> RepProgress:
             due=state.due if state else None, reviews=state.reviews if state else 0,
             lapses=state.lapses if state else 0, recent=recent.get(skill.id, []),
             practised_today=bool(state and state.last_review and local_day(user, state.last_review) == today),
-            drilled=skill.id in drilled,
+            drilled=skill.id in drilled, due_when=_due_when(user, state.due, today) if state else None,
         ))
     totals = db.session.execute(
         db.select(db.func.count(Attempt.id), db.func.sum(db.case((Attempt.correct, 1), else_=0))).where(Attempt.user_id == user.id)
     ).one()
     return RepProgress(user=user, skills=skills, attempts=totals[0] or 0, correct=int(totals[1] or 0),
                        streak=streak(user, now))
+
+
+def _due_when(user: User, due: datetime | None, today) -> str | None:
+    """'overdue' when a skill fell due on a day before the rep's today, 'today' on it, else None."""
+    if due is None:
+        return None
+    day = local_day(user, due)
+    return "overdue" if day < today else "today" if day == today else None
 
 
 def _recent_results(user_id: int) -> dict[str, list[Result]]:

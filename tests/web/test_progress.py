@@ -197,3 +197,27 @@ def test_the_answers_csv_names_each_skill_by_its_title_as_the_progress_page_does
     assert rows[0][1] == "skill" and len(rows) == 2
     assert rows[1][1] == "'" + '=HYPERLINK("https://evil.example","Next step")' and skill_id not in rows[1][1]
     assert "=HYPERLINK(&#34;https://evil.example&#34;,&#34;Next step&#34;)" in client.get("/progress/").get_data(as_text=True)
+
+
+def test_a_skill_due_on_an_earlier_day_says_overdue_and_one_due_today_says_today(content, make_user, clock, app, auth, client):
+    """A rep back after a few days away read "Next due: Thu 26 Nov 2026" on Saturday the 28th, a "next" day already
+    past, with nothing to say the skill was waiting for them."""
+    from datetime import timedelta
+
+    from learnapp.services.drill import memory_states
+    from tests.helpers import drill_all
+
+    rep = make_user("rep", team="North")
+    manager = make_user("manager", team="North")
+    drill_all(rep, clock)
+    due = min(state.due for state in memory_states(rep.id).values())
+    auth.login(rep.email)
+    page = client.get("/progress/").get_data(as_text=True)
+    assert "(overdue)" not in page and "(today)" not in page  # everything due on a later day
+    clock.set(due)  # the moment it falls due: its own day is the rep's today
+    assert "(today)" in client.get("/progress/").get_data(as_text=True)
+    clock.set(due + timedelta(days=3))
+    page = client.get("/progress/").get_data(as_text=True)
+    assert f"{due:%a %d %b %Y} <span class=\"muted\">(overdue)</span>" in page
+    auth.login(manager.email)  # their manager reads it too, in the rep's own days
+    assert "(overdue)" in client.get(f"/team/rep/{rep.id}").get_data(as_text=True)
