@@ -221,3 +221,17 @@ def test_the_new_scenario_page_shows_the_examples_preview_and_asks_for_an_id_of_
     db.session.rollback()  # end this thread's read snapshot: the server thread wrote since
     assert db.session.get(Scenario, "days-out-alex-brochure") is not None
     assert db.session.get(Scenario, authoring.EXAMPLE_ID) is None
+
+
+def test_a_change_at_the_end_of_a_long_prompt_line_is_in_sight_in_the_history(server, trainer_page, clock):
+    """A prompt is one Markdown line of a few hundred characters: the diff kept each line whole in a box that scrolled
+    sideways, so a word changed near its end was out of sight, off the right edge, on a laptop as on a phone."""
+    page = trainer_page
+    _saved_meanwhile(clock, PROMPT + " Answer in one move, the one that fits this stage of the buying journey best.")
+    page.goto(server + f"/author/scenarios/{SCENARIO}/history")
+    diff = page.locator("pre.diff")
+    assert diff.evaluate("el => el.scrollWidth <= el.clientWidth")
+    added = page.locator("pre.diff .add").last
+    box, frame = added.bounding_box(), diff.bounding_box()
+    assert "buying journey best" in added.inner_text()
+    assert box["x"] + box["width"] <= frame["x"] + frame["width"]  # the whole added line, ending in the change, shows
