@@ -246,6 +246,23 @@ def test_a_rep_does_the_whole_drill_and_an_extra_round_with_the_keyboard_only(se
     assert _attempts() == answered
 
 
+def test_the_heat_maps_rep_names_stay_in_sight_while_it_scrolls_sideways_on_a_phone(server, page, team):
+    # before, scrolling to the skills on the right took the names off the left edge: a manager read "62 at risk" with
+    # no rep beside it
+    reps, manager, skills = team
+    _log_in(page, server, manager)
+    page.goto(f"{server}/team/{manager.led_teams[0].id}")
+    box = page.locator("#recall .scroll:has(table.heat)")
+    assert box.evaluate("el => el.scrollWidth > el.clientWidth")  # wider than the phone: it does scroll
+    box.scroll_into_view_if_needed()
+    box.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    frame = box.bounding_box()
+    for rep in reps:
+        name = page.locator("#recall table.heat").get_by_role("rowheader", name=rep.name, exact=True).bounding_box()
+        assert frame["x"] - 1 <= name["x"] and name["x"] + name["width"] <= frame["x"] + frame["width"], rep.name
+        assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('th') !== null",
+                             [name["x"] + 4, name["y"] + name["height"] / 2])  # drawn over the cells, not under them
+
 # The smallest type a chart draws, in CSS pixels on the screen: ticks, axis titles, legend and title, each text's font
 # size times the scale its SVG is drawn at (viewBox to image width, and any transform inside)
 CHART_TYPE = """() => {
