@@ -47,6 +47,7 @@ def test_an_admin_sees_every_team(people, auth, client):
     auth.login(people["admin"].email)
     listing = client.get("/team/").get_data(as_text=True)
     assert "North" in listing and "South" in listing
+    assert "<h1>Teams</h1>" in listing and "Your teams" not in listing  # they lead none of them
     assert client.get(f"/team/rep/{people['stranger'].id}").status_code == 200
 
 
