@@ -274,3 +274,31 @@ def test_a_touch_phone_shows_no_key_hints_a_laptop_does(server, page, make_user)
     _log_in(laptop, server, rep)
     assert laptop.locator("p.hint:has-text('Keys:')").is_visible()
     assert laptop.locator("form button[type=submit] kbd").inner_text() == "Enter"
+
+
+def test_try_it_takes_the_taps_and_keys_a_reps_drill_takes(server, page, make_user):
+    # before, Try it drew the item without the drill's script: tapping an order's steps did nothing (the trainer had
+    # to type the numbers, which a rep on a phone never does) and the number keys its hint offers on a laptop picked nothing
+    trainer = make_user("trainer", team=None)
+    _log_in(page, server, trainer, lands_on="**/author/")
+    page.goto(server + "/author/scenarios/walk-aisha-clinic/try")
+    assert page.get_attribute("section.drill", "data-kind") == "order-steps"
+    count = page.locator("button.step").count()
+    for n in range(count):
+        page.tap(f"button.step >> nth={n}")
+    assert page.input_value("#order") == " ".join(str(n) for n in range(1, count + 1))
+    assert page.get_attribute("button.step >> nth=0", "aria-pressed") == "true"
+    page.tap("button.step >> nth=0")  # a mis-tap is undone by tapping again, as in the drill
+    assert page.input_value("#order") == " ".join(str(n) for n in range(2, count + 1))
+    page.tap("button.step >> nth=0")  # and put last
+    with page.expect_navigation():
+        page.tap("section.drill button[type=submit]")
+    assert page.locator("h2.verdict").is_visible()  # the verdict; nothing recorded
+    assert _attempts() == 0
+
+    page.goto(server + "/author/scenarios/days-out-priya-brochure/try")
+    page.keyboard.press("2")
+    assert page.is_checked('input[name="choice"] >> nth=1')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("h2.verdict").is_visible()
