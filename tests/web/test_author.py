@@ -219,6 +219,10 @@ def test_try_it_grades_without_recording_an_attempt(trainer, client):
     assert "Not quite" in page and "premature" in page
     page = client.post(f"/author/scenarios/{SCENARIO}/try", data={"choice": "share-education", "csrf_token": token}).get_data(as_text=True)
     assert '<h2 class="verdict">Right</h2>' in page
+    # the feedback as the rep reads it: the scenario's explanation under the rule (before, Try it left it out, and the
+    # trainer who wrote it never saw it in place) and its lesson's link
+    assert "At that distance Priya is still thinking about the problem" in page
+    assert 'href="/lessons/days-out"' in page
     assert client.post(f"/author/scenarios/{SCENARIO}/try", data={"choice": "nonsense", "csrf_token": token}).status_code == 400
     assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 0
 
