@@ -475,3 +475,24 @@ def test_after_a_drill_just_after_midnight_the_page_says_more_falls_due_today_an
     clock.set(datetime(2026, 3, 3, 10, tzinfo=timezone.utc))
     page = client.get("/drill/").get_data(as_text=True)
     assert "Due since your drill began: item 1 of 3" in page and "Extra practice" not in page
+
+
+def test_the_summary_explains_the_score_only_when_an_order_got_partial_credit(content, make_user, auth, client, app):
+    """Every summary said "(an order of steps counts for the share of step pairs in the right order, right or not)",
+    also after a drill of next steps and stages only, where the score is just the share right: a note about
+    something the rep had not seen."""
+    note = "share of step pairs in the right order"
+    app.config["NEW_SKILLS_PER_DAY"] = 99  # every skill on day one, order-steps ones included
+    right, swapped = make_user("rep"), make_user("rep")
+    for rep, order in ((right, lambda o: o), (swapped, lambda o: [o[1], o[0], *o[2:]])):
+        while (item := _current(rep)) is not None:
+            answer = right_answer(item)
+            drill.submit_answer(rep, item.presentation.token, order(answer) if isinstance(answer, list) else answer,
+                                drill_now())
+    auth.login(right.email)
+    summary = client.get("/drill/").get_data(as_text=True)
+    assert "Score: <strong>100%</strong>" in summary and note not in summary
+    auth.logout()
+    auth.login(swapped.email)
+    summary = client.get("/drill/").get_data(as_text=True)
+    assert "partly right" in summary and note in summary  # its score is more than the share right: said why
