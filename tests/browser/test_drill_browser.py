@@ -302,3 +302,20 @@ def test_try_it_takes_the_taps_and_keys_a_reps_drill_takes(server, page, make_us
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.locator("h2.verdict").is_visible()
+
+
+def test_a_screen_reader_hears_the_verdict_with_the_focused_next_link(server, page, make_user):
+    # the feedback page puts the focus on Next, at its foot, so Enter goes on: a screen reader announced "Next, link"
+    # and nothing of "Right" or "Not quite" above it
+    rep = make_user("rep")
+    _log_in(page, server, rep)
+    _answer_current_item_with_keys(page)
+    verdict = page.inner_text("h1")
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == "next"
+    client = page.context.new_cdp_session(page)
+    node = client.send("DOM.describeNode", {"objectId": client.send("Runtime.evaluate", {
+        "expression": "document.getElementById('next')"})["result"]["objectId"]})["node"]
+    ax = client.send("Accessibility.getPartialAXTree", {"backendNodeId": node["backendNodeId"], "fetchRelatives": False})
+    described = [n for n in ax["nodes"] if n.get("role", {}).get("value") == "link"][0].get("description", {}).get("value", "")
+    assert verdict.strip() and verdict.strip() in described

@@ -68,7 +68,7 @@ def test_right_answer_is_right_and_next_item_follows(content, make_user, auth, c
     page = client.get("/drill/").get_data(as_text=True)
     item = _current(rep)
     feedback = client.post("/drill/answer", data=form_for(page, right_answer(item)), follow_redirects=True)
-    assert "<h1>Right</h1>" in feedback.get_data(as_text=True)
+    assert '<h1 id="verdict">Right</h1>' in feedback.get_data(as_text=True)
     assert "Item 2 of" in client.get("/drill/").get_data(as_text=True)
 
 
@@ -238,7 +238,7 @@ def test_order_steps_feedback_shows_the_reps_order_beside_the_right_order(conten
     score = round(100 * (1 - (n - 1) / (n * (n - 1) / 2)))  # n - 1 of the step pairs swapped
     assert f"{n - 1} of {n} steps in order; score {score}%, the share of step pairs you put in the right order." in feedback
     # rated Again (forgotten) by the scheduler, so not called partly right
-    assert "<h1>Not quite</h1>" in feedback and 'class="card feedback wrong"' in feedback
+    assert '<h1 id="verdict">Not quite</h1>' in feedback and 'class="card feedback wrong"' in feedback
     assert "Partly right" not in feedback
     # the rule is one sentence; the lists carry the detail (before: "'X' comes right after 'Y'. ..." for each step)
     assert '<p class="rule"><strong>The rule:</strong> 1 step is out of order; it is marked in your order with where it belongs.</p>' in feedback
@@ -265,7 +265,7 @@ def test_two_neighbouring_steps_swapped_is_partly_right(content, make_user, auth
     right = right_answer(_current(rep))
     given = [right[1], right[0], *right[2:]]
     feedback = client.post("/drill/answer", data=form_for(page, given), follow_redirects=True).get_data(as_text=True)
-    assert "<h1>Partly right</h1>" in feedback and 'class="card feedback partial"' in feedback
+    assert '<h1 id="verdict">Partly right</h1>' in feedback and 'class="card feedback partial"' in feedback
     n = len(right)
     assert f"{n - 1} of {n} steps in order; score {round(100 * (1 - 1 / (n * (n - 1) / 2)))}%" in feedback
     assert db.session.scalars(db.select(Attempt)).one().rating == 2
@@ -323,7 +323,7 @@ def test_answering_again_after_back_says_the_first_answer_counts(content, make_u
     assert again.status_code == 303 and again.headers["Location"].endswith(item.presentation.token)
     feedback = client.get(again.headers["Location"]).get_data(as_text=True)
     assert "You had already answered this item; your first answer counts." in feedback
-    assert "<h1>Right</h1>" in feedback
+    assert '<h1 id="verdict">Right</h1>' in feedback
     assert db.session.scalar(db.select(db.func.count(Attempt.id))) == 1
     assert "already answered" not in client.get(again.headers["Location"]).get_data(as_text=True)  # said once
 
