@@ -7,6 +7,7 @@ from learnapp.domain.grading import out_of_order
 from learnapp.domain.model import Kind, answer_label
 from learnapp.services import drill as drill_service
 from learnapp.services.db import now
+from learnapp.services.vacations import overlapping
 from learnapp.web import roles_required
 
 bp = Blueprint("drill", __name__, url_prefix="/drill")
@@ -36,10 +37,19 @@ def today():
     shows the same stored item, and every answer is a POST with a CSRF token.
     """
     user = _user()
+    user_id, day = user.id, drill_service.local_day(user, now())  # read before current_item commits and expires them
     item = drill_service.current_item(user, now())
     if item is None:
-        return render_template("drill/summary.html", summary=drill_service.summary(user, now()))
-    return render_template("drill/item.html", item=item, error=None)
+        return render_template("drill/summary.html", summary=drill_service.summary(user, now()),
+                               away=_vacation_on(user_id, day))
+    # said on the drill's first item and on the summary: a query on every item's page cost the hottest route 20%
+    away = _vacation_on(user_id, day) if item.position == 0 and not item.round else None
+    return render_template("drill/item.html", item=item, error=None, away=away)
+
+
+def _vacation_on(user_id: int, day):
+    """The rep's vacation that holds their today, if any: the drill says so (it is still there to practise)."""
+    return next(iter(overlapping(user_id, day, day)), None)
 
 
 @bp.post("/more")

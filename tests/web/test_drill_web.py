@@ -496,3 +496,25 @@ def test_the_summary_explains_the_score_only_when_an_order_got_partial_credit(co
     auth.login(swapped.email)
     summary = client.get("/drill/").get_data(as_text=True)
     assert "partly right" in summary and note in summary  # its score is more than the share right: said why
+
+
+def test_the_drill_says_when_the_rep_is_on_vacation(content, make_user, auth, client, clock):
+    """A rep who paused practice from today found "Today's drill, item 1 of 3" as on any day, with nothing to say the
+    pause had taken and that skipping the drill now costs nothing."""
+    from datetime import timedelta
+
+    from learnapp.services.vacations import add_vacation
+
+    rep = make_user("rep")
+    auth.login(rep.email)
+    assert "You are on vacation" not in client.get("/drill/").get_data(as_text=True)
+    today = drill.local_day(rep, clock.now())
+    add_vacation(rep, today, today + timedelta(days=4), by=rep, now=clock.now())
+    page = " ".join(client.get("/drill/").get_data(as_text=True).split())
+    assert f"You are on vacation until {today + timedelta(days=4):%a %d %b %Y}: no reminders" in page
+    assert "Item 1 of" in page  # the drill is still there to practise
+    while (item := _current(rep)) is not None:
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    assert "You are on vacation until" in client.get("/drill/").get_data(as_text=True)  # the summary says it too
+    clock.advance(timedelta(days=5))
+    assert "You are on vacation" not in client.get("/drill/").get_data(as_text=True)  # back at work
