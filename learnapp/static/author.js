@@ -148,6 +148,19 @@
     }
   } catch (e) {}
 
+  // The preview is the item as a rep sees it, Answer button included; its form is no answer to send (it posted to
+  // this page, as an empty save that wiped the typed text and its draft). Try it answers, once the text is saved.
+  preview.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (preview.querySelector("#preview-no-answer")) return;
+    var note = document.createElement("p");
+    note.id = "preview-no-answer";
+    note.className = "flash";
+    note.setAttribute("role", "status");
+    note.textContent = "The preview shows the item; it takes no answer. Save, then use Try it to answer it as a rep.";
+    preview.insertBefore(note, preview.firstChild);
+  });
+
   text.addEventListener("input", function () {
     try { writeDraft(); } catch (e) {}
     clearTimeout(timer);

@@ -105,6 +105,8 @@ def edit(scenario_id: str):
 @roles_required(*AUTHORS)
 def save(scenario_id: str | None = None):
     row = _row_or_404(scenario_id) if scenario_id else None
+    if "text" not in request.form:  # not the editor's form (its preview's Answer, say): no save, and no empty text
+        return redirect(url_for("author.edit", scenario_id=scenario_id) if scenario_id else url_for("author.new"), code=303)
     text = request.form.get("text", "")
     base = request.form.get("base", type=int)
     result = authoring.save_scenario(text, editing=scenario_id, base_number=base, actor=current_user.email, now=now())

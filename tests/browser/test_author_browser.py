@@ -7,6 +7,7 @@ Skipped when Playwright or /usr/bin/chromium is not installed; .ci/run installs 
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -235,3 +236,20 @@ def test_a_change_at_the_end_of_a_long_prompt_line_is_in_sight_in_the_history(se
     box, frame = added.bounding_box(), diff.bounding_box()
     assert "buying journey best" in added.inner_text()
     assert box["x"] + box["width"] <= frame["x"] + frame["width"]  # the whole added line, ending in the change, shows
+
+
+def test_answer_in_the_editors_preview_keeps_the_typed_text(server, trainer_page):
+    """The preview's Answer button posted its form to the editor's address: the page came back with 'empty file', an
+    empty editor, and the draft in the browser overwritten with nothing: every edit typed so far was gone."""
+    page = trainer_page
+    page.goto(server + EDIT)
+    page.wait_for_selector('#preview input[name="choice"]')
+    typed = page.input_value("#text").replace(PROMPT, "TYPED-NOT-SAVED " + PROMPT)
+    page.fill("#text", typed)
+    page.wait_for_selector("#preview :text('TYPED-NOT-SAVED')")
+    page.check('#preview input[name="choice"] >> nth=0')
+    page.click("#preview button[type=submit]")
+    page.wait_for_selector("#preview-no-answer")
+    assert "takes no answer" in page.inner_text("#preview-no-answer")
+    assert page.url == server + EDIT and page.input_value("#text") == typed
+    assert json.loads(_draft(page))["text"] == typed and _numbers() == [1]  # the draft kept too

@@ -176,6 +176,17 @@ def test_the_example_saved_untouched_is_refused_and_reaches_no_drill(trainer, cl
     assert not broken["preview_current"]
 
 
+def test_a_post_without_the_editors_text_saves_nothing_and_sends_back_to_the_editor(trainer, client):
+    """The editor's preview is a drill item with its own form: its Answer posted choice=... to the editor's address,
+    which saved "" and came back refused with 'empty file' and an empty editor (and the browser's draft overwritten)."""
+    token = csrf_token(client, f"/author/scenarios/{SCENARIO}/edit")
+    response = client.post(f"/author/scenarios/{SCENARIO}/edit", data={"choice": "share-education", "csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/author/scenarios/{SCENARIO}/edit")
+    new = client.post("/author/scenarios/new", data={"choice": "share-education", "csrf_token": token})
+    assert new.status_code == 303 and new.headers["Location"].endswith("/author/scenarios/new")
+    assert db.session.get(Scenario, SCENARIO).current_number == 1
+
+
 def test_live_validation_says_an_id_is_taken_or_must_stay_before_the_save(trainer, client):
     """The editor checks as the trainer types; the id's checks used to wait for Save, whose page then ran the live
     check and wiped them (the trainer saw no error and Save enabled, and the save was refused again)."""
