@@ -41,8 +41,9 @@ def upgrade():
 
 def downgrade():
     
-    with op.batch_alter_table('skill', schema=None) as batch_op:
-        batch_op.drop_column('current_number')
+    # ALTER TABLE DROP COLUMN, not a batch rebuild: on SQLite, with foreign keys on, dropping the old skill table
+    # failed (scenarios, memory states and attempts refer to it)
+    op.drop_column('skill', 'current_number')
 
     with op.batch_alter_table('lesson_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lesson_version_skill_id'))

@@ -28,20 +28,23 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('user_id', 'kind', 'run_key')
     )
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reminders_on', sa.Boolean(), server_default=sa.true(), nullable=False))
-        batch_op.add_column(sa.Column('reminder_time', sa.String(length=5), server_default='09:00', nullable=False))
-        batch_op.add_column(sa.Column('reminder_days', sa.String(length=20), server_default='0,1,2,3,4', nullable=False))
+    # ALTER TABLE ADD COLUMN, not a batch: on SQLite a batch rebuilds the table for a default that is an expression
+    # (sa.true()), and with foreign keys on dropping the old user_account failed on users with attempts (see 0010).
+    # The columns are the same either way.
+    op.add_column('user_account', sa.Column('reminders_on', sa.Boolean(), server_default=sa.true(), nullable=False))
+    op.add_column('user_account', sa.Column('reminder_time', sa.String(length=5), server_default='09:00', nullable=False))
+    op.add_column('user_account', sa.Column('reminder_days', sa.String(length=20), server_default='0,1,2,3,4', nullable=False))
 
     
 
 
 def downgrade():
     
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_column('reminder_days')
-        batch_op.drop_column('reminder_time')
-        batch_op.drop_column('reminders_on')
+    # ALTER TABLE DROP COLUMN, not a batch rebuild: on SQLite, with foreign keys on, dropping the old user_account
+    # table failed on users with attempts and deleted the cascading rows of the others (see 0010)
+    op.drop_column('user_account', 'reminder_days')
+    op.drop_column('user_account', 'reminder_time')
+    op.drop_column('user_account', 'reminders_on')
 
     op.drop_table('notification')
     

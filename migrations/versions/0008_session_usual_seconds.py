@@ -26,5 +26,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('drill_session', schema=None) as batch_op:
-        batch_op.drop_column('usual_seconds')
+    # ALTER TABLE DROP COLUMN, not a batch rebuild: on SQLite, with foreign keys on, dropping the old drill_session
+    # table cascaded to its presentations and failed on the answered ones (attempt refers to them)
+    op.drop_column('drill_session', 'usual_seconds')

@@ -32,5 +32,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('presentation', schema=None) as batch_op:
-        batch_op.drop_column('stage_model_id')
+    # ALTER TABLE DROP COLUMN, not a batch rebuild: on SQLite, with foreign keys on, dropping the old presentation
+    # table failed on every item answered (attempt refers to it) and would delete the drill sessions' cascading rows
+    op.drop_column('presentation', 'stage_model_id')
