@@ -36,7 +36,25 @@ def upgrade():
     with op.batch_alter_table('skill', schema=None) as batch_op:
         batch_op.add_column(sa.Column('current_number', sa.Integer(), nullable=False, server_default='1'))
 
-    
+    _first_versions()
+
+
+def _first_versions():
+    """Version 1 of every lesson already imported: its skill's current_number is 1, and without the version it
+    names the trainer's history of that lesson was a 404 (a database upgraded from 0001 or 0002, or one taken below
+    0003 and back). The data is what services.content.store_lesson keeps (the lesson without its path), the hash the
+    skill's own, when and who those of its import."""
+    skill = sa.table('skill', sa.column('id', sa.String), sa.column('title', sa.String), sa.column('summary', sa.String),
+                     sa.column('position', sa.Integer), sa.column('lesson_md', sa.Text),
+                     sa.column('content_hash', sa.String), sa.column('updated_at', sa.DateTime(timezone=True)))
+    version = sa.table('lesson_version', sa.column('skill_id', sa.String), sa.column('number', sa.Integer),
+                       sa.column('content_hash', sa.String), sa.column('data', sa.JSON),
+                       sa.column('created_at', sa.DateTime(timezone=True)), sa.column('created_by', sa.String))
+    rows = [{'skill_id': s.id, 'number': 1, 'content_hash': s.content_hash, 'created_at': s.updated_at, 'created_by': 'import',
+             'data': {'skill': s.id, 'title': s.title, 'body': s.lesson_md, 'position': s.position, 'summary': s.summary}}
+            for s in op.get_bind().execute(sa.select(skill)).all()]
+    if rows:
+        op.bulk_insert(version, rows)
 
 
 def downgrade():
