@@ -23,6 +23,20 @@ depends_on = None
 
 def upgrade():
     op.add_column('user_account', sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True))
+    _mark_erased()
+
+
+def _mark_erased():
+    """Accounts erased before a downgrade below this revision: their placeholder address (erased-N@erased.invalid,
+    a domain no account may otherwise take) says they were, and without erased_at an admin could edit them again and
+    reminders (0005 puts them back on) would be on. When is lost with the column: the time of this upgrade stands in.
+    A database that never went below 0015 has no such account."""
+    import datetime
+
+    users = sa.table('user_account', sa.column('email', sa.String), sa.column('erased_at', sa.DateTime(timezone=True)),
+                     sa.column('reminders_on', sa.Boolean))
+    op.execute(users.update().where(users.c.email.like('%@erased.invalid'), users.c.erased_at.is_(None))
+               .values(erased_at=datetime.datetime.now(datetime.timezone.utc), reminders_on=False))
 
 
 def downgrade():
