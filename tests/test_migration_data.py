@@ -27,18 +27,20 @@ from learnapp.services.content import content_hash
 from tests.conftest import CONTENT, START, Auth, RequestClient, database_url
 from tests.helpers import copy_content, empty_database, form_for, right_answer
 
-# What a downgrade below a column's revision loses for good (the column goes; back up, it holds its default):
-# the reason to take a backup before `db downgrade`. Tables dropped by a downgrade come back empty, except the item
+# What a downgrade below a column's revision loses for good (the column goes; back up, it holds its default, as it
+# does for a database upgraded from before that revision): the reason to take a backup before `db downgrade`. Tables dropped by a downgrade come back empty, except the item
 # rollups (0016 fills them from the attempts) and lesson_version (0003: version 1 of each lesson as it stands).
 # user_account.erased_at comes back for erased accounts, with the upgrade's time (0015).
-LOST_BY_A_DOWNGRADE_TO_0001 = {
-    ("skill", "current_number"),  # 0003: back to 1, the version 0003 writes
-    ("user_account", "reminders_on"), ("user_account", "reminder_time"), ("user_account", "reminder_days"),  # 0005
-    ("drill_session", "usual_seconds"),  # 0008: NULL, computed per answer as for sessions before 0008
-    ("user_account", "session_token"),  # 0010: a new token each, every login ends once
-    ("user_account", "working_days"),  # 0011: Monday to Friday
-    ("user_account", "left_on"),  # 0013
-    ("presentation", "stage_model_id"),  # 0018: NULL, chosen by time as before 0018
+ADDED_COLUMNS = {  # the columns added after 0001, and the revision that adds each
+    ("skill", "current_number"): "0003",  # back to 1, the version 0003 writes
+    ("user_account", "reminders_on"): "0005", ("user_account", "reminder_time"): "0005",
+    ("user_account", "reminder_days"): "0005",  # reminders on, at 09:00, Monday to Friday
+    ("drill_session", "usual_seconds"): "0008",  # NULL, computed per answer as for sessions before 0008
+    ("notification", "refused"): "0009",  # NULL: the claim stays, so the email is still not sent again
+    ("user_account", "session_token"): "0010",  # a new token each, every login ends once
+    ("user_account", "working_days"): "0011",  # Monday to Friday
+    ("user_account", "left_on"): "0013",
+    ("presentation", "stage_model_id"): "0018",  # NULL, chosen by time as before 0018
 }
 BACKFILLS = {"0015": {("user_account", "reminders_on")}}  # values an upgrade may change: an erased person's reminders go off
 DERIVED_TABLES = {"rollup_item_rep", "rollup_item_time", "rollup_item_wrong"}  # 0016 fills them from the attempts
@@ -193,21 +195,25 @@ def _step_through(revisions: list[str], migrate, snapshot: dict) -> dict:
     return snapshot
 
 
-def _only_the_dropped_columns_lost(head: dict, back: dict, first: set[str]) -> None:
-    """Back at head, every table of 0001 (``first``) holds the same rows, and only columns a later revision added
-    lost values; lesson_version holds version 1 of each lesson as it stands (0003's backfill)."""
-    assert sorted((v["skill_id"], v["number"]) for v in back["lesson_version"].values()) == sorted((s, 1) for (s,) in back["skill"])
-    imported = [v for v in back["lesson_version"].values() if v["content_hash"]]  # benchgen's skills have no hash
-    assert imported and all(content_hash(json.loads(v["data"])) == v["content_hash"] for v in imported)  # as an import's
+def _only_the_added_columns_lost(head: dict, back: dict, first: set[str], since: str = "0001") -> None:
+    """Back at head, every table of revision ``since`` (``first``) holds the same rows, and only columns a later
+    revision added lost values; from before 0003, lesson_version holds version 1 of each lesson as it stands (0003's
+    backfill), and from before 0015 an erased person is erased again."""
     differences = _differences({t: head[t] for t in first}, back, ignore={("user_account", "erased_at")})
     assert not [d for d in differences if "." not in d.split(":")[0]], differences
     lost = {tuple(d.split(":")[0].split(".")) for d in differences}
-    assert lost <= LOST_BY_A_DOWNGRADE_TO_0001, lost - LOST_BY_A_DOWNGRADE_TO_0001
+    added = {column for column, revision in ADDED_COLUMNS.items() if revision > since}
+    assert lost <= added, lost - added
     # an erased person stays erased (0015 marks the placeholder addresses again; when is lost): no admin edits them,
     # and their reminders stay off
     erased = {k for k, row in head["user_account"].items() if row["erased_at"] is not None}
     assert erased and erased == {k for k, row in back["user_account"].items() if row["erased_at"] is not None}
     assert not any(back["user_account"][k]["reminders_on"] for k in erased)
+    if since >= "0003":
+        return
+    assert sorted((v["skill_id"], v["number"]) for v in back["lesson_version"].values()) == sorted((s, 1) for (s,) in back["skill"])
+    imported = [v for v in back["lesson_version"].values() if v["content_hash"]]  # benchgen's skills have no hash
+    assert imported and all(content_hash(json.loads(v["data"])) == v["content_hash"] for v in imported)  # as an import's
 
 
 def _app_works(app, clock, people: dict) -> None:
@@ -267,7 +273,7 @@ def test_an_installation_goes_down_to_0001_and_back_up_step_by_step_losing_only_
     assert not _differences(bottom, back)
     assert {t for t in head if head[t] and not back[t]} == set(head) - set(bottom) - DERIVED_TABLES - {"lesson_version"}
     assert not _differences({t: head[t] for t in DERIVED_TABLES}, back)
-    _only_the_dropped_columns_lost(head, back, set(bottom))
+    _only_the_added_columns_lost(head, back, set(bottom))
     _app_works(migrating, clock, installation.people)
 
 
@@ -293,16 +299,18 @@ def _write_rows(rows: dict[str, list[dict]]) -> None:
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))")
 
 
-def test_an_installation_at_0001_upgrades_step_by_step_to_head_keeping_every_row(installation, migrating, clock):
-    """The installation's rows written into a database at 0001's schema (its tables, its columns), as a company that
-    installed the first release would hold them, then `db upgrade` one revision at a time."""
+@pytest.mark.parametrize("since", ["0001", "0008", "0015"])  # the first release; notifications and vacations but no
+# refusals (0009) or tokens (0010); team moves and erasures but no item rollups (0016)
+def test_an_installation_upgrades_step_by_step_to_head_keeping_every_row(installation, migrating, clock, since):
+    """The installation's rows written into a database at an older revision's schema (its tables, its columns), as a
+    company that installed that release would hold them, then `db upgrade` one revision at a time."""
     revisions = _revisions(migrating)
     head = installation.head
-    upgrade(revision=revisions[0])
+    upgrade(revision=since)
     _write_rows(installation.rows)
     start = _snapshot()
     assert {t: len(r) for t, r in start.items()} == {t: len(head[t]) for t in start} and len(start["attempt"]) > 2000
-    back = _step_through(revisions[1:], upgrade, start)
+    back = _step_through(revisions[revisions.index(since) + 1:], upgrade, start)
     assert not _differences({t: head[t] for t in DERIVED_TABLES}, back)
-    _only_the_dropped_columns_lost(head, back, set(start))
+    _only_the_added_columns_lost(head, back, set(start), since)
     _app_works(migrating, clock, installation.people)
