@@ -1,7 +1,9 @@
-"""A real installation's data through every migration, down and back up, one step at a time (SQLite, or PostgreSQL
-through TEST_DATABASE_URL): no row of a table that exists on both sides of a step is lost or changed, `flask db check`
-passes at head, and the app works on the result (a rep drills, the manager's dashboard and the trainer's list show,
-the nightly job finds no memory state to repair).
+"""A real installation's data through every migration, one step at a time (SQLite, or PostgreSQL through
+TEST_DATABASE_URL): from head down to 0001 and back up, and up from its rows written at 0001's, 0008's and 0015's
+schema. At every step no row of a table that exists on both sides is lost, and no value of a column both sides have
+changes; `flask db check` passes at head, and the app works on the result (a rep answers the item shown before the
+migrations, the manager's dashboard and the trainer's list and lesson history show, the nightly job finds no memory
+state to repair).
 
 The installation: the bench generator's reps and weeks of answers (learnapp.services.benchgen), the demo's reps drilled
 through the real services (their verdicts, stage rules shown under, working-day changes), and the rows the demo and
@@ -27,10 +29,11 @@ from learnapp.services.content import content_hash
 from tests.conftest import CONTENT, START, Auth, RequestClient, database_url
 from tests.helpers import copy_content, empty_database, form_for, right_answer
 
-# What a downgrade below a column's revision loses for good (the column goes; back up, it holds its default, as it
-# does for a database upgraded from before that revision): the reason to take a backup before `db downgrade`. Tables dropped by a downgrade come back empty, except the item
-# rollups (0016 fills them from the attempts) and lesson_version (0003: version 1 of each lesson as it stands).
-# user_account.erased_at comes back for erased accounts, with the upgrade's time (0015).
+# What a downgrade below a column's revision loses for good (the column goes; back up, it holds its default, as in a
+# database upgraded from before that revision): the reason to restore a backup rather than `db downgrade`. Tables
+# dropped by a downgrade come back empty, except the item rollups (0016 fills them from the attempts) and
+# lesson_version (0003: version 1 of each lesson as it stands). user_account.erased_at comes back for erased
+# accounts, with the upgrade's time (0015). The dashboards' rollups (0002) are empty until the nightly rebuild.
 ADDED_COLUMNS = {  # the columns added after 0001, and the revision that adds each
     ("skill", "current_number"): "0003",  # back to 1, the version 0003 writes
     ("user_account", "reminders_on"): "0005", ("user_account", "reminder_time"): "0005",
@@ -39,7 +42,7 @@ ADDED_COLUMNS = {  # the columns added after 0001, and the revision that adds ea
     ("notification", "refused"): "0009",  # NULL: the claim stays, so the email is still not sent again
     ("user_account", "session_token"): "0010",  # a new token each, every login ends once
     ("user_account", "working_days"): "0011",  # Monday to Friday
-    ("user_account", "left_on"): "0013",
+    ("user_account", "left_on"): "0013",  # NULL: a rep who left drops out of past ranges too, as before 0013
     ("presentation", "stage_model_id"): "0018",  # NULL, chosen by time as before 0018
 }
 BACKFILLS = {"0015": {("user_account", "reminders_on")}}  # values an upgrade may change: an erased person's reminders go off
@@ -249,7 +252,7 @@ def _app_works(app, clock, people: dict) -> None:
     auth.logout()
     assert auth.login(people["trainer"], DEMO_PASSWORD).status_code == 302
     assert client.get("/author/").status_code == 200
-    for skill in db.session.scalars(sa.select(Skill.id).order_by(Skill.position).limit(3)):  # the edited lesson first
+    for skill in db.session.scalars(sa.select(Skill.id).order_by(Skill.current_number.desc(), Skill.position).limit(3)):
         assert client.get(f"/author/lessons/{skill}/edit").status_code == 200
         assert client.get(f"/author/lessons/{skill}/history").status_code == 200
     scenario = db.session.scalars(sa.select(Scenario.id).order_by(Scenario.current_number.desc())).first()
@@ -270,6 +273,8 @@ def test_an_installation_goes_down_to_0001_and_back_up_step_by_step_losing_only_
     assert len(head["attempt"]) > 2000 and all(head[t] for t in (
         "vacation", "team_move", "working_days_change", "notification", "job_run", "lesson_version",
         "rollup_item_rep", "rollup_item_wrong", "item_discrimination"))
+    assert {v["number"] for v in head["lesson_version"].values()} == {v["number"] for v in head["scenario_version"].values()} == {1, 2}
+    assert sum(v["stage_model_id"] is not None for v in head["presentation"].values()) > 100  # shown since 0018
     bottom = _step_through(list(reversed(revisions[:-1])), downgrade, head)
     assert set(bottom) == {"skill", "stage_model_version", "team", "scenario", "user_account", "drill_session",
                            "memory_state", "scenario_version", "team_manager", "presentation", "attempt"}
