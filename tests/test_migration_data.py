@@ -163,6 +163,20 @@ def _snapshot() -> dict[str, dict[tuple, dict]]:
     return result
 
 
+def _schema() -> dict[str, tuple]:
+    """Each table's columns (type, nullability, default), primary key, foreign keys (with ON DELETE), indexes and
+    unique constraints, as the database reports them."""
+    db.session.remove()
+    inspector = sa.inspect(db.engine)
+    return {table: (sorted((c["name"], str(c["type"]), c["nullable"], str(c.get("default"))) for c in inspector.get_columns(table)),
+                    inspector.get_pk_constraint(table)["constrained_columns"],
+                    sorted((f["constrained_columns"], f["referred_table"], f["referred_columns"], sorted(f["options"].items()))
+                           for f in inspector.get_foreign_keys(table)),
+                    sorted((i["name"], i["column_names"], i["unique"]) for i in inspector.get_indexes(table)),
+                    sorted(u["column_names"] for u in inspector.get_unique_constraints(table)))
+            for table in inspector.get_table_names()}
+
+
 def _differences(before: dict, after: dict, *, ignore: set = frozenset()) -> list[str]:
     """Rows of a table on both sides missing or added after, and values of a column on both sides that changed."""
     found = []
@@ -270,6 +284,7 @@ def test_an_installation_goes_down_to_0001_and_back_up_step_by_step_losing_only_
     head = _snapshot()
     assert not _differences(installation.head, head)  # the installation as built
     revisions = _revisions(migrating)
+    schema = _schema()
     assert len(head["attempt"]) > 2000 and all(head[t] for t in (
         "vacation", "team_move", "working_days_change", "notification", "job_run", "lesson_version",
         "rollup_item_rep", "rollup_item_wrong", "item_discrimination"))
@@ -279,6 +294,7 @@ def test_an_installation_goes_down_to_0001_and_back_up_step_by_step_losing_only_
     assert set(bottom) == {"skill", "stage_model_version", "team", "scenario", "user_account", "drill_session",
                            "memory_state", "scenario_version", "team_manager", "presentation", "attempt"}
     back = _step_through(revisions[1:], upgrade, bottom)
+    assert _schema() == schema  # what `db check` compares, and ON DELETE too (SQLite rebuilds tables in batches)
     assert not _differences(bottom, back)
     assert {t for t in head if head[t] and not back[t]} == set(head) - set(bottom) - DERIVED_TABLES - {"lesson_version"}
     assert not _differences({t: head[t] for t in DERIVED_TABLES}, back)
