@@ -44,6 +44,7 @@ ADDED_COLUMNS = {  # the columns added after 0001, and the revision that adds ea
     ("user_account", "working_days"): "0011",  # Monday to Friday
     ("user_account", "left_on"): "0013",  # NULL: a rep who left drops out of past ranges too, as before 0013
     ("presentation", "stage_model_id"): "0018",  # NULL, chosen by time as before 0018
+    ("scenario_version", "stage_model_id"): "0019",  # NULL, the editor's history chooses by time as before 0019
 }
 BACKFILLS = {"0015": {("user_account", "reminders_on")}}  # values an upgrade may change: an erased person's reminders go off
 DERIVED_TABLES = {"rollup_item_rep", "rollup_item_time", "rollup_item_wrong"}  # 0016 fills them from the attempts
@@ -290,6 +291,7 @@ def test_an_installation_goes_down_to_0001_and_back_up_step_by_step_losing_only_
         "rollup_item_rep", "rollup_item_wrong", "item_discrimination"))
     assert {v["number"] for v in head["lesson_version"].values()} == {v["number"] for v in head["scenario_version"].values()} == {1, 2}
     assert sum(v["stage_model_id"] is not None for v in head["presentation"].values()) > 100  # shown since 0018
+    assert any(v["stage_model_id"] is not None for v in head["scenario_version"].values())  # saved since 0019
     bottom = _step_through(list(reversed(revisions[:-1])), downgrade, head)
     assert set(bottom) == {"skill", "stage_model_version", "team", "scenario", "user_account", "drill_session",
                            "memory_state", "scenario_version", "team_manager", "presentation", "attempt"}
