@@ -147,13 +147,17 @@ def _editor(*, row: ScenarioRow | None = None, skill: Skill | None = None, text:
 def _history(title: str, back_url: str, versions: list, current: int, diff, answers: dict | None = None):
     """Every version with who and when, and the diff between two of them (?a=1&b=2; default: the last change)."""
     by_number = {v.number: v for v in versions}
-    new_n = request.args.get("b", type=int) or current
-    old_n = request.args.get("a", type=int) or max(1, new_n - 1)
-    if old_n not in by_number or new_n not in by_number:
+    numbers = sorted(by_number)
+    # each version's predecessor among those stored: a lesson imported before lesson versions existed (migration 0003,
+    # on a database upgraded before it wrote them) has none for its first numbers, and its history was a 404
+    previous = dict(zip(numbers[1:], numbers))
+    new_n = request.args.get("b", type=int) or (current if current in by_number else numbers[-1] if numbers else None)
+    old_n = request.args.get("a", type=int) or previous.get(new_n, new_n)
+    if (numbers or request.args) and (old_n not in by_number or new_n not in by_number):
         abort(404)
-    lines = diff(by_number[old_n], by_number[new_n]) if old_n != new_n else []
+    lines = diff(by_number[old_n], by_number[new_n]) if numbers and old_n != new_n else []
     return render_template("author/history.html", title=title, back_url=back_url, versions=versions, current=current,
-                           lines=lines, a=old_n, b=new_n, answers=answers)
+                           lines=lines, a=old_n, b=new_n, answers=answers, previous=previous)
 
 
 @bp.post("/validate")

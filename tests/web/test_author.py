@@ -622,3 +622,22 @@ def test_the_editors_keep_12_kb_of_front_matter_for_a_text_typed_as_a_move_catal
         for extra in ({"lesson": "days-out"}, {}):
             result = client.post("/author/validate", json={"text": text, **extra}, headers={"X-CSRFToken": token}).get_json()
             assert result["errors"] == [{"line": 1, "message": "front matter is larger than 12 KB"}], (kind, extra)
+
+
+def test_the_history_of_a_lesson_imported_before_versions_were_kept_is_not_a_404(trainer, client):
+    """A database upgraded through migration 0003 before it wrote version 1 of each lesson already imported has none
+    for them: their history was a 404, and once edited (version 2) its default diff, 1 to 2, was one too."""
+    from learnapp.models import LessonVersion, Skill
+
+    db.session.execute(db.delete(LessonVersion).filter_by(skill_id="days-out"))
+    db.session.commit()
+    page = client.get("/author/lessons/days-out/history")
+    assert page.status_code == 200 and "imported before the app kept versions" in page.get_data(as_text=True)
+    token = csrf_token(client, "/author/lessons/days-out/edit")
+    text = authoring.lesson_text(db.session.get(Skill, "days-out"))
+    assert client.post("/author/lessons/days-out/edit", data={"text": text.replace("Think back", "Remember"), "base": 1,
+                                                              "csrf_token": token}).status_code == 303
+    page = client.get("/author/lessons/days-out/history")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "2 (current)" in body and "?a=1" not in body and "No differences to show" in body
+    assert client.get("/author/lessons/days-out/history?a=1&b=2").status_code == 404  # a version that is not stored
