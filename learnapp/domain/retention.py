@@ -404,10 +404,12 @@ def recall_matrix(states: dict[int, dict[str, MemoryState]], now: datetime, sche
 def forecast(states: Sequence[MemoryState], now: datetime, scheduler: Scheduler, days: int = 30) -> list[tuple[int, float | None, float | None]]:
     """Mean predicted recall for each of the next ``days`` days: if practice stops, and if it goes on.
 
-    "Goes on" assumes each skill is reviewed on its due day and answered right (rated Good), which is
-    what the schedule asks of a rep who keeps drilling. Reviews go through fsrs; the daily recall of
-    thousands of states uses fsrs's forgetting curve with the scheduler's own parameters, from the moment
-    of each review as recall now is shown (scheduling.forgetting_curve).
+    Day d is the instant ``now`` + d days. "Goes on" assumes each skill is reviewed when it falls due (one
+    already overdue: at once, now) and answered right (rated Good), which is what the schedule asks of a rep
+    who keeps drilling; day d counts the reviews before its instant, so on day 0 nothing has been practised
+    yet and both lines are the team's recall now. Reviews go through fsrs; the daily recall of thousands of
+    states uses fsrs's forgetting curve with the scheduler's own parameters, from the moment of each review
+    as recall now is shown (scheduling.forgetting_curve).
     """
     ensure_utc(now)
     if not states:
@@ -418,7 +420,15 @@ def forecast(states: Sequence[MemoryState], now: datetime, scheduler: Scheduler,
     for d in range(days + 1):
         when = now + timedelta(days=d)
         stopped = sum(curve(s, when) for s in states) / len(states)
-        going = [review(s, s.skill, Rating.Good, when, scheduler) if s.due <= when else s for s in going]
+        going = [_practised(s, now, when, scheduler) for s in going]
         continued = sum(curve(s, when) for s in going) / len(going)
         result.append((d, stopped, continued))
     return result
+
+
+def _practised(state: MemoryState, now: datetime, until: datetime, scheduler: Scheduler) -> MemoryState:
+    """The state after the reviews a rep who keeps drilling from ``now`` does before ``until``: each when the skill
+    falls due, or at once for one already overdue, answered right."""
+    while max(state.due, now) < until:
+        state = review(state, state.skill, Rating.Good, max(state.due, now), scheduler)
+    return state

@@ -10,7 +10,7 @@ from learnapp.domain.retention import (
     participation_from_days, at_risk, recall_percent,
     WorkingWeek, retention_curve, streak, true_retention_by_week, weekly_from_days, working_days,
 )
-from learnapp.domain.scheduling import make_scheduler, review
+from learnapp.domain.scheduling import forgetting_curve, make_scheduler, review
 
 D0 = date(2026, 3, 2)  # a Monday
 
@@ -112,10 +112,31 @@ def test_forecast_stopping_decays_and_going_on_holds():
     states = [review(None, "a", Rating.Good, now - timedelta(days=1), scheduler),
               review(None, "b", Rating.Good, now - timedelta(days=2), scheduler)]
     days = forecast(states, now, scheduler, days=30)
-    assert days[0][2] >= days[0][1]  # a skill due today is reviewed today if practice goes on
+    assert days[0][2] == days[0][1]  # day 0 is now, before any practice
     assert days[30][1] == pytest.approx(0.6628904368634467) and days[30][2] == pytest.approx(0.9502955987919111)
     assert all(a[1] >= b[1] for a, b in zip(days, days[1:]))
     assert forecast([], now, scheduler, days=2) == [(0, None, None), (1, None, None), (2, None, None)]
+
+
+def test_the_forecasts_two_lines_start_together_from_today():
+    """Day 0 is the instant now, before anyone practises: both lines are the team's recall now. The "goes on" line
+    counted every overdue skill as reviewed and answered right at that very instant (the demo's Field Sales North:
+    32 of 108 skills overdue, 92.0% if practice stops against 96.4% if it goes on, on day 0)."""
+    scheduler = make_scheduler(0.9)
+    now = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    curve = forgetting_curve(scheduler)
+    overdue = review(None, "a", Rating.Good, now - timedelta(days=20), scheduler)  # due about 17 days ago
+    due_tonight = review(None, "b", Rating.Good, now - timedelta(days=2) + timedelta(hours=10), scheduler)
+    assert overdue.due < now < due_tonight.due < now + timedelta(days=1)
+    days = forecast([overdue, due_tonight], now, scheduler, days=2)
+    recall_now = (curve(overdue, now) + curve(due_tonight, now)) / 2
+    assert days[0] == (0, pytest.approx(recall_now), pytest.approx(recall_now))
+    # from day 1 on, the overdue skill was reviewed today (now) and the other at its due time tonight, both answered right
+    tomorrow = now + timedelta(days=1)
+    reviewed = [review(overdue, "a", Rating.Good, now, scheduler), review(due_tonight, "b", Rating.Good, due_tonight.due, scheduler)]
+    assert days[1][2] == pytest.approx(sum(curve(s, tomorrow) for s in reviewed) / 2)
+    assert days[1][1] == pytest.approx((curve(overdue, tomorrow) + curve(due_tonight, tomorrow)) / 2)
+    assert days[1][1] < days[1][2]
 
 
 def test_retention_curve_since_a_day_keeps_learning_days_from_history():
