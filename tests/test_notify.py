@@ -1171,3 +1171,61 @@ def test_digests_go_over_one_connection(relay, content, make_user, clock):
     clock.set(datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
     assert jobs.weekly_digest().detail == "3 digests sent"
     assert list(handler.sessions.values()) == [3]
+
+
+def _page_text(page: str, element_id: str) -> str:
+    import html
+    import re
+
+    match = re.search(rf'id="{element_id}">(.*?)</', page, re.S)
+    assert match, f"no #{element_id} on the page"
+    return html.unescape(match.group(1))
+
+
+def test_the_digest_page_shows_the_email_the_job_sends_and_sends_nothing(inbox, content, make_user, clock, auth, client):
+    """Managers got the digest by email only: nobody could see in the app what Monday's email says. The page builds it
+    with the job's own code (notify.digest_mail): the body and subject are the email's, to the character."""
+    rep = make_user("rep", team="North", name="Rita")
+    manager = make_user("manager", team="North")
+    make_user("rep", team="South", name="Sam"), make_user("manager", team="South")
+    for _ in range(3):
+        item = drill.current_item(rep, clock.now())
+        drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+        clock.advance(timedelta(days=1))
+    clock.set(datetime(2026, 3, 9, 6, 5, tzinfo=timezone.utc))
+    auth.login(manager.email)
+    dashboard_page = client.get(f"/team/{manager.led_teams[0].id}").get_data(as_text=True)
+    assert 'href="/team/digest" id="digest-link"' in dashboard_page
+    page = client.get("/team/digest").get_data(as_text=True)
+    assert "not sent yet" in _page_text(page, "digest-status")
+    assert inbox.messages == [] and db.session.scalar(db.select(db.func.count(Notification.id))) == 0  # read-only
+    assert jobs.weekly_digest().detail == "2 digests sent"  # North's manager's and South's
+    text, = [text for recipients, text in inbox.messages if recipients == [manager.email]]
+    shown = client.get("/team/digest").get_data(as_text=True)
+    body = _page_text(shown, "digest-body")
+    assert "North" in body and "South" not in body and "Sam" not in body  # their own teams only
+    assert text.replace("\r\n", "\n").endswith("\n\n" + body) and f"Subject: {_page_text(shown, 'digest-subject')}\n" in text
+    assert _page_text(shown, "digest-status") == "sent Monday 9 Mar 2026, 06:05 (UTC)"
+
+
+def test_an_admin_sees_any_managers_digest_and_a_manager_only_their_own(content, make_user, clock, auth, client):
+    north, south = make_user("manager", team="North", name="Nora"), make_user("manager", team="South", name="Sven")
+    make_user("rep", team="North"), make_user("rep", team="South")
+    admin = make_user("admin", team=None)
+    clock.advance(timedelta(days=10))
+    auth.login(north.email)
+    assert client.get(f"/team/digest/{south.id}").status_code == 404
+    assert "Weekly digest of" not in client.get(f"/team/digest/{north.id}").get_data(as_text=True)  # their own
+    auth.logout()
+    auth.login(admin.email)
+    listing = client.get("/team/digest").get_data(as_text=True)
+    assert f'href="/team/digest/{north.id}">Nora</a>' in listing and f'href="/team/digest/{south.id}">Sven</a>' in listing
+    page = client.get(f"/team/digest/{south.id}").get_data(as_text=True)
+    assert "Weekly digest of Sven" in page and "South" in _page_text(page, "digest-body")
+    assert "no mail relay is configured" in _page_text(page, "digest-status")  # no SMTP_HOST in this test
+    assert client.get(f"/team/digest/{admin.id}").status_code == 404  # not a manager: no digest
+    teamless = make_user("manager", team=None, name="Tess")
+    assert "no digest: they lead no team" in _page_text(client.get(f"/team/digest/{teamless.id}").get_data(as_text=True),
+                                                         "digest-status")
+    team_page = client.get(f"/team/{south.led_teams[0].id}").get_data(as_text=True)
+    assert f'<a href="/team/digest/{south.id}">Sven</a>' in team_page

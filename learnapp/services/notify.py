@@ -611,20 +611,29 @@ def _unsent_digests(managers: list[User], at: datetime) -> dict[int, tuple[datet
     latest: dict[int, tuple[datetime, str]] = {}
     began = _teams_began({team.id for manager in managers for team in manager.led_teams})
     for manager in managers:
-        if manager.led_teams:
-            zone = user_zone(manager)
-            due = digest_due(zone, at)
-            monday = due.astimezone(zone).date()
-            week_end = datetime.combine(monday, time(0), tzinfo=zone)  # the Monday's midnight
-            # the reps' days, as the digest counts them: a team whose first rep's first day is the Monday had no one
-            if manager.created_at >= week_end or not any(began.get(t.id, monday) < monday for t in manager.led_teams):
-                continue
-            latest[manager.id] = (due, _week_of(monday))
+        week = _digest_week(manager, at, began)
+        if week is not None:
+            latest[manager.id] = week
     if not latest:
         return {}
     claimed = {(user_id, key) for user_id, key in db.session.execute(db.select(Notification.user_id, Notification.run_key).where(
         Notification.kind == "digest", Notification.run_key.in_({week for _, week in latest.values()})))}
     return {user_id: (due, week) for user_id, (due, week) in latest.items() if (user_id, week) not in claimed}
+
+
+def _digest_week(manager: User, at: datetime, began: dict[int, date]) -> tuple[datetime, str] | None:
+    """The digest due to ``manager`` at ``at`` (their latest Monday 06:00 in UTC, and its ISO week), or None when
+    none is (see _unsent_digests); ``began`` is _teams_began of their teams."""
+    if not manager.led_teams:
+        return None
+    zone = user_zone(manager)
+    due = digest_due(zone, at)
+    monday = due.astimezone(zone).date()
+    week_end = datetime.combine(monday, time(0), tzinfo=zone)  # the Monday's midnight
+    # the reps' days, as the digest counts them: a team whose first rep's first day is the Monday had no one
+    if manager.created_at >= week_end or not any(began.get(t.id, monday) < monday for t in manager.led_teams):
+        return None
+    return due, _week_of(monday)
 
 
 def _teams_began(team_ids: set[int]) -> dict[int, date]:
@@ -678,8 +687,6 @@ def send_digests(now: datetime) -> str:
     host nothing is claimed and the run is recorded as skipped; the next check tries again, so the
     week's digest still goes out once SMTP is configured.
     """
-    from learnapp.services.dashboard import DateRange, team_dashboard
-
     _require_smtp()
     managers = _digest_managers()
     unsent = _unsent_digests(managers, now)
@@ -691,27 +698,79 @@ def send_digests(now: datetime) -> str:
             if manager.id not in unsent:
                 continue
             due, week_name = unsent[manager.id]
-            teams = sorted(manager.led_teams, key=lambda t: t.name)
-            monday = due.astimezone(user_zone(manager)).date()
-            span = DateRange(monday - timedelta(days=7), monday - timedelta(days=1))
-            # the trend over the weeks before: a dashboard of its own, as the week's would have one weekly point
-            trend_span = DateRange(monday - timedelta(weeks=TREND_WEEKS), span.end)
-            # written before the claim: a dashboard that fails to compute leaves no claim behind
-            sections = [_digest_section(team_dashboard(team, span, due, today=monday),
-                                        team_dashboard(team, trend_span, due, today=monday).weekly, trend_span)
-                        for team in teams]
+            mail = digest_mail(manager, due)  # written before the claim: a dashboard that fails leaves no claim behind
             if not _claim(manager, "digest", week_name, now):
                 continue
-            whose = "your team's" if len(teams) == 1 else "your teams'"
-            body = (f"Hello {manager.name},\n\n{whose} week, {days_text(span.start, span.end, weekdays=True)}:\n\n"
-                    + "\n\n".join(sections)
-                    + f"\n\nThe dashboards: {current_app.config['BASE_URL']}/team/\n"
-                      f"Stop this digest (a page asks you to confirm): {unsubscribe_url(manager, DIGEST)}\n")
-            # named by the days it covers: the claim's ISO week is the Monday's, the week after the one reported
-            subject = f"Weekly learnapp digest: {days_text(span.start, span.end)}"
-            sending.send(manager, "digest", week_name, Mail(to=manager.email, subject=subject, body=body,
-                                                       unsubscribe_url=unsubscribe_url(manager, DIGEST), name=manager.name))
+            sending.send(manager, "digest", week_name, mail)
         return sending.outcome()
+
+
+def digest_mail(manager: User, due: datetime) -> Mail:
+    """The weekly digest of the Monday 06:00 ``due`` (UTC) to ``manager``, about the seven days before it: one section
+    per team they lead. What send_digests sends and what the digest page (team.digest) shows; it sends nothing."""
+    from learnapp.services.dashboard import DateRange, team_dashboard
+
+    teams = sorted(manager.led_teams, key=lambda t: t.name)
+    monday = due.astimezone(user_zone(manager)).date()
+    span = DateRange(monday - timedelta(days=7), monday - timedelta(days=1))
+    # the trend over the weeks before: a dashboard of its own, as the week's would have one weekly point
+    trend_span = DateRange(monday - timedelta(weeks=TREND_WEEKS), span.end)
+    sections = [_digest_section(team_dashboard(team, span, due, today=monday),
+                                team_dashboard(team, trend_span, due, today=monday).weekly, trend_span)
+                for team in teams]
+    whose = "your team's" if len(teams) == 1 else "your teams'"
+    body = (f"Hello {manager.name},\n\n{whose} week, {days_text(span.start, span.end, weekdays=True)}:\n\n"
+            + "\n\n".join(sections)
+            + f"\n\nThe dashboards: {current_app.config['BASE_URL']}/team/\n"
+              f"Stop this digest (a page asks you to confirm): {unsubscribe_url(manager, DIGEST)}\n")
+    # named by the days it covers: the claim's ISO week is the Monday's, the week after the one reported
+    subject = f"Weekly learnapp digest: {days_text(span.start, span.end)}"
+    return Mail(to=manager.email, subject=subject, body=body, unsubscribe_url=unsubscribe_url(manager, DIGEST),
+                name=manager.name)
+
+
+@dataclass
+class DigestPreview:
+    """A manager's weekly digest as the job builds it (digest_mail), for the digest page: nothing is claimed or sent.
+
+    ``due`` is the manager's latest Monday 06:00 (UTC), whose digest is shown; ``next_due`` the one after it.
+    ``mail`` is None when no digest is due for that week (``status`` says why); ``status`` says whether it went.
+    """
+
+    manager: User
+    due: datetime
+    next_due: datetime
+    mail: Mail | None
+    status: str
+
+
+def digest_preview(manager: User, now: datetime) -> DigestPreview:
+    """The digest of ``manager``'s latest Monday 06:00 at or before ``now``, built by digest_mail from the data as it
+    stands now, and whether it went (its Notification claim): the same email the job sends or has sent, read-only."""
+    zone = user_zone(manager)
+    due = digest_due(zone, now)
+    monday = due.astimezone(zone).date()
+    next_due = datetime.combine(monday + timedelta(days=7), DIGEST_TIME, tzinfo=zone).astimezone(timezone.utc)
+    if not manager.led_teams:
+        return DigestPreview(manager, due, next_due, None, "no digest: they lead no team")
+    week = _digest_week(manager, now, _teams_began({t.id for t in manager.led_teams}))
+    if week is None:
+        return DigestPreview(manager, due, next_due, None, "no digest for that week: it ended before their account "
+                             "was made or before any of their teams had a rep")
+    claim = db.session.scalar(db.select(Notification).filter_by(user_id=manager.id, kind="digest", run_key=week[1]))
+    if claim is not None and claim.refused:
+        status = f"refused by the mail relay ({claim.refused}); not tried again this week"
+    elif claim is not None:
+        status = f"sent {claim.sent_at.astimezone(zone):%A %-d %b %Y, %H:%M} ({zone.key})"
+    elif not manager.active:
+        status = "not sent: the account is deactivated"
+    elif not manager.reminders_on:
+        status = "not sent: the weekly digest is switched off in their settings"
+    elif not current_app.config.get("SMTP_HOST"):
+        status = "not sent yet: no mail relay is configured (SMTP_HOST), so no email goes out"
+    else:
+        status = "not sent yet: it goes at the next check (every quarter of an hour)"
+    return DigestPreview(manager, due, next_due, digest_mail(manager, due), status)
 
 
 def days_text(start: date, end: date, *, weekdays: bool = False) -> str:

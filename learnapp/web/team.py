@@ -19,6 +19,7 @@ from learnapp.extensions import db
 from learnapp.models import Skill, Team, User
 from learnapp.models.user import WEEKDAYS
 from learnapp.services import dashboard as dashboard_service
+from learnapp.services import notify
 from learnapp.services.db import now
 from learnapp.services.progress import rep_progress
 from learnapp.services.drill import local_day, user_zone
@@ -87,6 +88,27 @@ def show(team_id: int):
                            heat=_heat_rows(board, _sorted_reps(board, sort), skills), heat_legend=heat_legend(),
                            at_risk_percent=AT_RISK_PERCENT, tables=TABLES, narrow_screen=charts.NARROW_SCREEN,
                            query=_range_query(board), typed={key: request.args.get(key, "") for key in ("start", "end")})
+
+
+@bp.get("/digest", defaults={"user_id": None})
+@bp.get("/digest/<id:user_id>")
+@roles_required(*LEADERS)
+def digest(user_id: int | None):
+    """The weekly digest email as the job builds it (notify.digest_preview): a manager sees their own only, an admin
+    any manager's, picked from a list at /team/digest, to check it works. Read-only: nothing is claimed or sent."""
+    if user_id is None and current_user.role == "manager":
+        user_id = current_user.id
+    if user_id is None:
+        managers = db.session.scalars(db.select(User).filter_by(role="manager").order_by(User.name, User.id)).all()
+        return render_template("team/digest.html", preview=None, managers=managers)
+    manager = db.session.get(User, user_id)
+    if manager is None or manager.role != "manager" or (current_user.role != "admin" and manager.id != current_user.id):
+        abort(404)
+    preview = notify.digest_preview(manager, now())
+    zone = user_zone(manager)
+    monday = preview.next_due.astimezone(zone).date()
+    return render_template("team/digest.html", preview=preview, managers=None, zone=zone,
+                           next_covers=notify.days_text(monday - timedelta(days=7), monday - timedelta(days=1)))
 
 
 # The lower edges (whole percents) of the heat map's colour classes heat-1 .. heat-9; under 40 is heat-0.

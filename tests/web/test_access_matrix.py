@@ -84,6 +84,8 @@ ROUTES: dict[str, list[Request]] = {
     "progress.mine": [get("/progress/", LOGGED_IN)],
     "progress.answers_csv": [get("/progress/answers.csv", LOGGED_IN)],  # each their own answers only
     "team.index": [get("/team/", LEADERS)],
+    # a manager's own digest; North's manager's: North's manager and an admin (who lists every manager's at /team/digest)
+    "team.digest": [get("/team/digest", LEADERS), get("/team/digest/{manager}", NORTH_LEADERS)],
     "team.show": [get("/team/{north}", NORTH_LEADERS), get("/team/{south}", SOUTH_LEADERS)],
     "team.data_csv": [get("/team/{north}/data/recall.csv", NORTH_LEADERS),
                       get("/team/{north}/data/participation.csv", NORTH_LEADERS),
@@ -169,7 +171,7 @@ def world(content, make_user):
     vacation = add_vacation(rep, date(2026, 5, 4), date(2026, 5, 8), by=rep, now=now())
     names = {
         "north": people["manager"].led_teams[0].id, "south": people["other_manager"].led_teams[0].id,
-        "rep": rep.id, "peer": people["peer"].id, "stranger": people["stranger"].id, "trainer": people["trainer"].id,
+        "rep": rep.id, "peer": people["peer"].id, "manager": people["manager"].id, "stranger": people["stranger"].id, "trainer": people["trainer"].id,
         "admin_in_north": people["admin_in_north"].id, "vacation": vacation.id, "token": item.presentation.token,
         "link": password_links.token(rep, password_links.RESET), "unsubscribe": notify.unsubscribe_token(rep, notify.REMINDER),
         "scenario": db.session.scalars(db.select(Scenario.id).order_by(Scenario.id)).first(),
