@@ -1222,6 +1222,8 @@ def test_an_admin_sees_any_managers_digest_and_a_manager_only_their_own(content,
     assert f'href="/team/digest/{north.id}">Nora</a>' in listing and f'href="/team/digest/{south.id}">Sven</a>' in listing
     page = client.get(f"/team/digest/{south.id}").get_data(as_text=True)
     assert "Weekly digest of Sven" in page and "South" in _page_text(page, "digest-body")
+    # all but Sven's unsubscribe link, which would stop his email: the admin reads where it goes, not the link
+    assert "/unsubscribe" not in page and "(their own unsubscribe link)" in _page_text(page, "digest-body")
     assert "no mail relay is configured" in _page_text(page, "digest-status")  # no SMTP_HOST in this test
     assert client.get(f"/team/digest/{admin.id}").status_code == 404  # not a manager: no digest
     teamless = make_user("manager", team=None, name="Tess")

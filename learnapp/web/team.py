@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import unicodedata
@@ -105,6 +106,11 @@ def digest(user_id: int | None):
     if manager is None or manager.role != "manager" or (current_user.role != "admin" and manager.id != current_user.id):
         abort(404)
     preview = notify.digest_preview(manager, now())
+    if manager.id != current_user.id and preview.mail is not None and preview.mail.unsubscribe_url:
+        # an admin checking someone's digest reads it all but their unsubscribe link, which stops their email
+        mail = preview.mail
+        preview = dataclasses.replace(preview, mail=dataclasses.replace(
+            mail, body=mail.body.replace(mail.unsubscribe_url, "(their own unsubscribe link)"), unsubscribe_url=None))
     zone = user_zone(manager)
     monday = preview.next_due.astimezone(zone).date()
     return render_template("team/digest.html", preview=preview, managers=None, zone=zone,
