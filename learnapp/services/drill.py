@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from learnapp.domain import grading, scheduling
+from learnapp.domain.retention import WorkingWeek
 from learnapp.domain.model import Kind, Option, Scenario, StageModel, Verdict
 from learnapp.extensions import db
 from learnapp.models import (Attempt, DrillSession, MemoryStateRow, Presentation, ScenarioVersion, Skill,
@@ -672,15 +673,22 @@ def summary(user: User, now: datetime) -> Summary:
 NEXT_DRILL_LOOKAHEAD = 200  # days: longer than the longest vacation (vacations.MAX_DAYS), with room for two
 
 
-def first_day_at_work(user: User, when: datetime) -> datetime:
-    """``when``, or the start of the rep's first day after it that they work and are not away: the next drill is not
-    announced for a day off, which neither reminders nor participation count."""
+def work_calendar(user: User, first: date, last: date) -> tuple[WorkingWeek, set[date]]:
+    """The rep's working week and the days they are away from ``first`` to ``last`` plus NEXT_DRILL_LOOKAHEAD days:
+    what first_day_at_work reads, loaded once for a page that moves several due days (the progress page)."""
     from learnapp.services.users import working_weeks
     from learnapp.services.vacations import vacation_days
 
+    away = vacation_days([user.id], first, last + timedelta(days=NEXT_DRILL_LOOKAHEAD)).get(user.id, set())
+    return working_weeks([user])[user.id], away
+
+
+def first_day_at_work(user: User, when: datetime, calendar: tuple[WorkingWeek, set[date]] | None = None) -> datetime:
+    """``when``, or the start of the rep's first day after it that they work and are not away: the next drill is not
+    announced for a day off, which neither reminders nor participation count. ``calendar`` (from work_calendar, covering
+    ``when``'s day) saves its two queries."""
     day = local_day(user, when)
-    week = working_weeks([user])[user.id]
-    away = vacation_days([user.id], day, day + timedelta(days=NEXT_DRILL_LOOKAHEAD)).get(user.id, set())
+    week, away = calendar or work_calendar(user, day, day)
     for offset in range(NEXT_DRILL_LOOKAHEAD + 1):
         candidate = day + timedelta(days=offset)
         if week.works_on(candidate) and candidate not in away:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from learnapp.domain import scheduling
 from learnapp.extensions import db
 from learnapp.models import Attempt, Skill, User
-from learnapp.services.drill import drillable_skills, is_partly_right, local_day, memory_states, scheduler, streak
+from learnapp.services.drill import (drillable_skills, first_day_at_work, is_partly_right, local_day, memory_states,
+                                     scheduler, streak, work_calendar)
 
 RECENT_RESULTS = 5
 
@@ -47,6 +48,8 @@ class SkillProgress:
     drilled: bool = True
     # the due day, in the rep's own days, against their today: "overdue" (an earlier day), "today" or None (later)
     due_when: str | None = None
+    # the skill fell due on a day the rep is away: ``due`` is their first day back at work, when the drill brings it
+    after_vacation: bool = False
 
 
 @dataclass
@@ -71,6 +74,7 @@ def rep_progress(user: User, now: datetime) -> RepProgress:
     recent = _recent_results(user.id)
     today = local_day(user, now)
     drilled = set(drillable_skills())
+    due, after_vacation = _comes_back(user, states, today)
     skills = []
     for skill in db.session.scalars(db.select(Skill).order_by(Skill.position, Skill.id)):
         state = states.get(skill.id)
@@ -79,10 +83,11 @@ def rep_progress(user: User, now: datetime) -> RepProgress:
         skills.append(SkillProgress(
             skill_id=skill.id, title=skill.title,
             recall=scheduling.recall_now(state, now, sched) if state else None,
-            due=state.due if state else None, reviews=state.reviews if state else 0,
+            due=due.get(skill.id), reviews=state.reviews if state else 0,
             lapses=state.lapses if state else 0, recent=recent.get(skill.id, []),
             practised_today=bool(state and state.last_review and local_day(user, state.last_review) == today),
-            drilled=skill.id in drilled, due_when=_due_when(user, state.due, today) if state else None,
+            drilled=skill.id in drilled, due_when=_due_when(user, due[skill.id], today) if state else None,
+            after_vacation=skill.id in after_vacation,
         ))
     totals = db.session.execute(
         db.select(db.func.count(Attempt.id), db.func.sum(db.case((Attempt.correct, 1), else_=0))).where(Attempt.user_id == user.id)
@@ -91,10 +96,27 @@ def rep_progress(user: User, now: datetime) -> RepProgress:
                        streak=streak(user, now))
 
 
-def _due_when(user: User, due: datetime | None, today) -> str | None:
+def _comes_back(user: User, states: dict, today: date) -> tuple[dict[str, datetime], set[str]]:
+    """Each started skill's due moment as the drill will bring it, and the skills moved past a vacation.
+
+    A due day from today on that the rep is away or off moves to the start of their first day back at work, by the drill
+    summary's own rule (first_day_at_work; a rep's only, as there). An overdue skill keeps its day: it is waiting."""
+    due = {skill_id: state.due for skill_id, state in states.items()}
+    ahead = {skill_id: moment for skill_id, moment in due.items() if local_day(user, moment) >= today}
+    if user.role != "rep" or not ahead:
+        return due, set()
+    calendar = work_calendar(user, today, max(local_day(user, moment) for moment in ahead.values()))
+    after_vacation = set()
+    for skill_id, moment in ahead.items():
+        due[skill_id] = first_day_at_work(user, moment, calendar)
+        skipped = range(local_day(user, moment).toordinal(), local_day(user, due[skill_id]).toordinal())
+        if any(date.fromordinal(day) in calendar[1] for day in skipped):
+            after_vacation.add(skill_id)
+    return due, after_vacation
+
+
+def _due_when(user: User, due: datetime, today: date) -> str | None:
     """'overdue' when a skill fell due on a day before the rep's today, 'today' on it, else None."""
-    if due is None:
-        return None
     day = local_day(user, due)
     return "overdue" if day < today else "today" if day == today else None
 

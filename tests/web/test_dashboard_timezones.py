@@ -114,7 +114,9 @@ def test_a_reps_page_shows_next_due_days_in_the_reps_own_days(content, make_user
     auth.login(manager.email)
     rep_user = db.session.get(User, rep_id)
     states = db.session.scalars(db.select(MemoryStateRow).where(MemoryStateRow.user_id == rep_id)).all()
-    hers = {f"{local_day(rep_user, s.due if s.due.tzinfo else s.due.replace(tzinfo=timezone.utc)):%a %d %b %Y}" for s in states}
+    days = {local_day(rep_user, s.due if s.due.tzinfo else s.due.replace(tzinfo=timezone.utc)) for s in states}
+    assert any(day.weekday() == 6 for day in days)  # her Sunday: a day off, so the page shows her Monday, as the drill does
+    hers = {f"{day + timedelta(days=7 - day.weekday() if day.weekday() >= 5 else 0):%a %d %b %Y}" for day in days}
     page = _text(client.get(f"/team/rep/{rep_id}"))
     shown = set(re.findall(r"<td>(\w{3} \d\d \w{3} \d{4})</td>", page))
     assert shown == hers and "Next due <span class=\"muted\">(Tara's day)</span>" in page

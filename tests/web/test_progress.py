@@ -221,3 +221,36 @@ def test_a_skill_due_on_an_earlier_day_says_overdue_and_one_due_today_says_today
     assert f"{due:%a %d %b %Y} <span class=\"muted\">(overdue)</span>" in page
     auth.login(manager.email)  # their manager reads it too, in the rep's own days
     assert "(overdue)" in client.get(f"/team/rep/{rep.id}").get_data(as_text=True)
+
+
+def test_a_skill_due_during_a_vacation_shows_the_first_day_back_as_the_drill_summary_does(content, make_user, clock,
+                                                                                        auth, client):
+    """The demo's rep away until Friday read "Next due: Wed 04 Mar" on her progress page (and her manager on her
+    page), a day the drill brings nothing and sends no reminder, while the drill's summary said Monday 9 March."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from learnapp.models import MemoryStateRow
+    from learnapp.services.vacations import add_vacation
+    from tests.helpers import drill_all
+
+    rep = make_user("rep", team="North")  # works Monday to Friday
+    manager = make_user("manager", team="North")
+    drill_all(rep, clock)  # Monday 2 March
+    skills = sorted(drill.memory_states(rep.id))
+    assert len(skills) >= 2
+    wednesday, thursday_after = datetime(2026, 3, 4, 10, tzinfo=timezone.utc), datetime(2026, 3, 12, 10, tzinfo=timezone.utc)
+    db.session.execute(db.update(MemoryStateRow).where(MemoryStateRow.user_id == rep.id).values(due=wednesday))
+    db.session.execute(db.update(MemoryStateRow).where(MemoryStateRow.user_id == rep.id,
+                                                       MemoryStateRow.skill_id == skills[0]).values(due=thursday_after))
+    db.session.commit()
+    add_vacation(rep, date(2026, 3, 3), date(2026, 3, 6), by=rep, now=clock.now())  # Tuesday to Friday
+    clock.advance(timedelta(days=1))  # Tuesday: away
+    assert drill.local_day(rep, drill.summary(rep, clock.now()).next_due) == date(2026, 3, 9)  # the drill's own word
+    auth.login(rep.email)
+    page = _visible_text(client.get("/progress/").get_data(as_text=True))
+    assert "Wed 04 Mar 2026" not in page
+    assert page.count("Mon 09 Mar 2026 (after your vacation)") == len(skills) - 1
+    assert "Thu 12 Mar 2026" in page and "Thu 12 Mar 2026 (after" not in page  # due after the return: unchanged
+    auth.login(manager.email)
+    page = _visible_text(client.get(f"/team/rep/{rep.id}").get_data(as_text=True))
+    assert "Wed 04 Mar 2026" not in page and "Mon 09 Mar 2026 (after the vacation)" in page
