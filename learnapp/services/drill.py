@@ -627,6 +627,15 @@ def attempt_for(presentation_id: int) -> Attempt | None:
     return db.session.scalars(db.select(Attempt).filter_by(presentation_id=presentation_id)).first()
 
 
+def answered_by(user: User, token: str) -> bool:
+    """Whether ``token`` is a drill item the user has answered: a lesson opened from its feedback links back to it."""
+    if not (0 < len(token) <= 32 and token.isalnum()):
+        return False
+    query = (select(_SHOWN.c.id).select_from(_SHOWN.join(_ATTEMPTS, _ATTEMPTS.c.presentation_id == _SHOWN.c.id))
+             .where(_SHOWN.c.token == token, _SHOWN.c.user_id == user.id))
+    return db.session.execute(query).first() is not None
+
+
 def feedback(user: User, token: str) -> tuple[Any, Scenario, StageModel, StageModel] | None:
     """The rep's own graded attempt for a presentation (its row), with the scenario version they were shown, the stage
     rules it was graded by and the current ones (the stage pages the feedback links to show those)."""

@@ -121,4 +121,4 @@ def feedback(token: str):
     # the stage's page shows the current rules: none for a stage renamed or removed since the item was shown
     stage_page = scenario.stage is not None and any(s.id == scenario.stage for s in current.stages)
     return render_template("drill/feedback.html", attempt=attempt, scenario=scenario, model=model, Kind=Kind,
-                           stage_page=stage_page)
+                           stage_page=stage_page, token=token)

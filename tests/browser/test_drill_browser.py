@@ -106,12 +106,14 @@ def test_enter_on_a_focused_link_follows_the_link(server, page, make_user, clock
     feedback = page.url
     page.focus("text=Read the two-minute lesson")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/lessons/knowledge-loop")
-    page.goto(feedback)
+    page.wait_for_url("**/lessons/knowledge-loop?feedback=*")
+    page.locator("text=← Back to your drill").last.tap()  # a phone's way back, at the foot of the lesson
+    page.wait_for_url(feedback)
     page.focus("text=About this stage")
     page.keyboard.press("Enter")
     page.wait_for_url("**/lessons/stages/**")
-    page.goto(feedback)
+    page.locator("text=← Back to your drill").first.tap()
+    page.wait_for_url(feedback)
     page.focus("button.link")  # Log out: Enter presses it
     page.keyboard.press("Enter")
     page.wait_for_url("**/login**")

@@ -56,7 +56,7 @@ def test_answer_gives_feedback_with_rule_and_lesson_link(content, make_user, aut
     feedback = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Not quite" in feedback or "Partly right" in feedback
     assert "The rule:" in feedback
-    assert f'href="/lessons/{item.scenario.skill}"' in feedback
+    assert f'href="/lessons/{item.scenario.skill}?feedback={item.presentation.token}"' in feedback
     attempt = db.session.scalars(db.select(Attempt)).one()
     # wrong is Again (1), except order-steps with only two neighbouring steps swapped: Hard (2)
     assert attempt.correct is False and attempt.rating == (2 if attempt.verdict["near_miss"] else 1)
@@ -518,3 +518,37 @@ def test_the_drill_says_when_the_rep_is_on_vacation(content, make_user, auth, cl
     assert "You are on vacation until" in client.get("/drill/").get_data(as_text=True)  # the summary says it too
     clock.advance(timedelta(days=5))
     assert "You are on vacation" not in client.get("/drill/").get_data(as_text=True)  # back at work
+
+
+def test_a_lesson_opened_from_the_feedback_leads_back_to_it(content, make_user, auth, client):
+    """A rep on a phone who opened the lesson from a drill's feedback found only "All lessons" on it: the way back to
+    the drill was the browser's Back. The lesson and the stage page now lead back to that feedback (whose Next goes on
+    with the drill); only a token of an item the rep answered counts, and no address is taken from the query."""
+    import html
+
+    rep, other = make_user("rep"), make_user("rep")
+    auth.login(rep.email)
+    page = client.get("/drill/").get_data(as_text=True)
+    token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+    item = _current(rep)
+    client.post("/drill/answer", data=form_for(page, right_answer(item)))
+    feedback = client.get(f"/drill/feedback/{token}").get_data(as_text=True)
+    links = [html.unescape(href) for href in re.findall(r'href="(/lessons/[^"]+)"', feedback)]
+    assert links and all(link.endswith(f"?feedback={token}") for link in links)
+    for link in links:
+        lesson = client.get(link).get_data(as_text=True)
+        backs = re.findall(r'<a href="([^"]+)"[^>]*>← Back to your drill</a>', lesson)
+        assert backs == [f"/drill/feedback/{token}"] * 2  # at the top and at the foot
+        assert "All lessons" in lesson
+    assert 'id="next"' in client.get(f"/drill/feedback/{token}").get_data(as_text=True)  # its Next flow is intact
+    plain = links[0].split("?")[0]
+    assert "Back to your drill" not in client.get(plain).get_data(as_text=True)  # opened from elsewhere: no such link
+    unanswered = re.search(r'name="token" value="([0-9a-f]+)"', client.get("/drill/").get_data(as_text=True))
+    for bad in ["https://evil.example/", "//evil.example", "/drill/feedback/x", "%2F%2Fevil", "x" * 5000,
+                unanswered.group(1) if unanswered else "0" * 32]:
+        response = client.get(plain, query_string={"feedback": bad})
+        assert response.status_code == 200 and "Back to your drill" not in response.get_data(as_text=True)
+        assert "evil" not in response.get_data(as_text=True)
+    auth.login(other.email)  # another rep's token is not theirs to go back to
+    response = client.get(links[0])
+    assert response.status_code == 200 and "Back to your drill" not in response.get_data(as_text=True)

@@ -123,7 +123,7 @@ def test_the_feedback_of_an_item_whose_stage_was_renamed_since_links_no_missing_
     clock.advance(timedelta(seconds=20))
     drill.submit_answer(rep, token, "send-offer", clock.now())
     auth.login(rep.email)
-    assert 'href="/lessons/stages/results"' in client.get(f"/drill/feedback/{token}").get_data(as_text=True)
+    assert f'href="/lessons/stages/results?feedback={token}"' in client.get(f"/drill/feedback/{token}").get_data(as_text=True)
 
     clock.advance(timedelta(days=1))
     assert import_content(_rename_results_stage(tmp_path), clock.now()).ok
