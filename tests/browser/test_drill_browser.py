@@ -321,3 +321,42 @@ def test_a_screen_reader_hears_the_verdict_with_the_focused_next_link(server, pa
     ax = client.send("Accessibility.getPartialAXTree", {"backendNodeId": node["backendNodeId"], "fetchRelatives": False})
     described = [n for n in ax["nodes"] if n.get("role", {}).get("value") == "link"][0].get("description", {}).get("value", "")
     assert verdict.strip() and verdict.strip() in described
+
+
+def _ax_chain(page, selector):
+    """The accessibility nodes of the element ``selector`` names and its ancestors, as Chromium gives a screen reader."""
+    client = page.context.new_cdp_session(page)
+    handle = client.send("Runtime.evaluate", {"expression": f"document.querySelector({selector!r})"})["result"]
+    node = client.send("DOM.describeNode", {"objectId": handle["objectId"]})["node"]
+    return client.send("Accessibility.getPartialAXTree", {"backendNodeId": node["backendNodeId"], "fetchRelatives": True})["nodes"]
+
+
+def _description(node) -> str:
+    return " ".join(node.get("description", {}).get("value", "").split())
+
+
+def test_a_screen_reader_hears_the_prompt_with_the_focused_answer(server, page, make_user, clock):
+    # the focus starts on the first option, below the scenario: a screen reader said "Your answer, group, 1, Share an
+    # educational guide, radio button" and nothing of the lead the question is about
+    rep = make_user("rep")
+    _plan_first(rep, "knowledge-loop", clock)
+    _log_in(page, server, rep)
+    assert page.evaluate("document.activeElement.name") == "choice"
+    prompt = " ".join(page.inner_text("section.drill .prompt").split())
+    signals = page.locator("p.meta .tag").all_inner_texts()
+    assert prompt and signals
+    groups = [n for n in _ax_chain(page, "input[name=choice]:focus") if n.get("role", {}).get("value") == "group"]
+    assert groups and groups[0]["name"]["value"] == "Your answer"
+    described = _description(groups[0])
+    assert prompt in described and all(signal in described for signal in signals)
+
+
+def test_the_order_field_a_laptop_focuses_carries_the_prompt_too(server, make_user, clock):
+    rep = make_user("rep")
+    _plan_first(rep, "discovery-walk", clock)
+    with chromium_page(viewport={"width": 1280, "height": 800}) as laptop:
+        _log_in(laptop, server, rep)
+        assert laptop.evaluate("document.activeElement.id") == "order"  # a laptop types the numbers at once
+        prompt = " ".join(laptop.inner_text("section.drill .prompt").split())
+        (field,) = [n for n in _ax_chain(laptop, "#order") if n.get("role", {}).get("value") == "textbox"]
+        assert prompt and prompt in _description(field)
