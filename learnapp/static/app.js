@@ -81,6 +81,20 @@
       });
       order.addEventListener("input", markPicked);
       markPicked();  // an order sent back after a mistake shows its steps picked
+      // The field is for typing. A laptop (a fine pointer that hovers) gets it focused at once; on a phone or tablet
+      // the steps are tapped, and a focused field would open the on-screen keyboard over them, so nothing takes the
+      // focus there. A number typed anyway (a keyboard paired with a tablet, or after clicking a step) moves the focus
+      // into the field, which then takes the key's character.
+      var laptop = window.matchMedia && window.matchMedia("(hover: hover) and (pointer: fine)").matches;
+      if (laptop && (!document.activeElement || document.activeElement === document.body)) order.focus();
+      document.addEventListener("keydown", function (event) {
+        var onStep = event.target.closest && event.target.closest("button.step");  // tapped or clicked last
+        if (document.activeElement !== order && /^[1-9]$/.test(event.key) && (onStep || keysAreOurs(event, form))
+            && !event.defaultPrevented && !event.ctrlKey && !event.metaKey && !event.altKey) {
+          if (order.value && !/\s$/.test(order.value)) order.value += " ";  // after tapped steps: "2 1", not "21"
+          order.focus();
+        }
+      });
     }
   }
   var next = document.getElementById("next");

@@ -360,3 +360,19 @@ def test_the_order_field_a_laptop_focuses_carries_the_prompt_too(server, make_us
         prompt = " ".join(laptop.inner_text("section.drill .prompt").split())
         (field,) = [n for n in _ax_chain(laptop, "#order") if n.get("role", {}).get("value") == "textbox"]
         assert prompt and prompt in _description(field)
+
+
+def test_on_a_phone_the_order_field_takes_no_focus_so_no_keyboard_covers_the_steps(server, page, make_user, clock):
+    # the field had autofocus: on Android the on-screen keyboard opened over the steps a rep is meant to tap. Headless
+    # Chromium shows no keyboard; what opens it is a focused text field on a touch screen, and that is checked here
+    rep = make_user("rep")
+    _plan_first(rep, "discovery-walk", clock)
+    _log_in(page, server, rep)
+    assert page.get_attribute("section.drill", "data-kind") == "order-steps"
+    assert page.evaluate("matchMedia('(pointer: coarse)').matches")  # the phone emulation the rule reads
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.activeElement.tagName") == "BODY"
+    page.tap("button.step >> nth=1")  # taps build the order, as before
+    assert page.input_value("#order") == "2" and page.evaluate("document.activeElement.id") != "order"
+    page.keyboard.type("1")  # a keyboard paired with the phone still types into the field
+    assert page.evaluate("document.activeElement.id") == "order" and page.input_value("#order") == "2 1"
