@@ -48,7 +48,8 @@ class SkillProgress:
     drilled: bool = True
     # the due day, in the rep's own days, against their today: "overdue" (an earlier day), "today" or None (later)
     due_when: str | None = None
-    # the skill fell due on a day the rep is away: ``due`` is their first day back at work, when the drill brings it
+    # the skill waits for the rep's return from a vacation: it fell due on a day they are away (``due`` is then their
+    # first day back at work, when the drill brings it), or it is overdue and they are away today
     after_vacation: bool = False
 
 
@@ -97,20 +98,26 @@ def rep_progress(user: User, now: datetime) -> RepProgress:
 
 
 def _comes_back(user: User, states: dict, today: date) -> tuple[dict[str, datetime], set[str]]:
-    """Each started skill's due moment as the drill will bring it, and the skills moved past a vacation.
+    """Each started skill's due moment as the drill will bring it, and the skills that wait for the rep's return from a
+    vacation.
 
     A due day from today on that the rep is away or off moves to the start of their first day back at work, by the drill
-    summary's own rule (first_day_at_work; a rep's only, as there). An overdue skill keeps its day: it is waiting."""
+    summary's own rule (first_day_at_work; a rep's only, as there). An overdue skill keeps its day (it is waiting
+    already); on a day the rep is away it is marked too, as it comes back when they do."""
     due = {skill_id: state.due for skill_id, state in states.items()}
-    ahead = {skill_id: moment for skill_id, moment in due.items() if local_day(user, moment) >= today}
-    if user.role != "rep" or not ahead:
+    if user.role != "rep" or not due:
         return due, set()
-    calendar = work_calendar(user, today, max(local_day(user, moment) for moment in ahead.values()))
+    calendar = work_calendar(user, today, max(today, *(local_day(user, moment) for moment in due.values())))
     after_vacation = set()
-    for skill_id, moment in ahead.items():
+    for skill_id, moment in due.items():
+        day = local_day(user, moment)
+        if day < today:
+            if today in calendar[1]:
+                after_vacation.add(skill_id)
+            continue
         due[skill_id] = first_day_at_work(user, moment, calendar)
-        skipped = range(local_day(user, moment).toordinal(), local_day(user, due[skill_id]).toordinal())
-        if any(date.fromordinal(day) in calendar[1] for day in skipped):
+        skipped = range(day.toordinal(), local_day(user, due[skill_id]).toordinal())
+        if any(date.fromordinal(ordinal) in calendar[1] for ordinal in skipped):
             after_vacation.add(skill_id)
     return due, after_vacation
 

@@ -237,11 +237,12 @@ def test_a_skill_due_during_a_vacation_shows_the_first_day_back_as_the_drill_sum
     manager = make_user("manager", team="North")
     drill_all(rep, clock)  # Monday 2 March
     skills = sorted(drill.memory_states(rep.id))
-    assert len(skills) >= 2
+    assert len(skills) >= 3
     wednesday, thursday_after = datetime(2026, 3, 4, 10, tzinfo=timezone.utc), datetime(2026, 3, 12, 10, tzinfo=timezone.utc)
     db.session.execute(db.update(MemoryStateRow).where(MemoryStateRow.user_id == rep.id).values(due=wednesday))
-    db.session.execute(db.update(MemoryStateRow).where(MemoryStateRow.user_id == rep.id,
-                                                       MemoryStateRow.skill_id == skills[0]).values(due=thursday_after))
+    for skill, due in ((skills[0], thursday_after), (skills[1], datetime(2026, 3, 1, 10, tzinfo=timezone.utc))):
+        db.session.execute(db.update(MemoryStateRow).where(MemoryStateRow.user_id == rep.id,
+                                                           MemoryStateRow.skill_id == skill).values(due=due))
     db.session.commit()
     add_vacation(rep, date(2026, 3, 3), date(2026, 3, 6), by=rep, now=clock.now())  # Tuesday to Friday
     clock.advance(timedelta(days=1))  # Tuesday: away
@@ -249,8 +250,13 @@ def test_a_skill_due_during_a_vacation_shows_the_first_day_back_as_the_drill_sum
     auth.login(rep.email)
     page = _visible_text(client.get("/progress/").get_data(as_text=True))
     assert "Wed 04 Mar 2026" not in page
-    assert page.count("Mon 09 Mar 2026 (after your vacation)") == len(skills) - 1
+    assert page.count("Mon 09 Mar 2026 (after your vacation)") == len(skills) - 2
     assert "Thu 12 Mar 2026" in page and "Thu 12 Mar 2026 (after" not in page  # due after the return: unchanged
+    assert "Sun 01 Mar 2026 (overdue: back after your vacation)" in page  # overdue: it keeps its day, and waits
+    clock.advance(timedelta(days=6))  # Monday 9 March: back at work
+    page = _visible_text(client.get("/progress/").get_data(as_text=True))
+    assert "vacation)" not in page and "Sun 01 Mar 2026 (overdue)" in page and "Wed 04 Mar 2026 (overdue)" in page
+    clock.advance(timedelta(days=-6))
     auth.login(manager.email)
     page = _visible_text(client.get(f"/team/rep/{rep.id}").get_data(as_text=True))
     assert "Wed 04 Mar 2026" not in page and "Mon 09 Mar 2026 (after the vacation)" in page
