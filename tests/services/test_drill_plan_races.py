@@ -46,6 +46,17 @@ def _in_another_tab_during(app, monkeypatch, step: str, request, *, after_calls:
     return results, step_then_the_other_tab
 
 
+def _a_day_with_skills_falling_due_at_eight(make_user, clock):
+    """A rep who answered every skill wrong at 08:00 yesterday and drilled today just after midnight: those skills fall
+    due at 08:00 today. The rep, a moment before 08:00 and one after (10:00)."""
+    rep = make_user("rep")
+    clock.set(datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
+    drill_all(rep, clock, answer=wrong_answer)
+    clock.set(datetime(2026, 3, 3, 0, 5, tzinfo=timezone.utc))
+    drill_all(rep, clock)
+    return rep, datetime(2026, 3, 3, 7, 59, tzinfo=timezone.utc), datetime(2026, 3, 3, 10, tzinfo=timezone.utc)
+
+
 def _slots_match_what_was_shown(session_id: int) -> None:
     plan = db.session.get(DrillSession, session_id).plan
     shown = db.session.scalars(db.select(Presentation).filter_by(session_id=session_id)).all()
@@ -59,15 +70,8 @@ def test_a_round_that_fell_due_joining_in_one_tab_while_another_adds_practice_is
     over B's: B's round was gone, the item on B's screen sat in a slot of A's round that named another skill (A's
     first extra skill was never shown), and a reload of the same item told the rep it was extra practice, item 1 of
     a round of a different size. Now B waits for A's plan and finds A's round to answer."""
-    rep = make_user("rep")
-    clock.set(datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
-    drill_all(rep, clock, answer=wrong_answer)
-    clock.set(datetime(2026, 3, 3, 0, 5, tzinfo=timezone.utc))
-    drill_all(rep, clock)
-    rep_id, before = rep.id, datetime(2026, 3, 3, 7, 59, tzinfo=timezone.utc)
-    after = datetime(2026, 3, 3, 10, tzinfo=timezone.utc)
-    session_id = drill.today_session(rep, before).id
-    planned = len(drill.today_session(rep, before).plan)
+    rep, before, after = _a_day_with_skills_falling_due_at_eight(make_user, clock)
+    rep_id, session_id, planned = rep.id, drill.today_session(rep, before).id, len(drill.today_session(rep, before).plan)
     assert drill.current_item(rep, before) is None and drill.fallen_due(rep, drill.today_session(rep, after), after)
     results, hook = _in_another_tab_during(
         app, monkeypatch, "usual_answer_seconds",  # A has read the plan and is sizing its round
@@ -132,14 +136,8 @@ def test_practice_added_in_one_tab_while_a_round_that_fell_due_joins_in_another_
     and shows the first extra item meanwhile. On PostgreSQL B then wrote its plan over A's: A was told its round was
     added, its item sat in a slot of B's round (labelled 'Due since your drill began', item 1 of B's round), and the
     rest of A's round was gone. Now A waits for B's plan, finds B's round to answer and adds none."""
-    rep = make_user("rep")
-    clock.set(datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
-    drill_all(rep, clock, answer=wrong_answer)
-    clock.set(datetime(2026, 3, 3, 0, 5, tzinfo=timezone.utc))
-    drill_all(rep, clock)
-    rep_id, before = rep.id, datetime(2026, 3, 3, 7, 59, tzinfo=timezone.utc)
-    after = datetime(2026, 3, 3, 10, tzinfo=timezone.utc)
-    session_id, planned = drill.today_session(rep, before).id, len(drill.today_session(rep, before).plan)
+    rep, before, after = _a_day_with_skills_falling_due_at_eight(make_user, clock)
+    rep_id, session_id, planned = rep.id, drill.today_session(rep, before).id, len(drill.today_session(rep, before).plan)
 
     def practise_more_in_tab_a():
         user = db.session.get(User, rep_id)
