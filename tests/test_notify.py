@@ -1231,3 +1231,26 @@ def test_an_admin_sees_any_managers_digest_and_a_manager_only_their_own(content,
                                                          "digest-status")
     team_page = client.get(f"/team/{south.led_teams[0].id}").get_data(as_text=True)
     assert f'<a href="/team/digest/{south.id}">Sven</a>' in team_page
+
+
+def test_a_login_smtplib_cannot_send_stops_the_run_and_loses_no_email(app, relay, content, make_user, clock):
+    """SMTP login with a password of non-ASCII characters ('Pässwort'): smtplib cannot encode it (UnicodeEncodeError,
+    neither an SMTP nor a socket error). The run failed with a traceback after claiming the first rep's reminder and
+    kept the claim: that rep's reminder of the day was never sent, and each check lost one more. Now no connection can
+    be opened, as with a refused login: the run stops, gives the claim back, and once the setting is fixed the
+    reminders go."""
+    from aiosmtpd.smtp import AuthResult
+
+    reps = _reps_due(make_user, clock, 2)
+    handler = relay(Connections(), authenticator=lambda *args: AuthResult(success=True), auth_require_tls=False)
+    app.config.update(SMTP_USER="learnapp", SMTP_PASSWORD="Pässwort")
+    run = jobs.reminders()
+    assert mail_error(run).startswith("0 reminders sent, 1 failed: ")
+    assert "the SMTP settings hold characters smtplib cannot send" in run.detail
+    assert "The mail relay could not be reached, so the run stopped there" in run.detail
+    assert db.session.scalar(db.select(db.func.count(Notification.id))) == 0  # the claim given back
+    assert handler.messages == []
+    app.config.update(SMTP_PASSWORD="Passwort")
+    clock.advance(timedelta(minutes=15))
+    assert jobs.reminders().detail == "2 reminders sent"
+    assert sorted(m[0][0] for m in handler.messages) == sorted(r.email for r in reps)

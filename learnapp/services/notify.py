@@ -93,7 +93,8 @@ def send(mail: Mail) -> None:
 
 
 class RelayUnreachable(Exception):
-    """No connection to the mail relay could be opened (refused, timed out, TLS or login refused): its cause says why."""
+    """No connection to the mail relay could be opened (refused, timed out, TLS or login refused, a login smtplib
+    cannot send): its cause says why."""
 
 
 class Relay:
@@ -123,8 +124,14 @@ class Relay:
             self.close()
             try:
                 self.smtp = _open(self.config)
-            except (smtplib.SMTPException, OSError) as exc:
-                raise RelayUnreachable(failure_line(exc)) from exc
+            except Exception as exc:  # opening is about the relay and its settings, never about this email
+                # any failure: smtplib's and the socket's, and one smtplib raises before asking the relay, such as a
+                # UnicodeEncodeError for an SMTP_USER or SMTP_PASSWORD with non-ASCII characters (its login sends
+                # ASCII only). Raised as it was, it left the email's claim behind: the email was never sent
+                reason = failure_line(exc)
+                if isinstance(exc, UnicodeError):
+                    reason = f"the SMTP settings hold characters smtplib cannot send ({reason})"
+                raise RelayUnreachable(reason) from exc
         try:
             _deliver(self.smtp, mail, self.config)
         except smtplib.SMTPSenderRefused as exc:
