@@ -68,6 +68,22 @@ def overlapping(user_id: int, start: date, end: date) -> list[Vacation]:
     return list(db.session.scalars(query.order_by(Vacation.start)))
 
 
+def away_until(user_id: int, day: date) -> date | None:
+    """The last day of the rep's pause that holds ``day``, or None when ``day`` is no vacation day. Vacations that
+    follow each other (one ending the day before the next starts: a leave longer than MAX_DAYS is recorded so) are
+    one pause: the end of the vacation holding ``day`` is not when the rep is back."""
+    until = None
+    for vacation in db.session.scalars(db.select(Vacation).where(Vacation.user_id == user_id, Vacation.end >= day)
+                                       .order_by(Vacation.start)):
+        if until is None and vacation.start <= day:
+            until = vacation.end
+        elif until is not None and vacation.start == until + timedelta(days=1):
+            until = vacation.end
+        elif until is not None:
+            break
+    return until
+
+
 def vacations_of(user_id: int) -> list[Vacation]:
     return list(db.session.scalars(db.select(Vacation).filter_by(user_id=user_id).order_by(Vacation.start)))
 

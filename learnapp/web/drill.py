@@ -7,7 +7,7 @@ from learnapp.domain.grading import out_of_order
 from learnapp.domain.model import Kind, answer_label
 from learnapp.services import drill as drill_service
 from learnapp.services.db import now
-from learnapp.services.vacations import overlapping
+from learnapp.services.vacations import away_until
 from learnapp.web import roles_required
 
 bp = Blueprint("drill", __name__, url_prefix="/drill")
@@ -48,8 +48,9 @@ def today():
 
 
 def _vacation_on(user_id: int, day):
-    """The rep's vacation that holds their today, if any: the drill says so (it is still there to practise)."""
-    return next(iter(overlapping(user_id, day, day)), None)
+    """The last day of the rep's vacation that holds their today (of the vacations following each other from it), or
+    None: the drill says so (it is still there to practise)."""
+    return away_until(user_id, day)
 
 
 @bp.post("/more")

@@ -552,3 +552,21 @@ def test_a_lesson_opened_from_the_feedback_leads_back_to_it(content, make_user, 
     auth.login(other.email)  # another rep's token is not theirs to go back to
     response = client.get(links[0])
     assert response.status_code == 200 and "Back to your drill" not in response.get_data(as_text=True)
+
+
+def test_the_vacation_note_gives_the_last_day_of_vacations_that_follow_each_other(content, make_user, auth, client, clock):
+    """A vacation lasts at most 120 days, so a longer leave is recorded as vacations one after the other (they may
+    not overlap). The drill said 'You are on vacation until' the end of the first one, a day the rep is still away
+    after: the pause goes on to the last day of the unbroken run."""
+    from datetime import timedelta
+
+    from learnapp.services.vacations import add_vacation
+
+    rep = make_user("rep")
+    auth.login(rep.email)
+    today = drill.local_day(rep, clock.now())
+    add_vacation(rep, today, today + timedelta(days=2), by=rep, now=clock.now())
+    add_vacation(rep, today + timedelta(days=3), today + timedelta(days=9), by=rep, now=clock.now())
+    add_vacation(rep, today + timedelta(days=11), today + timedelta(days=20), by=rep, now=clock.now())  # a day between
+    page = " ".join(client.get("/drill/").get_data(as_text=True).split())
+    assert f"You are on vacation until {today + timedelta(days=9):%a %d %b %Y}: no reminders" in page
