@@ -1254,3 +1254,34 @@ def test_a_login_smtplib_cannot_send_stops_the_run_and_loses_no_email(app, relay
     clock.advance(timedelta(minutes=15))
     assert jobs.reminders().detail == "2 reminders sent"
     assert sorted(m[0][0] for m in handler.messages) == sorted(r.email for r in reps)
+
+
+class Stalling(Connections):
+    """A relay that takes connections and the envelope, then stops answering after the message's data (a content filter
+    or a full disk behind it): each message waits for the client's timeout."""
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        await asyncio.sleep(3)
+        return "250 OK"
+
+
+def test_a_relay_that_stops_answering_stops_the_run_after_one_timeout(relay, content, make_user, clock, monkeypatch):
+    """A relay that answers the connection but not the message: each email waited the whole timeout (30 s) and the run
+    went on to the next, a new connection each, so a company's 09:00 reminders held the job for hours as with a relay
+    that cannot be reached, which 'stops the run at its first email'. Now a timeout stops the run there too; its claim
+    is given back and the reminders go at the next check."""
+    monkeypatch.setattr(notify, "SMTP_TIMEOUT", 0.5)
+    reps = _reps_due(make_user, clock, 3)
+    handler = relay(Stalling())
+    run = jobs.reminders()
+    assert mail_error(run).startswith("0 reminders sent, 1 failed: ")
+    assert "the mail relay stopped answering" in run.detail
+    assert "The mail relay could not be reached, so the run stopped there" in run.detail
+    assert sum(handler.sessions.values()) == 1  # one email tried, not each
+    assert db.session.scalar(db.select(db.func.count(Notification.id))) == 0  # every claim given back
+    handler = relay(Connections())
+    clock.advance(timedelta(minutes=15))
+    assert jobs.reminders().detail == "3 reminders sent"
+    assert sorted(m[0][0] for m in handler.messages) == sorted(r.email for r in reps)

@@ -37,6 +37,7 @@ from learnapp.services.vacations import on_vacation
 SALT = "learnapp-unsubscribe"
 QUARTER_HOUR = 15  # minutes: the reminders job checks on every quarter hour, UTC
 DEFAULT_REMINDER_TIME = time(9, 0)
+SMTP_TIMEOUT = 30  # seconds the relay has to answer each step (connecting, each command, the message)
 
 
 class MailError(Failed):
@@ -74,8 +75,8 @@ def _connect(config) -> smtplib.SMTP:
     tls = config["SMTP_SSL"] or config["SMTP_STARTTLS"]
     context = ssl.create_default_context(cafile=config.get("SMTP_CA_FILE") or None) if tls else None
     if config["SMTP_SSL"]:
-        return smtplib.SMTP_SSL(host, port, timeout=30, context=context)
-    smtp = smtplib.SMTP(host, port, timeout=30)
+        return smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=context)
+    smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
     if config["SMTP_STARTTLS"]:
         try:
             smtp.starttls(context=context)
@@ -105,7 +106,8 @@ class Relay:
     (bench/jobs_scale.py). Before an email goes over a kept connection, a NOOP checks that the relay still holds it
     (relays close idle connections, some after so many messages); if not, a new one is opened, and nothing of the
     email went over the old one. A relay that refuses the sender with a 4xx reply on a kept connection (a limit of
-    messages per connection) gets the email once more, on a new connection. Any other failure is the email's: the
+    messages per connection) gets the email once more, on a new connection. A relay that stops answering (SMTP_TIMEOUT)
+    counts as one that cannot be reached. Any other failure is the email's: the
     caller tries it again later or records the refusal, and a connection the failure may have broken is dropped.
     """
 
@@ -139,8 +141,12 @@ class Relay:
                 raise
             self.close()  # refused before anything of the email was sent: once more, on a new connection
             self.send(mail)
-        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError):
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as exc:
             self.close()
+            if _timed_out(exc):
+                # the relay took the connection but stopped answering: the next email would wait as long, each on a
+                # new connection, so the run stops as when it cannot be reached (the emails go at the next check)
+                raise RelayUnreachable(f"the mail relay stopped answering ({failure_line(exc)})") from exc
             raise
 
     def _alive(self) -> bool:
@@ -156,6 +162,15 @@ class Relay:
                 smtp.quit()
             except (smtplib.SMTPException, OSError):
                 smtp.close()
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    """Whether a failure was the relay not answering within SMTP_TIMEOUT (smtplib raises it as a lost connection)."""
+    while exc is not None:
+        if isinstance(exc, TimeoutError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def send_batch(mails: list[Mail]) -> dict[int, str]:
