@@ -1247,6 +1247,7 @@ def test_a_login_smtplib_cannot_send_stops_the_run_and_loses_no_email(app, relay
     run = jobs.reminders()
     assert mail_error(run).startswith("0 reminders sent, 1 failed: ")
     assert "the SMTP settings hold characters smtplib cannot send" in run.detail
+    assert r"\xe4" not in run.detail and "ä" not in run.detail  # nothing of the password in the job history
     assert "The mail relay could not be reached, so the run stopped there" in run.detail
     assert db.session.scalar(db.select(db.func.count(Notification.id))) == 0  # the claim given back
     assert handler.messages == []

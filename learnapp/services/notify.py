@@ -53,6 +53,8 @@ class AddressNotSupported(smtplib.SMTPNotSupportedError):
         super().__init__(NO_SMTPUTF8)
 
 
+NON_ASCII_SETTINGS = ("the SMTP settings hold characters smtplib cannot send: SMTP_USER and SMTP_PASSWORD must be "
+                      "ASCII, SMTP_HOST a valid host name")
 NO_SMTPUTF8 = "the mail relay does not take addresses with non-ASCII characters (it lacks SMTPUTF8)"
 
 
@@ -130,9 +132,9 @@ class Relay:
                 # any failure: smtplib's and the socket's, and one smtplib raises before asking the relay, such as a
                 # UnicodeEncodeError for an SMTP_USER or SMTP_PASSWORD with non-ASCII characters (its login sends
                 # ASCII only). Raised as it was, it left the email's claim behind: the email was never sent
-                reason = failure_line(exc)
-                if isinstance(exc, UnicodeError):
-                    reason = f"the SMTP settings hold characters smtplib cannot send ({reason})"
+                # not the codec's message: it quotes the character of the password it could not encode, and the
+                # reason goes into the job history every admin reads
+                reason = (NON_ASCII_SETTINGS if isinstance(exc, UnicodeError) else failure_line(exc))
                 raise RelayUnreachable(reason) from exc
         try:
             _deliver(self.smtp, mail, self.config)
