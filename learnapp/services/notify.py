@@ -89,15 +89,16 @@ def _connect(config) -> smtplib.SMTP:
 
 
 def send(mail: Mail) -> None:
-    """Send one email over SMTP (TLS and login when configured)."""
-    config = current_app.config
-    with _open(config) as smtp:
-        _deliver(smtp, mail, config)
+    """Send one email over SMTP (TLS and login when configured): smtplib's error (RelayUnreachable among them) or
+    OSError when it fails."""
+    with Relay() as relay:
+        relay.send(mail)
 
 
-class RelayUnreachable(Exception):
+class RelayUnreachable(smtplib.SMTPException):
     """No connection to the mail relay could be opened (refused, timed out, TLS or login refused, a login smtplib
-    cannot send): its cause says why."""
+    cannot send), or it stopped answering: its message says why. An SMTPException, so that whoever sends one email
+    handles it as any failure of smtplib's (before, a login smtplib could not send escaped them: a 500)."""
 
 
 class Relay:
@@ -131,9 +132,9 @@ class Relay:
             except Exception as exc:  # opening is about the relay and its settings, never about this email
                 # any failure: smtplib's and the socket's, and one smtplib raises before asking the relay, such as a
                 # UnicodeEncodeError for an SMTP_USER or SMTP_PASSWORD with non-ASCII characters (its login sends
-                # ASCII only). Raised as it was, it left the email's claim behind: the email was never sent
-                # not the codec's message: it quotes the character of the password it could not encode, and the
-                # reason goes into the job history every admin reads
+                # ASCII only; raised as it was, it left the email's claim behind and the email was never sent). Its
+                # reason is ours, not the codec's message, which quotes the password's character it could not
+                # encode: the reason goes into the job history every admin reads
                 reason = (NON_ASCII_SETTINGS if isinstance(exc, UnicodeError) else failure_line(exc))
                 raise RelayUnreachable(reason) from exc
         try:

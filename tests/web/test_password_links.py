@@ -396,3 +396,34 @@ def test_a_manager_who_leads_no_team_yet_reads_that_the_digest_starts_with_a_tea
     assert "no weekly team digest yet: it starts once they lead a team" in page and "should your role change" not in page
     done = " ".join(client.post(link).get_data(as_text=True).split())
     assert "the weekly team digest will not start when they lead a team" in done
+
+
+def test_an_invitation_a_login_smtplib_cannot_send_fails_says_so_and_keeps_the_account(content, make_user, auth, client,
+                                                                                         app):
+    """An SMTP_PASSWORD with a non-ASCII character: smtplib's login raised UnicodeEncodeError before asking the relay,
+    which the admin's page did not expect: a 500 after the account was made."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.conftest import Inbox, free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), auth_require_tls=False,
+                            authenticator=lambda *args: AuthResult(success=True))
+    controller.start()
+    try:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, SMTP_USER="mailer", SMTP_PASSWORD="Pässwort",
+                          BASE_URL="https://learn.example.com")
+        admin = make_user("admin", team=None, name="Ada Admin")
+        auth.login(admin.email)
+        response = client.post("/admin/people", data={"email": "newbie@example.com", "name": "Nico New", "role": "rep",
+                                                      "team": "", "timezone": "UTC", "password": "",
+                                                      "csrf_token": csrf_token(client, "/admin/people")})
+    finally:
+        controller.stop()
+    assert response.status_code == 303
+    page = _text(client.get(response.headers["Location"]))
+    assert ("The email with their link could not be sent (the SMTP settings hold characters smtplib cannot send: "
+            "SMTP_USER and SMTP_PASSWORD must be ASCII") in page
+    assert db.session.scalar(db.select(User).filter_by(email="newbie@example.com")) is not None
+    assert not inbox.messages
