@@ -446,10 +446,12 @@ def stage_model_version(version_id: int | None, digest: str | None) -> StageMode
     if version_id is None:
         return None
     model = _MODELS.get(digest)
-    if model is None:
+    if model is None:  # no hash given (the editor's history has the id only), or not parsed yet
         row = db.session.get(StageModelVersion, version_id)
-        model = StageModel.from_dict(row.data)
-        _MODELS[row.content_hash] = model  # the row's own hash: a caller's mismatched pair cannot mislabel it
+        model = _MODELS.get(row.content_hash)
+        if model is None:
+            model = StageModel.from_dict(row.data)
+            _MODELS[row.content_hash] = model  # the row's own hash: a caller's mismatched pair cannot mislabel it
     return model
 
 
