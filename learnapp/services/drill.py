@@ -19,7 +19,7 @@ from learnapp.domain.retention import WorkingWeek
 from learnapp.domain.model import Kind, Option, Scenario, StageModel, Verdict
 from learnapp.extensions import db
 from learnapp.models import (Attempt, DrillSession, MemoryStateRow, Presentation, ScenarioVersion, Skill,
-                             StageModelVersion, User)
+                             StageModelVersion, User, Vacation)
 from learnapp.models import Scenario as ScenarioRow
 from learnapp.services import analytics
 from learnapp.services import content as content_service
@@ -33,7 +33,13 @@ RECENT_DURATIONS = 50  # the rep's usual answer time is the median of this many 
 # to build or refresh. Everything else in this module uses the ORM.
 _SESSIONS, _SHOWN, _ATTEMPTS = DrillSession.__table__, Presentation.__table__, Attempt.__table__
 _VERSIONS, _SCENARIOS, _STATES = ScenarioVersion.__table__, ScenarioRow.__table__, MemoryStateRow.__table__
-_SESSION_OF_DAY = select(_SESSIONS.c.id, _SESSIONS.c.plan).where(
+_VACATIONS = Vacation.__table__
+_VACATION_END = (  # the last day of the rep's vacation holding the day, if any (vacations do not overlap)
+    select(_VACATIONS.c.end).where(_VACATIONS.c.user_id == bindparam("user_id"), _VACATIONS.c.start <= bindparam("day"),
+                                   _VACATIONS.c.end >= bindparam("day")).order_by(_VACATIONS.c.start).limit(1))
+# the vacation rides along in the session's statement: the drill's first item says so, and a statement of its own
+# cost that page 0.3 of its 1.4 ms (python bench/hot_pages.py)
+_SESSION_OF_DAY = select(_SESSIONS.c.id, _SESSIONS.c.plan, _VACATION_END.scalar_subquery().label("away_until")).where(
     _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.day == bindparam("day"))
 _SLOT_ANSWERS = (  # each shown slot of a session: its position and its attempt's id (None: not answered yet)
     select(_SHOWN.c.position, _ATTEMPTS.c.id.label("attempt_id"))
@@ -152,6 +158,7 @@ class DrillItem:
     round_position: int = 0  # where the item is within its round, so an extra round counts from 1 again
     round_total: int = 0
     fell_due: bool = False  # a round of skills that fell due since the day was planned (join_fallen_due), not extra
+    away_until: date | None = None  # on the day's first item only: the last day of the rep's vacation holding today
 
 
 @dataclass(frozen=True)
@@ -350,11 +357,13 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
     Showing the same slot again (refresh, back button) returns the same presentation, so the rep
     cannot reroll an item and the answer time counts from the first showing.
     """
-    found = db.session.execute(_SESSION_OF_DAY, {"user_id": user.id, "day": local_day(user, now)}).first()
+    user_id, day = user.id, local_day(user, now)
+    found = db.session.execute(_SESSION_OF_DAY, {"user_id": user_id, "day": day}).first()
+    whole_pause = found is None  # the vacation in the session's statement is the one holding today only
     if found is None:
         planned = today_session(user, now)
-        found = (planned.id, planned.plan)
-    session_id, plan = found
+        found = (planned.id, planned.plan, _pause_until(user_id, day))
+    session_id, plan, away_until = found
     answers = dict(db.session.execute(_SLOT_ANSWERS, {"session_id": session_id}).all())
     position = next((i for i in range(len(plan)) if answers.get(i) is None), None)
     if position is None:
@@ -362,8 +371,9 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
             return current_item(user, now)
         return None
     if position in answers:  # shown but not answered (a refresh, the back button, another tab)
-        return _shown_item(session_id, position, plan)
-    item = _present(user, session_id, plan, position, now)
+        item = _shown_item(session_id, position, plan)
+    else:
+        item = _present(user, session_id, plan, position, now)
     if item is None:  # the skill lost its scenarios since planning: skip the slot
         begin_write()
         session = _locked_session(session_id)
@@ -374,7 +384,18 @@ def current_item(user: User, now: datetime) -> DrillItem | None:
         # else another tab skipped this slot (or showed it) meanwhile: skipping it again would drop the next one
         db.session.commit()
         return current_item(user, now)
+    if item.position == 0 and not item.round:
+        # the vacation holding today came with the session; a pause of vacations following each other (a leave longer
+        # than a vacation may be) ends with the last of them, read only on such a day
+        item.away_until = _pause_until(user_id, day) if away_until is not None and not whole_pause else away_until
     return item
+
+
+def _pause_until(user_id: int, day: date) -> date | None:
+    """The last day of the rep's pause holding ``day`` (vacations.away_until), or None."""
+    from learnapp.services.vacations import away_until  # vacations imports this module
+
+    return away_until(user_id, day)
 
 
 def fallen_due(user: User, session: DrillSession, now: datetime,

@@ -7,7 +7,7 @@ from learnapp.domain.grading import out_of_order
 from learnapp.domain.model import Kind, answer_label
 from learnapp.services import drill as drill_service
 from learnapp.services.db import now
-from learnapp.services.vacations import away_until
+from learnapp.services.vacations import away_until as pause_until
 from learnapp.web import roles_required
 
 bp = Blueprint("drill", __name__, url_prefix="/drill")
@@ -41,16 +41,10 @@ def today():
     item = drill_service.current_item(user, now())
     if item is None:
         return render_template("drill/summary.html", summary=drill_service.summary(user, now()),
-                               away=_vacation_on(user_id, day))
-    # said on the drill's first item and on the summary: a query on every item's page cost the hottest route 20%
-    away = _vacation_on(user_id, day) if item.position == 0 and not item.round else None
-    return render_template("drill/item.html", item=item, error=None, away=away)
-
-
-def _vacation_on(user_id: int, day):
-    """The last day of the rep's vacation that holds their today (of the vacations following each other from it), or
-    None: the drill says so (it is still there to practise)."""
-    return away_until(user_id, day)
+                               away_until=pause_until(user_id, day))
+    # the rep's vacation holding today, if any, is said on the drill's first item (current_item reads it with the
+    # session) and on the summary: the drill is still there to practise
+    return render_template("drill/item.html", item=item, error=None, away_until=item.away_until)
 
 
 @bp.post("/more")

@@ -520,6 +520,29 @@ def test_the_drill_says_when_the_rep_is_on_vacation(content, make_user, auth, cl
     assert "You are on vacation" not in client.get("/drill/").get_data(as_text=True)  # back at work
 
 
+def test_the_vacation_note_shows_on_the_first_item_whether_the_drill_is_planned_or_shown_again(content, make_user, auth,
+                                                                                                  client, clock):
+    """The drill reads the vacation with the day's session (one statement less on the first item's page): on the
+    request that plans the drill there is no session yet, so it is read apart; a refresh reads it with the session.
+    Only the first item says it, not the next ones."""
+    from datetime import timedelta
+
+    from learnapp.services.vacations import add_vacation
+
+    rep = make_user("rep")
+    auth.login(rep.email)
+    today = drill.local_day(rep, clock.now())
+    add_vacation(rep, today, today + timedelta(days=2), by=rep, now=clock.now())
+    note = f"You are on vacation until {today + timedelta(days=2):%a %d %b %Y}: no reminders"
+    for _ in range(2):  # planned, then shown again
+        page = " ".join(client.get("/drill/").get_data(as_text=True).split())
+        assert note in page and "Item 1 of" in page
+    item = _current(rep)
+    drill.submit_answer(rep, item.presentation.token, right_answer(item), clock.now())
+    page = " ".join(client.get("/drill/").get_data(as_text=True).split())
+    assert "You are on vacation" not in page and ("Item 2 of" in page or "Done" in page)
+
+
 def test_a_lesson_opened_from_the_feedback_leads_back_to_it(content, make_user, auth, client):
     """A rep on a phone who opened the lesson from a drill's feedback found only "All lessons" on it: the way back to
     the drill was the browser's Back. The lesson and the stage page now lead back to that feedback (whose Next goes on
