@@ -244,7 +244,9 @@ def _too_many_message(error) -> str:
     breached = limiter.current_limit
     if breached is None:
         return f"{what} Wait a few minutes, then try again."
-    minutes = max(1, math.ceil((breached.reset_at - time.time()) / 60))
+    # whole seconds, as Flask-Limiter's Retry-After counts them: its reset time is rounded up to the next second, so
+    # the fraction would make a refusal right after the first attempt "about 16 minutes" of a 15-minute limit
+    minutes = max(1, math.ceil(int(breached.reset_at - time.time()) / 60))
     return f"{what} Try again in {'about ' if minutes > 1 else ''}{minutes} minute{'s' if minutes > 1 else ''}."
 
 
